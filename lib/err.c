@@ -1,0 +1,58 @@
+/* err.c: errors as values, and how exit statuses combine. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "wb.h"
+
+/* Set err to status and a printf-style message; returns status. */
+int
+wb_err_set(struct wb_err *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->status = status;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* How bad a status is: an I/O or internal failure outranks bad data. */
+static int
+severity(int s)
+{
+	switch (s) {
+	case WB_OK:        return 0;
+	case WB_ECHECK:    return 1;
+	case WB_EDATA:     return 2;
+	case WB_EUNAVAIL:  return 3;
+	case WB_EIO:       return 5;
+	case WB_EINTERNAL: return 6;
+	default:           return 4;
+	}
+}
+
+/* Combine two exit statuses into the one a command should report. */
+int
+wb_status_worst(int a, int b)
+{
+	return severity(b) > severity(a) ? b : a;
+}
+
+/* Put what (an option, a file, a field) in front of err's message. */
+int
+wb_err_prefix(struct wb_err *err, const char *what)
+{
+	char m[sizeof(err->msg)];
+	size_t n = strlen(what);
+
+	/* Cut the old message if it must; the prefix is what names it. */
+	memcpy(m, err->msg, sizeof(m));
+	if (n > 60)
+		n = 60;
+	memcpy(err->msg, what, n);
+	memcpy(err->msg + n, ": ", 2);
+	memcpy(err->msg + n + 2, m, sizeof(err->msg) - n - 3);
+	err->msg[sizeof(err->msg) - 1] = '\0';
+	return err->status;
+}

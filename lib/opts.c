@@ -1,0 +1,47 @@
+/* opts.c: command-line settings that several commands share. */
+#include <string.h>
+
+#include "wb.h"
+
+/* Apply one counter flag (method, preset, chars-per-token, ...) to spec. */
+int
+wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
+    const char *arg, struct wb_err *err)
+{
+	uint64_t u;
+
+	if (strcmp(flag, "method") == 0) {
+		if (wb_method_parse(arg, &spec->method) != 0)
+			return wb_err_set(err, WB_EUSAGE,
+			    "-m: '%s': not char, word or hybrid", arg);
+	} else if (strcmp(flag, "preset") == 0) {
+		if (wb_counter_preset(spec, arg) != 0)
+			return wb_err_set(err, WB_EUSAGE,
+			    "-p: '%s': not default or llama", arg);
+	} else if (strcmp(flag, "chars-per-token") == 0) {
+		if (wb_parse_pos_double(arg, &spec->chars_per_token, err))
+			return wb_err_prefix(err, "--chars-per-token");
+	} else if (strcmp(flag, "tokens-per-word") == 0) {
+		if (wb_parse_pos_double(arg, &spec->tokens_per_word, err))
+			return wb_err_prefix(err, "--tokens-per-word");
+	} else if (strcmp(flag, "hybrid-threshold") == 0) {
+		if (wb_parse_u64(arg, 0, UINT64_MAX, &u, err))
+			return wb_err_prefix(err, "--hybrid-threshold");
+		spec->hybrid_threshold = u;
+	} else {
+		return wb_err_set(err, WB_EINTERNAL, "unknown counter flag %s",
+		    flag);
+	}
+	return WB_OK;
+}
+
+/* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
+int
+wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg)
+{
+	const char *what = c == ':' ? "needs a value" : "unknown option";
+
+	if (opt != 0 && opt < 256)
+		return wb_err_set(err, WB_EUSAGE, "-%c: %s", opt, what);
+	return wb_err_set(err, WB_EUSAGE, "%s: %s", arg, what);
+}

@@ -1,0 +1,505 @@
+/* record.c: JSON records in, one line per record out, bad ones reported. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wb_priv.h"
+
+#define CHUNK 65536
+
+/* A buffered reader that cuts the input into top-level JSON values. */
+struct reader {
+	const struct wb_io *io;
+	char *buf;
+	size_t cap, head, tail;  /* unread bytes are buf[head..tail) */
+	uint64_t line;           /* the line of buf[head] */
+	bool eof;
+	int errnum;              /* a read error */
+	char *stack;             /* open brackets of the current value */
+	size_t depth, stack_cap;
+};
+
+/* One top-level value, as found by frame(). */
+struct frame {
+	const char *p;
+	size_t len;
+	uint64_t line;      /* where it starts */
+	bool too_big;       /* it was skipped, not kept */
+};
+
+/* Read more input after buf[tail]; keep buf[head..tail), moved to the front. */
+static int
+fill(struct reader *rd)
+{
+	ssize_t n;
+	char *nb;
+
+	if (rd->head > 0) {
+		memmove(rd->buf, rd->buf + rd->head, rd->tail - rd->head);
+		rd->tail -= rd->head;
+		rd->head = 0;
+	}
+	if (rd->cap - rd->tail < CHUNK) {
+		nb = realloc(rd->buf, rd->cap * 2);
+		if (nb == NULL) {
+			rd->errnum = ENOMEM;
+			return -1;
+		}
+		rd->buf = nb;
+		rd->cap *= 2;
+	}
+	do
+		n = read(fileno(rd->io->in), rd->buf + rd->tail, rd->cap - rd->tail);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		rd->errnum = errno;
+		return -1;
+	}
+	if (n == 0)
+		rd->eof = true;
+	rd->tail += (size_t)n;
+	return (int)n;
+}
+
+static int
+push(struct reader *rd, char c)
+{
+	if (rd->depth == rd->stack_cap) {
+		size_t nc = rd->stack_cap ? rd->stack_cap * 2 : 64;
+		char *ns = realloc(rd->stack, nc);
+		if (ns == NULL)
+			return -1;
+		rd->stack = ns;
+		rd->stack_cap = nc;
+	}
+	rd->stack[rd->depth++] = c;
+	return 0;
+}
+
+/*
+ * Find the next top-level value: 1 found, 0 end of input, -1 read error.
+ * A value is framed by its brackets and strings only; jansson parses it
+ * afterwards. A raw newline in a string, a closing bracket that does not
+ * match, or a line that starts with '{' or '[' in column 1 while a value
+ * is still open ends the value early (as a bad record), so one broken
+ * line of JSON Lines costs that line only. Objects nested at column 1
+ * are therefore not supported in pretty-printed input.
+ */
+static int
+frame(struct reader *rd, struct frame *f)
+{
+	size_t k;     /* offset of the next byte, from head */
+	size_t kept;  /* bytes of the value dropped while skipping a huge one */
+	int mode = 0; /* '{': brackets; '"': string; 'l': to end of line */
+	bool in_str = false, esc = false, col1 = false, done = false;
+	size_t end = 0;
+	char c;
+
+	/* Skip white space between values. */
+	for (;;) {
+		while (rd->head < rd->tail) {
+			c = rd->buf[rd->head];
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+				goto start;
+			if (c == '\n')
+				rd->line++;
+			rd->head++;
+		}
+		if (rd->eof)
+			return 0;
+		if (fill(rd) < 0)
+			return -1;
+	}
+start:
+	f->line = rd->line;
+	f->too_big = false;
+	rd->depth = 0;
+	kept = 0;
+	k = 0;
+	for (;;) {
+		if (rd->head + k == rd->tail) {
+			if (rd->eof) {
+				end = k;
+				break;
+			}
+			if (k > rd->io->max_record) {
+				/* Too big to keep: drop what was read, go on framing. */
+				f->too_big = true;
+				kept += k;
+				rd->head += k;
+				k = 0;
+			}
+			if (fill(rd) < 0)
+				return -1;
+			continue;
+		}
+		c = rd->buf[rd->head + k];
+		if (mode == 0) {
+			mode = (c == '{' || c == '[') ? '{' : c == '"' ? '"' : 'l';
+			if (mode == '"')
+				in_str = true;
+			if (mode == '{' && push(rd, c) < 0) {
+				rd->errnum = ENOMEM;
+				return -1;
+			}
+			k++;
+			continue;
+		}
+		if (c == '\n' && (mode == 'l' || in_str)) {
+			end = k;  /* the newline is not part of it */
+			break;
+		}
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"') {
+				in_str = false;
+				if (mode == '"')
+					done = true;
+			}
+		} else if (mode == '{') {
+			if (col1 && (c == '{' || c == '[')) {
+				end = k - 1;  /* leave the newline out */
+				rd->line--;   /* the skip of white space counts it */
+				break;
+			}
+			col1 = false;
+			switch (c) {
+			case '"':
+				in_str = true;
+				break;
+			case '{': case '[':
+				if (push(rd, c) < 0) {
+					rd->errnum = ENOMEM;
+					return -1;
+				}
+				break;
+			case '}': case ']':
+				if (rd->depth == 0 ||
+				    rd->stack[rd->depth - 1] != (c == '}' ? '{' : '['))
+					done = true;  /* a mismatch: jansson says where */
+				else if (--rd->depth == 0)
+					done = true;
+				break;
+			case '\n':
+				rd->line++;
+				col1 = true;
+				break;
+			}
+		}
+		k++;
+		if (done) {
+			end = k;
+			break;
+		}
+	}
+	f->p = rd->buf + rd->head;
+	f->len = end;
+	if (kept + end > rd->io->max_record)
+		f->too_big = true;
+	rd->head += end;
+	return 1;
+}
+
+static const char *
+type_name(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:  return "an object";
+	case JSON_ARRAY:   return "an array";
+	case JSON_STRING:  return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL:    return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:   return "a boolean";
+	case JSON_NULL:    return "null";
+	}
+	return "unknown";
+}
+
+/* Write rec as one compact line and flush. */
+int
+wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
+{
+	if (json_dumpf(rec, out, JSON_COMPACT) != 0 || putc('\n', out) == EOF ||
+	    fflush(out) != 0)
+		return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
+	return WB_OK;
+}
+
+/* Report a bad record: a line on stderr and an error record in its place. */
+static int
+report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
+{
+	struct wb_err err;
+	json_t *e;
+	int st;
+
+	fprintf(io->err, "%s: %s:%llu: %s\n", io->prog, io->in_name,
+	    (unsigned long long)line, msg);
+	e = json_pack("{s:{s:I,s:I,s:s}}", "error", "record", (json_int_t)recno,
+	    "line", (json_int_t)line, "message", msg);
+	if (e == NULL)
+		return WB_EINTERNAL;
+	st = wb_emit(io->out, e, &err);
+	json_decref(e);
+	if (st != WB_OK)
+		fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+	return st;
+}
+
+/* Parse one framed value into an object; set err and return 65 if not. */
+static int
+parse(const struct reader *rd, const struct frame *f, json_t **rec,
+    struct wb_err *err)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (f->too_big) {
+		err->line = f->line;
+		return wb_err_set(err, WB_EDATA,
+		    "record exceeds the maximum record size of %llu bytes",
+		    (unsigned long long)rd->io->max_record);
+	}
+	j = json_loadb(f->p, f->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	if (j == NULL) {
+		err->line = f->line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
+		return wb_err_set(err, WB_EDATA, "invalid JSON: %s", je.text);
+	}
+	if (!json_is_object(j)) {
+		err->line = f->line;
+		wb_err_set(err, WB_EDATA, "record is %s, not an object",
+		    type_name(j));
+		json_decref(j);
+		return WB_EDATA;
+	}
+	*rec = j;
+	return WB_OK;
+}
+
+/* Run fn over every record of io->in, writing one line per record. */
+int
+wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
+{
+	struct reader rd = { .io = io, .line = 1 };
+	struct wb_io dio = *io;
+	int status = WB_OK, st, r;
+	uint64_t recno = 0;
+	struct frame f;
+	struct wb_err err;
+	json_t *rec;
+
+	if (dio.max_record == 0)
+		dio.max_record = WB_MAX_RECORD;
+	rd.io = &dio;
+	rd.cap = CHUNK * 2;
+	rd.buf = malloc(rd.cap);
+	if (rd.buf == NULL) {
+		fprintf(io->err, "%s: out of memory\n", io->prog);
+		return WB_EINTERNAL;
+	}
+	while ((r = frame(&rd, &f)) == 1) {
+		recno++;
+		memset(&err, 0, sizeof(err));
+		rec = NULL;
+		st = parse(&rd, &f, &rec, &err);
+		if (st == WB_OK) {
+			err.line = f.line;
+			st = fn(ctx, rec, &err);
+			if (st == WB_OK || st == WB_ECHECK) {
+				int w = wb_emit(io->out, rec, &err);
+				if (w != WB_OK) {
+					fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+					st = w;
+				}
+			}
+		}
+		json_decref(rec);
+		if (st == WB_EDATA)
+			st = wb_status_worst(WB_EDATA,
+			    report(io, recno, err.line ? err.line : f.line, err.msg));
+		status = wb_status_worst(status, st);
+		if (st != WB_OK && st != WB_ECHECK && st != WB_EDATA) {
+			if (st != WB_EIO)
+				fprintf(io->err, "%s: %s:%llu: %s\n", io->prog,
+				    io->in_name, (unsigned long long)f.line, err.msg);
+			break;
+		}
+	}
+	if (r < 0) {
+		fprintf(io->err, "%s: %s: %s\n", io->prog, io->in_name,
+		    strerror(rd.errnum));
+		status = wb_status_worst(status,
+		    rd.errnum == ENOMEM ? WB_EINTERNAL : WB_EIO);
+	}
+	free(rd.buf);
+	free(rd.stack);
+	return status;
+}
+
+/* Read all of io->in as one UTF-8 text; the caller frees *text. */
+int
+wb_read_text(const struct wb_io *io, char **text, size_t *len,
+    struct wb_err *err)
+{
+	uint64_t max = io->max_record ? io->max_record : WB_MAX_RECORD;
+	size_t cap = CHUNK, n = 0;
+	char *b = malloc(cap + 1), *nb;
+	ssize_t r;
+
+	if (b == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	for (;;) {
+		if (cap - n < CHUNK / 2) {
+			nb = realloc(b, cap * 2 + 1);
+			if (nb == NULL) {
+				free(b);
+				return wb_err_set(err, WB_EINTERNAL, "out of memory");
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fileno(io->in), b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(b);
+			return wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
+			    strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(b);
+			return wb_err_set(err, WB_EDATA,
+			    "%s: input exceeds the maximum record size of %llu bytes",
+			    io->in_name, (unsigned long long)max);
+		}
+	}
+	b[n] = '\0';
+	if (wb_utf8_check(b, n, err) != WB_OK) {
+		free(b);
+		return wb_err_prefix(err, io->in_name);
+	}
+	*text = b;
+	*len = n;
+	return WB_OK;
+}
+
+/* Count all of io->in as one text, in constant memory; stop past limit. */
+int
+wb_read_count(const struct wb_io *io, const struct wb_counter *c,
+    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err)
+{
+	char buf[CHUNK];
+	struct wb_cstream *cs = wb_cstream_new(c);
+	ssize_t r;
+	int st = WB_OK;
+
+	if (cs == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	*over = false;
+	for (;;) {
+		r = read(fileno(io->in), buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			st = wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((st = wb_cstream_feed(cs, buf, (size_t)r, err)) != WB_OK)
+			goto out;
+		/* Hybrid settles on a method once past its threshold. */
+		if ((c->spec.method != WB_METHOD_HYBRID ||
+		    cs->scan.st.bytes >= c->spec.hybrid_threshold) &&
+		    wb_cstream_count(cs) > limit) {
+			/* Past the limit: the rest cannot bring it back. */
+			*count = wb_cstream_count(cs);
+			*over = true;
+			goto out;
+		}
+	}
+	st = wb_cstream_end(cs, count, err);
+	*over = st == WB_OK && *count > limit;
+out:
+	if (st == WB_EDATA)
+		wb_err_prefix(err, io->in_name);
+	wb_cstream_free(cs);
+	return st;
+}
+
+/* Flush and close stdout; a write error makes status WB_EIO, said once. */
+int
+wb_close_out(const struct wb_io *io, int status)
+{
+	int bad = fflush(io->out) != 0 || ferror(io->out);
+
+	if (fclose(io->out) != 0)
+		bad = 1;
+	if (!bad)
+		return status;
+	if (status != WB_EIO)
+		fprintf(io->err, "%s: stdout: write error: %s\n", io->prog,
+		    strerror(errno));
+	return wb_status_worst(status, WB_EIO);
+}
+
+/* Fetch the string at key; a missing or non-string field fails. */
+int
+wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
+    struct wb_err *err)
+{
+	json_t *v = json_object_get(rec, key);
+
+	if (v == NULL)
+		return wb_err_set(err, WB_EDATA, "missing field \"%s\"", key);
+	if (!json_is_string(v))
+		return wb_err_set(err, WB_EDATA,
+		    "field \"%s\" is %s, not a string", key, type_name(v));
+	*s = json_string_value(v);
+	*len = json_string_length(v);
+	return WB_OK;
+}
+
+#define MAX_SAFE (1ULL << 53)
+
+/* Fetch an optional non-negative integer at key (at most 2^53). */
+int
+wb_get_count(const json_t *rec, const char *key, bool *present, uint64_t *v,
+    struct wb_err *err)
+{
+	json_t *j = json_object_get(rec, key);
+	json_int_t i;
+
+	*present = false;
+	if (j == NULL)
+		return WB_OK;
+	if (!json_is_integer(j))
+		return wb_err_set(err, WB_EDATA,
+		    "field \"%s\" is %s, not a whole number", key, type_name(j));
+	i = json_integer_value(j);
+	if (i < 0 || (uint64_t)i > MAX_SAFE)
+		return wb_err_set(err, WB_EDATA,
+		    "field \"%s\" is out of range 0 to %llu", key,
+		    (unsigned long long)MAX_SAFE);
+	*present = true;
+	*v = (uint64_t)i;
+	return WB_OK;
+}
+
+/* Set key to a new integer; failure is an internal error. */
+int
+wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err)
+{
+	if (json_object_set_new(rec, key, json_integer((json_int_t)v)) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return WB_OK;
+}

@@ -1,0 +1,180 @@
+/* wb.h: the public interface of libwb, the library behind the wb filters. */
+#ifndef WB_H
+#define WB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define WB_VERSION "0.1.0"
+
+/* Exit statuses, after sysexits(3); every command uses exactly these. */
+enum wb_status {
+	WB_OK = 0,
+	WB_ECHECK = 1,     /* a check failed: over a limit or budget */
+	WB_EUSAGE = 64,    /* command line misuse */
+	WB_EDATA = 65,     /* bad input record or text */
+	WB_ENOINPUT = 66,  /* a file could not be opened */
+	WB_EUNAVAIL = 69,  /* a service was unavailable */
+	WB_EINTERNAL = 70, /* internal error: a bug */
+	WB_EIO = 74,       /* input/output error */
+	WB_EREFUSED = 77,  /* permission refused */
+	WB_ECONFIG = 78,   /* bad configuration */
+};
+
+/* err.c */
+
+/* An error as library code returns it: a status and a one-line message. */
+struct wb_err {
+	int status;        /* one of enum wb_status */
+	uint64_t line;     /* 1-based line of the problem, 0 if none */
+	uint64_t col;      /* 1-based column, 0 if none */
+	uint64_t offset;   /* byte offset for text errors */
+	char msg[512];
+};
+
+/* Set err to status and a printf-style message; returns status. */
+int wb_err_set(struct wb_err *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Put what (an option, a file, a field) in front of err's message. */
+int wb_err_prefix(struct wb_err *err, const char *what);
+/* Combine two exit statuses into the one a command should report. */
+int wb_status_worst(int a, int b);
+
+/* num.c */
+
+/* Parse a decimal unsigned integer in [min, max]; no sign, no junk. */
+int wb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+    struct wb_err *err);
+/* Parse a finite positive decimal number. */
+int wb_parse_pos_double(const char *s, double *out, struct wb_err *err);
+/* Parse a size with an optional K, M or G (binary) suffix. */
+int wb_parse_size(const char *s, uint64_t *out, struct wb_err *err);
+
+/* utf8.c */
+
+/* Check that s[0..len) is UTF-8; on failure set err with the byte offset. */
+int wb_utf8_check(const char *s, size_t len, struct wb_err *err);
+/* True when cp has the Unicode White_Space property. */
+bool wb_is_space(uint32_t cp);
+
+/* count.c */
+
+enum wb_method {
+	WB_METHOD_CHAR,    /* ceil(scalars / chars_per_token) */
+	WB_METHOD_WORD,    /* ceil(words * tokens_per_word) + punct / 2 */
+	WB_METHOD_HYBRID,  /* char below hybrid_threshold bytes, else word */
+};
+
+/* What a counter is made from: a method and its parameters. */
+struct wb_counter_spec {
+	enum wb_method method;
+	double chars_per_token;
+	double tokens_per_word;
+	uint64_t hybrid_threshold;
+};
+
+struct wb_counter;
+struct wb_cstream;
+
+/* Fill spec with a named preset ("default" or "llama"); 0 or -1. */
+int wb_counter_preset(struct wb_counter_spec *spec, const char *name);
+/* Fill spec with the engine's defaults: hybrid, preset "default". */
+void wb_counter_spec_default(struct wb_counter_spec *spec);
+/* Parse a method name ("char", "word", "hybrid"); 0 or -1. */
+int wb_method_parse(const char *name, enum wb_method *m);
+/* The name of a method. */
+const char *wb_method_name(enum wb_method m);
+/* Make a counter; the caller owns it. */
+struct wb_counter *wb_counter_new(const struct wb_counter_spec *spec,
+    struct wb_err *err);
+/* Free a counter. */
+void wb_counter_free(struct wb_counter *c);
+/* A short description of the counter, such as "hybrid/default". */
+const char *wb_counter_name(const struct wb_counter *c);
+/* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */
+uint64_t wb_count(const struct wb_counter *c, const char *s, size_t len);
+/* Count, stopping early once the count is known to exceed limit. */
+uint64_t wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t limit);
+/* Start counting a text that arrives in pieces; the caller owns it. */
+struct wb_cstream *wb_cstream_new(const struct wb_counter *c);
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+    struct wb_err *err);
+/* The count of everything fed so far; a lower bound until the end. */
+uint64_t wb_cstream_count(const struct wb_cstream *cs);
+/* End the text: fails if it stops inside a UTF-8 sequence. */
+int wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
+/* Free a stream. */
+void wb_cstream_free(struct wb_cstream *cs);
+/* truncate.c */
+
+enum wb_keep {
+	WB_KEEP_HEAD,  /* keep the beginning, append the ellipsis */
+	WB_KEEP_TAIL,  /* keep the end, prepend the ellipsis */
+};
+
+/* What wb_truncate made of a text. */
+struct wb_trunc {
+	char *text;              /* the result, NUL-terminated; caller frees */
+	size_t len;              /* its length in bytes */
+	uint64_t original_tokens;
+	uint64_t final_tokens;   /* counted on text, never over the budget */
+	bool was_truncated;
+};
+
+/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
+int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis,
+    struct wb_trunc *out, struct wb_err *err);
+
+/* opts.c */
+
+/* Apply one counter flag (method, preset, chars-per-token, ...) to spec. */
+int wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
+    const char *arg, struct wb_err *err);
+/* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
+int wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg);
+
+/* record.c */
+
+/* Where records come from and go, and how bad ones are reported. */
+struct wb_io {
+	const char *prog;      /* "wb-count": prefix of stderr messages */
+	FILE *in, *out, *err;
+	const char *in_name;   /* "stdin" */
+	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
+};
+
+#define WB_MAX_RECORD (64ULL << 20)
+
+/* Handle one record in place; return WB_OK, WB_ECHECK or set err. */
+typedef int (*wb_record_fn)(void *ctx, json_t *rec, struct wb_err *err);
+
+/* Run fn over every record of io->in, writing one line per record. */
+int wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx);
+/* Read all of io->in as one UTF-8 text; the caller frees *text. */
+int wb_read_text(const struct wb_io *io, char **text, size_t *len,
+    struct wb_err *err);
+/* Count all of io->in as one text, in constant memory; stop past limit. */
+int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
+    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err);
+/* Write rec as one compact line and flush. */
+int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
+/* Flush and close stdout; a write error makes status WB_EIO, said once. */
+int wb_close_out(const struct wb_io *io, int status);
+
+/* Fetch the string at key; a missing or non-string field fails. */
+int wb_get_string(const json_t *rec, const char *key, const char **s,
+    size_t *len, struct wb_err *err);
+/* Fetch an optional non-negative integer at key (at most 2^53). */
+int wb_get_count(const json_t *rec, const char *key, bool *present,
+    uint64_t *v, struct wb_err *err);
+/* Set key to a new integer; failure is an internal error. */
+int wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err);
+
+#endif

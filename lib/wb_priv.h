@@ -1,0 +1,69 @@
+/* wb_priv.h: what the pieces of libwb share and the commands do not see. */
+#ifndef WB_PRIV_H
+#define WB_PRIV_H
+
+#include "wb.h"
+
+/* The statistics of a text behind every heuristic count; concatenable. */
+struct wb_tstats {
+	uint64_t bytes;    /* UTF-8 bytes */
+	uint64_t scalars;  /* Unicode scalar values */
+	uint64_t words;    /* maximal runs of non-White_Space scalars */
+	uint64_t punct;    /* \n \t " ' ( ) [ ] { } */
+	int lead;          /* first scalar: 1 space, 0 non-space, -1 none */
+	int trail;         /* last scalar, likewise */
+};
+
+/* A scanner that gathers wb_tstats over text fed in pieces. */
+struct wb_scan {
+	struct wb_tstats st;
+	unsigned char pend[4];  /* a UTF-8 sequence cut by a piece's end */
+	int npend;
+};
+
+/* What a kind of counter does; the commands only see wb_count(). */
+struct wb_counter_ops {
+	/* Count s[0..len), stopping once the count exceeds limit. */
+	uint64_t (*count)(const struct wb_counter *c, const char *s, size_t len,
+	    uint64_t limit);
+	/* Statistics-based counters set this: truncation then is exact. */
+	bool heuristic;
+	void (*free)(struct wb_counter *c);
+};
+
+struct wb_counter {
+	const struct wb_counter_ops *ops;
+	struct wb_counter_spec spec;
+	char name[64];
+};
+
+struct wb_cstream {
+	const struct wb_counter *c;
+	struct wb_scan scan;
+};
+
+/* utf8.c */
+
+/* Decode the scalar at s (valid UTF-8 assumed); returns its length. */
+size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+/* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
+int wb_utf8_seqlen(const unsigned char *s, size_t len);
+
+/* count.c */
+
+/* Start a scan. */
+void wb_scan_init(struct wb_scan *sc);
+/* Scan the next piece; invalid UTF-8 fails with its offset in the text. */
+int wb_scan_feed(struct wb_scan *sc, const char *s, size_t len,
+    struct wb_err *err);
+/* Statistics of s[0..len) (valid UTF-8). */
+void wb_tstats_of(struct wb_tstats *st, const char *s, size_t len);
+/* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
+void wb_tstats_add(struct wb_tstats *st, uint32_t cp, size_t n);
+/* The statistics of a followed by b. */
+struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
+/* The heuristic count of a text with statistics st. */
+uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
+    const struct wb_tstats *st);
+
+#endif

@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# The EXAMPLES of every man page are run, so that they cannot rot: in each
+# literal display, a line "$ command" is run and the lines after it, up to
+# the next command or the end of the display, are its expected output.
+
+load helper
+
+# Print the examples of a page as: "$ cmd" lines and expected lines.
+examples() {
+	awk '
+		/^\.Sh / { inex = ($2 == "EXAMPLES") }
+		inex && /^\.Bd -literal/ { lit = 1; next }
+		inex && /^\.Ed/ { lit = 0; print "%%"; next }
+		inex && lit { gsub(/\\&/, ""); gsub(/\\e/, "\\"); print }
+	' "$1"
+}
+
+# Run every example of a page; fail on the first whose output differs.
+check_page() {
+	local cmd="" want="" n=0 line got
+	while IFS= read -r line; do
+		if [[ $line == '$ '* || $line == %% ]]; then
+			if [ -n "$cmd" ]; then
+				got=$(cd "$BATS_TEST_TMPDIR" && bash -c "$cmd" 2>&1) || true
+				if [ "$got" != "${want%$'\n'}" ]; then
+					printf 'example: %s\nwant:\n%s\ngot:\n%s\n' \
+					    "$cmd" "${want%$'\n'}" "$got" >&2
+					return 1
+				fi
+				n=$((n + 1))
+			fi
+			cmd="" want=""
+			[[ $line == '$ '* ]] && cmd=${line#\$ }
+		elif [ -n "$cmd" ]; then
+			want+="$line"$'\n'
+		fi
+	done < <(examples "$1")
+	[ "$n" -gt 0 ] || [ "$(basename "$1")" = wb.7 ]
+}
+
+@test "the examples of wb-count(1) give the output shown" {
+	check_page "$TOP/man/wb-count.1"
+}
+
+@test "the examples of wb-truncate(1) give the output shown" {
+	check_page "$TOP/man/wb-truncate.1"
+}
+
+@test "every command's --help is its man page's SYNOPSIS" {
+	for page in "$TOP"/man/wb-*.1; do
+		name=$(basename "$page" .1)
+		synopsis=$(mandoc -Tascii -Ios= "$page" | col -b |
+		    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ')
+		usage=$("$name" --help | sed 's/^usage: //' | tr -s ' \n' ' ')
+		assert_equal "$(echo $usage)" "$(echo $synopsis)"
+	done
+}

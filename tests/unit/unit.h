@@ -1,0 +1,60 @@
+/* unit.h: the smallest harness that reports like TAP and fails loudly. */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int unit_failed, unit_checks;
+
+#define CHECK(cond) do { \
+	unit_checks++; \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
+		unit_failed++; \
+	} \
+} while (0)
+
+#define CHECK_U(a, b) do { \
+	uint64_t a_ = (a), b_ = (b); \
+	unit_checks++; \
+	if (a_ != b_) { \
+		fprintf(stderr, "%s:%d: failed: %s == %s (%" PRIu64 " != %" \
+		    PRIu64 ")\n", __FILE__, __LINE__, #a, #b, a_, b_); \
+		unit_failed++; \
+	} \
+} while (0)
+
+#define RUN(fn) do { \
+	int before_ = unit_failed; \
+	fn(); \
+	printf("%s - %s\n", unit_failed == before_ ? "ok" : "not ok", #fn); \
+} while (0)
+
+#define UNIT_END() (unit_failed ? 1 : 0)
+
+/* A seeded generator, so a failure can be replayed with WB_SEED. */
+static uint64_t unit_rng = 0x9E3779B97F4A7C15ULL;
+
+static inline uint64_t
+unit_rand(void)
+{
+	unit_rng ^= unit_rng << 13;
+	unit_rng ^= unit_rng >> 7;
+	unit_rng ^= unit_rng << 17;
+	return unit_rng;
+}
+
+static inline void
+unit_seed(void)
+{
+	const char *s = getenv("WB_SEED");
+
+	if (s != NULL)
+		unit_rng = strtoull(s, NULL, 0) | 1;
+	printf("# seed %#" PRIx64 "\n", unit_rng);
+}
+
+#endif

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# wb-count: counting, limits, raw input, and bad input.
+
+load helper
+
+@test "char method counts 20 characters as 5 tokens" {
+	run --separate-stderr wb-count -m char <<<'{"text":"12345678901234567890"}'
+	assert_success
+	assert_output '{"text":"12345678901234567890","tokens":5}'
+}
+
+@test "word method counts five words as 7 tokens" {
+	run --separate-stderr wb-count -m word <<<'{"text":"one two three four five"}'
+	assert_success
+	assert_output '{"text":"one two three four five","tokens":7}'
+}
+
+@test "hybrid is the default and counts the engine's sample sentence as 27" {
+	run --separate-stderr wb-count <<<'{"text":"The quick brown fox jumps over the lazy dog. This is a sample sentence to test the token counting functionality."}'
+	assert_success
+	assert_output --partial '"tokens":27}'
+}
+
+@test "the llama preset uses 3.8 characters per token" {
+	run --separate-stderr wb-count -m char -p llama <<<'{"text":"12345678901234567890"}'
+	assert_output '{"text":"12345678901234567890","tokens":6}'
+}
+
+@test "counter parameters can be set one by one" {
+	run --separate-stderr wb-count -m char --chars-per-token 2 <<<'{"text":"abcd"}'
+	assert_output '{"text":"abcd","tokens":2}'
+	run --separate-stderr wb-count -m word --tokens-per-word 2 <<<'{"text":"a b c"}'
+	assert_output '{"text":"a b c","tokens":6}'
+	run --separate-stderr wb-count --hybrid-threshold 3 <<<'{"text":"abcdefgh"}'
+	assert_output '{"text":"abcdefgh","tokens":2}'
+}
+
+@test "other fields are kept and -f names the counted one" {
+	run --separate-stderr wb-count -f body <<<'{"id":7,"body":"abcdefgh","text":5}'
+	assert_success
+	assert_output '{"id":7,"body":"abcdefgh","text":5,"tokens":2}'
+}
+
+@test "one output line per record, in order, for JSON Lines and pretty JSON" {
+	run --separate-stderr wb-count <<<$'{"text":"a"}\n{\n  "text": "abcde"\n}\n{"text":""}'
+	assert_success
+	assert_line -n 0 '{"text":"a","tokens":1}'
+	assert_line -n 1 '{"text":"abcde","tokens":2}'
+	assert_line -n 2 '{"text":"","tokens":0}'
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "a NUL character inside a JSON string is counted" {
+	run --separate-stderr wb-count -m char --chars-per-token 1 <<<'{"text":"a\u0000b"}'
+	assert_success
+	assert_output '{"text":"a\u0000b","tokens":3}'
+}
+
+@test "-l marks records over the limit and exits 1" {
+	run -1 --separate-stderr wb-count -l 3 <<<$'{"text":"abcd"}\n{"text":"abcdefghijklmnopq"}'
+	assert_line -n 0 '{"text":"abcd","tokens":1,"over_limit":false}'
+	assert_line -n 1 '{"text":"abcdefghijklmnopq","tokens":5,"over_limit":true}'
+	assert_equal "$stderr" ""
+}
+
+@test "-l stops counting early, still past the limit" {
+	text=$(head -c 400000 /dev/zero | tr '\0' 'a' | sed 's/aaaa/aaa /g')
+	run -1 --separate-stderr wb-count -m word -l 10 <<<"{\"text\":\"$text\"}"
+	tokens=$(jq .tokens <<<"$output")
+	[ "$tokens" -ge 11 ]
+	[ "$tokens" -lt 133000 ]
+	assert_equal "$(jq .over_limit <<<"$output")" true
+}
+
+@test "-r counts all of stdin as one text" {
+	run --separate-stderr wb-count -r -m char < <(printf '12345678901234567890')
+	assert_success
+	assert_output '{"tokens":5}'
+	run --separate-stderr wb-count -r -q -m word < <(printf 'one two\nthree four five\n')
+	assert_output '8'
+}
+
+@test "-r with -l exits 1 over the limit" {
+	run -1 --separate-stderr wb-count -r -l 1 < <(printf 'abcdefghijkl')
+	assert_output '{"tokens":3,"over_limit":true}'
+}
+
+@test "-r counts a 200 MB stream in constant memory" {
+	run --separate-stderr bash -c 'ulimit -v 65536; head -c 200000000 /dev/zero | tr "\0" a | wb-count -r -q -m char'
+	assert_success
+	assert_output 50000000
+}
+
+@test "-r rejects invalid UTF-8 naming the byte offset" {
+	run -65 --separate-stderr wb-count -r < <(printf 'hello\xff world')
+	assert_output ''
+	assert_equal "$stderr" 'wb-count: stdin: invalid UTF-8 at byte offset 5'
+}
+
+@test "-r rejects text that ends inside a UTF-8 sequence" {
+	run -65 --separate-stderr wb-count -r < <(printf 'ab\xe2\x82')
+	assert_equal "$stderr" 'wb-count: stdin: invalid UTF-8 at byte offset 2: truncated sequence'
+}
+
+@test "empty input gives no output and exit 0" {
+	run --separate-stderr wb-count </dev/null
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ''
+}
+
+@test "a line that is not JSON becomes an error record and later ones go on" {
+	run -65 --separate-stderr wb-count <<<$'not json\n{"text":"abcd"}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"invalid JSON: invalid token near '"'"'not'"'"'"}}'
+	assert_line -n 1 '{"text":"abcd","tokens":1}'
+	assert_equal "$stderr" "wb-count: stdin:1: invalid JSON: invalid token near 'not'"
+}
+
+@test "a top-level array or number is a bad record" {
+	run -65 --separate-stderr wb-count <<<$'[1,2]\n42'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record is an array, not an object"}}'
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"record is an integer, not an object"}}'
+	assert_equal "${stderr_lines[1]}" 'wb-count: stdin:2: record is an integer, not an object'
+}
+
+@test "a missing or non-string field is a bad record" {
+	run -65 --separate-stderr wb-count <<<$'{"txt":"a"}\n{"text":["a"]}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"missing field \"text\""}}'
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"field \"text\" is an array, not a string"}}'
+	assert_equal "${stderr_lines[0]}" 'wb-count: stdin:1: missing field "text"'
+}
+
+@test "a 100 MB record is refused with a clear error" {
+	run -65 --separate-stderr bash -c '{ printf "{\"text\":\""; head -c 100000000 /dev/zero | tr "\0" a; printf "\"}\n{\"text\":\"ok\"}\n"; } | wb-count'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 67108864 bytes"}}'
+	assert_line -n 1 '{"text":"ok","tokens":1}'
+	assert_equal "$stderr" 'wb-count: stdin:1: record exceeds the maximum record size of 67108864 bytes'
+}
+
+@test "--max-record sets the maximum record size" {
+	run -65 --separate-stderr wb-count --max-record 1K <<<"{\"text\":\"$(printf '%02000d' 0)\"}"
+	assert_output --partial 'maximum record size of 1024 bytes'
+}
+
+@test "an unknown option is a usage error" {
+	run -64 --separate-stderr wb-count --frobnicate
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'wb-count: --frobnicate: unknown option'
+	assert_equal "${stderr_lines[1]}" 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-f FIELD]'
+}
+
+@test "-l needs a number" {
+	run -64 --separate-stderr wb-count -l
+	assert_equal "${stderr_lines[0]}" 'wb-count: -l: needs a value'
+	run -64 --separate-stderr wb-count -l 12x
+	assert_equal "${stderr_lines[0]}" "wb-count: -l: '12x': not a number"
+	run -64 --separate-stderr wb-count -l -3
+	assert_equal "${stderr_lines[0]}" "wb-count: -l: '-3': not a number"
+}
+
+@test "a bad method or preset is a usage error" {
+	run -64 --separate-stderr wb-count -m bytes
+	assert_equal "${stderr_lines[0]}" "wb-count: -m: 'bytes': not char, word or hybrid"
+	run -64 --separate-stderr wb-count -p gpt
+	assert_equal "${stderr_lines[0]}" "wb-count: -p: 'gpt': not default or llama"
+	run -64 --separate-stderr wb-count --chars-per-token 0
+	assert_equal "${stderr_lines[0]}" "wb-count: --chars-per-token: '0': not a positive number"
+}
+
+@test "-q without -r is a usage error" {
+	run -64 --separate-stderr wb-count -q
+	assert_equal "${stderr_lines[0]}" 'wb-count: -q: only with -r'
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+	run --separate-stderr wb-count --help
+	assert_success
+	assert_line -n 0 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-f FIELD]'
+	assert_equal "$stderr" ''
+}
+
+@test "--version names the command and the version" {
+	run --separate-stderr wb-count --version
+	assert_success
+	assert_output --regexp '^wb-count \(wb\) [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "a write error on stdout exits 74" {
+	run -74 --separate-stderr bash -c 'echo "{\"text\":\"a\"}" | wb-count >/dev/full'
+	assert_equal "$stderr" 'wb-count: stdout: No space left on device'
+}
