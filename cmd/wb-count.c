@@ -1,6 +1,7 @@
 /* wb-count: count the tokens of each record's text, or of all of stdin. */
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "wb.h"
 
@@ -107,6 +108,10 @@ main(int argc, char *argv[])
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
 		case 'f':
+			if (wb_utf8_check(optarg, strlen(optarg), &err)) {
+				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
+				goto bad;
+			}
 			field = optarg;
 			break;
 		case 'l':
@@ -129,10 +134,10 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'h':
-			return usage(stdout, WB_OK);
+			return wb_close_out(&io, usage(stdout, WB_OK));
 		case 'V':
 			puts("wb-count (wb) " WB_VERSION);
-			return WB_OK;
+			return wb_close_out(&io, WB_OK);
 		default:
 			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
 			goto bad;

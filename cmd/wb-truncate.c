@@ -179,6 +179,10 @@ main(int argc, char *argv[])
 			ellipsis = optarg;
 			break;
 		case 'f':
+			if (wb_utf8_check(optarg, strlen(optarg), &err)) {
+				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
+				goto bad;
+			}
 			field = optarg;
 			break;
 		case 'r':
@@ -194,10 +198,10 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'h':
-			return usage(stdout, WB_OK);
+			return wb_close_out(&io, usage(stdout, WB_OK));
 		case 'V':
 			puts("wb-truncate (wb) " WB_VERSION);
-			return WB_OK;
+			return wb_close_out(&io, WB_OK);
 		default:
 			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
 			goto bad;

@@ -164,17 +164,26 @@ wb_tstats_cat(struct wb_tstats a, struct wb_tstats b)
 	return r;
 }
 
+/* Counts stop at 2^53, so that absurd parameters cannot wrap them. */
+#define MAX_COUNT 9007199254740992.0
+
+static uint64_t
+clamp(double d)
+{
+	return d >= MAX_COUNT ? (uint64_t)MAX_COUNT : (uint64_t)d;
+}
+
 static uint64_t
 count_chars(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 {
-	return (uint64_t)ceil((double)st->scalars / spec->chars_per_token);
+	return clamp(ceil((double)st->scalars / spec->chars_per_token));
 }
 
 static uint64_t
 count_words(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 {
-	return (uint64_t)ceil((double)st->words * spec->tokens_per_word) +
-	    st->punct / 2;
+	return clamp(ceil((double)st->words * spec->tokens_per_word) +
+	    (double)(st->punct / 2));
 }
 
 /* The heuristic count of a text with statistics st. */

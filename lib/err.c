@@ -4,6 +4,17 @@
 
 #include "wb.h"
 
+/* Replace what is not UTF-8 (a cut sequence, a bad byte) by '?'. */
+static void
+sanitize(char *m)
+{
+	size_t len = strlen(m);
+	struct wb_err e;
+
+	while (wb_utf8_check(m, len, &e) != WB_OK)
+		m[e.offset] = '?';
+}
+
 /* Set err to status and a printf-style message; returns status. */
 int
 wb_err_set(struct wb_err *err, int status, const char *fmt, ...)
@@ -14,6 +25,7 @@ wb_err_set(struct wb_err *err, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	sanitize(err->msg);
 	return status;
 }
 
@@ -54,5 +66,6 @@ wb_err_prefix(struct wb_err *err, const char *what)
 	memcpy(err->msg + n, ": ", 2);
 	memcpy(err->msg + n + 2, m, sizeof(err->msg) - n - 3);
 	err->msg[sizeof(err->msg) - 1] = '\0';
+	sanitize(err->msg);
 	return err->status;
 }

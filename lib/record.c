@@ -15,6 +15,7 @@ struct reader {
 	size_t cap, head, tail;  /* unread bytes are buf[head..tail) */
 	uint64_t line;           /* the line of buf[head] */
 	bool eof;
+	bool bom_checked;        /* a UTF-8 byte order mark starts no value */
 	int errnum;              /* a read error */
 	char *stack;             /* open brackets of the current value */
 	size_t depth, stack_cap;
@@ -96,6 +97,16 @@ frame(struct reader *rd, struct frame *f)
 	size_t end = 0;
 	char c;
 
+	while (!rd->bom_checked) {
+		if (rd->tail - rd->head >= 3 || rd->eof) {
+			rd->bom_checked = true;
+			if (rd->tail - rd->head >= 3 &&
+			    memcmp(rd->buf + rd->head, "\xEF\xBB\xBF", 3) == 0)
+				rd->head += 3;
+		} else if (fill(rd) < 0) {
+			return -1;
+		}
+	}
 	/* Skip white space between values. */
 	for (;;) {
 		while (rd->head < rd->tail) {
@@ -162,8 +173,11 @@ start:
 			}
 		} else if (mode == '{') {
 			if (col1 && (c == '{' || c == '[')) {
-				end = k - 1;  /* leave the newline out */
-				rd->line--;   /* the skip of white space counts it */
+				/* Leave the newline out, unless a skip dropped it. */
+				if (k > 0) {
+					end = k - 1;
+					rd->line--;  /* the skip of white space counts it */
+				}
 				break;
 			}
 			col1 = false;
@@ -180,7 +194,7 @@ start:
 			case '}': case ']':
 				if (rd->depth == 0 ||
 				    rd->stack[rd->depth - 1] != (c == '}' ? '{' : '['))
-					done = true;  /* a mismatch: jansson says where */
+					mode = 'l';  /* a mismatch: the line is lost */
 				else if (--rd->depth == 0)
 					done = true;
 				break;
@@ -220,11 +234,45 @@ type_name(const json_t *j)
 	return "unknown";
 }
 
+/* The fewest digits, 15 to 17, that print every real in j exactly. */
+static int
+real_digits(const json_t *j, int have)
+{
+	const char *k;
+	size_t i;
+	json_t *v;
+	char b[40];
+	int p;
+
+	switch (json_typeof(j)) {
+	case JSON_REAL:
+		for (p = have; p < 17; p++) {
+			snprintf(b, sizeof(b), "%.*g", p, json_real_value(j));
+			if (strtod(b, NULL) == json_real_value(j))
+				break;
+		}
+		return p;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)j, k, v)
+			have = real_digits(v, have);
+		return have;
+	case JSON_ARRAY:
+		json_array_foreach(j, i, v)
+			have = real_digits(v, have);
+		return have;
+	default:
+		return have;
+	}
+}
+
 /* Write rec as one compact line and flush. */
 int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
-	if (json_dumpf(rec, out, JSON_COMPACT) != 0 || putc('\n', out) == EOF ||
+	/* Print 0.1 as 0.1, not 0.10000000000000001, and lose no digit. */
+	size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(real_digits(rec, 15));
+
+	if (json_dumpf(rec, out, flags) != 0 || putc('\n', out) == EOF ||
 	    fflush(out) != 0)
 		return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
 	return WB_OK;

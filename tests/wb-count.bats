@@ -189,3 +189,44 @@ load helper
 	run -74 --separate-stderr bash -c 'echo "{\"text\":\"a\"}" | wb-count >/dev/full'
 	assert_equal "$stderr" 'wb-count: stdout: No space left on device'
 }
+
+@test "numbers in records print as short as they round-trip" {
+	run --separate-stderr wb-count <<<'{"text":"a","x":0.1,"y":1E2,"n":-7}'
+	assert_output '{"text":"a","x":0.1,"y":100.0,"n":-7,"tokens":1}'
+	run --separate-stderr wb-count <<<'{"text":"a","z":0.30000000000000004}'
+	assert_output '{"text":"a","z":0.30000000000000004,"tokens":1}'
+}
+
+@test "a UTF-8 byte order mark at the start of input is skipped" {
+	run --separate-stderr wb-count < <(printf '\xef\xbb\xbf{"text":"a"}\n')
+	assert_success
+	assert_output '{"text":"a","tokens":1}'
+}
+
+@test "a mismatched bracket costs its line once" {
+	run -65 --separate-stderr wb-count <<<$'{"a":[}],"text":"x"}\n{"text":"ok"}'
+	assert_line -n 0 --partial '{"error":{"record":1,"line":1,'
+	assert_line -n 1 '{"text":"ok","tokens":1}'
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "an oversized value cut by a read boundary does not eat the next record" {
+	run -65 --separate-stderr bash -c '(printf "[1,2,3,4,5,6,7,8,9,\n"; sleep 0.3; printf "{\"text\":\"ok\"}\n") | wb-count --max-record 16'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 16 bytes"}}'
+	assert_line -n 1 '{"text":"ok","tokens":1}'
+}
+
+@test "absurd counter parameters cannot wrap a count" {
+	run --separate-stderr wb-count -m word --tokens-per-word 1e300 <<<'{"text":"hello world"}'
+	assert_output '{"text":"hello world","tokens":9007199254740992}'
+}
+
+@test "-f must be UTF-8" {
+	run -64 --separate-stderr wb-count -f $'\xff'
+	assert_equal "${stderr_lines[0]}" 'wb-count: -f: not UTF-8'
+}
+
+@test "--version and --help check stdout too" {
+	run -74 --separate-stderr bash -c 'wb-count --version >/dev/full'
+	run -74 --separate-stderr bash -c 'wb-count --help >/dev/full'
+}
