@@ -140,6 +140,84 @@ int wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
 /* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
 int wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg);
 
+/* config.c */
+
+/* The eight kinds of prompt context, each with its own budget. */
+enum wb_category {
+	WB_CAT_SCENE,
+	WB_CAT_CHARACTER,
+	WB_CAT_HISTORY,       /* conversation_history */
+	WB_CAT_CHALLENGES,
+	WB_CAT_NARRATIVE,     /* narrative_events */
+	WB_CAT_DIRECTORIAL,   /* directorial_notes */
+	WB_CAT_LOCATION,      /* location_context */
+	WB_CAT_PLAYER,        /* player_context */
+	WB_NCAT
+};
+
+/* Categories from the most important to the least, as the engine has it. */
+extern const enum wb_category wb_priority[WB_NCAT];
+
+/* The effective settings for one record: budgets, counter, summarizing. */
+struct wb_settings {
+	uint64_t total;                  /* total_budget_tokens */
+	uint64_t budget[WB_NCAT];        /* <category>_tokens */
+	bool enable_summarization;
+	char summarization_model[256];   /* "" for null */
+	char summarize_command[1024];    /* "" for none */
+	double summarize_timeout;        /* seconds */
+	struct wb_counter_spec counter;
+};
+
+struct wb_config;
+struct wb_layer;
+
+/* The name of a category ("conversation_history"). */
+const char *wb_category_name(enum wb_category c);
+/* Parse a category name; 0 or -1. */
+int wb_category_parse(const char *name, enum wb_category *c);
+/* Fill s with the built-in defaults. */
+void wb_settings_default(struct wb_settings *s);
+/* Load a YAML configuration file; errors are FILE:LINE:COL, status 78. */
+struct wb_config *wb_config_load(const char *path, struct wb_err *err);
+/* Find the configuration file by the documented search; NULL for none. */
+const char *wb_config_find(char *buf, size_t size, struct wb_err *err);
+/* Free a configuration. */
+void wb_config_free(struct wb_config *cfg);
+/* A layer of settings from flags; the caller owns it. */
+struct wb_layer *wb_layer_new(void);
+/* Free a layer. */
+void wb_layer_free(struct wb_layer *l);
+/* Set key (a configuration file key) to value in a flags layer. */
+int wb_layer_set(struct wb_layer *l, const char *key, const char *value,
+    struct wb_err *err);
+/* Resolve the settings of world (or none) under cfg (or none) and flags. */
+int wb_settings_resolve(const struct wb_config *cfg, const char *world,
+    const struct wb_layer *flags, struct wb_settings *s, struct wb_err *err);
+/* Check the top level and every world again with the flags laid over. */
+int wb_config_check_flags(const struct wb_config *cfg,
+    const struct wb_layer *flags, struct wb_err *err);
+/* Check the settings as the engine does: total > 0, sum <= 3 x total. */
+int wb_settings_validate(const struct wb_settings *s, struct wb_err *err);
+/* The settings as one JSON object with the keys of the file; new ref. */
+json_t *wb_settings_json(const struct wb_settings *s);
+
+/* budget.c */
+
+/* Hold each section of a record to its budget and the whole to the total. */
+int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
+    json_t *sections, json_t **report, struct wb_err *err);
+/* Measure the sections against the budgets without changing them. */
+int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
+    const json_t *sections, json_t **report, struct wb_err *err);
+
+/* summarize.c */
+
+/* Run cmd on text with a deadline; its output, if it fits, in *out. */
+int wb_summarize(const char *cmd, double timeout, const char *category,
+    uint64_t target, const char *text, size_t len, char **out, size_t *outlen,
+    struct wb_err *err);
+
 /* record.c */
 
 /* Where records come from and go, and how bad ones are reported. */

@@ -46,6 +46,20 @@ check_page() {
 	check_page "$TOP/man/wb-truncate.1"
 }
 
+@test "the examples of wb-budget(1) give the output shown" {
+	check_page "$TOP/man/wb-budget.1"
+}
+
+@test "the example file in wb-config(5) is examples/wb.yaml, and loads" {
+	got=$(awk '/^\.Sh EXAMPLES/ { ex = 1 } ex && /^\.Ed/ { exit }
+	    ex && lit { sub(/^\\&/, ""); gsub(/\\e/, "\\"); print }
+	    ex && /^\.Bd -literal/ { lit = 1 }' "$TOP/man/wb-config.5")
+	assert_equal "$got" "$(cat "$TOP/examples/wb.yaml")"
+	run --separate-stderr wb-budget -c "$TOP/examples/wb.yaml" -w one-shot --print-config
+	assert_success
+	assert_output --partial '"total_budget_tokens":2500,'
+}
+
 @test "every command's --help is its man page's SYNOPSIS" {
 	for page in "$TOP"/man/wb-*.1; do
 		name=$(basename "$page" .1)

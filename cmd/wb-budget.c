@@ -1,0 +1,235 @@
+/* wb-budget: hold each prompt section to its budget, or check that it is. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb.h"
+
+static const char usage_text[] =
+    "usage: wb-budget [-c FILE] [-w WORLD] [-P PRESET] [-t TOTAL]\n"
+    "                 [-s CATEGORY=N]... [--check] [--print-config]\n"
+    "                 [-m char|word|hybrid] [-p default|llama]\n"
+    "                 [--max-record SIZE] [--chars-per-token N]\n"
+    "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
+
+enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_CHECK, OPT_PRINT };
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "world", required_argument, NULL, 'w' },
+	{ "budget-preset", required_argument, NULL, 'P' },
+	{ "total", required_argument, NULL, 't' },
+	{ "set", required_argument, NULL, 's' },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "print-config", no_argument, NULL, OPT_PRINT },
+	{ "method", required_argument, NULL, 'm' },
+	{ "preset", required_argument, NULL, 'p' },
+	{ "max-record", required_argument, NULL, OPT_MAXREC },
+	{ "chars-per-token", required_argument, NULL, OPT_CPT },
+	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
+	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static struct wb_config *cfg;
+static struct wb_layer *flags;
+static const char *world;
+static bool check, table_started;
+
+static int
+usage(FILE *f, int status)
+{
+	fputs(usage_text, f);
+	return status;
+}
+
+/* One row of the --check table on stderr, with its header the first time. */
+static void
+offender(uint64_t line, const char *what, json_int_t tokens, json_int_t budget)
+{
+	if (!table_started) {
+		fprintf(stderr, "%-6s %-22s %8s %8s %8s\n", "LINE", "CATEGORY",
+		    "TOKENS", "BUDGET", "OVER BY");
+		table_started = true;
+	}
+	fprintf(stderr, "%-6llu %-22s %8lld %8lld %8lld\n",
+	    (unsigned long long)line, what, (long long)tokens, (long long)budget,
+	    (long long)(tokens - budget));
+}
+
+static void
+print_offenders(uint64_t line, const json_t *report)
+{
+	const char *cat;
+	json_t *v;
+
+	json_object_foreach(json_object_get(report, "sections"), cat, v)
+		if (json_is_true(json_object_get(v, "over_budget")))
+			offender(line, cat,
+			    json_integer_value(json_object_get(v, "original_tokens")),
+			    json_integer_value(json_object_get(v, "budget")));
+	if (json_is_true(json_object_get(report, "over_total")))
+		offender(line, "total (rendered)",
+		    json_integer_value(json_object_get(report, "total_final_tokens")),
+		    json_integer_value(json_object_get(report, "total_budget")));
+}
+
+/* Enforce or check the budgets of one record. */
+static int
+budget_record(void *ctx, json_t *rec, struct wb_err *err)
+{
+	struct wb_settings s;
+	struct wb_counter *c;
+	const char *w = world;
+	json_t *report, *wid = json_object_get(rec, "world_id");
+	uint64_t line = err->line;
+	int st;
+
+	(void)ctx;
+	if (wid != NULL && !json_is_string(wid))
+		return wb_err_set(err, WB_EDATA,
+		    "field \"world_id\" is not a string");
+	if (wid != NULL)
+		w = json_string_value(wid);
+	if ((st = wb_settings_resolve(cfg, w, flags, &s, err)) != WB_OK)
+		return st;
+	if ((c = wb_counter_new(&s.counter, err)) == NULL)
+		return WB_ECONFIG;
+	if (check)
+		st = wb_budget_check(&s, c, json_object_get(rec, "sections"),
+		    &report, err);
+	else
+		st = wb_budget_enforce(&s, c, json_object_get(rec, "sections"),
+		    &report, err);
+	wb_counter_free(c);
+	if (report == NULL)
+		return st;
+	if (st == WB_ECHECK)
+		print_offenders(line, report);
+	if (json_object_set_new(rec, "budget", report) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return st;
+}
+
+/* Put a flag into the flags layer under the configuration key it sets. */
+static int
+set_flag(int c, const char *arg, struct wb_err *err)
+{
+	char key[64];
+	const char *eq;
+	int st;
+
+	switch (c) {
+	case 'P': return wb_layer_set(flags, "preset", arg, err);
+	case 't': return wb_layer_set(flags, "total_budget_tokens", arg, err);
+	case 'm': return wb_layer_set(flags, "counter.method", arg, err);
+	case 'p': return wb_layer_set(flags, "counter.preset", arg, err);
+	case OPT_CPT:
+		return wb_layer_set(flags, "counter.chars_per_token", arg, err);
+	case OPT_TPW:
+		return wb_layer_set(flags, "counter.tokens_per_word", arg, err);
+	case OPT_HT:
+		return wb_layer_set(flags, "counter.hybrid_threshold", arg, err);
+	}
+	/* -s CATEGORY=N */
+	eq = strchr(arg, '=');
+	enum wb_category cat;
+	if (eq == NULL || (size_t)(eq - arg) >= 32)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': not CATEGORY=N", arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	if (wb_category_parse(key, &cat) != 0)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': unknown category",
+		    key);
+	strcat(key, "_tokens");
+	st = wb_layer_set(flags, key, eq + 1, err);
+	return st;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct wb_io io = { "wb-budget", stdin, stdout, stderr, "stdin", 0 };
+	struct wb_err err = { 0 };
+	struct wb_settings s;
+	const char *path = NULL;
+	char found[1024];
+	bool print = false;
+	int c, st;
+
+	if ((flags = wb_layer_new()) == NULL)
+		return WB_EINTERNAL;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:w:P:t:s:m:p:hV", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'w':
+			world = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_PRINT:
+			print = true;
+			break;
+		case OPT_MAXREC:
+			if (wb_parse_size(optarg, &io.max_record, &err)) {
+				wb_err_set(&err, WB_EUSAGE, "--max-record: %s", err.msg);
+				goto bad;
+			}
+			break;
+		case 'P': case 't': case 's': case 'm': case 'p':
+		case OPT_CPT: case OPT_TPW: case OPT_HT:
+			if (set_flag(c, optarg, &err) != WB_OK) {
+				err.status = WB_EUSAGE;
+				goto bad;
+			}
+			break;
+		case 'h':
+			return wb_close_out(&io, usage(stdout, WB_OK));
+		case 'V':
+			puts("wb-budget (wb) " WB_VERSION);
+			return wb_close_out(&io, WB_OK);
+		default:
+			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
+			goto bad;
+		}
+	}
+	if (optind < argc) {
+		wb_err_set(&err, WB_EUSAGE, "%s: unexpected argument",
+		    argv[optind]);
+		goto bad;
+	}
+	if (path == NULL)
+		path = wb_config_find(found, sizeof(found), &err);
+	if (path != NULL && (cfg = wb_config_load(path, &err)) == NULL)
+		goto fail;
+	if (wb_config_check_flags(cfg, flags, &err) != WB_OK)
+		goto fail;
+	if (print) {
+		if (wb_settings_resolve(cfg, world, flags, &s, &err) != WB_OK)
+			goto fail;
+		/* 15 digits print 1.33 as 1.33, not 1.3300000000000001. */
+		json_t *j = wb_settings_json(&s);
+		if (json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15)))
+			st = WB_EIO;
+		else
+			st = putchar('\n') == EOF ? WB_EIO : WB_OK;
+		json_decref(j);
+	} else {
+		st = wb_records_run(&io, budget_record, NULL);
+	}
+	wb_config_free(cfg);
+	wb_layer_free(flags);
+	return wb_close_out(&io, st);
+bad:
+	fprintf(stderr, "wb-budget: %s\n", err.msg);
+	return usage(stderr, err.status == WB_EUSAGE ? WB_EUSAGE : err.status);
+fail:
+	fprintf(stderr, "wb-budget: %s\n", err.msg);
+	return err.status;
+}

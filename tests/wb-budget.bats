@@ -1,0 +1,263 @@
+#!/usr/bin/env bats
+# wb-budget: configuration, enforcement, the rendered total, --check and
+# summarization.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export HOME=$BATS_TEST_TMPDIR XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg
+	unset WB_CONFIG
+}
+
+words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
+
+@test "every default value is the engine's" {
+	run --separate-stderr wb-budget --print-config
+	assert_success
+	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100}}'
+}
+
+@test "the large_context preset has the engine's values" {
+	run --separate-stderr wb-budget -P large_context --print-config
+	assert_output --partial '{"total_budget_tokens":12000,"scene_tokens":1500,"character_tokens":2500,"conversation_history_tokens":3000,"challenges_tokens":1200,"narrative_events_tokens":1200,"directorial_notes_tokens":800,"location_context_tokens":900,"player_context_tokens":900,'
+}
+
+@test "the minimal preset has the engine's values" {
+	run --separate-stderr wb-budget -P minimal --print-config
+	assert_output --partial '{"total_budget_tokens":2000,"scene_tokens":250,"character_tokens":400,"conversation_history_tokens":500,"challenges_tokens":200,"narrative_events_tokens":200,"directorial_notes_tokens":150,"location_context_tokens":150,"player_context_tokens":150,'
+}
+
+@test "file, then world, then flags: each overrides the one before" {
+	cat >c.yaml <<-'EOF2'
+	preset: large_context
+	scene_tokens: 1000
+	counter:
+	  method: word
+	  preset: llama
+	worlds:
+	  w1:
+	    scene_tokens: 700
+	    character_tokens: 600
+	EOF2
+	run --separate-stderr wb-budget -c c.yaml --print-config
+	assert_output --partial '"total_budget_tokens":12000,"scene_tokens":1000,"character_tokens":2500,'
+	assert_output --partial '"counter":{"method":"word","chars_per_token":3.8,"tokens_per_word":1.25,'
+	run --separate-stderr wb-budget -c c.yaml -w w1 --print-config
+	assert_output --partial '"scene_tokens":700,"character_tokens":600,'
+	run --separate-stderr wb-budget -c c.yaml -w w1 -s scene=50 -m char --print-config
+	assert_output --partial '"scene_tokens":50,"character_tokens":600,'
+	assert_output --partial '"counter":{"method":"char",'
+}
+
+@test "a record's world_id picks its world's budgets" {
+	printf 'worlds:\n  small:\n    scene_tokens: 2\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml <<<$'{"world_id":"small","sections":{"scene":"one two three four five six"}}\n{"world_id":"other","sections":{"scene":"one two three four five six"}}'
+	assert_success
+	assert_equal "$(jq -c .budget.sections.scene.budget <<<"${lines[0]}")" 2
+	assert_equal "$(jq -c .budget.sections.scene.budget <<<"${lines[1]}")" 500
+}
+
+@test "the file is found through WB_CONFIG, ./wb.yaml and XDG_CONFIG_HOME" {
+	mkdir -p xdg/wb
+	echo 'scene_tokens: 11' >xdg/wb/config.yaml
+	run --separate-stderr wb-budget --print-config
+	assert_output --partial '"scene_tokens":11,'
+	echo 'scene_tokens: 12' >wb.yaml
+	run --separate-stderr wb-budget --print-config
+	assert_output --partial '"scene_tokens":12,'
+	echo 'scene_tokens: 13' >env.yaml
+	WB_CONFIG=env.yaml run --separate-stderr wb-budget --print-config
+	assert_output --partial '"scene_tokens":13,'
+	echo 'scene_tokens: 14' >flag.yaml
+	WB_CONFIG=env.yaml run --separate-stderr wb-budget -c flag.yaml --print-config
+	assert_output --partial '"scene_tokens":14,'
+}
+
+@test "a missing -c file exits 66" {
+	run -66 --separate-stderr wb-budget -c nope.yaml --print-config
+	assert_equal "$stderr" 'wb-budget: nope.yaml: No such file or directory'
+}
+
+@test "each validation error names FILE:LINE:COL and exits 78" {
+	check() { printf "$1" >bad.yaml; run -78 --separate-stderr wb-budget -c bad.yaml --print-config; assert_equal "$stderr" "wb-budget: bad.yaml:$2"; assert_output ''; }
+	check 'total_budget_tokens: 0\n' '1:1: total_budget_tokens must be greater than 0'
+	check 'total_budget_tokens: 100\n' '1:1: sum of category budgets (4000) is more than 3x total budget (100)'
+	check 'scene_tokens: 5\nfoo: 1\n' '2:1: unknown key "foo"'
+	check 'scene_tokens: five\n' "1:15: scene_tokens: expected a whole number, not 'five'"
+	check 'scene_tokens: "5"\n' '1:15: scene_tokens: expected a whole number'
+	check 'scene_tokens: -1\n' '1:15: scene_tokens: must not be negative: -1'
+	check 'scene_tokens: 1000000000000000000000000000000\n' '1:15: scene_tokens: too large: 1000000000000000000000000000000 (at most 9007199254740992)'
+	check 'scene_tokens: 1\nscene_tokens: 2\n' '2:1: duplicate key "scene_tokens"'
+	check 'enable_summarization: maybe\n' "1:23: enable_summarization: expected true or false, not 'maybe'"
+	check 'preset: huge\n' "1:9: preset: 'huge': not default, large_context or minimal"
+	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
+	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
+	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
+}
+
+@test "malformed YAML is a configuration error with its position" {
+	printf 'scene_tokens: "abc\n' >bad.yaml
+	run -78 --separate-stderr wb-budget -c bad.yaml --print-config
+	assert_output ''
+	assert_equal "$stderr" 'wb-budget: bad.yaml:2:1: found unexpected end of stream'
+}
+
+@test "a YAML file that is a list is refused" {
+	printf -- '- scene_tokens: 5\n' >bad.yaml
+	run -78 --separate-stderr wb-budget -c bad.yaml --print-config
+	assert_equal "$stderr" 'wb-budget: bad.yaml:1:1: the configuration must be a mapping, not a list'
+}
+
+@test "an alias bomb is refused at once, not expanded" {
+	{
+		echo 'scene_tokens: &a 1'
+		echo 'worlds:'
+		echo '  w0: &w0 {scene_tokens: *a}'
+		for i in $(seq 1 30); do echo "  w$i: &w$i [*w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1)), *w$((i - 1))]"; done
+	} >bomb.yaml
+	run -78 --separate-stderr timeout 5 wb-budget -c bomb.yaml --print-config
+	assert_equal "$stderr" 'wb-budget: bomb.yaml:3:26: aliases are not supported'
+}
+
+@test "flags that break validation are a configuration error" {
+	run -78 --separate-stderr wb-budget -t 100 --print-config
+	assert_equal "$stderr" 'wb-budget: with these flags: sum of category budgets (4000) is more than 3x total budget (100)'
+}
+
+@test "bad flags are usage errors" {
+	run -64 --separate-stderr wb-budget -s plot=5
+	assert_equal "${stderr_lines[0]}" "wb-budget: -s: 'plot': unknown category"
+	run -64 --separate-stderr wb-budget -s scene
+	assert_equal "${stderr_lines[0]}" "wb-budget: -s: 'scene': not CATEGORY=N"
+	run -64 --separate-stderr wb-budget -t -1
+	assert_equal "${stderr_lines[0]}" 'wb-budget: total_budget_tokens: must not be negative: -1'
+	run -64 --separate-stderr wb-budget -P huge
+	assert_equal "${stderr_lines[0]}" "wb-budget: preset: 'huge': not default, large_context or minimal"
+}
+
+@test "a section at exactly its budget is kept, one token over is cut" {
+	# 20 characters = 5 tokens by char
+	run --separate-stderr wb-budget -m char -s scene=5 <<<'{"sections":{"scene":"abcdefghijklmnopqrst"}}'
+	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":5,'
+	run --separate-stderr wb-budget -m char -s scene=4 <<<'{"sections":{"scene":"abcdefghijklmnopqrst"}}'
+	assert_output --partial '"sections":{"scene":"abcdefghijklm..."}'
+	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":4,"was_truncated":true,"budget":4,'
+	assert_output --partial '"sections_truncated":["scene"]'
+}
+
+@test "conversation history keeps its tail, the others their head" {
+	run --separate-stderr wb-budget -m word -s conversation_history=3 -s scene=3 <<<'{"sections":{"conversation_history":"old older oldest newest","scene":"first second third fourth"}}'
+	assert_output --partial '"sections":{"conversation_history":"...oldest newest","scene":"first second..."}'
+}
+
+@test "the total is counted on the rendered text, not as a sum" {
+	# by char: "abcd" + "\n\n" + "efgh" = 10 characters = 3 tokens, not 1 + 1
+	run --separate-stderr wb-budget -m char <<<'{"sections":{"scene":"efgh","character":"abcd"}}'
+	assert_output --partial '"total_original_tokens":3,"total_final_tokens":3,'
+}
+
+@test "over the total, the lowest priority sheds first: cut, then dropped" {
+	s=$(words 40)
+	rec="{\"sections\":{\"character\":\"$s\",\"scene\":\"$s\",\"player_context\":\"$s\",\"location_context\":\"$s\"}}"
+	# each section is 40 words = 54 tokens; 4 sections are 216 plus separators
+	run --separate-stderr wb-budget -m word -P minimal -t 700 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 <<<"$rec"
+	assert_success
+	assert_output --partial '"sections_shed":[],"sections_dropped":[]'
+	run --separate-stderr wb-budget -m word -P minimal -t 700 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 --check <<<"$rec"
+	assert_success
+	# now a total of 140: player_context goes, location_context is cut
+	run --separate-stderr wb-budget -m word -t 1000 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 -s conversation_history=100 -s challenges=100 -s narrative_events=100 -s directorial_notes=100 <<<"$rec"
+	assert_success
+	run --separate-stderr wb-budget -m word -t 140 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 -s conversation_history=5 -s challenges=5 -s narrative_events=5 -s directorial_notes=5 <<<"$rec"
+	assert_success
+	assert_equal "$(jq -c '.budget.sections_shed' <<<"$output")" '["location_context","player_context"]'
+	assert_equal "$(jq -c '.budget.sections_dropped' <<<"$output")" '["player_context"]'
+	assert_equal "$(jq -r '.sections.player_context' <<<"$output")" ''
+	final=$(jq '.budget.total_final_tokens' <<<"$output")
+	[ "$final" -le 140 ]
+	[ "$final" -ge 130 ]
+	# the rendered text of what was kept counts the same by wb-count
+	rendered=$(jq -c '{text: ([.sections.character, .sections.scene, .sections.location_context, .sections.player_context] | map(select(. != "")) | join("\n\n"))}' <<<"$output" | wb-count -m word | jq .tokens)
+	assert_equal "$rendered" "$final"
+}
+
+@test "--check changes nothing, exits 1 and prints a table of offenders" {
+	run -1 --separate-stderr wb-budget --check -m char -s scene=2 <<<'{"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}}'
+	assert_output --partial '"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}'
+	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":2,"over_budget":true}'
+	assert_equal "${stderr_lines[0]}" 'LINE   CATEGORY                 TOKENS   BUDGET  OVER BY'
+	assert_equal "${stderr_lines[1]}" '1      scene                         5        2        3'
+	assert_equal "${#stderr_lines[@]}" 2
+}
+
+@test "--check passes when everything fits" {
+	run --separate-stderr wb-budget --check <<<'{"sections":{"scene":"small"}}'
+	assert_success
+	assert_equal "$stderr" ''
+	assert_output --partial '"over_total":false'
+}
+
+@test "--check reports a rendered total over budget" {
+	run -1 --separate-stderr wb-budget --check -m char -P minimal -t 700 -s scene=800 -s character=50 -s conversation_history=100 <<<"{\"sections\":{\"scene\":\"$(printf '%03000d' 0)\"}}"
+	assert_equal "${stderr_lines[1]}" '1      total (rendered)            750      700       50'
+}
+
+@test "a summary that fits replaces the section" {
+	printf '#!/bin/sh\ncat >in.txt\necho "in brief ($WB_CATEGORY, $WB_TARGET_TOKENS)"\n' >sum.sh
+	chmod +x sum.sh
+	printf 'summarize_command: ./sum.sh\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml -m word -s scene=8 <<<'{"sections":{"scene":"one two three four five six seven"}}'
+	assert_success
+	assert_output --partial '"sections":{"scene":"in brief (scene, 8)"}'
+	assert_output --partial '"final_tokens":7,"was_truncated":false,"budget":8,"summarized":true}'
+	run head -n 1 in.txt
+	assert_output 'Summarize the following scene text in at most 8 tokens. Reply with the summary only.'
+}
+
+@test "enable_summarization false never runs the command" {
+	printf 'summarize_command: "touch ran"\nenable_summarization: false\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml -m word -s scene=2 <<<'{"sections":{"scene":"one two three four"}}'
+	assert_output --partial '"summarized":false}'
+	[ ! -e ran ]
+}
+
+@test "a failing summarizer falls back to truncation and says why" {
+	printf 'summarize_command: "echo no model >&2; exit 3"\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml -m word -s scene=3 <<<'{"sections":{"scene":"one two three four"}}'
+	assert_success
+	assert_output --partial '"sections":{"scene":"one two..."}'
+	assert_output --partial '"summarized":false,"summary_error":"summarize_command exited with status 3: no model"}'
+}
+
+@test "a summarizer over its timeout is killed and truncation used" {
+	printf 'summarize_command: "sleep 10"\nsummarize_timeout: 0.2\n' >c.yaml
+	SECONDS=0
+	run --separate-stderr wb-budget -c c.yaml -m word -s scene=3 <<<'{"sections":{"scene":"one two three four"}}'
+	assert_success
+	[ "$SECONDS" -lt 5 ]
+	assert_output --partial '"summary_error":"summarize_command timed out after 0.2 s"}'
+	assert_output --partial '"scene":"one two..."'
+}
+
+@test "a summary over the budget is not used" {
+	printf 'summarize_command: "echo this summary is far too long to fit"\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml -m word -s scene=3 <<<'{"sections":{"scene":"one two three four"}}'
+	assert_output --partial '"scene":"one two..."'
+	assert_output --partial '"summary_error":"summary has 11 tokens, over the budget of 3"}'
+}
+
+@test "an unknown category is a bad record" {
+	run -65 --separate-stderr wb-budget <<<$'{"sections":{"plot":"x"}}\n{"sections":{"scene":"ok"}}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"sections: unknown category \"plot\""}}'
+	assert_line -n 1 --partial '{"sections":{"scene":"ok"},"budget":'
+	assert_equal "$stderr" 'wb-budget: stdin:1: sections: unknown category "plot"'
+}
+
+@test "a non-string section or missing sections is a bad record" {
+	run -65 --separate-stderr wb-budget <<<$'{"sections":{"scene":5}}\n{"text":"x"}\n{"sections":[]}\n{"world_id":7,"sections":{}}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"sections.scene: not a string"}}'
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"missing field \"sections\""}}'
+	assert_line -n 2 '{"error":{"record":3,"line":3,"message":"field \"sections\" is not an object"}}'
+	assert_line -n 3 '{"error":{"record":4,"line":4,"message":"field \"world_id\" is not a string"}}'
+}
