@@ -26,6 +26,7 @@ LIBOBJ = \
 	lib/err.o \
 	lib/num.o \
 	lib/opts.o \
+	lib/prompt.o \
 	lib/record.o \
 	lib/summarize.o \
 	lib/truncate.o \
@@ -34,11 +35,13 @@ LIBOBJ = \
 BIN = \
 	cmd/wb-budget \
 	cmd/wb-count \
+	cmd/wb-prompt \
 	cmd/wb-truncate
 
 MAN1 = \
 	man/wb-budget.1 \
 	man/wb-count.1 \
+	man/wb-prompt.1 \
 	man/wb-truncate.1
 
 MAN5 = \

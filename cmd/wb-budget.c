@@ -93,7 +93,7 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		    "field \"world_id\" is not a string");
 	if (wid != NULL)
 		w = json_string_value(wid);
-	if ((st = wb_settings_resolve(cfg, w, flags, &s, err)) != WB_OK)
+	if ((st = wb_settings_resolve(cfg, w, NULL, flags, &s, err)) != WB_OK)
 		return st;
 	if ((c = wb_counter_new(&s.counter, err)) == NULL)
 		return WB_ECONFIG;
@@ -113,47 +113,13 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 	return st;
 }
 
-/* Put a flag into the flags layer under the configuration key it sets. */
-static int
-set_flag(int c, const char *arg, struct wb_err *err)
-{
-	char key[64];
-	const char *eq;
-	int st;
-
-	switch (c) {
-	case 'P': return wb_layer_set(flags, "preset", arg, err);
-	case 't': return wb_layer_set(flags, "total_budget_tokens", arg, err);
-	case 'm': return wb_layer_set(flags, "counter.method", arg, err);
-	case 'p': return wb_layer_set(flags, "counter.preset", arg, err);
-	case OPT_CPT:
-		return wb_layer_set(flags, "counter.chars_per_token", arg, err);
-	case OPT_TPW:
-		return wb_layer_set(flags, "counter.tokens_per_word", arg, err);
-	case OPT_HT:
-		return wb_layer_set(flags, "counter.hybrid_threshold", arg, err);
-	}
-	/* -s CATEGORY=N */
-	eq = strchr(arg, '=');
-	enum wb_category cat;
-	if (eq == NULL || (size_t)(eq - arg) >= 32)
-		return wb_err_set(err, WB_EUSAGE, "-s: '%s': not CATEGORY=N", arg);
-	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
-	if (wb_category_parse(key, &cat) != 0)
-		return wb_err_set(err, WB_EUSAGE, "-s: '%s': unknown category",
-		    key);
-	strcat(key, "_tokens");
-	st = wb_layer_set(flags, key, eq + 1, err);
-	return st;
-}
-
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-budget", stdin, stdout, stderr, "stdin", 0 };
+	struct wb_io io = { "wb-budget", stdin, stdout, stderr, "stdin", 0, NULL };
 	struct wb_err err = { 0 };
 	struct wb_settings s;
-	const char *path = NULL;
+	const char *path = NULL, *flag;
 	char found[1024];
 	bool print = false;
 	int c, st;
@@ -163,6 +129,7 @@ main(int argc, char *argv[])
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:w:P:t:s:m:p:hV", longopts,
 	    NULL)) != -1) {
+		flag = NULL;
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -182,13 +149,14 @@ main(int argc, char *argv[])
 				goto bad;
 			}
 			break;
-		case 'P': case 't': case 's': case 'm': case 'p':
-		case OPT_CPT: case OPT_TPW: case OPT_HT:
-			if (set_flag(c, optarg, &err) != WB_OK) {
-				err.status = WB_EUSAGE;
-				goto bad;
-			}
-			break;
+		case 'P': flag = "P"; break;
+		case 't': flag = "t"; break;
+		case 's': flag = "s"; break;
+		case 'm': flag = "m"; break;
+		case 'p': flag = "p"; break;
+		case OPT_CPT: flag = "chars-per-token"; break;
+		case OPT_TPW: flag = "tokens-per-word"; break;
+		case OPT_HT: flag = "hybrid-threshold"; break;
 		case 'h':
 			return wb_close_out(&io, usage(stdout, WB_OK));
 		case 'V':
@@ -196,6 +164,10 @@ main(int argc, char *argv[])
 			return wb_close_out(&io, WB_OK);
 		default:
 			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
+			goto bad;
+		}
+		if (flag != NULL && wb_budget_flag(flags, flag, optarg, &err)) {
+			err.status = WB_EUSAGE;
 			goto bad;
 		}
 	}
@@ -211,7 +183,7 @@ main(int argc, char *argv[])
 	if (wb_config_check_flags(cfg, flags, &err) != WB_OK)
 		goto fail;
 	if (print) {
-		if (wb_settings_resolve(cfg, world, flags, &s, &err) != WB_OK)
+		if (wb_settings_resolve(cfg, world, NULL, flags, &s, &err) != WB_OK)
 			goto fail;
 		/* 15 digits print 1.33 as 1.33, not 1.3300000000000001. */
 		json_t *j = wb_settings_json(&s);

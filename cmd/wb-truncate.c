@@ -135,7 +135,7 @@ out:
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-truncate", stdin, stdout, stderr, "stdin", 0 };
+	struct wb_io io = { "wb-truncate", stdin, stdout, stderr, "stdin", 0, NULL };
 	struct wb_counter_spec spec;
 	struct wb_err err = { 0 };
 	bool raw = false, quiet = false;

@@ -198,26 +198,25 @@ summarize(const struct wb_settings *set, const struct wb_counter *c,
 	s->summarized = true;
 }
 
-/* Shed category cat until the rendered total fits: cut, else drop. */
-static int
-shed(const struct wb_settings *set, const struct wb_counter *c,
-    struct section sec[WB_NCAT], enum wb_category cat, bool *fits,
-    struct wb_err *err)
+/*
+ * The largest b in [0, hi] with fits(ctx, b), searching as if fits were
+ * monotonic (callers check the result on the final text); returns 0 and
+ * *best = UINT64_MAX when none fits, or the callback's error status.
+ */
+int
+wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
+    uint64_t *best)
 {
-	struct section *s = &sec[cat];
-	uint64_t lo = 0, hi, best = UINT64_MAX, mid;
-	bool oom = false;
-	int st;
+	uint64_t lo = 0, mid;
+	int r;
 
-	s->shed = true;
-	hi = s->final_tokens ? s->final_tokens - 1 : 0;
-	/* The largest budget for this section with which the whole fits. */
-	while (lo <= hi && s->final_tokens > 0) {
+	*best = UINT64_MAX;
+	while (lo <= hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((st = cut(c, s, cat, mid, err)) != WB_OK)
-			return st;
-		if (count_rendered(c, sec, false, &oom) <= set->total) {
-			best = mid;
+		if ((r = fits(ctx, mid)) < 0)
+			return -r;
+		if (r) {
+			*best = mid;
 			lo = mid + 1;
 		} else if (mid == 0) {
 			break;
@@ -225,8 +224,51 @@ shed(const struct wb_settings *set, const struct wb_counter *c,
 			hi = mid - 1;
 		}
 	}
-	if (oom)
-		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return WB_OK;
+}
+
+/* What a trial cut of one section needs to know. */
+struct trial {
+	const struct wb_settings *set;
+	const struct wb_counter *c;
+	struct section *sec;
+	enum wb_category cat;
+	struct wb_err *err;
+};
+
+/* Does the whole fit with the section cut to b tokens? */
+static int
+trial_fits(void *ctx, uint64_t b)
+{
+	struct trial *t = ctx;
+	bool oom = false;
+	int st;
+
+	if ((st = cut(t->c, &t->sec[t->cat], t->cat, b, t->err)) != WB_OK)
+		return -st;
+	if (count_rendered(t->c, t->sec, false, &oom) <= t->set->total)
+		return 1;
+	return oom ? -wb_err_set(t->err, WB_EINTERNAL, "out of memory") : 0;
+}
+
+/* Shed category cat until the rendered total fits: cut, else drop. */
+static int
+shed(const struct wb_settings *set, const struct wb_counter *c,
+    struct section sec[WB_NCAT], enum wb_category cat, bool *fits,
+    struct wb_err *err)
+{
+	struct trial t = { set, c, sec, cat, err };
+	struct section *s = &sec[cat];
+	uint64_t best;
+	bool oom = false;
+	int st;
+
+	s->shed = true;
+	if (s->final_tokens > 0 &&
+	    (st = wb_search_fit(s->final_tokens - 1, trial_fits, &t, &best)))
+		return st;
+	if (s->final_tokens == 0)
+		best = UINT64_MAX;
 	if (best != UINT64_MAX && (st = cut(c, s, cat, best, err)) != WB_OK)
 		return st;
 	if (best == UINT64_MAX || s->len == 0 ||

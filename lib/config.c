@@ -65,6 +65,16 @@ struct wb_layer {
 	double cpt, tpw;
 	uint64_t ht;
 	uint64_t line, col;      /* where the block starts */
+	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
+};
+
+static const char *const template_names[WB_NTPL] = {
+	"role", "current_scene", "location", "time", "others_present",
+	"visible_items", "directorial_notes", "mood", "disposition",
+	"relationship", "known_motivations", "suspected_motivations",
+	"secret_motivations", "social_stance", "challenges",
+	"narrative_events", "location_context", "player_context",
+	"response_format",
 };
 
 struct world {
@@ -141,6 +151,23 @@ apply(struct wb_settings *s, const struct wb_layer *l)
 		s->counter.tokens_per_word = l->tpw;
 	if (l->set & 1u << K_HT)
 		s->counter.hybrid_threshold = l->ht;
+	for (int i = 0; i < WB_NTPL; i++)
+		if (l->tpl[i] != NULL)
+			s->templates[i] = l->tpl[i];
+}
+
+/* The key of a template in the configuration file ("current_scene"). */
+const char *
+wb_template_name(enum wb_template t)
+{
+	return template_names[t];
+}
+
+static void
+layer_clear(struct wb_layer *l)
+{
+	for (int i = 0; i < WB_NTPL; i++)
+		free(l->tpl[i]);
 }
 
 static bool
@@ -294,7 +321,48 @@ wb_layer_new(void)
 void
 wb_layer_free(struct wb_layer *l)
 {
+	if (l != NULL)
+		layer_clear(l);
 	free(l);
+}
+
+/* Set key from a JSON value (a record's context_budget) in a layer. */
+int
+wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
+    struct wb_err *err)
+{
+	char num[32];
+	const char *text;
+	bool plain = true;
+
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		text = num;
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		text = num;
+		break;
+	case JSON_TRUE:  text = "true"; break;
+	case JSON_FALSE: text = "false"; break;
+	case JSON_NULL:  text = "null"; break;
+	case JSON_STRING:
+		text = json_string_value(v);
+		plain = false;
+		break;
+	default:
+		return wb_err_set(err, WB_EDATA, "%s: expected a scalar", key);
+	}
+	/* The engine's ContextBudgetConfig: budgets and the summarization
+	 * switch, never a command to run. */
+	for (int k = K_TOTAL; k <= K_MODEL; k++)
+		if (strcmp(key, key_names[k]) == 0) {
+			if (layer_put(l, (enum key)k, text, plain, err) != WB_OK)
+				return err->status = WB_EDATA;
+			return WB_OK;
+		}
+	return wb_err_set(err, WB_EDATA, "unknown key \"%s\"", key);
 }
 
 /* Set key (a configuration file key) to value in a flags layer. */
@@ -420,6 +488,48 @@ read_value(struct yp *y, struct wb_layer *l, enum key k)
 static int parse_block(struct yp *y, struct wb_layer *l,
     struct wb_config *cfg);
 
+/* Read templates: a mapping of template key to text. */
+static int
+parse_templates(struct yp *y, struct wb_layer *l)
+{
+	char key[256];
+	yaml_mark_t m;
+	int st, t;
+
+	if ((st = next(y)) != WB_OK)
+		return st;
+	if (y->ev.type != YAML_MAPPING_START_EVENT)
+		return yerr(y, y->ev.start_mark,
+		    "templates: expected a mapping, got %s", event_kind(&y->ev));
+	for (;;) {
+		if ((st = next(y)) != WB_OK)
+			return st;
+		if (y->ev.type == YAML_MAPPING_END_EVENT)
+			return WB_OK;
+		if ((st = read_key(y, key, sizeof(key), &m)) != WB_OK)
+			return st;
+		for (t = 0; t < WB_NTPL; t++)
+			if (strcmp(key, template_names[t]) == 0)
+				break;
+		if (t == WB_NTPL)
+			return yerr(y, m, "unknown template \"%s\"", key);
+		if (l->tpl[t] != NULL)
+			return yerr(y, m, "duplicate template \"%s\"", key);
+		if ((st = next(y)) != WB_OK)
+			return st;
+		if (y->ev.type != YAML_SCALAR_EVENT)
+			return yerr(y, y->ev.start_mark,
+			    "templates.%s: expected a string, got %s", key,
+			    event_kind(&y->ev));
+		if (strlen((const char *)y->ev.data.scalar.value) !=
+		    y->ev.data.scalar.length)
+			return yerr(y, y->ev.start_mark, "templates.%s: NUL in value",
+			    key);
+		if ((l->tpl[t] = strdup((const char *)y->ev.data.scalar.value)) == NULL)
+			return wb_err_set(y->err, WB_EINTERNAL, "out of memory");
+	}
+}
+
 /* Read the worlds: a mapping of world id to a block. */
 static int
 parse_worlds(struct yp *y, struct wb_config *cfg)
@@ -470,7 +580,8 @@ parse_worlds(struct yp *y, struct wb_config *cfg)
 static int
 parse_block(struct yp *y, struct wb_layer *l, struct wb_config *cfg)
 {
-	bool in_counter = false, had_counter = false, had_worlds = false;
+	bool in_counter = false, had_counter = false, had_worlds = false,
+	    had_templates = false;
 	char key[256], full[300];
 	yaml_mark_t m;
 	int st, k;
@@ -496,6 +607,14 @@ parse_block(struct yp *y, struct wb_layer *l, struct wb_config *cfg)
 				return yerr(y, y->ev.start_mark,
 				    "counter: expected a mapping, got %s",
 				    event_kind(&y->ev));
+			continue;
+		}
+		if (!in_counter && strcmp(key, "templates") == 0) {
+			if (had_templates)
+				return yerr(y, m, "duplicate key \"templates\"");
+			had_templates = true;
+			if ((st = parse_templates(y, l)) != WB_OK)
+				return st;
 			continue;
 		}
 		if (!in_counter && cfg != NULL && strcmp(key, "worlds") == 0) {
@@ -626,8 +745,11 @@ wb_config_free(struct wb_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < cfg->nworlds; i++)
+	layer_clear(&cfg->top);
+	for (size_t i = 0; i < cfg->nworlds; i++) {
 		free(cfg->worlds[i].id);
+		layer_clear(&cfg->worlds[i].l);
+	}
 	free(cfg->worlds);
 	free(cfg);
 }
@@ -664,10 +786,12 @@ wb_config_find(char *buf, size_t size, struct wb_err *err)
 	return NULL;
 }
 
-/* Resolve the settings of world (or none) under cfg (or none) and flags. */
+/* Resolve the settings of world (or none) under cfg (or none), a record's
+ * own layer (or none) and flags, in that order. */
 int
 wb_settings_resolve(const struct wb_config *cfg, const char *world,
-    const struct wb_layer *flags, struct wb_settings *s, struct wb_err *err)
+    const struct wb_layer *rec, const struct wb_layer *flags,
+    struct wb_settings *s, struct wb_err *err)
 {
 	wb_settings_default(s);
 	if (cfg != NULL) {
@@ -676,6 +800,8 @@ wb_settings_resolve(const struct wb_config *cfg, const char *world,
 			if (strcmp(cfg->worlds[i].id, world) == 0)
 				apply(s, &cfg->worlds[i].l);
 	}
+	if (rec != NULL)
+		apply(s, rec);
 	if (flags != NULL)
 		apply(s, flags);
 	return wb_settings_validate(s, err);
@@ -722,7 +848,7 @@ wb_config_check_flags(const struct wb_config *cfg, const struct wb_layer *flags,
 
 	for (size_t i = 0; i <= n; i++) {
 		const char *w = i ? cfg->worlds[i - 1].id : NULL;
-		if (wb_settings_resolve(cfg, w, flags, &s, err) != WB_OK) {
+		if (wb_settings_resolve(cfg, w, NULL, flags, &s, err) != WB_OK) {
 			char msg[sizeof(err->msg)];
 			memcpy(msg, err->msg, sizeof(msg));
 			return wb_err_set(err, WB_ECONFIG, "with these flags%s%.200s: "

@@ -45,3 +45,40 @@ wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg)
 		return wb_err_set(err, WB_EUSAGE, "-%c: %s", opt, what);
 	return wb_err_set(err, WB_EUSAGE, "%s: %s", arg, what);
 }
+
+/*
+ * Apply a budget flag to a layer of settings: P (preset), t (total),
+ * s (CATEGORY=N), m and p (counter method and preset), or a counter
+ * parameter by its long name.
+ */
+int
+wb_budget_flag(struct wb_layer *l, const char *flag, const char *arg,
+    struct wb_err *err)
+{
+	static const struct { const char *flag, *key; } keys[] = {
+		{ "P", "preset" },
+		{ "t", "total_budget_tokens" },
+		{ "m", "counter.method" },
+		{ "p", "counter.preset" },
+		{ "chars-per-token", "counter.chars_per_token" },
+		{ "tokens-per-word", "counter.tokens_per_word" },
+		{ "hybrid-threshold", "counter.hybrid_threshold" },
+	};
+	enum wb_category cat;
+	const char *eq;
+	char key[64];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(flag, keys[i].flag) == 0)
+			return wb_layer_set(l, keys[i].key, arg, err);
+	/* -s CATEGORY=N */
+	eq = strchr(arg, '=');
+	if (eq == NULL || (size_t)(eq - arg) >= 32)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': not CATEGORY=N", arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	if (wb_category_parse(key, &cat) != 0)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': unknown category",
+		    key);
+	strcat(key, "_tokens");
+	return wb_layer_set(l, key, eq + 1, err);
+}

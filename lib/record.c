@@ -359,7 +359,8 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 			err.line = f.line;
 			st = fn(ctx, rec, &err);
 			if (st == WB_OK || st == WB_ECHECK) {
-				int w = wb_emit(io->out, rec, &err);
+				int w = (io->emit ? io->emit : wb_emit)(io->out, rec,
+				    &err);
 				if (w != WB_OK) {
 					fprintf(io->err, "%s: %s\n", io->prog, err.msg);
 					st = w;

@@ -134,9 +134,14 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 
 /* opts.c */
 
+struct wb_layer;
+
 /* Apply one counter flag (method, preset, chars-per-token, ...) to spec. */
 int wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
     const char *arg, struct wb_err *err);
+/* Apply a budget flag (P, t, s, m, p or a counter parameter) to a layer. */
+int wb_budget_flag(struct wb_layer *l, const char *flag, const char *arg,
+    struct wb_err *err);
 /* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
 int wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg);
 
@@ -158,6 +163,17 @@ enum wb_category {
 /* Categories from the most important to the least, as the engine has it. */
 extern const enum wb_category wb_priority[WB_NCAT];
 
+/* The headings and fixed texts of a prompt that a world may reword. */
+enum wb_template {
+	WB_TPL_ROLE, WB_TPL_SCENE, WB_TPL_LOCATION, WB_TPL_TIME,
+	WB_TPL_PRESENT, WB_TPL_ITEMS, WB_TPL_DIRECTOR, WB_TPL_MOOD,
+	WB_TPL_DISPOSITION, WB_TPL_RELATIONSHIP, WB_TPL_KNOWN,
+	WB_TPL_SUSPECTED, WB_TPL_SECRET, WB_TPL_SOCIAL, WB_TPL_CHALLENGES,
+	WB_TPL_EVENTS, WB_TPL_LOCATION_CONTEXT, WB_TPL_PLAYER_CONTEXT,
+	WB_TPL_RESPONSE_FORMAT,
+	WB_NTPL
+};
+
 /* The effective settings for one record: budgets, counter, summarizing. */
 struct wb_settings {
 	uint64_t total;                  /* total_budget_tokens */
@@ -167,11 +183,17 @@ struct wb_settings {
 	char summarize_command[1024];    /* "" for none */
 	double summarize_timeout;        /* seconds */
 	struct wb_counter_spec counter;
+	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
 };
 
 struct wb_config;
 struct wb_layer;
 
+/* The key of a template in the configuration file ("current_scene"). */
+const char *wb_template_name(enum wb_template t);
+/* Set key from a JSON value (a record's context_budget) in a layer. */
+int wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
+    struct wb_err *err);
 /* The name of a category ("conversation_history"). */
 const char *wb_category_name(enum wb_category c);
 /* Parse a category name; 0 or -1. */
@@ -191,9 +213,11 @@ void wb_layer_free(struct wb_layer *l);
 /* Set key (a configuration file key) to value in a flags layer. */
 int wb_layer_set(struct wb_layer *l, const char *key, const char *value,
     struct wb_err *err);
-/* Resolve the settings of world (or none) under cfg (or none) and flags. */
+/* Resolve the settings of world (or none) under cfg (or none), a record's
+ * own layer (or none) and flags, in that order. */
 int wb_settings_resolve(const struct wb_config *cfg, const char *world,
-    const struct wb_layer *flags, struct wb_settings *s, struct wb_err *err);
+    const struct wb_layer *rec, const struct wb_layer *flags,
+    struct wb_settings *s, struct wb_err *err);
 /* Check the top level and every world again with the flags laid over. */
 int wb_config_check_flags(const struct wb_config *cfg,
     const struct wb_layer *flags, struct wb_err *err);
@@ -211,6 +235,23 @@ int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
 int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err);
 
+/* prompt.c */
+
+/* What wb_prompt_build makes of a request; free with wb_prompt_out_free. */
+struct wb_prompt_out {
+	char *system;        /* the system prompt; NULL when it cannot fit */
+	size_t system_len;
+	json_t *messages;    /* system, history turns, the player's action */
+	json_t *report;      /* tokens, budgets, what was cut or dropped */
+};
+
+/* Build the system prompt and messages of one request within budget. */
+int wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
+    const json_t *req, bool allow_over, struct wb_prompt_out *out,
+    struct wb_err *err);
+/* Free what wb_prompt_build made. */
+void wb_prompt_out_free(struct wb_prompt_out *out);
+
 /* summarize.c */
 
 /* Run cmd on text with a deadline; its output, if it fits, in *out. */
@@ -226,6 +267,8 @@ struct wb_io {
 	FILE *in, *out, *err;
 	const char *in_name;   /* "stdin" */
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
+	/* How a handled record is written; NULL: wb_emit. */
+	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
 };
 
 #define WB_MAX_RECORD (64ULL << 20)

@@ -66,4 +66,10 @@ struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
 uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
     const struct wb_tstats *st);
 
+/* budget.c */
+
+/* The largest b in [0, hi] with fits(ctx, b) (1 yes, 0 no, <0 -status). */
+int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
+    uint64_t *best);
+
 #endif

@@ -50,6 +50,11 @@ check_page() {
 	check_page "$TOP/man/wb-budget.1"
 }
 
+@test "the examples of wb-prompt(1) give the output shown" {
+	cp -r "$TOP/examples" "$BATS_TEST_TMPDIR/"
+	check_page "$TOP/man/wb-prompt.1"
+}
+
 @test "the example file in wb-config(5) is examples/wb.yaml, and loads" {
 	got=$(awk '/^\.Sh EXAMPLES/ { ex = 1 } ex && /^\.Ed/ { exit }
 	    ex && lit { sub(/^\\&/, ""); gsub(/\\e/, "\\"); print }

@@ -18,7 +18,7 @@ static char *
 run(const char *in, size_t inlen, uint64_t max, int *status)
 {
 	FILE *fi = tmpfile(), *fo = tmpfile(), *fe = tmpfile();
-	struct wb_io io = { "wb-test", fi, fo, fe, "stdin", max };
+	struct wb_io io = { "wb-test", fi, fo, fe, "stdin", max, NULL };
 	char *out;
 	long n;
 	int seen = 0;

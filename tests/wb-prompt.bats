@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# wb-prompt: rendering, budgets and shedding, formats, bad requests.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export HOME=$BATS_TEST_TMPDIR XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg
+	unset WB_CONFIG
+}
+
+# A small valid request; jq filters in $1 change it.
+req() {
+	jq -c "${1:-.}" <<-'EOF2'
+	{"player_action": {"action_type": "speak", "target": "Mira", "dialogue": "Any news?"},
+	 "scene_context": {"scene_name": "Dusk", "location_name": "The Docks",
+	   "time_context": "Evening", "present_characters": [], "region_items": []},
+	 "directorial_notes": "",
+	 "conversation_history": [],
+	 "responding_character": {"name": "Mira", "archetype": "innkeeper"},
+	 "active_challenges": [], "active_narrative_events": []}
+	EOF2
+}
+
+# n turns of about 20 words each, alternating Player and Mira.
+turns() {
+	jq -c -n --argjson n "$1" '[range($n) | {speaker: (if . % 2 == 0 then "Player" else "Mira" end),
+	    text: ("turn \(.) " + ([range(19)] | map("word") | join(" ")))}]'
+}
+
+@test "the example request gives the golden output" {
+	run --separate-stderr wb-prompt -c /dev/null <"$TOP/examples/request.json"
+	assert_success
+	assert_equal "$output" "$(cat "$TOP/tests/golden/request.json.out")"
+	run --separate-stderr wb-prompt -c /dev/null -F text <"$TOP/examples/request.json"
+	assert_equal "$output" "$(cat "$TOP/tests/golden/request.text.out")"
+}
+
+@test "every heading appears, in order" {
+	run --separate-stderr wb-prompt -F text -c /dev/null <"$TOP/examples/request.json"
+	assert_success
+	prev=0
+	for h in 'You are roleplaying as Mira, a wary innkeeper with debts.' \
+	    'CURRENT SCENE: ' 'LOCATION: ' 'TIME: ' 'OTHERS PRESENT: ' 'VISIBLE ITEMS IN AREA:' \
+	    "=== DIRECTOR'S SCENE GUIDANCE ===" 'YOUR CURRENT MOOD: ' \
+	    'YOUR DISPOSITION TOWARD THE PLAYER: ' 'YOUR RELATIONSHIP TO THE PLAYER: ' \
+	    '=== KNOWN MOTIVATIONS ===' '=== SUSPECTED MOTIVATIONS (player senses something) ===' \
+	    '=== SECRET MOTIVATIONS (player does not know) ===' 'Tells you may let slip:' \
+	    '=== SOCIAL STANCE ===' '## Active Challenges' '## Active Narrative Events' \
+	    'RESPONSE FORMAT:' 'use only these expressions: neutral, wary, amused, afraid.' \
+	    'these actions suit the character: polishes a mug'; do
+		n=$(grep -n -F -- "$h" <<<"$output" | head -n 1 | cut -d: -f1)
+		[ -n "$n" ] || { echo "missing: $h" >&2; return 1; }
+		[ "$n" -ge "$prev" ] || { echo "out of order: $h" >&2; return 1; }
+		prev=$n
+	done
+}
+
+@test "narrative events are listed highest priority first" {
+	run --separate-stderr wb-prompt -F text -c /dev/null <"$TOP/examples/request.json"
+	assert_line '1. "Brannoc'"'"'s Confession" (Priority: 5)'
+	assert_line '2. "The Green Cloak Returns" (Priority: 2)'
+}
+
+@test "history turns become chat messages by speaker, then the player's action" {
+	run --separate-stderr wb-prompt -c /dev/null <<<"$(req '.conversation_history = [{"speaker":"Player","text":"Hello"},{"speaker":"Mira","text":"Evening."},{"speaker":"Brannoc","text":"Fog tonight."}]')"
+	assert_success
+	assert_equal "$(jq -c '[.messages[] | .role]' <<<"$output")" '["system","user","assistant","user","user"]'
+	assert_equal "$(jq -r '.messages[2].content' <<<"$output")" 'Mira: Evening.'
+	assert_equal "$(jq -r '.messages[3].content' <<<"$output")" 'Brannoc: Fog tonight.'
+	assert_equal "$(jq -r '.messages[4].content' <<<"$output")" $'The player says to Mira: "Any news?"\n\nRespond as Mira.'
+	assert_equal "$(jq -r '.messages[0].content' <<<"$output")" "$(jq -r .system_prompt <<<"$output")"
+}
+
+@test "other actions are described too" {
+	run --separate-stderr wb-prompt -c /dev/null <<<"$(req '.player_action = {"action_type":"examine","target":"the hat"}')"
+	assert_equal "$(jq -r '.messages[-1].content' <<<"$output")" $'The player examines the hat.\n\nRespond as Mira.'
+	run --separate-stderr wb-prompt -c /dev/null <<<"$(req '.player_action = {"action_type":"bow","target":null,"dialogue":null}')"
+	assert_equal "$(jq -r '.messages[-1].content' <<<"$output")" $'The player performs the action: bow\n\nRespond as Mira.'
+}
+
+@test "history keeps the newest whole turns at its exact budget" {
+	h=$(turns 10)
+	r=$(req ".conversation_history = $h")
+	# the newest 3 turns, joined by blank lines, counted by word
+	three=$(jq -r '.[-3:] | map(.speaker + ": " + .text) | join("\n\n")' <<<"$h" | wb-count -r -q -m word)
+	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history="$three" <<<"$r"
+	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 3
+	assert_equal "$(jq .report.history_turns_dropped <<<"$output")" 7
+	assert_equal "$(jq .report.categories.conversation_history.final_tokens <<<"$output")" "$three"
+	assert_equal "$(jq -r '.messages[1].content' <<<"$output")" "Mira: turn 7 $(printf 'word %.0s' $(seq 19) | sed 's/ $//')"
+	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=$((three - 1)) <<<"$r"
+	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 2
+}
+
+@test "a newest turn larger than the history budget is cut at its start" {
+	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=6 <<<"$(req '.conversation_history = [{"speaker":"Mira","text":"one two three four five six seven eight"}]')"
+	assert_success
+	assert_equal "$(jq -r '.messages[1].content' <<<"$output")" 'Mira: ...six seven eight'
+	assert_equal "$(jq .report.categories.conversation_history.final_tokens <<<"$output")" 6
+	assert_equal "$(jq -c .report.sections_truncated <<<"$output")" '["conversation_history"]'
+}
+
+@test "a section over its own budget is cut, with its heading kept" {
+	# the heading is 4 words; with two more and the ellipsis, 8 tokens
+	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=8 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
+	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 'PLAYER CONTEXT')" $'=== PLAYER CONTEXT ===\nTessaly is...'
+	assert_equal "$(jq .report.categories.player_context.final_tokens <<<"$output")" 8
+}
+
+@test "over the total, sections are shed in order: player, location, events, challenges, history" {
+	r=$(jq -c . "$TOP/examples/request.json")
+	expect() {
+		run --separate-stderr wb-prompt -c /dev/null -P minimal -t "$1" <<<"$r"
+		assert_success
+		assert_equal "$(jq -c .report.sections_dropped <<<"$output")" "$2"
+		assert_equal "$(jq -c .report.sections_truncated <<<"$output")" "$3"
+		total=$(jq .report.total_tokens <<<"$output")
+		[ "$total" -le "$1" ]
+		# the report's total is the count of what is sent before the action
+		sent=$(jq -c '{text: ([.messages[:-1][] | .content] | join("\n\n"))}' <<<"$output" | wb-count | jq .tokens)
+		assert_equal "$sent" "$total"
+	}
+	expect 1700 '[]' '["conversation_history"]'
+	expect 1500 '[]' '["conversation_history","player_context"]'
+	expect 1450 '["player_context"]' '["conversation_history","location_context"]'
+	expect 1300 '["location_context","player_context"]' '["conversation_history","narrative_events"]'
+	expect 1200 '["narrative_events","location_context","player_context"]' '["conversation_history","challenges"]'
+	expect 1000 '["challenges","narrative_events","location_context","player_context"]' '["conversation_history"]'
+	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 25
+	expect 670 '["challenges","narrative_events","location_context","player_context"]' '["conversation_history"]'
+	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 2
+	assert_equal "$(jq .report.history_turns_dropped <<<"$output")" 38
+}
+
+@test "then the director's notes go, then the scene and the character are cut" {
+	r=$(jq -c . "$TOP/examples/request.json")
+	few="-s conversation_history=0 -s challenges=0 -s narrative_events=0"
+	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 500 $few <<<"$r"
+	assert_equal "$(jq -c '.report | [.sections_dropped[0], .sections_truncated]' <<<"$output")" '["directorial_notes",["scene"]]'
+	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 400 $few <<<"$r"
+	assert_equal "$(jq -c '.report | [.total_tokens, .sections_truncated]' <<<"$output")" '[400,["character","scene"]]'
+}
+
+@test "when even the character and scene cannot fit: exit 1, the report and no prompt" {
+	zero="-s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0 -s player_context=0"
+	run -1 --separate-stderr wb-prompt -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
+	assert_equal "$(jq -c 'has("system_prompt"), has("messages"), .report.exceeded_budget' <<<"$output" | tr '\n' ' ')" 'false false true '
+	assert_equal "$stderr" 'wb-prompt: stdin:1: the prompt needs at least 146 tokens, over the budget of 60, with every other section dropped and the character and scene cut to their smallest'
+	run --separate-stderr wb-prompt --allow-over -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
+	assert_success
+	assert_equal "$(jq -c '.report.exceeded_budget, (.system_prompt | length > 0)' <<<"$output" | tr '\n' ' ')" 'true true '
+}
+
+@test "a world's templates and budgets apply to its records" {
+	cat >c.yaml <<-'EOF2'
+	worlds:
+	  noir:
+	    scene_tokens: 7
+	    templates:
+	      role: "You play {name}, {archetype}, in a rain-soaked city."
+	      current_scene: "SETTING:"
+	EOF2
+	run --separate-stderr wb-prompt -c c.yaml -F text <<<"$(req '.world_id = "noir"')"
+	assert_line -n 0 'You play Mira, innkeeper, in a rain-soaked city.'
+	assert_line 'SETTING: Dusk'
+	run --separate-stderr wb-prompt -c c.yaml <<<"$(req '.world_id = "noir"')"
+	assert_equal "$(jq .report.categories.scene.budget <<<"$output")" 7
+	run --separate-stderr wb-prompt -c c.yaml -F text <<<"$(req '.world_id = "other"')"
+	assert_line -n 0 'You are roleplaying as Mira, a innkeeper.'
+}
+
+@test "a record's context_budget overrides the file" {
+	echo 'scene_tokens: 100' >c.yaml
+	run --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"scene_tokens": 9, "enable_summarization": false}')"
+	assert_equal "$(jq .report.categories.scene.budget <<<"$output")" 9
+	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"scene_tokens": "9"}')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: scene_tokens: expected a whole number'
+	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"summarize_command": "rm -rf /"}')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: unknown key "summarize_command"'
+	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"total_budget_tokens": 10}')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: sum of category budgets (3600) is more than 3x total budget (10)'
+}
+
+@test "-F openai gives a chat-completions body" {
+	run --separate-stderr wb-prompt -c /dev/null -F openai <<<"$(req)"
+	assert_success
+	assert_equal "$(jq -c 'keys, [.messages[].role]' <<<"$output" | tr '\n' ' ')" '["messages"] ["system","user"] '
+}
+
+@test "-F ollama gives an /api/chat body, with --model-name" {
+	run --separate-stderr wb-prompt -c /dev/null -F ollama --model-name llama3 <<<"$(req)"
+	assert_equal "$(jq -c '[.model, .stream, (.messages | length)]' <<<"$output")" '["llama3",false,2]'
+	run --separate-stderr wb-prompt -c /dev/null -F ollama <<<"$(req)"
+	assert_equal "$(jq -c 'keys' <<<"$output")" '["messages","stream"]'
+}
+
+@test "-F text prints the system prompt alone" {
+	run --separate-stderr wb-prompt -c /dev/null -F text <<<"$(req)"
+	# bats leaves blank lines out of lines[]
+	assert_line -n 0 'You are roleplaying as Mira, a innkeeper.'
+	assert_line -n 1 'CURRENT SCENE: Dusk'
+}
+
+@test "a bad request names the JSON path of the problem" {
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req 'del(.scene_context.scene_name)')"$'\n'"$(req '.responding_character.motivations = {"secret": [{"description": "x", "priority": 1, "intensity": "y", "tells": [3]}]}')"$'\n'"$(req '.active_narrative_events = [{"id":"e","name":"n","description":"d","scene_direction":"s","trigger_hints":[],"featured_npc_names":[],"priority":"high"}]')"$'\n'"$(req '.conversation_history = [{"speaker": "Mira"}]')"$'\n'"$(req)"
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"scene_context.scene_name: missing"}}'
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"responding_character.motivations.secret[0].deflection_behavior: missing"}}'
+	assert_line -n 2 '{"error":{"record":3,"line":3,"message":"active_narrative_events[0].priority: expected an integer, got a string"}}'
+	assert_line -n 3 '{"error":{"record":4,"line":4,"message":"conversation_history[0].text: missing"}}'
+	assert_line -n 4 --partial '"system_prompt":"You are roleplaying as Mira'
+}
+
+@test "a wrong type is a bad record too" {
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.responding_character.available_expressions = ["a", 1]')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: responding_character.available_expressions[1]: expected a string, got an integer'
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.directorial_notes = null')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: directorial_notes: expected a string, got null'
+}
+
+@test "summarization as in wb-budget, with truncation as fallback" {
+	printf 'summarize_command: "echo Tessaly, a scrivener."\n' >c.yaml
+	r=$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor to recover a ledger"')
+	# the heading stays: 7 words with the summary, 10 tokens
+	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=12 <<<"$r"
+	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 'PLAYER CONTEXT')" $'=== PLAYER CONTEXT ===\nTessaly, a scrivener.'
+	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":10,"was_truncated":false,"budget":12,"summarized":true}'
+	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=9 <<<"$r"
+	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":8,"was_truncated":true,"budget":9,"summarized":false,"summary_error":"summary has 10 tokens, over the budget of 9"}'
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+	run --separate-stderr wb-prompt --help
+	assert_success
+	assert_line -n 0 'usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]'
+}
