@@ -1,4 +1,7 @@
 # wb: small Unix filters for LLM prompt work. GNU make.
+#
+# B names the build directory: the default builds in place; make sanitize
+# and make fuzz build their own copies under build/ and leave it alone.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -7,6 +10,7 @@ INCDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 PCDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
+B ?= .
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -15,34 +19,40 @@ PKG_CONFIG ?= pkg-config
 DEPS = jansson yaml-0.1
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
-DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson)
+DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml)
 ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -Ilib $(DEPCFLAGS) $(CFLAGS)
 LDLIBS = $(DEPLIBS) -lm
 
-LIBOBJ = \
-	lib/budget.o \
-	lib/config.o \
-	lib/count.o \
-	lib/err.o \
-	lib/num.o \
-	lib/opts.o \
-	lib/prompt.o \
-	lib/record.o \
-	lib/summarize.o \
-	lib/truncate.o \
-	lib/utf8.o
+LIBSRC = \
+	lib/budget.c \
+	lib/config.c \
+	lib/count.c \
+	lib/err.c \
+	lib/num.c \
+	lib/opts.c \
+	lib/prompt.c \
+	lib/record.c \
+	lib/summarize.c \
+	lib/truncate.c \
+	lib/utf8.c
 
-BIN = \
-	cmd/wb-budget \
-	cmd/wb-count \
-	cmd/wb-prompt \
-	cmd/wb-truncate
+CMDS = \
+	wb-budget \
+	wb-count \
+	wb-prompt \
+	wb-truncate
 
-MAN1 = \
-	man/wb-budget.1 \
-	man/wb-count.1 \
-	man/wb-prompt.1 \
-	man/wb-truncate.1
+UNITS = \
+	test-count \
+	test-record \
+	test-truncate
+
+FUZZERS = \
+	fuzz-config \
+	fuzz-records \
+	fuzz-truncate
+
+MAN1 = $(CMDS:%=man/%.1)
 
 MAN5 = \
 	man/wb-config.5
@@ -50,27 +60,39 @@ MAN5 = \
 MAN7 = \
 	man/wb.7
 
-UNIT = \
-	tests/unit/test-count \
-	tests/unit/test-record \
-	tests/unit/test-truncate
-
 HDR = lib/wb.h lib/wb_priv.h
+LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
+LIBA = $(B)/lib/libwb.a
+BIN = $(CMDS:%=$(B)/cmd/%)
+UNIT = $(UNITS:%=$(B)/tests/unit/%)
 
-all: lib/libwb.a $(BIN) wb.pc
+BATS_FILES ?= tests
+TEST_ENV ?=
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
 
-lib/%.o: lib/%.c $(HDR)
+all: $(LIBA) $(BIN) wb.pc
+
+$(B)/lib/%.o: lib/%.c $(HDR)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-lib/libwb.a: $(LIBOBJ)
+$(LIBA): $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-cmd/%: cmd/%.c lib/libwb.a lib/wb.h
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< lib/libwb.a $(LDLIBS)
+$(B)/cmd/%: cmd/%.c $(LIBA) lib/wb.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h lib/libwb.a $(HDR)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< lib/libwb.a $(LDLIBS)
+$(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBA) $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c $(LIBA) $(HDR)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LDLIBS)
 
 FORCE:
 
@@ -83,11 +105,48 @@ wb.pc: FORCE
 bootstrap:
 	@scripts/bootstrap
 
+# The unit tests, then the bats tests against this build's commands.
+test: $(LIBA) $(BIN) $(UNIT)
+	@for t in $(UNIT); do echo "# $$t"; $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
+	$(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" bats $(BATS_FLAGS) $(BATS_FILES)
+
 check: bootstrap
-	$(MAKE) all $(UNIT)
-	@for t in $(UNIT); do echo "$$t"; ./$$t || exit 1; done
+	$(MAKE) all
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
-	PATH="$(CURDIR)/cmd:$$PATH" bats $(BATS_FLAGS) tests
+	$(MAKE) test
+
+# The whole test suite built with AddressSanitizer and UBSan: any report
+# fails a test.
+sanitize: bootstrap
+	@mkdir -p build/san && rm -f build/san/report.*
+	$(MAKE) B=build/san CC=clang CFLAGS="$(SAN_FLAGS)" test \
+	    TEST_ENV="WB_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/build/san/report UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/san/report"
+	@if ls build/san/report.* >/dev/null 2>&1; then \
+	    cat build/san/report.*; echo "sanitizer reports: see above"; exit 1; fi
+
+# Memcheck over the unit tests and the command tests: 0 errors, no leaks.
+valgrind: bootstrap
+	$(MAKE) B=build/vg CFLAGS="-O0 -g" TEST_ENV="WB_VALGRIND=1" \
+	    WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	    test BATS_FILES="tests/wb-count.bats tests/wb-truncate.bats tests/wb-budget.bats tests/wb-prompt.bats"
+
+# libFuzzer harnesses, each for FUZZ_SECONDS on its seed corpus.
+fuzz: bootstrap
+	$(MAKE) B=build/fuzz CC=clang CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" \
+	    $(FUZZERS:%=build/fuzz/tests/fuzz/%)
+	@for f in $(FUZZERS); do \
+	    mkdir -p build/fuzz/corpus/$$f; \
+	    echo "# $$f for $(FUZZ_SECONDS) s"; \
+	    build/fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+lint: bootstrap
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+	    --inline-suppr -Ilib --include=/usr/include/jansson.h -D__GNUC__ lib cmd
+	clang-tidy --quiet $(LIBSRC) $(CMDS:%=cmd/%.c) -- $(ALL_CFLAGS)
+	shellcheck scripts/* .ci/run
 
 demo: bootstrap
 	$(MAKE) all
@@ -101,7 +160,7 @@ install: all
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7
 	cp -f $(BIN) $(DESTDIR)$(BINDIR)/
-	cp -f lib/libwb.a $(DESTDIR)$(LIBDIR)/
+	cp -f $(LIBA) $(DESTDIR)$(LIBDIR)/
 	cp -f lib/wb.h $(DESTDIR)$(INCDIR)/
 	cp -f wb.pc $(DESTDIR)$(PCDIR)/
 	cp -f $(MAN1) $(DESTDIR)$(MANDIR)/man1/
@@ -109,7 +168,7 @@ install: all
 	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(BIN:cmd/%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(DESTDIR)$(LIBDIR)/libwb.a $(DESTDIR)$(INCDIR)/wb.h \
 	    $(DESTDIR)$(PCDIR)/wb.pc
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
@@ -117,7 +176,9 @@ uninstall:
 	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 
 clean:
-	rm -f $(LIBOBJ) lib/libwb.a $(BIN) $(UNIT) wb.pc
+	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) wb.pc
+	rm -rf build
 
-.PHONY: all bootstrap check demo bench install uninstall clean FORCE
+.PHONY: all bootstrap test check sanitize valgrind fuzz lint demo bench \
+	install uninstall clean FORCE
 .SECONDARY: $(LIBOBJ)

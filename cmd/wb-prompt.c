@@ -115,8 +115,8 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		goto out;
 	if ((st = wb_settings_resolve(cfg, w, own, flags, &s, err)) != WB_OK) {
 		/* Only the record's own budgets can break them here. */
-		st = err->status = WB_EDATA;
-		wb_err_prefix(err, "context_budget");
+		err->status = WB_EDATA;
+		st = wb_err_prefix(err, "context_budget");
 		goto out;
 	}
 	if ((c = wb_counter_new(&s.counter, err)) == NULL) {

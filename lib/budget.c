@@ -259,7 +259,7 @@ shed(const struct wb_settings *set, const struct wb_counter *c,
 {
 	struct trial t = { set, c, sec, cat, err };
 	struct section *s = &sec[cat];
-	uint64_t best;
+	uint64_t best = UINT64_MAX;
 	bool oom = false;
 	int st;
 
@@ -267,8 +267,6 @@ shed(const struct wb_settings *set, const struct wb_counter *c,
 	if (s->final_tokens > 0 &&
 	    (st = wb_search_fit(s->final_tokens - 1, trial_fits, &t, &best)))
 		return st;
-	if (s->final_tokens == 0)
-		best = UINT64_MAX;
 	if (best != UINT64_MAX && (st = cut(c, s, cat, best, err)) != WB_OK)
 		return st;
 	if (best == UINT64_MAX || s->len == 0 ||

@@ -535,7 +535,7 @@ static int
 parse_worlds(struct yp *y, struct wb_config *cfg)
 {
 	char id[256];
-	yaml_mark_t m;
+	yaml_mark_t m = { 0 };
 	struct world *nw;
 	int st;
 

@@ -182,8 +182,11 @@ count_chars(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 static uint64_t
 count_words(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 {
-	return clamp(ceil((double)st->words * spec->tokens_per_word) +
-	    (double)(st->punct / 2));
+	uint64_t base = clamp(ceil((double)st->words * spec->tokens_per_word));
+	uint64_t half = st->punct / 2;  /* floor(P / 2), as the engine has it */
+
+	return base > (uint64_t)MAX_COUNT - half ? (uint64_t)MAX_COUNT :
+	    base + half;
 }
 
 /* The heuristic count of a text with statistics st. */

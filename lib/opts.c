@@ -79,6 +79,6 @@ wb_budget_flag(struct wb_layer *l, const char *flag, const char *arg,
 	if (wb_category_parse(key, &cat) != 0)
 		return wb_err_set(err, WB_EUSAGE, "-s: '%s': unknown category",
 		    key);
-	strcat(key, "_tokens");
+	snprintf(key, sizeof(key), "%s_tokens", wb_category_name(cat));
 	return wb_layer_set(l, key, eq + 1, err);
 }

@@ -57,7 +57,7 @@ struct buf {
 static void
 add(struct buf *b, const char *s, size_t n)
 {
-	if (b->oom)
+	if (b->oom || n == 0)
 		return;
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = (b->len + n + 1) * 2;
@@ -133,6 +133,8 @@ bad(struct check *k, const char *path, const char *fmt, ...)
 static const char *
 kind(const json_t *j)
 {
+	if (j == NULL)
+		return "nothing";
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: return "an object";
 	case JSON_ARRAY: return "an array";
@@ -964,8 +966,10 @@ set_last(struct prompt *p, uint64_t b)
 	add(&nb, t->content, t->prefix);
 	add(&nb, tr.text, tr.len);
 	free(tr.text);
-	if (nb.oom)
+	if (nb.oom || nb.p == NULL) {
+		free(nb.p);
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
+	}
 	free(p->last);
 	p->last = nb.p;
 	p->last_len = nb.len;

@@ -244,6 +244,8 @@ real_digits(const json_t *j, int have)
 	char b[40];
 	int p;
 
+	if (j == NULL)
+		return have;
 	switch (json_typeof(j)) {
 	case JSON_REAL:
 		for (p = have; p < 17; p++) {
@@ -344,7 +346,7 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 	if (dio.max_record == 0)
 		dio.max_record = WB_MAX_RECORD;
 	rd.io = &dio;
-	rd.cap = CHUNK * 2;
+	rd.cap = (size_t)CHUNK * 2;
 	rd.buf = malloc(rd.cap);
 	if (rd.buf == NULL) {
 		fprintf(io->err, "%s: out of memory\n", io->prog);

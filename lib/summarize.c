@@ -116,8 +116,10 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 	    "most %llu tokens. Reply with the summary only.\n\n", category,
 	    (unsigned long long)target);
 	if (append(&input, &inlen, &incap, head, strlen(head), SIZE_MAX) < 0 ||
-	    append(&input, &inlen, &incap, text, len, SIZE_MAX) < 0)
+	    append(&input, &inlen, &incap, text, len, SIZE_MAX) < 0) {
+		free(input);
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
 	/* A command that stops reading must not kill us with SIGPIPE. */
 	sigemptyset(&pipeset);
 	sigaddset(&pipeset, SIGPIPE);

@@ -6,10 +6,26 @@ load /usr/lib/bats/bats-assert/load.bash
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 
-setup() {
-	case $(command -v wb-count) in
-	"$TOP"/cmd/*) ;;
-	*) echo "wb-count is not this tree's build: run through make check" >&2
-	   return 1 ;;
-	esac
+# The commands must come from this tree: its own build or one under build/.
+case $(command -v wb-count) in
+"$TOP"/cmd/* | "$TOP"/build/*/cmd/* | "${WB_WRAPPED:-/nonexistent}"/*) ;;
+*) echo "wb-count is not this tree's build: run through make check" >&2
+   exit 1 ;;
+esac
+
+# Under memcheck, every command runs through valgrind, from a directory of
+# wrappers put first on PATH.
+if [ -n "${WB_VALGRIND:-}" ] && [ -z "${WB_WRAPPED:-}" ]; then
+	export WB_WRAPPED=$BATS_RUN_TMPDIR/valgrind-bin
+	mkdir -p "$WB_WRAPPED"
+	for c in "$(dirname "$(command -v wb-count)")"/wb-*; do
+		printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "%s" "$@"\n' "$c" >"$WB_WRAPPED/${c##*/}"
+		chmod +x "$WB_WRAPPED/${c##*/}"
+	done
+fi
+[ -n "${WB_WRAPPED:-}" ] && PATH=$WB_WRAPPED:$PATH
+
+# Tests that limit memory cannot run under a sanitizer or valgrind.
+under_tool() {
+	[ -n "${WB_SANITIZE:-}" ] || [ -n "${WB_VALGRIND:-}" ]
 }
