@@ -113,7 +113,7 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 	memset(&o, 0, sizeof(o));
 	if ((st = record_layer(rec, &own, err)) != WB_OK)
 		goto out;
-	if ((st = wb_settings_resolve(cfg, w, own, flags, &s, err)) != WB_OK) {
+	if (wb_settings_resolve(cfg, w, own, flags, &s, err) != WB_OK) {
 		/* Only the record's own budgets can break them here. */
 		err->status = WB_EDATA;
 		st = wb_err_prefix(err, "context_budget");

@@ -57,7 +57,7 @@ struct buf {
 static void
 add(struct buf *b, const char *s, size_t n)
 {
-	if (b->oom || n == 0)
+	if (b->oom || n == 0 || s == NULL)
 		return;
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = (b->len + n + 1) * 2;
