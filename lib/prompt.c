@@ -1117,11 +1117,13 @@ drop_block(struct block *k)
 	k->st.lead = k->st.trail = -1;
 }
 
+/* Is nothing of the block left but its heading and the ellipsis? */
 static bool
 only_ellipsis(const struct block *k)
 {
 	return k->len == 0 || (k->len == strlen(ELLIPSIS) &&
-	    memcmp(kept(k), ELLIPSIS, k->len) == 0);
+	    memcmp(kept(k), ELLIPSIS, k->len) == 0) ||
+	    (k->head > 0 && k->len <= k->head + strlen(ELLIPSIS));
 }
 
 /*
@@ -1400,8 +1402,9 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 			summarize_block(&p, k, (enum wb_category)i);
 		if ((st = cut_block(&p, k, s->budget[i])) != WB_OK)
 			goto done;
-		if (k->len == 0)
-			k->dropped = true;
+		/* A heading with nothing under it says nothing: drop it. */
+		if (only_ellipsis(k))
+			drop_block(k);
 	}
 	if ((st = fit_history(&p)) != WB_OK)
 		goto done;

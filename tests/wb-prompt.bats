@@ -234,3 +234,10 @@ turns() {
 	assert_success
 	assert_line -n 0 'usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]'
 }
+
+@test "a section cut down to its heading is dropped instead" {
+	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=6 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
+	assert_success
+	refute_output --partial 'PLAYER CONTEXT'
+	assert_equal "$(jq -c '.report.sections_dropped, .report.categories.player_context.final_tokens' <<<"$output" | tr '\n' ' ')" '["player_context"] 0 '
+}
