@@ -87,6 +87,136 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 	return r;
 }
 
+/* A candidate: the text kept by a cut, with the ellipsis, in buf. */
+static size_t
+candidate(char *buf, const char *s, size_t len, size_t cut, enum wb_keep keep,
+    const char *ell, size_t elen)
+{
+	if (keep == WB_KEEP_HEAD) {
+		memcpy(buf, s, cut);
+		memcpy(buf + cut, ell, elen);
+		return cut + elen;
+	}
+	memcpy(buf, ell, elen);
+	memcpy(buf + elen, s + cut, len - cut);
+	return elen + len - cut;
+}
+
+/* How many more cuts past the bisection's are tried, and word cuts before. */
+#define LOOK_AHEAD 8
+#define LOOK_BACK 8
+
+/* Is the scalar that ends at cut (before) or starts there (!before) a space? */
+static int
+space_at(const char *s, size_t len, size_t cut, int before)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	if (before) {
+		if (cut == 0)
+			return -1;
+		do
+			cut--;
+		while (cut > 0 && (p[cut] & 0xC0) == 0x80);
+	} else if (cut >= len) {
+		return -1;
+	}
+	wb_utf8_decode(p + cut, len - cut, &cp);
+	return wb_is_space(cp);
+}
+
+/* One exact truncation search: the text, the candidates and a buffer. */
+struct search {
+	const struct wb_counter *c;
+	const char *s, *ell;
+	size_t len, elen;
+	enum wb_keep keep;
+	uint64_t budget;
+	size_t *at;   /* the cuts, from keeping nothing to keeping all */
+	char *buf;
+};
+
+/* Does the candidate of cut number k fit the budget? */
+static bool
+fits(const struct search *x, size_t k)
+{
+	size_t n = candidate(x->buf, x->s, x->len, x->at[k], x->keep, x->ell,
+	    x->elen);
+
+	return wb_count(x->c, x->buf, n) <= x->budget;
+}
+
+/*
+ * Cuts for counters without text statistics (exact tokenizers), counting
+ * whole candidates. Their counts grow with the text nearly but not
+ * strictly, so a bisection over the character boundaries finds a long
+ * fit in O(log n) counts, the few cuts just beyond it are tried too, and
+ * the nearest cuts after a word are tried for the word cut. The caller
+ * checks the result on the final text in any case.
+ */
+static int
+exact_cuts(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t budget, enum wb_keep keep, const char *ell, struct cuts *r)
+{
+	struct search x = { c, s, ell, len, strlen(ell), keep, budget, NULL,
+	    NULL };
+	size_t nb = 0, lo, hi, mid, best = NONE, i, tried;
+
+	r->any = r->word = NONE;
+	x.at = malloc((len + 1) * sizeof(*x.at));
+	x.buf = malloc(len + x.elen + 1);
+	if (x.at == NULL || x.buf == NULL) {
+		free(x.at);
+		free(x.buf);
+		return -1;
+	}
+	for (i = 0; i <= len; i++)
+		if (i == len || (s[i] & 0xC0) != 0x80)
+			x.at[nb++] = i;
+	if (keep == WB_KEEP_TAIL)  /* a tail keeps more as its cut moves left */
+		for (i = 0; i < nb / 2; i++) {
+			size_t t = x.at[i];
+			x.at[i] = x.at[nb - 1 - i];
+			x.at[nb - 1 - i] = t;
+		}
+	nb--;  /* the last cut keeps everything, which does not fit */
+	lo = 0;
+	hi = nb;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (fits(&x, mid)) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (best != NONE) {
+		for (i = best + 1; i < nb && i <= best + LOOK_AHEAD; i++)
+			if (fits(&x, i))
+				best = i;
+		r->any = x.at[best];
+		/* The nearest cuts after a word, from the longest down. */
+		for (i = best, tried = 0; i > 0 && tried < LOOK_BACK; i--) {
+			size_t cut = x.at[i];
+			int before = space_at(s, len, cut, 1);
+			int after = space_at(s, len, cut, 0);
+			if (keep == WB_KEEP_HEAD ? before != 0 || after != 1 :
+			    before != 1 || after != 0)
+				continue;
+			tried++;
+			if (fits(&x, i)) {
+				r->word = cut;
+				break;
+			}
+		}
+	}
+	free(x.at);
+	free(x.buf);
+	return 0;
+}
+
 /* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
 int
 wb_truncate(const struct wb_counter *c, const char *s, size_t len,
@@ -104,11 +234,13 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 		cut = keep == WB_KEEP_HEAD ? len : 0;
 		elen = 0;
 	} else {
-		if (!c->ops->heuristic)
-			return wb_err_set(err, WB_EINTERNAL,
-			    "counter %s cannot truncate", c->name);
-		wb_tstats_of(&e, ellipsis, elen);
-		cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
+		if (c->ops->heuristic) {
+			wb_tstats_of(&e, ellipsis, elen);
+			cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
+		} else if (exact_cuts(c, s, len, budget, keep, ellipsis,
+		    &cuts) != 0) {
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		}
 		cut = cuts.word != NONE ? cuts.word : cuts.any;
 		if (cut == NONE) {
 			/* Not even the ellipsis fits. */

@@ -158,6 +158,42 @@ longer_fit_exists(struct wb_counter *c, const char *s, size_t len,
 	return found;
 }
 
+/* A counter that counts like a heuristic one but hides its statistics, so
+ * that truncation takes the path of the exact tokenizers. */
+static uint64_t
+opaque_count(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t limit)
+{
+	struct wb_tstats st;
+
+	(void)limit;
+	wb_tstats_of(&st, s, len);
+	return wb_tstats_count(&c->spec, &st);
+}
+
+static void
+opaque_free(struct wb_counter *c)
+{
+	free(c);
+}
+
+static const struct wb_counter_ops opaque_ops = {
+	.count = opaque_count,
+	.heuristic = false,
+	.free = opaque_free,
+};
+
+static struct wb_counter *
+opaque(enum wb_method m, const char *preset)
+{
+	struct wb_counter *c = counter(m, preset);
+
+	c->ops = &opaque_ops;
+	return c;
+}
+
+static void random_cases(struct wb_counter *cs[6], int n, bool maximal);
+
 static void
 random_truncations_keep_the_guarantee(void)
 {
@@ -166,13 +202,48 @@ random_truncations_keep_the_guarantee(void)
 	};
 	static const char *const presets[] = { "default", "llama" };
 	struct wb_counter *cs[6];
+
+	for (int i = 0; i < 6; i++)
+		cs[i] = counter(methods[i % 3], presets[i / 3]);
+	random_cases(cs, 120000, true);
+	for (int i = 0; i < 6; i++)
+		wb_counter_free(cs[i]);
+}
+
+static void
+the_exact_path_keeps_the_guarantee_too(void)
+{
+	/* Counts that grow with the text: the search then finds the best. */
+	struct wb_counter *mono[6] = {
+		opaque(WB_METHOD_CHAR, "default"), opaque(WB_METHOD_WORD, "default"),
+		opaque(WB_METHOD_CHAR, "llama"), opaque(WB_METHOD_WORD, "llama"),
+		opaque(WB_METHOD_CHAR, "default"), opaque(WB_METHOD_WORD, "llama"),
+	};
+	/* Counts that do not: only the guarantee holds. */
+	struct wb_counter *hyb[6] = {
+		opaque(WB_METHOD_HYBRID, "default"), opaque(WB_METHOD_HYBRID, "llama"),
+		opaque(WB_METHOD_HYBRID, "default"), opaque(WB_METHOD_HYBRID, "llama"),
+		opaque(WB_METHOD_HYBRID, "default"), opaque(WB_METHOD_HYBRID, "llama"),
+	};
+
+	random_cases(mono, 20000, true);
+	random_cases(hyb, 20000, false);
+	for (int i = 0; i < 6; i++) {
+		wb_counter_free(mono[i]);
+		wb_counter_free(hyb[i]);
+	}
+}
+
+/* n random truncations by the counters cs: the guarantee, and with
+ * maximal, that no longer cut of the same kind fits. */
+static void
+random_cases(struct wb_counter *cs[6], int n, bool maximal)
+{
 	char buf[400];
 	int over = 0, badutf = 0, badcount = 0, notaffix = 0, short_ = 0;
 	int cases = 0;
 
-	for (int i = 0; i < 6; i++)
-		cs[i] = counter(methods[i % 3], presets[i / 3]);
-	for (int t = 0; t < 120000; t++) {
+	for (int t = 0; t < n; t++) {
 		size_t len = 0, want = unit_rand() % (t % 10 == 0 ? 400 : 160);
 		while (len < want) {
 			const char *p = pieces[unit_rand() %
@@ -221,7 +292,7 @@ random_truncations_keep_the_guarantee(void)
 		 * one; a cut inside a word is taken only when no cut after a
 		 * word fits, and then admits no longer cut at all.
 		 */
-		if (tr.was_truncated && t % 5 == 0 && tr.len > 0) {
+		if (maximal && tr.was_truncated && t % 5 == 0 && tr.len > 0) {
 			size_t cut = keep == WB_KEEP_HEAD ? kept : len - kept;
 			if (is_word_cut(buf, len, keep, cut)) {
 				if (longer_fit_exists(c, buf, len, budget, keep,
@@ -241,8 +312,6 @@ random_truncations_keep_the_guarantee(void)
 	CHECK_U(badcount, 0);
 	CHECK_U(notaffix, 0);
 	CHECK_U(short_, 0);
-	for (int i = 0; i < 6; i++)
-		wb_counter_free(cs[i]);
 }
 
 int
@@ -255,5 +324,6 @@ main(void)
 	RUN(nothing_fits_gives_the_empty_string);
 	RUN(hybrid_keeps_the_longest_fit_not_the_first);
 	RUN(random_truncations_keep_the_guarantee);
+	RUN(the_exact_path_keeps_the_guarantee_too);
 	return UNIT_END();
 }
