@@ -20,20 +20,25 @@ DEPS = jansson yaml-0.1
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml)
-ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -Ilib $(DEPCFLAGS) $(CFLAGS)
+DATADIR ?= $(PREFIX)/share/wb
+ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -DWB_DATADIR='"$(DATADIR)"' -Ilib $(DEPCFLAGS) $(CFLAGS)
 LDLIBS = $(DEPLIBS) -lm
 
 LIBSRC = \
+	lib/bpe.c \
 	lib/budget.c \
 	lib/config.c \
 	lib/count.c \
 	lib/err.c \
+	lib/exact.c \
 	lib/num.c \
 	lib/opts.c \
+	lib/pretok.c \
 	lib/prompt.c \
 	lib/record.c \
 	lib/summarize.c \
 	lib/truncate.c \
+	lib/unicode_tables.c \
 	lib/utf8.c
 
 CMDS = \
@@ -60,7 +65,7 @@ MAN5 = \
 MAN7 = \
 	man/wb.7
 
-HDR = lib/wb.h lib/wb_priv.h
+HDR = lib/wb.h lib/wb_priv.h lib/pretok.h lib/unicode_tables.h
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 LIBA = $(B)/lib/libwb.a
 BIN = $(CMDS:%=$(B)/cmd/%)

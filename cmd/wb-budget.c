@@ -9,10 +9,15 @@ static const char usage_text[] =
     "usage: wb-budget [-c FILE] [-w WORLD] [-P PRESET] [-t TOTAL]\n"
     "                 [-s CATEGORY=N]... [--check] [--print-config]\n"
     "                 [-m char|word|hybrid] [-p default|llama]\n"
-    "                 [--max-record SIZE] [--chars-per-token N]\n"
-    "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
+    "                 [-e ENCODING] [-M MODEL] [--allow-special]\n"
+    "                 [--encodings-dir DIR] [--max-record SIZE]\n"
+    "                 [--chars-per-token N] [--tokens-per-word N]\n"
+    "                 [--hybrid-threshold N]\n";
 
-enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_CHECK, OPT_PRINT };
+enum {
+	OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_CHECK, OPT_PRINT,
+	OPT_SPECIAL, OPT_ENCDIR,
+};
 
 static const struct option longopts[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -28,12 +33,19 @@ static const struct option longopts[] = {
 	{ "chars-per-token", required_argument, NULL, OPT_CPT },
 	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
 	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
+	{ "encoding", required_argument, NULL, 'e' },
+	{ "model", required_argument, NULL, 'M' },
+	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
+	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static struct wb_config *cfg;
+static struct wb_counter *counter;  /* reused while the records agree */
+static const char *encodings_dir;
+static bool allow_special;
 static struct wb_layer *flags;
 static const char *world;
 static bool check, table_started;
@@ -95,15 +107,16 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		w = json_string_value(wid);
 	if ((st = wb_settings_resolve(cfg, w, NULL, flags, &s, err)) != WB_OK)
 		return st;
-	if ((c = wb_counter_new(&s.counter, err)) == NULL)
-		return WB_ECONFIG;
+	s.counter.encodings_dir = encodings_dir;
+	s.counter.allow_special = allow_special;
+	if ((c = wb_counter_reuse(&counter, &s.counter, err)) == NULL)
+		return err->status;
 	if (check)
 		st = wb_budget_check(&s, c, json_object_get(rec, "sections"),
 		    &report, err);
 	else
 		st = wb_budget_enforce(&s, c, json_object_get(rec, "sections"),
 		    &report, err);
-	wb_counter_free(c);
 	if (report == NULL)
 		return st;
 	if (st == WB_ECHECK)
@@ -127,7 +140,7 @@ main(int argc, char *argv[])
 	if ((flags = wb_layer_new()) == NULL)
 		return WB_EINTERNAL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:w:P:t:s:m:p:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":c:w:P:t:s:m:p:e:M:hV", longopts,
 	    NULL)) != -1) {
 		flag = NULL;
 		switch (c) {
@@ -154,6 +167,14 @@ main(int argc, char *argv[])
 		case 's': flag = "s"; break;
 		case 'm': flag = "m"; break;
 		case 'p': flag = "p"; break;
+		case 'e': flag = "e"; break;
+		case 'M': flag = "M"; break;
+		case OPT_SPECIAL:
+			allow_special = true;
+			break;
+		case OPT_ENCDIR:
+			encodings_dir = optarg;
+			break;
 		case OPT_CPT: flag = "chars-per-token"; break;
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
@@ -195,6 +216,7 @@ main(int argc, char *argv[])
 	} else {
 		st = wb_records_run(&io, budget_record, NULL);
 	}
+	wb_counter_free(counter);
 	wb_config_free(cfg);
 	wb_layer_free(flags);
 	return wb_close_out(&io, st);

@@ -6,12 +6,16 @@
 #include "wb.h"
 
 static const char usage_text[] =
-    "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-f FIELD]\n"
-    "                [-l LIMIT] [-r [-q]] [--max-record SIZE]\n"
-    "                [--chars-per-token N] [--tokens-per-word N]\n"
-    "                [--hybrid-threshold N]\n";
+    "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
+    "                [-M MODEL] [-f FIELD] [-l LIMIT] [-C] [--ids] [-r [-q]]\n"
+    "                [--allow-special] [--encodings-dir DIR]\n"
+    "                [--max-record SIZE] [--chars-per-token N]\n"
+    "                [--tokens-per-word N] [--hybrid-threshold N]\n";
 
-enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT };
+enum {
+	OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_IDS, OPT_SPECIAL,
+	OPT_ENCDIR,
+};
 
 static const struct option longopts[] = {
 	{ "method", required_argument, NULL, 'm' },
@@ -24,15 +28,22 @@ static const struct option longopts[] = {
 	{ "chars-per-token", required_argument, NULL, OPT_CPT },
 	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
 	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
+	{ "encoding", required_argument, NULL, 'e' },
+	{ "model", required_argument, NULL, 'M' },
+	{ "chat", no_argument, NULL, 'C' },
+	{ "ids", no_argument, NULL, OPT_IDS },
+	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
+	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static struct wb_counter *counter;
+static struct wb_counter_spec counter_spec;
 static const char *field = "text";
 static uint64_t limit = UINT64_MAX;
-static bool has_limit;
+static bool has_limit, chat, ids;
 
 static int
 usage(FILE *f, int status)
@@ -41,7 +52,40 @@ usage(FILE *f, int status)
 	return status;
 }
 
-/* Add "tokens" (and "over_limit" with -l) to one record. */
+/* Add "ids": the token ids of s. */
+static int
+add_ids(json_t *rec, const char *s, size_t len, struct wb_err *err)
+{
+	/* A token is at least one byte: len ids are always room enough. */
+	uint32_t *id = malloc((len + 1) * sizeof(*id));
+	json_t *a = json_array();
+	size_t n;
+	int st = WB_OK;
+
+	if (id == NULL || a == NULL) {
+		st = wb_err_set(err, WB_EINTERNAL, "out of memory");
+		goto out;
+	}
+	n = wb_bpe_encode(wb_counter_bpe(counter), s, len,
+	    counter_spec.allow_special, id, len + 1, err);
+	if (n == WB_BPE_FAIL) {
+		st = WB_EINTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < n && i <= len; i++)
+		if (json_array_append_new(a, json_integer(id[i])) != 0) {
+			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
+			goto out;
+		}
+	if (json_object_set(rec, "ids", a) != 0)
+		st = wb_err_set(err, WB_EINTERNAL, "out of memory");
+out:
+	json_decref(a);
+	free(id);
+	return st;
+}
+
+/* Add "tokens" (and "over_limit" with -l, "ids" with --ids) to a record. */
 static int
 count_record(void *ctx, json_t *rec, struct wb_err *err)
 {
@@ -50,9 +94,17 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	uint64_t n;
 
 	(void)ctx;
-	if (wb_get_string(rec, field, &s, &len, err) != WB_OK)
-		return WB_EDATA;
-	n = wb_count_limit(counter, s, len, limit);
+	if (chat) {
+		if (wb_count_chat(counter, json_object_get(rec, "messages"), &n,
+		    err) != WB_OK)
+			return WB_EDATA;
+	} else {
+		if (wb_get_string(rec, field, &s, &len, err) != WB_OK)
+			return WB_EDATA;
+		n = wb_count_limit(counter, s, len, limit);
+		if (ids && add_ids(rec, s, len, err) != WB_OK)
+			return WB_EINTERNAL;
+	}
 	if (wb_set_int(rec, "tokens", n, err) != WB_OK)
 		return WB_EINTERNAL;
 	if (!has_limit)
@@ -98,12 +150,22 @@ main(int argc, char *argv[])
 
 	wb_counter_spec_default(&spec);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:p:f:l:rqhV", longopts,
+	while ((c = getopt_long(argc, argv, ":m:p:e:M:f:l:CrqhV", longopts,
 	    NULL)) != -1) {
 		flag = NULL;
 		switch (c) {
 		case 'm': flag = "method"; break;
 		case 'p': flag = "preset"; break;
+		case 'e': flag = "encoding"; break;
+		case 'M': flag = "model"; break;
+		case OPT_ENCDIR: flag = "encodings-dir"; break;
+		case OPT_SPECIAL: flag = "allow-special"; break;
+		case 'C':
+			chat = true;
+			break;
+		case OPT_IDS:
+			ids = true;
+			break;
 		case OPT_CPT: flag = "chars-per-token"; break;
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
@@ -154,12 +216,25 @@ main(int argc, char *argv[])
 		wb_err_set(&err, WB_EUSAGE, "-q: only with -r");
 		goto bad;
 	}
-	if ((counter = wb_counter_new(&spec, &err)) == NULL)
+	if (raw && (chat || ids)) {
+		wb_err_set(&err, WB_EUSAGE, "%s: not with -r", chat ? "-C" : "--ids");
 		goto bad;
+	}
+	if ((counter = wb_counter_new(&spec, &err)) == NULL)
+		goto fail;
+	counter_spec = spec;
+	if (ids && wb_counter_bpe(counter) == NULL) {
+		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e or -M)");
+		goto bad;
+	}
 	st = raw ? count_raw(&io, quiet) : wb_records_run(&io, count_record, NULL);
 	wb_counter_free(counter);
 	return wb_close_out(&io, st);
 bad:
 	fprintf(stderr, "wb-count: %s\n", err.msg);
 	return usage(stderr, err.status == WB_EUSAGE ? WB_EUSAGE : err.status);
+fail:
+	/* Not a usage error: an encoding that is missing (66) or bad. */
+	fprintf(stderr, "wb-count: %s\n", err.msg);
+	return err.status;
 }

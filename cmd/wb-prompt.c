@@ -9,12 +9,14 @@ static const char usage_text[] =
     "usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]\n"
     "                 [--model-name NAME] [--allow-over] [-P PRESET]\n"
     "                 [-t TOTAL] [-s CATEGORY=N]... [-m char|word|hybrid]\n"
-    "                 [-p default|llama] [--max-record SIZE]\n"
-    "                 [--chars-per-token N] [--tokens-per-word N]\n"
-    "                 [--hybrid-threshold N]\n";
+    "                 [-p default|llama] [-e ENCODING] [-M MODEL]\n"
+    "                 [--allow-special] [--encodings-dir DIR]\n"
+    "                 [--max-record SIZE] [--chars-per-token N]\n"
+    "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
 
 enum {
 	OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_MODEL, OPT_ALLOW,
+	OPT_SPECIAL, OPT_ENCDIR,
 };
 
 static const struct option longopts[] = {
@@ -32,6 +34,10 @@ static const struct option longopts[] = {
 	{ "chars-per-token", required_argument, NULL, OPT_CPT },
 	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
 	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
+	{ "encoding", required_argument, NULL, 'e' },
+	{ "model", required_argument, NULL, 'M' },
+	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
+	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -40,6 +46,9 @@ static const struct option longopts[] = {
 enum format { F_JSON, F_TEXT, F_OPENAI, F_OLLAMA };
 
 static struct wb_config *cfg;
+static struct wb_counter *counter;  /* reused while the records agree */
+static const char *encodings_dir;
+static bool allow_special;
 static struct wb_layer *flags;
 static const char *world, *model_name;
 static enum format format = F_JSON;
@@ -119,8 +128,10 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		st = wb_err_prefix(err, "context_budget");
 		goto out;
 	}
-	if ((c = wb_counter_new(&s.counter, err)) == NULL) {
-		st = WB_EDATA;
+	s.counter.encodings_dir = encodings_dir;
+	s.counter.allow_special = allow_special;
+	if ((c = wb_counter_reuse(&counter, &s.counter, err)) == NULL) {
+		st = err->status;
 		goto out;
 	}
 	st = wb_prompt_build(&s, c, rec, allow_over, &o, err);
@@ -135,7 +146,6 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 	}
 out:
 	wb_prompt_out_free(&o);
-	wb_counter_free(c);
 	wb_layer_free(own);
 	return st;
 }
@@ -168,7 +178,7 @@ main(int argc, char *argv[])
 	if ((flags = wb_layer_new()) == NULL)
 		return WB_EINTERNAL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:w:F:P:t:s:m:p:hV", longopts,
+	while ((c = getopt_long(argc, argv, ":c:w:F:P:t:s:m:p:e:M:hV", longopts,
 	    NULL)) != -1) {
 		flag = NULL;
 		switch (c) {
@@ -210,6 +220,14 @@ main(int argc, char *argv[])
 		case 's': flag = "s"; break;
 		case 'm': flag = "m"; break;
 		case 'p': flag = "p"; break;
+		case 'e': flag = "e"; break;
+		case 'M': flag = "M"; break;
+		case OPT_SPECIAL:
+			allow_special = true;
+			break;
+		case OPT_ENCDIR:
+			encodings_dir = optarg;
+			break;
 		case OPT_CPT: flag = "chars-per-token"; break;
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
@@ -241,6 +259,7 @@ main(int argc, char *argv[])
 	if (format == F_TEXT)
 		io.emit = emit_text;
 	st = wb_records_run(&io, prompt_record, NULL);
+	wb_counter_free(counter);
 	wb_config_free(cfg);
 	wb_layer_free(flags);
 	return wb_close_out(&io, st);

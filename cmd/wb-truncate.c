@@ -7,12 +7,13 @@
 
 static const char usage_text[] =
     "usage: wb-truncate [-b BUDGET] [-k head|tail] [-E ELLIPSIS]\n"
-    "                   [-m char|word|hybrid] [-p default|llama] [-f FIELD]\n"
-    "                   [-r [-q]] [--max-record SIZE]\n"
+    "                   [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
+    "                   [-M MODEL] [-f FIELD] [-r [-q]] [--allow-special]\n"
+    "                   [--encodings-dir DIR] [--max-record SIZE]\n"
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
     "                   [--hybrid-threshold N]\n";
 
-enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT };
+enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_SPECIAL, OPT_ENCDIR };
 
 static const struct option longopts[] = {
 	{ "budget", required_argument, NULL, 'b' },
@@ -27,6 +28,10 @@ static const struct option longopts[] = {
 	{ "chars-per-token", required_argument, NULL, OPT_CPT },
 	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
 	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
+	{ "encoding", required_argument, NULL, 'e' },
+	{ "model", required_argument, NULL, 'M' },
+	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
+	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -144,12 +149,16 @@ main(int argc, char *argv[])
 
 	wb_counter_spec_default(&spec);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:k:E:m:p:f:rqhV", longopts,
+	while ((c = getopt_long(argc, argv, ":b:k:E:m:p:e:M:f:rqhV", longopts,
 	    NULL)) != -1) {
 		flag = NULL;
 		switch (c) {
 		case 'm': flag = "method"; break;
 		case 'p': flag = "preset"; break;
+		case 'e': flag = "encoding"; break;
+		case 'M': flag = "model"; break;
+		case OPT_ENCDIR: flag = "encodings-dir"; break;
+		case OPT_SPECIAL: flag = "allow-special"; break;
 		case OPT_CPT: flag = "chars-per-token"; break;
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
@@ -218,8 +227,11 @@ main(int argc, char *argv[])
 		wb_err_set(&err, WB_EUSAGE, "-q: only with -r");
 		goto bad;
 	}
-	if ((counter = wb_counter_new(&spec, &err)) == NULL)
-		goto bad;
+	if ((counter = wb_counter_new(&spec, &err)) == NULL) {
+		/* Not a usage error: an encoding that is missing (66) or bad. */
+		fprintf(stderr, "wb-truncate: %s\n", err.msg);
+		return err.status;
+	}
 	st = raw ? truncate_raw(&io, quiet) :
 	    wb_records_run(&io, truncate_record, NULL);
 	wb_counter_free(counter);

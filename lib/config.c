@@ -27,7 +27,7 @@ static const char *const cat_names[WB_NCAT] = {
 enum key {
 	K_PRESET, K_TOTAL, K_CAT0,
 	K_SUMM = K_CAT0 + WB_NCAT, K_MODEL, K_CMD, K_TIMEOUT,
-	K_METHOD, K_CPRESET, K_CPT, K_TPW, K_HT, K_NKEYS
+	K_METHOD, K_CPRESET, K_CPT, K_TPW, K_HT, K_ENC, K_MODELENC, K_NKEYS
 };
 
 static const char *const key_names[K_NKEYS] = {
@@ -38,7 +38,7 @@ static const char *const key_names[K_NKEYS] = {
 	"enable_summarization", "summarization_model", "summarize_command",
 	"summarize_timeout", "counter.method", "counter.preset",
 	"counter.chars_per_token", "counter.tokens_per_word",
-	"counter.hybrid_threshold",
+	"counter.hybrid_threshold", "counter.encoding", "counter.model",
 };
 
 /* The engine's three budget presets: total, then the categories in order. */
@@ -64,6 +64,7 @@ struct wb_layer {
 	char cpreset[16];
 	double cpt, tpw;
 	uint64_t ht;
+	char enc[32];            /* counter.encoding, or a model's encoding */
 	uint64_t line, col;      /* where the block starts */
 	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
 };
@@ -151,6 +152,8 @@ apply(struct wb_settings *s, const struct wb_layer *l)
 		s->counter.tokens_per_word = l->tpw;
 	if (l->set & 1u << K_HT)
 		s->counter.hybrid_threshold = l->ht;
+	if (l->set & (1u << K_ENC | 1u << K_MODELENC))
+		memcpy(s->counter.encoding, l->enc, sizeof(l->enc));
 	for (int i = 0; i < WB_NTPL; i++)
 		if (l->tpl[i] != NULL)
 			s->templates[i] = l->tpl[i];
@@ -300,6 +303,19 @@ layer_put(struct wb_layer *l, enum key k, const char *v, bool plain,
 		break;
 	case K_HT:
 		st = parse_tokens(key, v, plain, &l->ht, err);
+		break;
+	case K_ENC:
+		if (strlen(v) >= sizeof(l->enc))
+			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': too long", key, v);
+		else
+			memcpy(l->enc, v, strlen(v) + 1);
+		break;
+	case K_MODELENC:
+		if (wb_model_encoding(v) == NULL)
+			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': unknown model",
+			    key, v);
+		else
+			snprintf(l->enc, sizeof(l->enc), "%s", wb_model_encoding(v));
 		break;
 	default:
 		st = parse_tokens(key, v, plain, &l->budget[k - K_CAT0], err);
@@ -834,6 +850,8 @@ wb_settings_json(const struct wb_settings *s)
 	    json_real(s->counter.tokens_per_word));
 	json_object_set_new(c, "hybrid_threshold",
 	    json_integer((json_int_t)s->counter.hybrid_threshold));
+	json_object_set_new(c, "encoding", s->counter.encoding[0] ?
+	    json_string(s->counter.encoding) : json_null());
 	json_object_set_new(o, "counter", c);
 	return o;
 }

@@ -290,6 +290,7 @@ wb_method_name(enum wb_method m)
 void
 wb_counter_spec_default(struct wb_counter_spec *spec)
 {
+	memset(spec, 0, sizeof(*spec));
 	spec->method = WB_METHOD_HYBRID;
 	wb_counter_preset(spec, "default");
 }
@@ -300,6 +301,8 @@ wb_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
 	struct wb_counter *c;
 
+	if (spec->encoding[0] != '\0')
+		return wb_exact_new(spec, err);
 	if (!(spec->chars_per_token > 0) || !isfinite(spec->chars_per_token) ||
 	    !(spec->tokens_per_word > 0) || !isfinite(spec->tokens_per_word)) {
 		wb_err_set(err, WB_EUSAGE,
@@ -323,6 +326,58 @@ wb_counter_free(struct wb_counter *c)
 {
 	if (c != NULL)
 		c->ops->free(c);
+}
+
+/* The counter in *slot if spec makes the same, else a new one put there. */
+struct wb_counter *
+wb_counter_reuse(struct wb_counter **slot, const struct wb_counter_spec *spec,
+    struct wb_err *err)
+{
+	struct wb_counter *c;
+
+	if (*slot != NULL && wb_counter_spec_same(&(*slot)->spec, spec))
+		return *slot;
+	if ((c = wb_counter_new(spec, err)) == NULL)
+		return NULL;
+	wb_counter_free(*slot);
+	*slot = c;
+	return c;
+}
+
+/*
+ * Count a chat as the chat API bills it: 3 tokens a message, the tokens
+ * of each of its strings (role, content, name), 1 more for a name, and 3
+ * that prime the reply.
+ */
+int
+wb_count_chat(const struct wb_counter *c, const json_t *messages, uint64_t *n,
+    struct wb_err *err)
+{
+	const char *key;
+	size_t i;
+	json_t *m, *v;
+
+	if (!json_is_array(messages))
+		return wb_err_set(err, WB_EDATA,
+		    "field \"messages\" is not an array");
+	*n = 3;
+	json_array_foreach(messages, i, m) {
+		if (!json_is_object(m) ||
+		    !json_is_string(json_object_get(m, "role")) ||
+		    !json_is_string(json_object_get(m, "content")))
+			return wb_err_set(err, WB_EDATA, "messages[%zu]: not an "
+			    "object with a string role and content", i);
+		*n += 3;
+		json_object_foreach(m, key, v) {
+			if (!json_is_string(v))
+				continue;
+			*n += wb_count(c, json_string_value(v),
+			    json_string_length(v));
+			if (strcmp(key, "name") == 0)
+				*n += 1;
+		}
+	}
+	return WB_OK;
 }
 
 /* A short description of the counter, such as "hybrid". */

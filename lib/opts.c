@@ -24,6 +24,20 @@ wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
 	} else if (strcmp(flag, "tokens-per-word") == 0) {
 		if (wb_parse_pos_double(arg, &spec->tokens_per_word, err))
 			return wb_err_prefix(err, "--tokens-per-word");
+	} else if (strcmp(flag, "encoding") == 0) {
+		if (strlen(arg) >= sizeof(spec->encoding))
+			return wb_err_set(err, WB_EUSAGE, "-e: '%s': too long", arg);
+		memcpy(spec->encoding, arg, strlen(arg) + 1);
+	} else if (strcmp(flag, "model") == 0) {
+		if (wb_model_encoding(arg) == NULL)
+			return wb_err_set(err, WB_EUSAGE, "-M: '%s': unknown model",
+			    arg);
+		snprintf(spec->encoding, sizeof(spec->encoding), "%s",
+		    wb_model_encoding(arg));
+	} else if (strcmp(flag, "encodings-dir") == 0) {
+		spec->encodings_dir = arg;
+	} else if (strcmp(flag, "allow-special") == 0) {
+		spec->allow_special = true;
 	} else if (strcmp(flag, "hybrid-threshold") == 0) {
 		if (wb_parse_u64(arg, 0, UINT64_MAX, &u, err))
 			return wb_err_prefix(err, "--hybrid-threshold");
@@ -63,6 +77,8 @@ wb_budget_flag(struct wb_layer *l, const char *flag, const char *arg,
 		{ "chars-per-token", "counter.chars_per_token" },
 		{ "tokens-per-word", "counter.tokens_per_word" },
 		{ "hybrid-threshold", "counter.hybrid_threshold" },
+		{ "e", "counter.encoding" },
+		{ "M", "counter.model" },
 	};
 	enum wb_category cat;
 	const char *eq;

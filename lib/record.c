@@ -455,6 +455,18 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 	if (cs == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	*over = false;
+	if (!c->ops->heuristic) {
+		/* Exact counts need the text whole, up to the record maximum. */
+		char *text;
+		size_t len;
+		wb_cstream_free(cs);
+		if ((st = wb_read_text(io, &text, &len, err)) != WB_OK)
+			return st;
+		*count = wb_count(c, text, len);
+		*over = *count > limit;
+		free(text);
+		return WB_OK;
+	}
 	for (;;) {
 		r = read(fileno(io->in), buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)

@@ -75,6 +75,9 @@ struct wb_counter_spec {
 	double chars_per_token;
 	double tokens_per_word;
 	uint64_t hybrid_threshold;
+	char encoding[32];          /* an exact encoding; "" for the heuristics */
+	bool allow_special;         /* special-token text maps to special ids */
+	const char *encodings_dir;  /* where the rank files are; NULL: search */
 };
 
 struct wb_counter;
@@ -88,11 +91,24 @@ void wb_counter_spec_default(struct wb_counter_spec *spec);
 int wb_method_parse(const char *name, enum wb_method *m);
 /* The name of a method. */
 const char *wb_method_name(enum wb_method m);
+/* The encoding of a model ("gpt-4o" is "o200k_base"), or NULL. */
+const char *wb_model_encoding(const char *model);
+/* Do two specs make the same counter? */
+bool wb_counter_spec_same(const struct wb_counter_spec *a,
+    const struct wb_counter_spec *b);
+/* The exact encoding behind a counter, or NULL for the heuristics. */
+const struct wb_bpe *wb_counter_bpe(const struct wb_counter *c);
 /* Make a counter; the caller owns it. */
 struct wb_counter *wb_counter_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
 /* Free a counter. */
 void wb_counter_free(struct wb_counter *c);
+/* The counter in *slot if spec makes the same, else a new one put there. */
+struct wb_counter *wb_counter_reuse(struct wb_counter **slot,
+    const struct wb_counter_spec *spec, struct wb_err *err);
+/* Count a chat {"messages": [...]} as the chat API does. */
+int wb_count_chat(const struct wb_counter *c, const json_t *messages,
+    uint64_t *n, struct wb_err *err);
 /* A short description of the counter, such as "hybrid/default". */
 const char *wb_counter_name(const struct wb_counter *c);
 /* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */
@@ -258,6 +274,34 @@ void wb_prompt_out_free(struct wb_prompt_out *out);
 int wb_summarize(const char *cmd, double timeout, const char *category,
     uint64_t target, const char *text, size_t len, char **out, size_t *outlen,
     struct wb_err *err);
+
+/* bpe.c: the exact tokens of OpenAI's tiktoken */
+
+#define WB_BPE_FAIL ((size_t)-1)   /* wb_bpe_encode failed */
+#define WB_BPE_NO_CACHE 0x1u       /* wb_bpe_open: no binary cache */
+
+struct wb_bpe;
+
+/* Load an encoding's ranks from dir (NULL: the default); the caller owns it. */
+struct wb_bpe *wb_bpe_load(const char *dir, const char *encoding,
+    struct wb_err *err);
+/* wb_bpe_load with flags (WB_BPE_NO_CACHE). */
+struct wb_bpe *wb_bpe_open(const char *dir, const char *encoding,
+    unsigned flags, struct wb_err *err);
+/* Free an encoding. */
+void wb_bpe_free(struct wb_bpe *bpe);
+/* The encoding's name. */
+const char *wb_bpe_name(const struct wb_bpe *bpe);
+/* Token ids of s (the first cap into ids, which may be NULL); their count. */
+size_t wb_bpe_encode(const struct wb_bpe *bpe, const char *s, size_t len,
+    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err);
+/* The bytes of token id, or NULL if there is none. */
+const char *wb_bpe_token(const struct wb_bpe *bpe, uint32_t id, size_t *len);
+/* The bytes of ids[0..n) into out (at most cap), their length in *outlen. */
+int wb_bpe_decode(const struct wb_bpe *bpe, const uint32_t *ids, size_t n,
+    char *out, size_t cap, size_t *outlen, struct wb_err *err);
+/* One more than the largest token id. */
+uint32_t wb_bpe_n_vocab(const struct wb_bpe *bpe);
 
 /* record.c */
 

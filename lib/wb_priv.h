@@ -35,6 +35,7 @@ struct wb_counter {
 	const struct wb_counter_ops *ops;
 	struct wb_counter_spec spec;
 	char name[64];
+	struct wb_bpe *bpe;      /* exact counters only */
 };
 
 struct wb_cstream {
@@ -65,6 +66,12 @@ struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
 /* The heuristic count of a text with statistics st. */
 uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
     const struct wb_tstats *st);
+
+/* exact.c */
+
+/* Make a counter for spec->encoding; the caller owns it. */
+struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
+    struct wb_err *err);
 
 /* budget.c */
 

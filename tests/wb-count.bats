@@ -147,7 +147,7 @@ load helper
 	run -64 --separate-stderr wb-count --frobnicate
 	assert_output ''
 	assert_equal "${stderr_lines[0]}" 'wb-count: --frobnicate: unknown option'
-	assert_equal "${stderr_lines[1]}" 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-f FIELD]'
+	assert_equal "${stderr_lines[1]}" 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]'
 }
 
 @test "-l needs a number" {
@@ -176,7 +176,7 @@ load helper
 @test "--help prints the usage on stdout and exits 0" {
 	run --separate-stderr wb-count --help
 	assert_success
-	assert_line -n 0 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-f FIELD]'
+	assert_line -n 0 'usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]'
 	assert_equal "$stderr" ''
 }
 

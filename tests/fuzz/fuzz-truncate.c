@@ -21,6 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 4)
 		return 0;
+	wb_counter_spec_default(&spec);
 	spec.method = (enum wb_method)(data[0] % 3);
 	wb_counter_preset(&spec, data[1] & 1 ? "llama" : "default");
 	if (data[1] & 2)

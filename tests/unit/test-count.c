@@ -8,6 +8,7 @@ counter(enum wb_method m, const char *preset)
 	struct wb_counter_spec spec;
 	struct wb_err err;
 
+	wb_counter_spec_default(&spec);
 	spec.method = m;
 	wb_counter_preset(&spec, preset);
 	return wb_counter_new(&spec, &err);

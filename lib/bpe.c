@@ -1,0 +1,1055 @@
+/* bpe.c: rank files, the rank table, byte-pair merging, encode and decode.
+ *
+ * The ranks of an encoding live in one contiguous image (struct img): a
+ * header, the offsets of each rank's bytes, an open-addressing hash table
+ * from bytes to rank, and the bytes themselves.  The image is built from
+ * the .tiktoken text file, written next to it as a cache (.wbc) and, on
+ * later loads, mapped read-only from the cache.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pretok.h"
+#include "wb_priv.h"
+
+#define NORANK UINT32_MAX
+
+/* ---------------------------------------------------------------------- */
+/* Encodings */
+
+struct special {
+	const char *text;
+	uint32_t id;
+};
+
+struct encdef {
+	const char *name;
+	const char *ranks;      /* rank file, without ".tiktoken" */
+	enum wb_pat pat;
+	uint32_t n_tokens;      /* tokens in the official rank file */
+	const struct special *sp;
+	size_t n_sp;
+};
+
+static const struct special sp_r50k[] = {
+	{ "<|endoftext|>", 50256 },
+};
+static const struct special sp_p50k_edit[] = {
+	{ "<|endoftext|>", 50256 },
+	{ "<|fim_prefix|>", 50281 },
+	{ "<|fim_middle|>", 50282 },
+	{ "<|fim_suffix|>", 50283 },
+};
+static const struct special sp_cl100k[] = {
+	{ "<|endoftext|>", 100257 },
+	{ "<|fim_prefix|>", 100258 },
+	{ "<|fim_middle|>", 100259 },
+	{ "<|fim_suffix|>", 100260 },
+	{ "<|endofprompt|>", 100276 },
+};
+static const struct special sp_o200k[] = {
+	{ "<|endoftext|>", 199999 },
+	{ "<|endofprompt|>", 200018 },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct encdef encodings[] = {
+	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, N(sp_r50k) },
+	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, N(sp_r50k) },
+	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, N(sp_p50k_edit) },
+	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, N(sp_cl100k) },
+	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, N(sp_o200k) },
+};
+
+/* ---------------------------------------------------------------------- */
+/* The image */
+
+#define IMG_MAGIC "WBBPEimg"
+#define IMG_VERSION 1u
+#define IMG_ENDIAN 0x01020304u
+
+struct img {
+	char magic[8];
+	uint32_t version;
+	uint32_t endian;
+	uint64_t src_size;      /* what the rank file was when this was built */
+	int64_t src_sec;
+	int64_t src_nsec;
+	uint64_t src_ino;
+	uint32_t n_tokens;
+	uint32_t n_ranks;       /* largest rank + 1 */
+	uint32_t slots;         /* hash table size, a power of 2 */
+	uint32_t max_len;       /* longest token, in bytes */
+	uint64_t off_at;        /* uint32_t off[n_ranks + 1] */
+	uint64_t table_at;      /* uint64_t table[slots]: tag << 32 | rank + 1 */
+	uint64_t blob_at;       /* bytes of rank r: blob[off[r] .. off[r + 1]) */
+	uint64_t blob_len;
+	uint64_t total;         /* size of the whole image */
+	uint32_t byte_rank[256];
+};
+
+struct wb_bpe {
+	const struct encdef *def;
+	const struct img *img;
+	const uint32_t *off;
+	const uint64_t *table;
+	const unsigned char *blob;
+	uint32_t n_ranks;
+	uint32_t mask;
+	uint32_t max_len;
+	uint32_t n_vocab;
+	uint32_t blob_len;
+	uint32_t byte_rank[256];
+	void *mem;              /* the image, malloc'd or mapped */
+	size_t mem_len;
+	int mapped;
+};
+
+static void
+seterr(struct wb_err *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Set *err, which may be NULL. */
+static void
+seterr(struct wb_err *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->status = status;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static inline uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+	    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+static inline uint64_t
+mix(uint64_t x)
+{
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Hash of a byte string; part of the cache format (IMG_VERSION). */
+static inline uint64_t
+hash_bytes(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u * (n + 1);
+	uint64_t w;
+	size_t i;
+
+	while (n > 8) {
+		h = mix(h ^ le64(p));
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	for (i = 0; i < n; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+	h = mix(h ^ w);
+	h *= 0x94d049bb133111ebu;
+	return h ^ (h >> 29);
+}
+
+/* The rank of the bytes p[0..n), or NORANK. */
+static inline uint32_t
+rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
+{
+	uint64_t h, e;
+	uint32_t i, tag, r, probes;
+
+	if (n == 1)
+		return b->byte_rank[p[0]];
+	if (n > b->max_len || n == 0)
+		return NORANK;
+	h = hash_bytes(p, n);
+	tag = (uint32_t)(h >> 32);
+	i = (uint32_t)h & b->mask;
+	for (probes = 0; probes <= b->mask; probes++) {
+		e = b->table[i];
+		if (e == 0)
+			return NORANK;
+		if ((uint32_t)(e >> 32) == tag) {
+			r = (uint32_t)e - 1;
+			if (r < b->n_ranks && b->off[r + 1] - b->off[r] == n &&
+			    b->off[r + 1] <= b->blob_len &&
+			    memcmp(b->blob + b->off[r], p, n) == 0)
+				return r;
+		}
+		i = (i + 1) & b->mask;
+	}
+	return NORANK;
+}
+
+/* Set b's fields from its image; checks what a damaged cache could make
+ * unsafe.  Returns 0 if the image is sound. */
+static int
+attach(struct wb_bpe *b, const struct img *im, size_t len)
+{
+	const uint32_t *off;
+	uint32_t r;
+
+	if (len < sizeof(*im) || memcmp(im->magic, IMG_MAGIC, 8) != 0 ||
+	    im->version != IMG_VERSION || im->endian != IMG_ENDIAN ||
+	    im->total != len || im->n_ranks == 0 || im->slots == 0 ||
+	    (im->slots & (im->slots - 1)) != 0 || im->max_len == 0)
+		return -1;
+	if (im->off_at % 8 || im->table_at % 8 ||
+	    im->off_at > len || (len - im->off_at) / 4 < (uint64_t)im->n_ranks + 1 ||
+	    im->table_at > len || (len - im->table_at) / 8 < im->slots ||
+	    im->blob_at > len || len - im->blob_at < im->blob_len)
+		return -1;
+	/* The offsets are checked where they are used (tok_ok), so that a
+	 * load does not have to touch them all. */
+	off = (const uint32_t *)(const void *)((const char *)im + im->off_at);
+	if (im->blob_len > UINT32_MAX)
+		return -1;
+	for (r = 0; r < 256; r++)
+		if (im->byte_rank[r] >= im->n_ranks)
+			return -1;
+	b->img = im;
+	b->off = off;
+	b->table = (const uint64_t *)(const void *)((const char *)im + im->table_at);
+	b->blob = (const unsigned char *)im + im->blob_at;
+	b->n_ranks = im->n_ranks;
+	b->blob_len = (uint32_t)im->blob_len;
+	b->mask = im->slots - 1;
+	b->max_len = im->max_len;
+	memcpy(b->byte_rank, im->byte_rank, sizeof(b->byte_rank));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reading a .tiktoken file */
+
+static const signed char b64val[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+	['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
+/* Decode base64 s[0..n) (padded) into out; returns the length, or -1. */
+static long
+b64dec(const char *s, size_t n, unsigned char *out)
+{
+	size_t i, pad = 0, o = 0;
+	uint32_t acc = 0;
+
+	if (n == 0 || n % 4 != 0)
+		return -1;
+	if (s[n - 1] == '=')
+		pad = s[n - 2] == '=' ? 2 : 1;
+	for (i = 0; i < n - pad; i++) {
+		int v = b64val[(unsigned char)s[i]];
+
+		if (v == 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)(v - 1);
+		if (i % 4 == 3) {
+			out[o++] = (unsigned char)(acc >> 16);
+			out[o++] = (unsigned char)(acc >> 8);
+			out[o++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (pad == 1) {
+		out[o++] = (unsigned char)(acc >> 10);
+		out[o++] = (unsigned char)(acc >> 2);
+	} else if (pad == 2) {
+		out[o++] = (unsigned char)(acc >> 4);
+	}
+	return (long)o;
+}
+
+struct tok {
+	uint32_t rank;
+	uint32_t at;            /* offset of its bytes in the decoded buffer */
+	uint32_t len;
+};
+
+static int
+read_all(int fd, size_t size, char **out)
+{
+	char *buf = malloc(size + 1);
+	size_t got = 0;
+
+	if (!buf)
+		return WB_EINTERNAL;
+	while (got < size) {
+		ssize_t r = read(fd, buf + got, size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return WB_EIO;
+		}
+		got += (size_t)r;
+	}
+	buf[size] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static uint64_t
+align8(uint64_t x)
+{
+	return (x + 7) & ~(uint64_t)7;
+}
+
+/* Build the image of the rank file text[0..size) (path for messages). */
+static int
+build(struct wb_bpe *b, const char *path, const char *text, size_t size,
+    const struct stat *st, struct wb_err *err)
+{
+	size_t ntok = 0, cap = 0, line = 0, i;
+	struct tok *toks = NULL;
+	unsigned char *dec = NULL;
+	uint32_t *by_rank = NULL, max_len = 0, n_ranks = 0, slots, r;
+	size_t dec_len = 0;
+	const char *p = text, *end = text + size;
+	struct img *im;
+	uint32_t *off;
+	uint64_t *table;
+	unsigned char *blob;
+	uint64_t total, blob_at, table_at;
+	int status = WB_EDATA;
+
+	for (i = 0; i < size; i++)
+		cap += text[i] == '\n';
+	cap++;
+	toks = malloc(cap * sizeof(*toks));
+	dec = malloc(size / 4 * 3 + 4);
+	if (!toks || !dec) {
+		status = WB_EINTERNAL;
+		goto nomem;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *sp;
+		uint64_t v = 0;
+		long dl;
+
+		line++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		sp = memchr(p, ' ', (size_t)(le - p));
+		if (!sp || sp + 1 == le)
+			goto bad;
+		dl = b64dec(p, (size_t)(sp - p), dec + dec_len);
+		if (dl <= 0)
+			goto bad;
+		for (const char *q = sp + 1; q < le; q++) {
+			if (*q < '0' || *q > '9' || v > (1u << 26))
+				goto bad;
+			v = v * 10 + (uint64_t)(*q - '0');
+		}
+		if (v >= (1u << 26))
+			goto bad;
+		toks[ntok].rank = (uint32_t)v;
+		toks[ntok].at = (uint32_t)dec_len;
+		toks[ntok].len = (uint32_t)dl;
+		ntok++;
+		dec_len += (size_t)dl;
+		if ((uint32_t)dl > max_len)
+			max_len = (uint32_t)dl;
+		if ((uint32_t)v + 1 > n_ranks)
+			n_ranks = (uint32_t)v + 1;
+		p = nl ? nl + 1 : end;
+	}
+	if (ntok != b->def->n_tokens) {
+		seterr(err, WB_EDATA, "%s: %zu tokens, the official %s file has %u; "
+		    "run scripts/fetch-encodings", path, ntok, b->def->ranks,
+		    (unsigned)b->def->n_tokens);
+		goto fail;
+	}
+	if (n_ranks > 2 * ntok + 1024) {
+		seterr(err, WB_EDATA, "%s: ranks go up to %u for %zu tokens",
+		    path, (unsigned)(n_ranks - 1), ntok);
+		goto fail;
+	}
+	by_rank = malloc((size_t)n_ranks * sizeof(*by_rank));
+	if (!by_rank) {
+		status = WB_EINTERNAL;
+		goto nomem;
+	}
+	for (r = 0; r < n_ranks; r++)
+		by_rank[r] = NORANK;
+	for (i = 0; i < ntok; i++) {
+		if (by_rank[toks[i].rank] != NORANK) {
+			seterr(err, WB_EDATA, "%s: rank %u given twice", path,
+			    (unsigned)toks[i].rank);
+			goto fail;
+		}
+		by_rank[toks[i].rank] = (uint32_t)i;
+	}
+
+	for (slots = 1024; slots < 2 * ntok; slots *= 2)
+		;
+	table_at = align8(sizeof(*im) + ((uint64_t)n_ranks + 1) * 4);
+	blob_at = table_at + (uint64_t)slots * 8;
+	total = align8(blob_at + dec_len);
+	im = calloc(1, total);
+	if (!im) {
+		status = WB_EINTERNAL;
+		goto nomem;
+	}
+	memcpy(im->magic, IMG_MAGIC, 8);
+	im->version = IMG_VERSION;
+	im->endian = IMG_ENDIAN;
+	im->src_size = (uint64_t)st->st_size;
+	im->src_sec = (int64_t)st->st_mtim.tv_sec;
+	im->src_nsec = (int64_t)st->st_mtim.tv_nsec;
+	im->src_ino = (uint64_t)st->st_ino;
+	im->n_tokens = (uint32_t)ntok;
+	im->n_ranks = n_ranks;
+	im->slots = slots;
+	im->max_len = max_len;
+	im->off_at = sizeof(*im);
+	im->table_at = table_at;
+	im->blob_at = blob_at;
+	im->blob_len = dec_len;
+	im->total = total;
+	off = (uint32_t *)(void *)((char *)im + im->off_at);
+	table = (uint64_t *)(void *)((char *)im + table_at);
+	blob = (unsigned char *)im + blob_at;
+	{
+		uint32_t o = 0;
+
+		for (r = 0; r < n_ranks; r++) {
+			off[r] = o;
+			if (by_rank[r] != NORANK) {
+				const struct tok *t = &toks[by_rank[r]];
+
+				memcpy(blob + o, dec + t->at, t->len);
+				o += t->len;
+			}
+		}
+		off[n_ranks] = o;
+	}
+	for (i = 0; i < 256; i++)
+		im->byte_rank[i] = NORANK;
+	for (r = 0; r < n_ranks; r++) {
+		uint32_t len = off[r + 1] - off[r], s;
+		uint64_t h;
+
+		if (len == 0)
+			continue;
+		if (len == 1)
+			im->byte_rank[blob[off[r]]] = r;
+		h = hash_bytes(blob + off[r], len);
+		for (s = (uint32_t)h & (slots - 1); table[s] != 0; s = (s + 1) & (slots - 1)) {
+			uint32_t q = (uint32_t)table[s] - 1;
+
+			if (off[q + 1] - off[q] == len &&
+			    memcmp(blob + off[q], blob + off[r], len) == 0) {
+				seterr(err, WB_EDATA, "%s: ranks %u and %u have the same bytes",
+				    path, (unsigned)q, (unsigned)r);
+				free(im);
+				goto fail;
+			}
+		}
+		table[s] = (h >> 32) << 32 | (uint64_t)(r + 1);
+	}
+	for (i = 0; i < 256; i++) {
+		if (im->byte_rank[i] == NORANK) {
+			seterr(err, WB_EDATA, "%s: no token for the byte 0x%02zx", path, i);
+			free(im);
+			goto fail;
+		}
+	}
+	free(toks);
+	free(dec);
+	free(by_rank);
+	b->mem = im;
+	b->mem_len = (size_t)total;
+	b->mapped = 0;
+	if (attach(b, im, (size_t)total) != 0) {
+		seterr(err, WB_EDATA, "%s: bad rank data", path);
+		return WB_EDATA;
+	}
+	return 0;
+bad:
+	seterr(err, WB_EDATA, "%s:%zu: not a line of the form \"BASE64 RANK\"",
+	    path, line);
+	goto fail;
+nomem:
+	seterr(err, WB_EINTERNAL, "%s: out of memory", path);
+fail:
+	free(toks);
+	free(dec);
+	free(by_rank);
+	return status;
+}
+
+/* Write the image to cache through a temporary file; failure is not an
+ * error (the cache only saves time). */
+static void
+write_cache(const char *cache, const void *mem, size_t len)
+{
+	size_t n = strlen(cache);
+	char *tmp = malloc(n + 8);
+	size_t done = 0;
+	int fd;
+
+	if (!tmp)
+		return;
+	memcpy(tmp, cache, n);
+	memcpy(tmp + n, ".XXXXXX", 8);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		return;
+	}
+	(void)fchmod(fd, 0644);
+	while (done < len) {
+		ssize_t w = write(fd, (const char *)mem + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (close(fd) != 0 || done != len ||
+	    rename(tmp, cache) != 0)
+		unlink(tmp);
+	free(tmp);
+}
+
+/* Map the cache if it was built from the rank file as it is now. */
+static int
+try_cache(struct wb_bpe *b, const char *cache, const struct stat *src)
+{
+	struct stat st;
+	const struct img *im;
+	void *m;
+	int fd = open(cache, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct img)) {
+		close(fd);
+		return -1;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -1;
+	im = m;
+	if (im->src_size != (uint64_t)src->st_size ||
+	    im->src_sec != (int64_t)src->st_mtim.tv_sec ||
+	    im->src_nsec != (int64_t)src->st_mtim.tv_nsec ||
+	    im->src_ino != (uint64_t)src->st_ino ||
+	    im->n_tokens != b->def->n_tokens ||
+	    attach(b, im, (size_t)st.st_size) != 0) {
+		munmap(m, (size_t)st.st_size);
+		return -1;
+	}
+	b->mem = m;
+	b->mem_len = (size_t)st.st_size;
+	b->mapped = 1;
+	return 0;
+}
+
+static char *
+join(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+
+	if (s) {
+		memcpy(s, a, la);
+		memcpy(s + la, b, lb);
+		memcpy(s + la + lb, c, lc + 1);
+	}
+	return s;
+}
+
+void
+wb_bpe_free(struct wb_bpe *b)
+{
+	if (!b)
+		return;
+	if (b->mapped)
+		munmap(b->mem, b->mem_len);
+	else
+		free(b->mem);
+	free(b);
+}
+
+struct wb_bpe *
+wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
+    struct wb_err *err)
+{
+	const struct encdef *def = NULL;
+	struct wb_bpe *b = NULL;
+	char *defdir = NULL, *path = NULL, *cache = NULL, *text = NULL;
+	struct stat st;
+	size_t i;
+	int fd, status;
+
+	if (err) {
+		err->status = WB_OK;
+		err->msg[0] = '\0';
+	}
+	for (i = 0; encoding && i < N(encodings); i++)
+		if (strcmp(encodings[i].name, encoding) == 0)
+			def = &encodings[i];
+	if (!def) {
+		seterr(err, WB_EUSAGE, "unknown encoding '%s' (known: r50k_base, "
+		    "p50k_base, p50k_edit, cl100k_base, o200k_base)",
+		    encoding ? encoding : "(null)");
+		return NULL;
+	}
+	if (!dir) {
+		const char *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+
+		if (x && x[0] == '/')
+			defdir = join(x, "/wb/encodings", "");
+		else if (h && h[0])
+			defdir = join(h, "/.local/share/wb/encodings", "");
+		else {
+			seterr(err, WB_ENOINPUT, "%s: no rank directory given and "
+			    "neither XDG_DATA_HOME nor HOME is set", encoding);
+			return NULL;
+		}
+		if (!defdir)
+			goto nomem;
+		dir = defdir;
+	}
+	path = join(dir, "/", def->ranks);
+	if (path) {
+		char *p2 = join(path, ".tiktoken", "");
+
+		free(path);
+		path = p2;
+	}
+	cache = path ? join(path, ".wbc", "") : NULL;
+	b = calloc(1, sizeof(*b));
+	if (!path || !cache || !b)
+		goto nomem;
+	b->def = def;
+	if (stat(path, &st) != 0) {
+		seterr(err, WB_ENOINPUT, "%s: %s: %s; run scripts/fetch-encodings "
+		    "to install the rank files", encoding, path, strerror(errno));
+		goto fail;
+	}
+	if (!(flags & WB_BPE_NO_CACHE) && try_cache(b, cache, &st) == 0)
+		goto done;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		seterr(err, WB_ENOINPUT, "%s: %s: %s; run scripts/fetch-encodings "
+		    "to install the rank files", encoding, path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > (1u << 30)) {
+		close(fd);
+		seterr(err, WB_EDATA, "%s: %s: not a rank file", encoding, path);
+		goto fail;
+	}
+	status = read_all(fd, (size_t)st.st_size, &text);
+	close(fd);
+	if (status != 0) {
+		seterr(err, status, "%s: %s: %s", encoding, path,
+		    status == WB_EINTERNAL ? "out of memory" : "read error");
+		goto fail;
+	}
+	if (build(b, path, text, (size_t)st.st_size, &st, err) != 0)
+		goto fail;
+	if (!(flags & WB_BPE_NO_CACHE))
+		write_cache(cache, b->mem, b->mem_len);
+done:
+	b->n_vocab = b->n_ranks;
+	for (i = 0; i < def->n_sp; i++) {
+		uint32_t id = def->sp[i].id;
+
+		if (id < b->n_ranks && b->off[id + 1] != b->off[id]) {
+			seterr(err, WB_EDATA, "%s: %s: special token %s has id %u, "
+			    "which is also a rank", encoding, path, def->sp[i].text,
+			    (unsigned)id);
+			goto fail;
+		}
+		if (id + 1 > b->n_vocab)
+			b->n_vocab = id + 1;
+	}
+	free(text);
+	free(defdir);
+	free(path);
+	free(cache);
+	return b;
+nomem:
+	seterr(err, WB_EINTERNAL, "%s: out of memory", encoding);
+fail:
+	free(text);
+	free(defdir);
+	free(path);
+	free(cache);
+	wb_bpe_free(b);
+	return NULL;
+}
+
+struct wb_bpe *
+wb_bpe_load(const char *dir, const char *encoding, struct wb_err *err)
+{
+	return wb_bpe_open(dir, encoding, 0, err);
+}
+
+const char *
+wb_bpe_name(const struct wb_bpe *b)
+{
+	return b->def->name;
+}
+
+uint32_t
+wb_bpe_n_vocab(const struct wb_bpe *b)
+{
+	return b->n_vocab;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Byte-pair merging
+ *
+ * tiktoken merges, again and again, the adjacent pair of parts whose
+ * concatenation has the lowest rank, the leftmost of equals, until no pair
+ * is a token.  Short pieces do just that over arrays (O(n^2) for n at most
+ * WB_BPE_SMALL_PIECE).  Long ones keep the parts in a linked list and the
+ * pairs in a tournament tree (a complete binary tree over the start
+ * offsets whose every node holds the least key below it), keyed by
+ * rank << 32 | start offset: the root is the lowest rank, and of equal
+ * ranks the leftmost, since offsets grow from left to right -- the pair
+ * tiktoken's scan picks.  A merge changes three leaves (the pair merged,
+ * the one removed, the one on its left), each updated up towards the root
+ * until a minimum no longer changes: O(n log n) in all.
+ */
+
+#ifndef WB_BPE_SMALL_PIECE
+#define WB_BPE_SMALL_PIECE 48
+#endif
+
+struct out {
+	uint32_t *ids;
+	size_t cap;
+	size_t n;
+};
+
+static inline void
+emit(struct out *o, uint32_t id)
+{
+	if (o->n < o->cap)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
+/* Scratch memory for long pieces, kept across the pieces of one call. */
+struct work {
+	uint32_t *nxt, *prv, *tok;
+	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
+	size_t leaves;          /* a power of 2 */
+	size_t cap;
+};
+
+static int
+work_grow(struct work *w, size_t n)
+{
+	size_t m;
+	void *mem;
+
+	if (n <= w->cap)
+		return 0;
+	for (m = 1024; m < n; m *= 2)
+		if (m > SIZE_MAX / 64)
+			return -1;
+	free(w->tree);
+	w->tree = NULL;
+	w->cap = 0;
+	mem = malloc(2 * m * sizeof(uint64_t) + 3 * m * sizeof(uint32_t));
+	if (!mem)
+		return -1;
+	w->tree = mem;
+	w->nxt = (uint32_t *)(void *)(w->tree + 2 * m);
+	w->prv = w->nxt + m;
+	w->tok = w->prv + m;
+	w->leaves = m;
+	w->cap = m;
+	return 0;
+}
+
+static void
+merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
+    struct out *o)
+{
+	uint32_t start[WB_BPE_SMALL_PIECE + 1], tok[WB_BPE_SMALL_PIECE];
+	uint32_t pr[WB_BPE_SMALL_PIECE];
+	size_t m = n, i, best;
+	uint32_t min;
+
+	for (i = 0; i < n; i++) {
+		start[i] = (uint32_t)i;
+		tok[i] = b->byte_rank[p[i]];
+	}
+	start[n] = (uint32_t)n;
+	for (i = 0; i + 1 < n; i++)
+		pr[i] = rank_of(b, p + i, 2);
+	pr[n - 1] = NORANK;
+	for (;;) {
+		min = NORANK;
+		best = 0;
+		for (i = 0; i + 1 < m; i++) {
+			if (pr[i] < min) {
+				min = pr[i];
+				best = i;
+			}
+		}
+		if (min == NORANK)
+			break;
+		tok[best] = min;
+		memmove(start + best + 1, start + best + 2, (m - best - 1) * sizeof(*start));
+		memmove(tok + best + 1, tok + best + 2, (m - best - 2) * sizeof(*tok));
+		memmove(pr + best + 1, pr + best + 2, (m - best - 2) * sizeof(*pr));
+		m--;
+		pr[best] = best + 1 < m ?
+		    rank_of(b, p + start[best], start[best + 2] - start[best]) : NORANK;
+		if (best > 0)
+			pr[best - 1] = rank_of(b, p + start[best - 1],
+			    start[best + 1] - start[best - 1]);
+	}
+	for (i = 0; i < m; i++)
+		emit(o, tok[i]);
+}
+
+#define END UINT32_MAX
+#define NOKEY UINT64_MAX
+
+/* Set leaf i of the tournament tree t (m leaves) to key and update the
+ * minima above it, stopping where they no longer change. */
+static inline void
+tree_set(uint64_t *t, size_t m, size_t i, uint64_t key)
+{
+	size_t j = m + i;
+
+	t[j] = key;
+	for (j >>= 1; j >= 1; j >>= 1) {
+		uint64_t l = t[2 * j], r = t[2 * j + 1], v = l < r ? l : r;
+
+		if (t[j] == v)
+			break;
+		t[j] = v;
+	}
+}
+
+static inline uint64_t
+pair_key(uint32_t rank, uint32_t at)
+{
+	return rank == NORANK ? NOKEY : (uint64_t)rank << 32 | at;
+}
+
+static void
+merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
+    struct work *w, struct out *o)
+{
+	uint32_t *nxt = w->nxt, *prv = w->prv, *tok = w->tok;
+	uint64_t *t = w->tree;
+	size_t m = w->leaves, i, j;
+
+	for (i = 0; i < n; i++) {
+		nxt[i] = i + 1 < n ? (uint32_t)(i + 1) : END;
+		prv[i] = i > 0 ? (uint32_t)(i - 1) : END;
+		tok[i] = b->byte_rank[p[i]];
+		t[m + i] = i + 1 < n ? pair_key(rank_of(b, p + i, 2), (uint32_t)i) : NOKEY;
+	}
+	for (i = n; i < m; i++)
+		t[m + i] = NOKEY;
+	for (j = m - 1; j >= 1; j--)
+		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
+	while (t[1] != NOKEY) {
+		uint32_t r = (uint32_t)(t[1] >> 32), a = (uint32_t)t[1], c, d, e, z;
+
+		c = nxt[a];
+		d = nxt[c];
+		tok[a] = r;
+		nxt[a] = d;
+		if (d != END)
+			prv[d] = a;
+		tree_set(t, m, c, NOKEY);
+		e = d == END ? END : (nxt[d] == END ? (uint32_t)n : nxt[d]);
+		tree_set(t, m, a, d == END ? NOKEY : pair_key(rank_of(b, p + a, e - a), a));
+		if ((z = prv[a]) != END)
+			tree_set(t, m, z, pair_key(rank_of(b, p + z,
+			    (d == END ? (uint32_t)n : d) - z), z));
+	}
+	for (i = 0; i != END; i = nxt[i])
+		emit(o, tok[i]);
+}
+
+/* Tokens of one piece. */
+static int
+piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
+    struct out *o, struct wb_err *err)
+{
+	uint32_t r = rank_of(b, p, n);
+
+	if (r != NORANK) {
+		emit(o, r);
+		return 0;
+	}
+	if (n <= WB_BPE_SMALL_PIECE) {
+		merge_small(b, p, n, o);
+		return 0;
+	}
+	if (n >= END || work_grow(w, n) != 0) {
+		seterr(err, WB_EINTERNAL, "out of memory for a piece of %zu bytes", n);
+		return WB_EINTERNAL;
+	}
+	merge_tree(b, p, n, w, o);
+	return 0;
+}
+
+static int
+ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
+    struct work *w, struct out *o, struct wb_err *err)
+{
+	size_t i = 0, e;
+
+	while (i < n) {
+		e = wb_pretok_next(b->def->pat, s, n, i);
+		if (piece(b, s + i, e - i, w, o, err) != 0)
+			return -1;
+		i = e;
+	}
+	return 0;
+}
+
+/* The first special token at or after s[i]; its start in *at. */
+static const struct special *
+find_special(const struct encdef *def, const unsigned char *s, size_t n,
+    size_t i, size_t *at)
+{
+	while (i + 1 < n) {
+		const unsigned char *q = memchr(s + i, '<', n - i - 1);
+		size_t j, k;
+
+		if (!q)
+			break;
+		j = (size_t)(q - s);
+		if (s[j + 1] == '|') {
+			for (k = 0; k < def->n_sp; k++) {
+				size_t l = strlen(def->sp[k].text);
+
+				if (l <= n - j && memcmp(s + j, def->sp[k].text, l) == 0) {
+					*at = j;
+					return &def->sp[k];
+				}
+			}
+		}
+		i = j + 1;
+	}
+	return NULL;
+}
+
+size_t
+wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
+    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	struct out o = { ids, ids ? cap : 0, 0 };
+	struct work w = { 0 };
+	size_t pos = 0, at;
+	int rc = 0;
+
+	for (;;) {
+		const struct special *sp = NULL;
+
+		at = len;
+		if (allow_special)
+			sp = find_special(b->def, s, len, pos, &at);
+		rc = ordinary(b, s + pos, at - pos, &w, &o, err);
+		if (rc != 0 || !sp)
+			break;
+		emit(&o, sp->id);
+		pos = at + strlen(sp->text);
+	}
+	free(w.tree);
+	return rc != 0 ? WB_BPE_FAIL : o.n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decoding */
+
+const char *
+wb_bpe_token(const struct wb_bpe *b, uint32_t id, size_t *len)
+{
+	size_t i;
+
+	if (id < b->n_ranks && b->off[id + 1] > b->off[id] &&
+	    b->off[id + 1] <= b->blob_len) {
+		*len = b->off[id + 1] - b->off[id];
+		return (const char *)b->blob + b->off[id];
+	}
+	for (i = 0; i < b->def->n_sp; i++) {
+		if (b->def->sp[i].id == id) {
+			*len = strlen(b->def->sp[i].text);
+			return b->def->sp[i].text;
+		}
+	}
+	*len = 0;
+	return NULL;
+}
+
+int
+wb_bpe_decode(const struct wb_bpe *b, const uint32_t *ids, size_t n, char *out,
+    size_t cap, size_t *outlen, struct wb_err *err)
+{
+	size_t i, total = 0;
+
+	if (!out)
+		cap = 0;
+	for (i = 0; i < n; i++) {
+		size_t l;
+		const char *t = wb_bpe_token(b, ids[i], &l);
+
+		if (!t) {
+			seterr(err, WB_EUSAGE, "%s: no token has id %u (at %zu)",
+			    b->def->name, (unsigned)ids[i], i);
+			if (outlen)
+				*outlen = total;
+			return WB_EUSAGE;
+		}
+		if (total < cap)
+			memcpy(out + total, t, l < cap - total ? l : cap - total);
+		total += l;
+	}
+	if (outlen)
+		*outlen = total;
+	return WB_OK;
+}
