@@ -48,6 +48,7 @@ CMDS = \
 	wb-truncate
 
 UNITS = \
+	test-bpe \
 	test-count \
 	test-record \
 	test-truncate
@@ -110,10 +111,20 @@ wb.pc: FORCE
 bootstrap:
 	@scripts/bootstrap
 
+# The official rank files, for the tests; fetched once per build tree.
+ENCDIR = $(CURDIR)/build/encodings
+
+encodings: $(ENCDIR)/cl100k_base.tiktoken
+
+$(ENCDIR)/cl100k_base.tiktoken:
+	scripts/fetch-encodings $(ENCDIR)
+
 # The unit tests, then the bats tests against this build's commands.
-test: $(LIBA) $(BIN) $(UNIT)
-	@for t in $(UNIT); do echo "# $$t"; $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
-	$(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" bats $(BATS_FLAGS) $(BATS_FILES)
+test: $(LIBA) $(BIN) $(UNIT) encodings
+	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
+	    $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
+	WB_ENCODINGS_DIR=$(ENCDIR) $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
+	    bats $(BATS_FLAGS) $(BATS_FILES)
 
 check: bootstrap
 	$(MAKE) all
@@ -171,11 +182,16 @@ install: all
 	cp -f $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp -f $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	mkdir -p $(DESTDIR)$(DATADIR)/encodings
+	if [ -f $(ENCDIR)/cl100k_base.tiktoken ]; then \
+	    cp -f $(ENCDIR)/*.tiktoken $(DESTDIR)$(DATADIR)/encodings/; \
+	else echo "install: no rank files; run scripts/fetch-encodings" >&2; fi
 
 uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(DESTDIR)$(LIBDIR)/libwb.a $(DESTDIR)$(INCDIR)/wb.h \
 	    $(DESTDIR)$(PCDIR)/wb.pc
+	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
 	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
@@ -184,6 +200,6 @@ clean:
 	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) wb.pc
 	rm -rf build
 
-.PHONY: all bootstrap test check sanitize valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
 	install uninstall clean FORCE
 .SECONDARY: $(LIBOBJ)

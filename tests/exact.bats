@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Exact encodings in every counting command: the ids of OpenAI's tiktoken.
+# The rank files come from build/encodings (make test fetches them).
+
+load helper
+
+@test "-e cl100k_base counts and lists the exact token ids" {
+	run --separate-stderr wb-count -e cl100k_base --ids <<<'{"text":"hello world"}'
+	assert_success
+	assert_output '{"text":"hello world","ids":[15339,1917],"tokens":2}'
+}
+
+@test "-M gpt-4o takes o200k_base" {
+	run --separate-stderr wb-count -M gpt-4o --ids <<<'{"text":"hello world"}'
+	assert_output '{"text":"hello world","ids":[24912,2375],"tokens":2}'
+}
+
+@test "special-token text is plain text unless --allow-special" {
+	run --separate-stderr wb-count -M gpt-4o --ids <<<'{"text":"<|endoftext|>"}'
+	assert_output '{"text":"<|endoftext|>","ids":[27,91,419,1440,919,91,29],"tokens":7}'
+	run --separate-stderr wb-count -M gpt-4o --ids --allow-special <<<'{"text":"<|endoftext|>"}'
+	assert_output '{"text":"<|endoftext|>","ids":[199999],"tokens":1}'
+}
+
+@test "-C counts a chat as the chat API does" {
+	# 3 + (3 + system + 4 tokens) + (3 + user + 1 token + bob + 1) = 18
+	run --separate-stderr wb-count -C -M gpt-4 <<<'{"messages":[{"role":"system","content":"You are helpful."},{"role":"user","content":"Hi","name":"bob"}]}'
+	assert_success
+	assert_output --partial '"tokens":18}'
+	run -65 --separate-stderr wb-count -C <<<'{"messages":[{"role":"user"}]}'
+	assert_equal "$stderr" 'wb-count: stdin:1: messages[0]: not an object with a string role and content'
+}
+
+@test "-r counts a raw text exactly" {
+	run --separate-stderr wb-count -r -e r50k_base < <(printf 'The quick brown fox')
+	assert_output '{"tokens":4}'
+}
+
+@test "--ids needs an encoding" {
+	run -64 --separate-stderr wb-count --ids
+	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: needs an encoding (-e or -M)'
+}
+
+@test "an unknown model or encoding is a usage error" {
+	run -64 --separate-stderr wb-count -M gpt-17
+	assert_equal "${stderr_lines[0]}" "wb-count: -M: 'gpt-17': unknown model"
+	run -64 --separate-stderr wb-count -e cl200k </dev/null
+	assert_equal "${stderr_lines[0]}" "wb-count: unknown encoding 'cl200k' (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base)"
+}
+
+@test "a missing rank file exits 66 and names the command that fetches it" {
+	run -66 --separate-stderr wb-count -e cl100k_base --encodings-dir "$BATS_TEST_TMPDIR" </dev/null
+	assert_equal "$stderr" "wb-count: cl100k_base: $BATS_TEST_TMPDIR/cl100k_base.tiktoken: No such file or directory; run scripts/fetch-encodings to install the rank files"
+}
+
+@test "truncation with an exact encoding never ends over budget or inside a character" {
+	text='日本語のテキスト and English, русский текст, emoji 👩‍👩‍👧 and (brackets) [many] {of} them'
+	for e in r50k_base cl100k_base o200k_base; do
+		for b in 0 1 2 3 5 8 13; do
+			for k in head tail; do
+				out=$(jq -cn --arg t "$text" '{text: $t}' | wb-truncate -e "$e" -b "$b" -k "$k")
+				final=$(jq .final_tokens <<<"$out")
+				recount=$(jq -c '{text}' <<<"$out" | wb-count -e "$e" | jq .tokens)
+				[ "$final" -le "$b" ]
+				[ "$final" -eq "$recount" ]
+			done
+		done
+	done
+	run --separate-stderr wb-truncate -e cl100k_base -b 7 <<<"$(jq -cn --arg t "$text" '{text: $t}')"
+	assert_output '{"text":"日本語のテ...","original_tokens":42,"final_tokens":7,"was_truncated":true,"budget":7}'
+}
+
+@test "wb-budget and wb-prompt count with an encoding from flags or the file" {
+	run --separate-stderr wb-budget -M gpt-4 -s scene=5 <<<'{"sections":{"scene":"The tavern is loud, warm and full of smoke."}}'
+	assert_output --partial '"scene":{"original_tokens":11,"final_tokens":5,'
+	printf 'counter:\n  model: gpt-4o\n' >"$BATS_TEST_TMPDIR/c.yaml"
+	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
+	assert_output --partial '"encoding":"o200k_base"}'
+	printf 'counter:\n  model: gpt-17\n' >"$BATS_TEST_TMPDIR/c.yaml"
+	run -78 --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
+	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR/c.yaml:2:10: counter.model: 'gpt-17': unknown model"
+	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null <"$TOP/examples/request.json"
+	assert_equal "$(jq -c '.report.categories.character.original_tokens' <<<"$output")" 382
+}

@@ -1,0 +1,241 @@
+/*
+ * test-bpe.c: every token id of every encoding against OpenAI's tiktoken,
+ * on the committed corpus (tests/tokenizer/corpus.jsonl) and the ids the
+ * official npm tiktoken gave for it (expected.tsv.gz); and the truncation
+ * guarantee with exact counters.
+ */
+#include "wb_priv.h"
+#include "unit.h"
+
+#define CORPUS "tests/tokenizer/corpus.jsonl"
+#define EXPECTED "gzip -dc tests/tokenizer/expected.tsv.gz"
+
+static const char *const encodings[] = {
+	"r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base",
+};
+#define NENC (sizeof(encodings) / sizeof(encodings[0]))
+
+static struct wb_bpe *bpe[NENC];
+static json_t **texts;
+static size_t ntexts;
+
+static size_t
+enc_index(const char *name)
+{
+	for (size_t i = 0; i < NENC; i++)
+		if (strcmp(name, encodings[i]) == 0)
+			return i;
+	return NENC;
+}
+
+static void
+every_encoding_loads(void)
+{
+	struct wb_err err;
+
+	for (size_t i = 0; i < NENC; i++) {
+		bpe[i] = wb_bpe_load(getenv("WB_ENCODINGS_DIR"), encodings[i], &err);
+		CHECK(bpe[i] != NULL);
+		if (bpe[i] == NULL)
+			fprintf(stderr, "  %s\n", err.msg);
+	}
+}
+
+static void
+the_corpus_reads(void)
+{
+	FILE *f = fopen(CORPUS, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	json_error_t je;
+
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *j = json_loads(line, JSON_ALLOW_NUL, &je);
+		CHECK(j != NULL && json_is_string(json_object_get(j, "text")));
+		texts = realloc(texts, (ntexts + 1) * sizeof(*texts));
+		texts[ntexts++] = j;
+	}
+	free(line);
+	fclose(f);
+	CHECK(ntexts > 1000);
+}
+
+/* Parse "id id id" into ids; returns their number. */
+static size_t
+parse_ids(char *s, uint32_t **ids, size_t *cap)
+{
+	size_t n = 0;
+	char *end;
+
+	while (*s != '\0' && *s != '\n') {
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s)
+			break;
+		if (n == *cap) {
+			*cap = *cap ? *cap * 2 : 1024;
+			*ids = realloc(*ids, *cap * sizeof(**ids));
+		}
+		(*ids)[n++] = (uint32_t)v;
+		s = end;
+		while (*s == ' ')
+			s++;
+	}
+	return n;
+}
+
+static int
+same_ids(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+static void
+every_id_equals_tiktokens(void)
+{
+	FILE *f = popen(EXPECTED, "r");
+	char *line = NULL, *p, *q;
+	size_t cap = 0, wcap = 0, gcap = 0, lines = 0, bad = 0, badround = 0;
+	uint32_t *want = NULL, *got = NULL;
+	struct wb_err err;
+
+	CHECK(f != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0) {
+		/* case TAB encoding TAB special TAB ids */
+		size_t c = strtoul(line, &p, 10), e, nw, ng;
+		q = strchr(++p, '\t');
+		*q = '\0';
+		e = enc_index(p);
+		int special = q[1] == '1';
+		if (c >= ntexts || e == NENC || bpe[e] == NULL) {
+			bad++;
+			continue;
+		}
+		nw = parse_ids(q + 3, &want, &wcap);
+		const json_t *t = json_object_get(texts[c], "text");
+		const char *s = json_string_value(t);
+		size_t len = json_string_length(t);
+		if (gcap < len + 1) {
+			gcap = len + 1;
+			got = realloc(got, gcap * sizeof(*got));
+		}
+		ng = wb_bpe_encode(bpe[e], s, len, special, got, gcap, &err);
+		if (!same_ids(want, nw, got, ng)) {
+			if (bad++ < 5)
+				fprintf(stderr, "  case %zu %s special %d differs\n", c,
+				    encodings[e], special);
+		}
+		/* ... and the ids decode to the text */
+		char *back = malloc(len + 1);
+		size_t blen;
+		if (wb_bpe_decode(bpe[e], got, ng, back, len + 1, &blen, &err) !=
+		    WB_OK || blen != len || memcmp(back, s, len) != 0)
+			badround++;
+		free(back);
+		/* with special 0 only: texts without special-token text have no
+		 * line of their own for special 1, so check that too */
+		lines++;
+	}
+	if (f != NULL)
+		CHECK(pclose(f) == 0);
+	printf("# %zu id lists compared\n", lines);
+	CHECK(lines > 6000);
+	CHECK_U(bad, 0);
+	CHECK_U(badround, 0);
+	free(line);
+	free(want);
+	free(got);
+}
+
+static void
+counts_and_truncation_with_an_exact_counter(void)
+{
+	struct wb_counter_spec spec;
+	struct wb_counter *c;
+	struct wb_trunc t;
+	struct wb_err err;
+	int over = 0, badutf = 0, badcount = 0, cases = 0;
+
+	wb_counter_spec_default(&spec);
+	snprintf(spec.encoding, sizeof(spec.encoding), "cl100k_base");
+	spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+	c = wb_counter_new(&spec, &err);
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	CHECK_U(wb_count(c, "hello world", 11), 2);
+	for (size_t i = 0; i < ntexts; i += 3) {
+		const json_t *jt = json_object_get(texts[i], "text");
+		const char *s = json_string_value(jt);
+		size_t len = json_string_length(jt);
+		uint64_t full = wb_count(c, s, len);
+		if (wb_utf8_check(s, len, &err) != WB_OK || full == 0)
+			continue;
+		uint64_t budget = unit_rand() % (full + 1);
+		enum wb_keep keep = unit_rand() & 1 ? WB_KEEP_TAIL : WB_KEEP_HEAD;
+		cases++;
+		if (wb_truncate(c, s, len, budget, keep, "...", &t, &err) != WB_OK) {
+			over++;
+			continue;
+		}
+		if (t.final_tokens > budget)
+			over++;
+		if (wb_utf8_check(t.text, t.len, &err) != WB_OK)
+			badutf++;
+		if (wb_count(c, t.text, t.len) != t.final_tokens)
+			badcount++;
+		free(t.text);
+	}
+	printf("# %d exact truncations\n", cases);
+	CHECK_U(over, 0);
+	CHECK_U(badutf, 0);
+	CHECK_U(badcount, 0);
+	wb_counter_free(c);
+}
+
+static void
+special_token_text_is_plain_unless_allowed(void)
+{
+	size_t e = enc_index("cl100k_base");
+	uint32_t ids[16];
+	struct wb_err err;
+
+	if (bpe[e] == NULL)
+		return;
+	CHECK_U(wb_bpe_encode(bpe[e], "<|endoftext|>", 13, 1, ids, 16, &err), 1);
+	CHECK_U(ids[0], 100257);
+	CHECK(wb_bpe_encode(bpe[e], "<|endoftext|>", 13, 0, ids, 16, &err) > 1);
+}
+
+static void
+models_map_to_their_encodings(void)
+{
+	CHECK(strcmp(wb_model_encoding("gpt-4o"), "o200k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("gpt-4.1"), "o200k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("gpt-3.5-turbo"), "cl100k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("text-embedding-3-large"),
+	    "cl100k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("code-davinci-002"), "p50k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("babbage"), "r50k_base") == 0);
+	CHECK(wb_model_encoding("gpt-5-turbo-max") == NULL);
+}
+
+int
+main(void)
+{
+	unit_seed();
+	RUN(every_encoding_loads);
+	RUN(the_corpus_reads);
+	RUN(every_id_equals_tiktokens);
+	RUN(counts_and_truncation_with_an_exact_counter);
+	RUN(special_token_text_is_plain_unless_allowed);
+	RUN(models_map_to_their_encodings);
+	for (size_t i = 0; i < NENC; i++)
+		wb_bpe_free(bpe[i]);
+	for (size_t i = 0; i < ntexts; i++)
+		json_decref(texts[i]);
+	free(texts);
+	return UNIT_END();
+}
