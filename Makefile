@@ -54,6 +54,7 @@ UNITS = \
 	test-truncate
 
 FUZZERS = \
+	fuzz-bpe \
 	fuzz-config \
 	fuzz-records \
 	fuzz-truncate
@@ -147,13 +148,14 @@ valgrind: bootstrap
 	    test BATS_FILES="tests/wb-count.bats tests/wb-truncate.bats tests/wb-budget.bats tests/wb-prompt.bats"
 
 # libFuzzer harnesses, each for FUZZ_SECONDS on its seed corpus.
-fuzz: bootstrap
+fuzz: bootstrap encodings
 	$(MAKE) B=build/fuzz CC=clang CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" \
 	    $(FUZZERS:%=build/fuzz/tests/fuzz/%)
 	@for f in $(FUZZERS); do \
 	    mkdir -p build/fuzz/corpus/$$f; \
 	    echo "# $$f for $(FUZZ_SECONDS) s"; \
-	    build/fuzz/tests/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+	    WB_ENCODINGS_DIR=$(ENCDIR) build/fuzz/tests/fuzz/$$f \
+	        -max_total_time=$(FUZZ_SECONDS) \
 	        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
