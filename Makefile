@@ -67,7 +67,8 @@ MAN5 = \
 MAN7 = \
 	man/wb.7
 
-HDR = lib/wb.h lib/wb_priv.h lib/pretok.h lib/unicode_tables.h
+HDR = lib/wb.h lib/wb_priv.h lib/pretok.h lib/unicode_tables.h \
+	lib/llama3_special.h
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 LIBA = $(B)/lib/libwb.a
 BIN = $(CMDS:%=$(B)/cmd/%)
@@ -115,10 +116,10 @@ bootstrap:
 # The official rank files, for the tests; fetched once per build tree.
 ENCDIR = $(CURDIR)/build/encodings
 
-encodings: $(ENCDIR)/cl100k_base.tiktoken
+encodings: $(ENCDIR)/llama3.tiktoken
 
-$(ENCDIR)/cl100k_base.tiktoken:
-	scripts/fetch-encodings $(ENCDIR)
+$(ENCDIR)/llama3.tiktoken:
+	scripts/fetch-encodings --llama3 $(ENCDIR)
 
 # The unit tests, then the bats tests against this build's commands.
 test: $(LIBA) $(BIN) $(UNIT) encodings

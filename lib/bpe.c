@@ -61,12 +61,16 @@ static const struct special sp_o200k[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+#include "llama3_special.h"
+
 static const struct encdef encodings[] = {
 	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, N(sp_r50k) },
 	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, N(sp_r50k) },
 	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, N(sp_p50k_edit) },
 	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, N(sp_cl100k) },
 	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, N(sp_o200k) },
+	/* Meta's tokenizer.model: cl100k's pattern, ranks = ids. */
+	{ "llama3", "llama3", WB_PAT_CL100K, 128000, sp_llama3, N(sp_llama3) },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -627,7 +631,7 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 			def = &encodings[i];
 	if (!def) {
 		seterr(err, WB_EUSAGE, "unknown encoding '%s' (known: r50k_base, "
-		    "p50k_base, p50k_edit, cl100k_base, o200k_base)",
+		    "p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)",
 		    encoding ? encoding : "(null)");
 		return NULL;
 	}

@@ -45,7 +45,7 @@ load helper
 	run -64 --separate-stderr wb-count -M gpt-17
 	assert_equal "${stderr_lines[0]}" "wb-count: -M: 'gpt-17': unknown model"
 	run -64 --separate-stderr wb-count -e cl200k </dev/null
-	assert_equal "${stderr_lines[0]}" "wb-count: unknown encoding 'cl200k' (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base)"
+	assert_equal "${stderr_lines[0]}" "wb-count: unknown encoding 'cl200k' (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
 }
 
 @test "a missing rank file exits 66 and names the command that fetches it" {
@@ -81,4 +81,9 @@ load helper
 	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR/c.yaml:2:10: counter.model: 'gpt-17': unknown model"
 	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null <"$TOP/examples/request.json"
 	assert_equal "$(jq -c '.report.categories.character.original_tokens' <<<"$output")" 382
+}
+
+@test "-M llama3 counts with Llama 3's tokenizer and its special tokens" {
+	run --separate-stderr wb-count -M llama3 --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
+	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
 }
