@@ -133,7 +133,6 @@ main(int argc, char *argv[])
 	struct wb_err err = { 0 };
 	struct wb_settings s;
 	const char *path = NULL, *flag;
-	char found[1024];
 	bool print = false;
 	int c, st;
 
@@ -158,7 +157,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_MAXREC:
 			if (wb_parse_size(optarg, &io.max_record, &err)) {
-				wb_err_set(&err, WB_EUSAGE, "--max-record: %s", err.msg);
+				wb_err_prefix(&err, "--max-record");
 				goto bad;
 			}
 			break;
@@ -197,11 +196,7 @@ main(int argc, char *argv[])
 		    argv[optind]);
 		goto bad;
 	}
-	if (path == NULL)
-		path = wb_config_find(found, sizeof(found), &err);
-	if (path != NULL && (cfg = wb_config_load(path, &err)) == NULL)
-		goto fail;
-	if (wb_config_check_flags(cfg, flags, &err) != WB_OK)
+	if (wb_config_open(path, flags, &cfg, &err) != WB_OK)
 		goto fail;
 	if (print) {
 		if (wb_settings_resolve(cfg, world, NULL, flags, &s, &err) != WB_OK)

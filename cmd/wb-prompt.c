@@ -172,7 +172,6 @@ main(int argc, char *argv[])
 	struct wb_io io = { "wb-prompt", stdin, stdout, stderr, "stdin", 0, NULL };
 	struct wb_err err = { 0 };
 	const char *path = NULL, *flag;
-	char found[1024];
 	int c, st;
 
 	if ((flags = wb_layer_new()) == NULL)
@@ -250,11 +249,7 @@ main(int argc, char *argv[])
 		    argv[optind]);
 		goto bad;
 	}
-	if (path == NULL)
-		path = wb_config_find(found, sizeof(found), &err);
-	if (path != NULL && (cfg = wb_config_load(path, &err)) == NULL)
-		goto fail;
-	if (wb_config_check_flags(cfg, flags, &err) != WB_OK)
+	if (wb_config_open(path, flags, &cfg, &err) != WB_OK)
 		goto fail;
 	if (format == F_TEXT)
 		io.emit = emit_text;

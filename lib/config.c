@@ -856,6 +856,26 @@ wb_settings_json(const struct wb_settings *s)
 	return o;
 }
 
+/* Load path, or the file the search finds (none: defaults), under flags. */
+int
+wb_config_open(const char *path, const struct wb_layer *flags,
+    struct wb_config **cfg, struct wb_err *err)
+{
+	char found[1024];
+
+	*cfg = NULL;
+	if (path == NULL)
+		path = wb_config_find(found, sizeof(found), err);
+	if (path != NULL && (*cfg = wb_config_load(path, err)) == NULL)
+		return err->status;
+	if (wb_config_check_flags(*cfg, flags, err) != WB_OK) {
+		wb_config_free(*cfg);
+		*cfg = NULL;
+		return err->status;
+	}
+	return WB_OK;
+}
+
 /* Check the top level and every world again with the flags laid over. */
 int
 wb_config_check_flags(const struct wb_config *cfg, const struct wb_layer *flags,

@@ -222,6 +222,9 @@ struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 const char *wb_config_find(char *buf, size_t size, struct wb_err *err);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
+/* Load path, or the file the search finds (none: defaults), under flags. */
+int wb_config_open(const char *path, const struct wb_layer *flags,
+    struct wb_config **cfg, struct wb_err *err);
 /* A layer of settings from flags; the caller owns it. */
 struct wb_layer *wb_layer_new(void);
 /* Free a layer. */
