@@ -746,6 +746,7 @@ struct turn {
 	size_t prefix;          /* the length of "Speaker: " */
 	bool assistant;
 	struct wb_tstats st;
+	uint64_t billed;        /* exact counters: as the chat API bills it */
 };
 
 /* One budgeted block of the system prompt. */
@@ -776,6 +777,7 @@ struct prompt {
 	char *last;             /* the newest turn cut to fit, or NULL */
 	size_t last_len;
 	struct wb_tstats last_st;
+	uint64_t last_billed;
 	struct wb_tstats *suf;  /* statistics of turns[i..] joined */
 	uint64_t hist_original, hist_final;
 	bool hist_truncated, hist_dropped;
@@ -794,20 +796,6 @@ heuristic(const struct prompt *p)
 	return p->c->ops->heuristic;
 }
 
-/* The kept turns joined by blank lines, built (for exact counters). */
-static void
-render_history(const struct prompt *p, struct buf *b)
-{
-	for (size_t i = p->first; i < p->nturns; i++) {
-		if (b->len > 0)
-			adds(b, SEP);
-		if (p->last != NULL && i == p->nturns - 1)
-			add(b, p->last, p->last_len);
-		else
-			add(b, p->turns[i].content, p->turns[i].len);
-	}
-}
-
 static struct wb_tstats
 history_stats(const struct prompt *p)
 {
@@ -818,6 +806,15 @@ history_stats(const struct prompt *p)
 	if (p->last != NULL)
 		return p->last_st;
 	return p->suf[p->first];
+}
+
+static uint64_t count_history(const struct prompt *p, bool *oom);
+
+/* What the chat API bills for a message: 3 tokens, its role, its content. */
+static uint64_t
+billed(const struct prompt *p, const char *role, const char *s, size_t len)
+{
+	return 3 + wb_count(p->c, role, strlen(role)) + wb_count(p->c, s, len);
 }
 
 /* Build the system prompt from the kept blocks. */
@@ -861,15 +858,12 @@ count_total(const struct prompt *p, bool *oom)
 			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), h);
 		return wb_tstats_count(&p->c->spec, &all);
 	}
+	/* Exact: the messages as the chat API bills them. */
 	render_system(p, &b);
-	if (p->first < p->nturns) {
-		adds(&b, SEP);
-		render_history(p, &b);
-	}
 	*oom |= b.oom;
-	n = b.oom ? 0 : wb_count(p->c, b.p, b.len);
+	n = b.oom ? 0 : billed(p, "system", b.p, b.len);
 	free(b.p);
-	return n;
+	return n + count_history(p, oom);
 }
 
 static uint64_t
@@ -975,23 +969,30 @@ set_last(struct prompt *p, uint64_t b)
 	p->last_len = nb.len;
 	if (heuristic(p))
 		wb_tstats_of(&p->last_st, nb.p, nb.len);
+	else
+		p->last_billed = billed(p, t->assistant ? "assistant" : "user",
+		    nb.p, nb.len);
 	return WB_OK;
 }
 
+/*
+ * Count the kept history. Heuristic counts are of the turns joined by
+ * blank lines; exact ones are what the chat API bills for them as
+ * messages: 3 tokens each, with the tokens of the role and content.
+ */
 static uint64_t
 count_history(const struct prompt *p, bool *oom)
 {
-	struct buf b = { 0 };
-	uint64_t n;
+	uint64_t n = 0;
 
+	(void)oom;
 	if (heuristic(p)) {
 		struct wb_tstats h = history_stats(p);
 		return wb_tstats_count(&p->c->spec, &h);
 	}
-	render_history(p, &b);
-	*oom |= b.oom;
-	n = b.oom ? 0 : wb_count(p->c, b.p, b.len);
-	free(b.p);
+	for (size_t i = p->first; i < p->nturns; i++)
+		n += p->last != NULL && i == p->nturns - 1 ? p->last_billed :
+		    p->turns[i].billed;
 	return n;
 }
 
@@ -1310,6 +1311,9 @@ render(struct prompt *p, const json_t *r)
 		p->turns[i].assistant = json_equal((json_t *)sp, (json_t *)name);
 		if (heuristic(p))
 			wb_tstats_of(&p->turns[i].st, b.p ? b.p : "", b.len);
+		else
+			p->turns[i].billed = billed(p, p->turns[i].assistant ?
+			    "assistant" : "user", b.p ? b.p : "", b.len);
 	}
 	/* Suffix statistics make each "newest k turns" count O(1). */
 	if (heuristic(p) && p->nturns > 0) {

@@ -87,3 +87,13 @@ load helper
 	run --separate-stderr wb-count -M llama3 --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
 	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
 }
+
+@test "with an exact encoding, wb-prompt counts the messages as the chat API bills them" {
+	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null -P minimal -t 1000 <"$TOP/examples/request.json"
+	assert_success
+	total=$(jq .report.total_tokens <<<"$output")
+	[ "$total" -le 1000 ]
+	# wb-count -C adds the 3 tokens that prime the reply
+	billed=$(jq -c '{messages: .messages[:-1]}' <<<"$output" | wb-count -C -M gpt-4o | jq .tokens)
+	assert_equal "$total" "$((billed - 3))"
+}
