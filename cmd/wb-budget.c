@@ -198,6 +198,12 @@ main(int argc, char *argv[])
 	}
 	if (wb_config_open(path, flags, &cfg, &err) != WB_OK)
 		goto fail;
+	/* A record's unknown world_id takes the top level; -w must exist. */
+	if (world != NULL && !wb_config_has_world(cfg, world)) {
+		wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
+		    "configuration", world);
+		goto fail;
+	}
 	if (print) {
 		if (wb_settings_resolve(cfg, world, NULL, flags, &s, &err) != WB_OK)
 			goto fail;

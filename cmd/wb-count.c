@@ -216,6 +216,10 @@ main(int argc, char *argv[])
 		wb_err_set(&err, WB_EUSAGE, "-q: only with -r");
 		goto bad;
 	}
+	if (chat && ids) {
+		wb_err_set(&err, WB_EUSAGE, "--ids: not with -C");
+		goto bad;
+	}
 	if (raw && (chat || ids)) {
 		wb_err_set(&err, WB_EUSAGE, "%s: not with -r", chat ? "-C" : "--ids");
 		goto bad;

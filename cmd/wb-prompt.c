@@ -136,9 +136,12 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 	}
 	st = wb_prompt_build(&s, c, rec, allow_over, &o, err);
 	if (st == WB_ECHECK) {
-		/* No prompt over budget: the report alone, and a message. */
+		/* No prompt over budget: the report, and a message. A chat
+		 * body must not go out, so those formats keep the report only. */
 		fprintf(stderr, "wb-prompt: stdin:%llu: %s\n",
 		    (unsigned long long)err->line, err->msg);
+		if (format == F_OPENAI || format == F_OLLAMA)
+			json_object_clear(rec);
 		if (json_object_set(rec, "report", o.report) != 0)
 			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 	} else if (st == WB_OK) {
@@ -251,6 +254,12 @@ main(int argc, char *argv[])
 	}
 	if (wb_config_open(path, flags, &cfg, &err) != WB_OK)
 		goto fail;
+	/* A record's unknown world_id takes the top level; -w must exist. */
+	if (world != NULL && !wb_config_has_world(cfg, world)) {
+		wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
+		    "configuration", world);
+		goto fail;
+	}
 	if (format == F_TEXT)
 		io.emit = emit_text;
 	st = wb_records_run(&io, prompt_record, NULL);

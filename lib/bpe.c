@@ -723,6 +723,16 @@ fail:
 	return NULL;
 }
 
+/* Is name an encoding this library knows? */
+bool
+wb_bpe_known(const char *name)
+{
+	for (size_t i = 0; i < N(encodings); i++)
+		if (strcmp(encodings[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 struct wb_bpe *
 wb_bpe_load(const char *dir, const char *encoding, struct wb_err *err)
 {

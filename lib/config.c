@@ -152,6 +152,10 @@ apply(struct wb_settings *s, const struct wb_layer *l)
 		s->counter.tokens_per_word = l->tpw;
 	if (l->set & 1u << K_HT)
 		s->counter.hybrid_threshold = l->ht;
+	/* A layer that picks a heuristic drops an encoding from below it. */
+	if (l->set & (1u << K_METHOD | 1u << K_CPRESET | 1u << K_CPT |
+	    1u << K_TPW | 1u << K_HT))
+		s->counter.encoding[0] = '\0';
 	if (l->set & (1u << K_ENC | 1u << K_MODELENC))
 		memcpy(s->counter.encoding, l->enc, sizeof(l->enc));
 	for (int i = 0; i < WB_NTPL; i++)
@@ -305,8 +309,9 @@ layer_put(struct wb_layer *l, enum key k, const char *v, bool plain,
 		st = parse_tokens(key, v, plain, &l->ht, err);
 		break;
 	case K_ENC:
-		if (strlen(v) >= sizeof(l->enc))
-			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': too long", key, v);
+		if (!wb_bpe_known(v) || strlen(v) >= sizeof(l->enc))
+			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': unknown encoding",
+			    key, v);
 		else
 			memcpy(l->enc, v, strlen(v) + 1);
 		break;
@@ -443,9 +448,14 @@ next(struct yp *y)
 	if (y->have)
 		yaml_event_delete(&y->ev);
 	y->have = false;
-	if (!yaml_parser_parse(&y->p, &y->ev))
+	if (!yaml_parser_parse(&y->p, &y->ev)) {
+		if (y->p.error == YAML_READER_ERROR)  /* no mark: a byte offset */
+			return wb_err_set(y->err, WB_ECONFIG, "%.500s: byte %zu: %s",
+			    y->path, y->p.problem_offset, y->p.problem ?
+			    y->p.problem : "cannot read");
 		return yerr(y, y->p.problem_mark, "%s",
 		    y->p.problem ? y->p.problem : "YAML error");
+	}
 	y->have = true;
 	if (y->ev.type == YAML_ALIAS_EVENT)
 		return yerr(y, y->ev.start_mark, "aliases are not supported");
@@ -739,6 +749,13 @@ wb_config_load(const char *path, struct wb_err *err)
 		free(cfg);
 		return NULL;
 	}
+	if (fgetc(f) == EOF && ferror(f)) {  /* a directory, say */
+		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, strerror(errno));
+		fclose(f);
+		free(cfg);
+		return NULL;
+	}
+	rewind(f);
 	yaml_parser_initialize(&y.p);
 	yaml_parser_set_input_file(&y.p, f);
 	st = parse_doc(&y, cfg);
@@ -874,6 +891,16 @@ wb_config_open(const char *path, const struct wb_layer *flags,
 		return err->status;
 	}
 	return WB_OK;
+}
+
+/* Is world one of the configuration's? */
+bool
+wb_config_has_world(const struct wb_config *cfg, const char *world)
+{
+	for (size_t i = 0; cfg != NULL && i < cfg->nworlds; i++)
+		if (strcmp(cfg->worlds[i].id, world) == 0)
+			return true;
+	return false;
 }
 
 /* Check the top level and every world again with the flags laid over. */

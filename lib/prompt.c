@@ -7,6 +7,10 @@
 
 #define SEP "\n\n"
 #define ELLIPSIS "..."
+#define CHALLENGES_INTRO \
+	"The player's action or words may trigger these challenges:\n"
+#define EVENTS_INTRO "The player's action or words may trigger these story " \
+	"events, the most important first:\n"
 
 static const char *const tpl_default[WB_NTPL] = {
 	[WB_TPL_ROLE] = "You are roleplaying as {name}, a {archetype}.",
@@ -583,7 +587,7 @@ render_challenges(struct buf *b, const struct wb_settings *s, const json_t *a)
 	json_t *v;
 
 	adds(b, tpl(s, WB_TPL_CHALLENGES));
-	adds(b, "\nThe player's action or words may trigger these challenges:\n");
+	adds(b, "\n" CHALLENGES_INTRO);
 	json_array_foreach(a, i, v) {
 		snprintf(n, sizeof(n), "%zu. \"", i + 1);
 		adds(b, n);
@@ -639,8 +643,7 @@ render_events(struct buf *b, const struct wb_settings *s, const json_t *a)
 	}
 	qsort(ev, n, sizeof(*ev), by_priority);
 	adds(b, tpl(s, WB_TPL_EVENTS));
-	adds(b, "\nThe player's action or words may trigger these story events, "
-	    "the most important first:\n");
+	adds(b, "\n" EVENTS_INTRO);
 	for (i = 0; i < n; i++) {
 		v = ev[i].ev;
 		snprintf(num, sizeof(num), "%zu. \"", i + 1);
@@ -779,6 +782,9 @@ struct prompt {
 	struct wb_tstats last_st;
 	uint64_t last_billed;
 	struct wb_tstats *suf;  /* statistics of turns[i..] joined */
+	uint64_t *bsuf;         /* exact: what turns[i..] are billed */
+	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
+	bool sys_valid;
 	uint64_t hist_original, hist_final;
 	bool hist_truncated, hist_dropped;
 	struct wb_err *err;
@@ -809,6 +815,7 @@ history_stats(const struct prompt *p)
 }
 
 static uint64_t count_history(const struct prompt *p, bool *oom);
+static void drop_block(struct prompt *p, struct block *k);
 
 /* What the chat API bills for a message: 3 tokens, its role, its content. */
 static uint64_t
@@ -839,10 +846,9 @@ render_system(const struct prompt *p, struct buf *b)
  * concatenated statistics, without building the text.
  */
 static uint64_t
-count_total(const struct prompt *p, bool *oom)
+count_total(struct prompt *p, bool *oom)
 {
 	struct buf b = { 0 };
-	uint64_t n;
 
 	if (heuristic(p)) {
 		struct wb_tstats all = p->role_st, h;
@@ -858,12 +864,16 @@ count_total(const struct prompt *p, bool *oom)
 			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), h);
 		return wb_tstats_count(&p->c->spec, &all);
 	}
-	/* Exact: the messages as the chat API bills them. */
-	render_system(p, &b);
-	*oom |= b.oom;
-	n = b.oom ? 0 : billed(p, "system", b.p, b.len);
-	free(b.p);
-	return n + count_history(p, oom);
+	/* Exact: the messages as the chat API bills them. The system prompt
+	 * is encoded again only when a block has changed. */
+	if (!p->sys_valid) {
+		render_system(p, &b);
+		*oom |= b.oom;
+		p->sys_billed = b.oom ? 0 : billed(p, "system", b.p, b.len);
+		p->sys_valid = !b.oom;
+		free(b.p);
+	}
+	return p->sys_billed + count_history(p, oom);
 }
 
 static uint64_t
@@ -889,6 +899,7 @@ cut_block(struct prompt *p, struct block *k, uint64_t b)
 	k->text = t.text;
 	k->len = t.len;
 	k->final = t.final_tokens;
+	p->sys_valid = false;
 	if (heuristic(p))
 		wb_tstats_of(&k->st, t.text, t.len);
 	if (t.was_truncated)
@@ -990,9 +1001,11 @@ count_history(const struct prompt *p, bool *oom)
 		struct wb_tstats h = history_stats(p);
 		return wb_tstats_count(&p->c->spec, &h);
 	}
-	for (size_t i = p->first; i < p->nturns; i++)
-		n += p->last != NULL && i == p->nturns - 1 ? p->last_billed :
-		    p->turns[i].billed;
+	if (p->first >= p->nturns)
+		return 0;
+	if (p->last != NULL)
+		return p->last_billed;
+	n = p->bsuf[p->first];
 	return n;
 }
 
@@ -1027,6 +1040,11 @@ fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 		return st;
 	if (best != UINT64_MAX && (st = set_last(p, best)) != WB_OK)
 		return st;
+	/* A speaker with nothing said, or only an ellipsis, is no turn. */
+	if (best != UINT64_MAX && (p->last_len == last->prefix ||
+	    (p->last_len == last->prefix + strlen(ELLIPSIS) &&
+	    memcmp(p->last + last->prefix, ELLIPSIS, strlen(ELLIPSIS)) == 0)))
+		best = UINT64_MAX;
 	if (best == UINT64_MAX) {
 		p->first = p->nturns;
 		p->hist_dropped = true;
@@ -1109,8 +1127,9 @@ block_fits(void *ctx, uint64_t b)
 }
 
 static void
-drop_block(struct block *k)
+drop_block(struct prompt *p, struct block *k)
 {
+	p->sys_valid = false;
 	k->dropped = k->truncated = true;
 	k->len = 0;
 	k->final = 0;
@@ -1118,13 +1137,17 @@ drop_block(struct block *k)
 	k->st.lead = k->st.trail = -1;
 }
 
-/* Is nothing of the block left but its heading and the ellipsis? */
+/* Is nothing of the block left but (part of) its heading and an ellipsis? */
 static bool
 only_ellipsis(const struct block *k)
 {
-	return k->len == 0 || (k->len == strlen(ELLIPSIS) &&
-	    memcmp(kept(k), ELLIPSIS, k->len) == 0) ||
-	    (k->head > 0 && k->len <= k->head + strlen(ELLIPSIS));
+	const char *t = kept(k);
+	size_t n = k->len, e = strlen(ELLIPSIS);
+
+	/* A short summary such as "ok" under the heading still says something. */
+	if (n >= e && memcmp(t + n - e, ELLIPSIS, e) == 0)
+		n -= e;
+	return n == 0 || (n <= k->head && memcmp(t, k->orig.p, n) == 0);
 }
 
 /*
@@ -1151,7 +1174,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 		return st;
 	if (best == UINT64_MAX || only_ellipsis(k)) {
 		if (may_drop) {
-			drop_block(k);
+			drop_block(p, k);
 		} else {
 			/* The first budget that keeps more than the ellipsis. */
 			for (uint64_t b = 1; b <= hi; b++) {
@@ -1234,6 +1257,7 @@ prompt_free(struct prompt *p)
 		free(p->turns[i].content);
 	free(p->turns);
 	free(p->suf);
+	free(p->bsuf);
 	free(p->last);
 	free(p->role.p);
 	free(p->format.p);
@@ -1277,10 +1301,13 @@ render(struct prompt *p, const json_t *r)
 	}
 	if (json_array_size(v = json_object_get(r, "active_challenges")) > 0)
 		render_challenges(&p->blk[WB_CAT_CHALLENGES].orig, s, v);
-	p->blk[WB_CAT_CHALLENGES].head = strlen(tpl(s, WB_TPL_CHALLENGES)) + 1;
+	/* The heading and the line under it say nothing by themselves. */
+	p->blk[WB_CAT_CHALLENGES].head = strlen(tpl(s, WB_TPL_CHALLENGES)) + 1 +
+	    strlen(CHALLENGES_INTRO);
 	if (json_array_size(v = json_object_get(r, "active_narrative_events")) > 0)
 		render_events(&p->blk[WB_CAT_NARRATIVE].orig, s, v);
-	p->blk[WB_CAT_NARRATIVE].head = strlen(tpl(s, WB_TPL_EVENTS)) + 1;
+	p->blk[WB_CAT_NARRATIVE].head = strlen(tpl(s, WB_TPL_EVENTS)) + 1 +
+	    strlen(EVENTS_INTRO);
 	for (int c = 0; c < WB_NCAT; c++) {
 		struct block *k = &p->blk[c];
 		struct buf *o = &k->orig;
@@ -1296,7 +1323,8 @@ render(struct prompt *p, const json_t *r)
 	p->nturns = json_array_size(hist);
 	p->turns = calloc(p->nturns + 1, sizeof(*p->turns));
 	p->suf = calloc(p->nturns + 1, sizeof(*p->suf));
-	if (p->turns == NULL || p->suf == NULL)
+	p->bsuf = calloc(p->nturns + 1, sizeof(*p->bsuf));
+	if (p->turns == NULL || p->suf == NULL || p->bsuf == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
 	json_array_foreach(hist, i, v) {
 		struct buf b = { 0 };
@@ -1315,6 +1343,8 @@ render(struct prompt *p, const json_t *r)
 			p->turns[i].billed = billed(p, p->turns[i].assistant ?
 			    "assistant" : "user", b.p ? b.p : "", b.len);
 	}
+	for (i = p->nturns; i-- > 0;)
+		p->bsuf[i] = p->bsuf[i + 1] + p->turns[i].billed;
 	/* Suffix statistics make each "newest k turns" count O(1). */
 	if (heuristic(p) && p->nturns > 0) {
 		p->suf[p->nturns - 1] = p->turns[p->nturns - 1].st;
@@ -1408,7 +1438,7 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 			goto done;
 		/* A heading with nothing under it says nothing: drop it. */
 		if (only_ellipsis(k))
-			drop_block(k);
+			drop_block(&p, k);
 	}
 	if ((st = fit_history(&p)) != WB_OK)
 		goto done;

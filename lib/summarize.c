@@ -79,6 +79,10 @@ spawn(const char *cmd, const char *category, uint64_t target, int fds[3])
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	/* The parent too: a deadline that passes before the child runs
+	 * must still find its group to kill. */
+	if (pid > 0)
+		setpgid(pid, pid);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -135,7 +139,8 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 		double left = deadline - now();
 
 		if (left <= 0) {
-			kill(-pid, SIGKILL);
+			if (kill(-pid, SIGKILL) != 0)
+				kill(pid, SIGKILL);
 			killed = true;
 			break;
 		}

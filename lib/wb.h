@@ -222,6 +222,8 @@ struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 const char *wb_config_find(char *buf, size_t size, struct wb_err *err);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
+/* Is world one of the configuration's? */
+bool wb_config_has_world(const struct wb_config *cfg, const char *world);
 /* Load path, or the file the search finds (none: defaults), under flags. */
 int wb_config_open(const char *path, const struct wb_layer *flags,
     struct wb_config **cfg, struct wb_err *err);
@@ -293,6 +295,8 @@ struct wb_bpe *wb_bpe_open(const char *dir, const char *encoding,
     unsigned flags, struct wb_err *err);
 /* Free an encoding. */
 void wb_bpe_free(struct wb_bpe *bpe);
+/* Is name an encoding this library knows? */
+bool wb_bpe_known(const char *name);
 /* The encoding's name. */
 const char *wb_bpe_name(const struct wb_bpe *bpe);
 /* Token ids of s (the first cap into ids, which may be NULL); their count. */

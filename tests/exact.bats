@@ -36,9 +36,11 @@ load helper
 	assert_output '{"tokens":4}'
 }
 
-@test "--ids needs an encoding" {
+@test "--ids needs an encoding, and not -C" {
 	run -64 --separate-stderr wb-count --ids
 	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: needs an encoding (-e or -M)'
+	run -64 --separate-stderr wb-count --ids -C -e cl100k_base
+	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: not with -C'
 }
 
 @test "an unknown model or encoding is a usage error" {

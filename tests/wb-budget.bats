@@ -94,6 +94,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
 	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
 	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
+	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding"
 }
 
 @test "malformed YAML is a configuration error with its position" {
@@ -260,4 +261,26 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"missing field \"sections\""}}'
 	assert_line -n 2 '{"error":{"record":3,"line":3,"message":"field \"sections\" is not an object"}}'
 	assert_line -n 3 '{"error":{"record":4,"line":4,"message":"field \"world_id\" is not a string"}}'
+}
+
+@test "a file that is not UTF-8 is an error naming the byte" {
+	printf 'scene_tokens: 5\n\xff\n' >bad.yaml
+	run -78 --separate-stderr wb-budget -c bad.yaml --print-config
+	assert_equal "$stderr" 'wb-budget: bad.yaml: byte 16: invalid leading UTF-8 octet'
+}
+
+@test "-c naming a directory cannot be opened" {
+	run -66 --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR" --print-config
+	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR: Is a directory"
+}
+
+@test "an unknown -w world is a configuration error" {
+	run -78 --separate-stderr wb-budget -c "$TOP/examples/wb.yaml" -w saltmarh --print-config
+	assert_equal "$stderr" "wb-budget: -w: 'saltmarh': no such world in the configuration"
+}
+
+@test "a heuristic flag overrides the file's encoding" {
+	printf 'counter: {encoding: cl100k_base}\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml -m word --print-config
+	assert_output --partial '"counter":{"method":"word","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}'
 }

@@ -241,3 +241,36 @@ turns() {
 	refute_output --partial 'PLAYER CONTEXT'
 	assert_equal "$(jq -c '.report.sections_dropped, .report.categories.player_context.final_tokens' <<<"$output" | tr '\n' ' ')" '["player_context"] 0 '
 }
+
+@test "a short summary under a heading is kept, not taken for an empty cut" {
+	printf 'summarize_command: "echo ok"\n' >c.yaml
+	run --separate-stderr wb-prompt -c c.yaml -m word -s directorial_notes=9 <<<"$(req '.directorial_notes = "Keep the tension low and the fear under the surface, always."')"
+	assert_success
+	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 GUIDANCE)" $'=== DIRECTOR\'S SCENE GUIDANCE ===\nok'
+	assert_equal "$(jq -c .report.sections_dropped <<<"$output")" '[]'
+}
+
+@test "challenges cut down to their heading and intro are dropped" {
+	run --separate-stderr wb-prompt -c /dev/null -m word -s challenges=10 <"$TOP/examples/request.json"
+	assert_success
+	refute_output --partial 'Active Challenges'
+	assert_equal "$(jq -c '.report.sections_dropped' <<<"$output")" '["challenges"]'
+}
+
+@test "a newest turn that would keep only its speaker is dropped" {
+	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=2 <<<"$(req '.conversation_history = [{"speaker":"Brannoc","text":"Fog my foot, something turned them back."}]')"
+	assert_success
+	assert_equal "$(jq -c '[.messages[].role]' <<<"$output")" '["system","user"]'
+	assert_equal "$(jq -c '.report | [.history_turns_kept, .sections_dropped]' <<<"$output")" '[0,["conversation_history"]]'
+}
+
+@test "with -F openai, a prompt that cannot fit leaves the report only" {
+	zero="-s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0 -s player_context=0"
+	run -1 --separate-stderr wb-prompt -F openai -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
+	assert_equal "$(jq -c 'keys' <<<"$output")" '["report"]'
+}
+
+@test "-w names a world of the configuration" {
+	run -78 --separate-stderr wb-prompt -c "$TOP/examples/wb.yaml" -w saltmarh </dev/null
+	assert_equal "$stderr" "wb-prompt: -w: 'saltmarh': no such world in the configuration"
+}
