@@ -174,6 +174,10 @@ demo: bootstrap
 bench: all
 	scripts/bench
 
+# The exact tokenizers against the npm peers (installs them; minutes).
+bench-tokenizers: all encodings
+	PATH="$(CURDIR)/cmd:$$PATH" WB_ENCODINGS_DIR=$(ENCDIR) scripts/bench-tokenizers
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -204,5 +208,6 @@ clean:
 	rm -rf build
 
 .PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
+	bench-tokenizers \
 	install uninstall clean FORCE
 .SECONDARY: $(LIBOBJ)

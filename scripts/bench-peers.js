@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// bench-peers.js TOOL ENCODING FILE RUNS
+//
+// Times one npm tokenizer on the contents of FILE and prints one JSON line:
+//   {"tool", "encoding", "bytes", "tokens", "best_ms", "load_ms", "runs"}
+//
+//   TOOL      tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs
+//   ENCODING  cl100k_base, o200k_base, ... (whatever the tool supports)
+//   RUNS      how many timed encode() calls; best_ms is the fastest
+//
+// load_ms is require() + constructing the encoding + one encode() of a
+// one-word string (so that lazy set-up is counted as loading, not as
+// encoding).  best_ms is encode(text).length only: the text is read and
+// decoded from UTF-8 before timing starts.  gpt-tokenizer keeps a cache of
+// merged pieces between calls; it is cleared before every timed run so
+// that each run starts as cold as the first.
+//
+// If WB_BENCH_STOP_MS is set, a run slower than that many milliseconds ends
+// the repetition (on quadratic inputs one run already says enough); "runs"
+// is how many timed runs were made.
+//
+// Packages are looked up in WB_BENCH_NPM_DIR (default
+// ${TMPDIR:-/tmp}/wb-bench/npm, where bench-tokenizers installs them), then
+// in the usual places.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+function usage(msg) {
+  if (msg) process.stderr.write(`bench-peers: ${msg}\n`);
+  process.stderr.write('usage: node bench-peers.js TOOL ENCODING FILE RUNS\n' +
+    '  TOOL: tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs\n');
+  process.exit(64);
+}
+
+const npmDir = process.env.WB_BENCH_NPM_DIR ||
+  path.join(os.tmpdir(), 'wb-bench', 'npm');
+
+function load(name) {
+  let where;
+  try {
+    where = require.resolve(name, { paths: [npmDir] });
+  } catch (e) {
+    where = name; // fall back to node's own search (NODE_PATH, global, ...)
+  }
+  return require(where);
+}
+
+// Each loader returns { encode(text) -> array-like, before() } once the
+// encoding is ready.
+const tools = {
+  tiktoken(enc) {
+    const e = load('tiktoken').get_encoding(enc);
+    return { encode: (s) => e.encode(s), before() {} };
+  },
+  'js-tiktoken'(enc) {
+    const e = load('js-tiktoken').getEncoding(enc);
+    return { encode: (s) => e.encode(s), before() {} };
+  },
+  'gpt-tokenizer'(enc) {
+    const m = load(`gpt-tokenizer/encoding/${enc}`);
+    return {
+      encode: (s) => m.encode(s),
+      before() { if (typeof m.clearMergeCache === 'function') m.clearMergeCache(); },
+    };
+  },
+  // The native (napi) binding of the Rust crate tiktoken-rs. The package
+  // exports getEncoding(name) -> Encoding { encode(text), decode(ids) };
+  // encode returns a Uint32Array.
+  'tiktoken-rs'(enc) {
+    const e = load('tiktoken-rs-node-linux-x64-gnu').getEncoding(enc);
+    return { encode: (s) => e.encode(s), before() {} };
+  },
+};
+
+const [tool, encoding, file, runsArg] = process.argv.slice(2);
+if (!tool || !encoding || !file || !runsArg) usage();
+if (!Object.prototype.hasOwnProperty.call(tools, tool)) usage(`unknown tool: ${tool}`);
+const runs = Number(runsArg);
+if (!Number.isInteger(runs) || runs < 1) usage(`RUNS must be a positive integer: ${runsArg}`);
+const stopMs = Number(process.env.WB_BENCH_STOP_MS) || Infinity;
+
+const buf = fs.readFileSync(file);
+const text = buf.toString('utf8');
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+let t0 = process.hrtime.bigint();
+const tok = tools[tool](encoding);
+tok.encode('hello');
+const loadMs = ms(t0);
+
+let best = Infinity;
+let tokens = -1;
+let done = 0;
+while (done < runs) {
+  tok.before();
+  t0 = process.hrtime.bigint();
+  const n = tok.encode(text).length;
+  const t = ms(t0);
+  done++;
+  if (tokens >= 0 && n !== tokens) {
+    process.stderr.write(`bench-peers: ${tool}: count changed between runs (${tokens} then ${n})\n`);
+    process.exit(70);
+  }
+  tokens = n;
+  if (t < best) best = t;
+  if (t > stopMs) break;
+}
+
+const r3 = (x) => Math.round(x * 1000) / 1000;
+process.stdout.write(JSON.stringify({
+  tool, encoding, bytes: buf.length, tokens, best_ms: r3(best), load_ms: r3(loadMs), runs: done,
+}) + '\n');
