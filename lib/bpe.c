@@ -588,9 +588,15 @@ try_cache(struct wb_bpe *b, const char *cache, const struct stat *src)
 static char *
 join(const char *a, const char *b, const char *c)
 {
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *s = malloc(la + lb + lc + 1);
+	size_t la, lb, lc;
+	char *s;
 
+	if (a == NULL)
+		return NULL;
+	la = strlen(a);
+	lb = strlen(b);
+	lc = strlen(c);
+	s = malloc(la + lb + lc + 1);
 	if (s) {
 		memcpy(s, a, la);
 		memcpy(s + la, b, lb);
