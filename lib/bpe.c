@@ -243,7 +243,7 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 /* ---------------------------------------------------------------------- */
 /* Reading a .tiktoken file */
 
-static const signed char b64val[256] = {
+static const unsigned char b64val[256] = {
 	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
 	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
 	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
@@ -401,7 +401,7 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 		    path, (unsigned)(n_ranks - 1), ntok);
 		goto fail;
 	}
-	by_rank = malloc((size_t)n_ranks * sizeof(*by_rank));
+	by_rank = malloc((size_t)(n_ranks ? n_ranks : 1) * sizeof(*by_rank));
 	if (!by_rank) {
 		status = WB_EINTERNAL;
 		goto nomem;

@@ -73,6 +73,8 @@ add(struct buf *b, const char *s, size_t n)
 		b->p = np;
 		b->cap = nc;
 	}
+	if (b->p == NULL)  /* cannot happen after the growth above */
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

@@ -457,8 +457,8 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 	*over = false;
 	if (!c->ops->heuristic) {
 		/* Exact counts need the text whole, up to the record maximum. */
-		char *text;
-		size_t len;
+		char *text = NULL;
+		size_t len = 0;
 		wb_cstream_free(cs);
 		if ((st = wb_read_text(io, &text, &len, err)) != WB_OK)
 			return st;
