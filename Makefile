@@ -16,25 +16,29 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 PKG_CONFIG ?= pkg-config
-DEPS = jansson yaml-0.1
+DEPS = jansson yaml-0.1 libssl libcrypto
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
-DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml)
+DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml -lssl -lcrypto)
 ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -Ilib $(DEPCFLAGS) $(CFLAGS)
-LDLIBS = $(DEPLIBS) -lm
+# libwslay ships no pkg-config file.
+LDLIBS = $(DEPLIBS) -lwslay -lm
 
 LIBSRC = \
+	lib/broadcast.c \
 	lib/budget.c \
 	lib/config.c \
 	lib/count.c \
 	lib/err.c \
+	lib/messages.c \
 	lib/num.c \
 	lib/opts.c \
 	lib/prompt.c \
 	lib/record.c \
 	lib/summarize.c \
 	lib/truncate.c \
-	lib/utf8.c
+	lib/utf8.c \
+	lib/ws.c
 
 CMDS = \
 	wb-budget \
@@ -44,13 +48,18 @@ CMDS = \
 
 UNITS = \
 	test-count \
+	test-messages \
 	test-record \
 	test-truncate
 
 FUZZERS = \
 	fuzz-config \
 	fuzz-records \
-	fuzz-truncate
+	fuzz-truncate \
+	fuzz-ws
+
+# Helpers that only the tests use.
+TOOLS =
 
 MAN1 = $(CMDS:%=man/%.1)
 
@@ -65,6 +74,7 @@ LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 LIBA = $(B)/lib/libwb.a
 BIN = $(CMDS:%=$(B)/cmd/%)
 UNIT = $(UNITS:%=$(B)/tests/unit/%)
+TOOL = $(TOOLS:%=$(B)/tests/tools/%)
 
 BATS_FILES ?= tests
 TEST_ENV ?=
@@ -90,6 +100,10 @@ $(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+$(B)/tests/tools/%: tests/tools/%.c $(LIBA) lib/wb.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
 $(B)/tests/fuzz/%: tests/fuzz/%.c $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LDLIBS)
@@ -100,15 +114,16 @@ wb.pc: FORCE
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: wb' 'Description: token counting and budgets for LLM prompts' \
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lm' >$@
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
 
 bootstrap:
 	@scripts/bootstrap
 
 # The unit tests, then the bats tests against this build's commands.
-test: $(LIBA) $(BIN) $(UNIT)
+test: $(LIBA) $(BIN) $(UNIT) $(TOOL)
 	@for t in $(UNIT); do echo "# $$t"; $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
-	$(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" bats $(BATS_FLAGS) $(BATS_FILES)
+	$(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" WB_TOOLS="$(abspath $(B))/tests/tools" \
+	    bats $(BATS_FLAGS) $(BATS_FILES)
 
 check: bootstrap
 	$(MAKE) all
@@ -176,7 +191,7 @@ uninstall:
 	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) wb.pc
+	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) $(TOOL) wb.pc
 	rm -rf build
 
 .PHONY: all bootstrap test check sanitize valgrind fuzz lint demo bench \
