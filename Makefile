@@ -41,6 +41,7 @@ LIBSRC = \
 	lib/ws.c
 
 CMDS = \
+	wb-broadcast \
 	wb-budget \
 	wb-count \
 	wb-prompt \
@@ -59,7 +60,8 @@ FUZZERS = \
 	fuzz-ws
 
 # Helpers that only the tests use.
-TOOLS =
+TOOLS = \
+	wssub
 
 MAN1 = $(CMDS:%=man/%.1)
 

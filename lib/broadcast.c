@@ -449,12 +449,15 @@ timers(struct chan *ch, double now, double *next)
 		}
 		if (now >= ch->next_try)
 			connect_chan(ch);
-		else if (ch->next_try < *next)
-			*next = ch->next_try;
-		if (ch->ws == NULL && !ch->failing && ch->down_since > 0 &&
-		    ch->down_since + bc->o.timeout < *next)
-			*next = ch->down_since + bc->o.timeout;
-		return;
+		if (ch->ws == NULL) {
+			/* Still down (a failed try set the next one). */
+			if (ch->next_try < *next)
+				*next = ch->next_try;
+			if (!ch->failing && ch->down_since > 0 &&
+			    ch->down_since + bc->o.timeout < *next)
+				*next = ch->down_since + bc->o.timeout;
+			return;
+		}
 	}
 	if (bc->o.ping > 0) {
 		if (ch->ping_out > 0 && now - ch->ping_out >= bc->o.ping) {
@@ -743,7 +746,8 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 			fprintf(bc->o.err, "%s: %s\n", bc->o.prog, bc->fatal.msg);
 		status = wb_status_worst(status, bc->fatal.status);
 	}
-	if (bc->dead > 0 && bc->o.err != NULL)
+	/* After a refusal its one line says enough. */
+	if (bc->dead > 0 && bc->o.err != NULL && bc->fatal.status == 0)
 		fprintf(bc->o.err, "%s: %llu message%s not delivered, "
 		    "written to the dead letter\n", bc->o.prog,
 		    (unsigned long long)bc->dead, bc->dead == 1 ? "" : "s");
