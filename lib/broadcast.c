@@ -494,7 +494,7 @@ poll_room(struct wb_bcast *bc)
 	p = realloc(bc->pfd, need * 2 * sizeof(*p));
 	if (p != NULL)
 		bc->pfd = p;
-	c = realloc(bc->pch, need * 2 * sizeof(*c));
+	c = realloc(bc->pch, need * 2 * sizeof(struct chan *));
 	if (c != NULL)
 		bc->pch = c;
 	if (p == NULL || c == NULL)
@@ -666,6 +666,8 @@ wb_bcast_record(void *arg, json_t *rec, struct wb_err *err)
 		free(url);
 		return st;
 	}
+	if (url == NULL)  /* wb_bcast_new asks for a URL unless dry_run */
+		return wb_err_set(err, WB_EINTERNAL, "no URL");
 	return enqueue(bc, rec, url, err);
 }
 
