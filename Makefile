@@ -16,21 +16,24 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 PKG_CONFIG ?= pkg-config
-DEPS = jansson yaml-0.1
+DEPS = jansson yaml-0.1 libssl libcrypto
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
-DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml)
+DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml -lssl -lcrypto)
 DATADIR ?= $(PREFIX)/share/wb
 ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -DWB_DATADIR='"$(DATADIR)"' -Ilib $(DEPCFLAGS) $(CFLAGS)
-LDLIBS = $(DEPLIBS) -lm
+# libwslay ships no pkg-config file.
+LDLIBS = $(DEPLIBS) -lwslay -lm
 
 LIBSRC = \
 	lib/bpe.c \
+	lib/broadcast.c \
 	lib/budget.c \
 	lib/config.c \
 	lib/count.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/messages.c \
 	lib/num.c \
 	lib/opts.c \
 	lib/pretok.c \
@@ -39,9 +42,11 @@ LIBSRC = \
 	lib/summarize.c \
 	lib/truncate.c \
 	lib/unicode_tables.c \
-	lib/utf8.c
+	lib/utf8.c \
+	lib/ws.c
 
 CMDS = \
+	wb-broadcast \
 	wb-budget \
 	wb-count \
 	wb-prompt \
@@ -50,6 +55,7 @@ CMDS = \
 UNITS = \
 	test-bpe \
 	test-count \
+	test-messages \
 	test-record \
 	test-truncate
 
@@ -57,7 +63,12 @@ FUZZERS = \
 	fuzz-bpe \
 	fuzz-config \
 	fuzz-records \
-	fuzz-truncate
+	fuzz-truncate \
+	fuzz-ws
+
+# Helpers that only the tests use.
+TOOLS = \
+	wssub
 
 MAN1 = $(CMDS:%=man/%.1)
 
@@ -73,6 +84,7 @@ LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 LIBA = $(B)/lib/libwb.a
 BIN = $(CMDS:%=$(B)/cmd/%)
 UNIT = $(UNITS:%=$(B)/tests/unit/%)
+TOOL = $(TOOLS:%=$(B)/tests/tools/%)
 
 BATS_FILES ?= tests
 TEST_ENV ?=
@@ -98,6 +110,10 @@ $(B)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+$(B)/tests/tools/%: tests/tools/%.c $(LIBA) lib/wb.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
 $(B)/tests/fuzz/%: tests/fuzz/%.c $(LIBA) $(HDR)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LDLIBS)
@@ -108,7 +124,7 @@ wb.pc: FORCE
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: wb' 'Description: token counting and budgets for LLM prompts' \
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lm' >$@
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
 
 bootstrap:
 	@scripts/bootstrap
@@ -122,10 +138,11 @@ $(ENCDIR)/llama3.tiktoken:
 	scripts/fetch-encodings --llama3 $(ENCDIR)
 
 # The unit tests, then the bats tests against this build's commands.
-test: $(LIBA) $(BIN) $(UNIT) encodings
+test: $(LIBA) $(BIN) $(UNIT) $(TOOL) encodings
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
 	    $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
 	WB_ENCODINGS_DIR=$(ENCDIR) $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
+	    WB_TOOLS="$(abspath $(B))/tests/tools" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
 
 check: bootstrap
@@ -204,7 +221,7 @@ uninstall:
 	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) wb.pc
+	rm -f $(LIBOBJ) $(LIBA) $(BIN) $(UNIT) $(TOOL) wb.pc
 	rm -rf build
 
 .PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \

@@ -129,7 +129,8 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-budget", stdin, stdout, stderr, "stdin", 0, NULL };
+	struct wb_io io = { "wb-budget", stdin, stdout, stderr, "stdin", 0,
+	    NULL, NULL, NULL };
 	struct wb_err err = { 0 };
 	struct wb_settings s;
 	const char *path = NULL, *flag;

@@ -141,7 +141,8 @@ count_raw(const struct wb_io *io, bool quiet)
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-count", stdin, stdout, stderr, "stdin", 0, NULL };
+	struct wb_io io = { "wb-count", stdin, stdout, stderr, "stdin", 0,
+	    NULL, NULL, NULL };
 	struct wb_counter_spec spec;
 	struct wb_err err = { 0 };
 	bool raw = false, quiet = false;

@@ -172,7 +172,8 @@ emit_text(FILE *out, const json_t *rec, struct wb_err *err)
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-prompt", stdin, stdout, stderr, "stdin", 0, NULL };
+	struct wb_io io = { "wb-prompt", stdin, stdout, stderr, "stdin", 0,
+	    NULL, NULL, NULL };
 	struct wb_err err = { 0 };
 	const char *path = NULL, *flag;
 	int c, st;

@@ -140,7 +140,8 @@ out:
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-truncate", stdin, stdout, stderr, "stdin", 0, NULL };
+	struct wb_io io = { "wb-truncate", stdin, stdout, stderr, "stdin", 0,
+	    NULL, NULL, NULL };
 	struct wb_counter_spec spec;
 	struct wb_err err = { 0 };
 	bool raw = false, quiet = false;

@@ -17,6 +17,7 @@ struct reader {
 	bool eof;
 	bool bom_checked;        /* a UTF-8 byte order mark starts no value */
 	int errnum;              /* a read error */
+	int stopped;             /* the status that io->wait stopped with */
 	char *stack;             /* open brackets of the current value */
 	size_t depth, stack_cap;
 };
@@ -49,6 +50,11 @@ fill(struct reader *rd)
 		}
 		rd->buf = nb;
 		rd->cap *= 2;
+	}
+	if (rd->io->wait != NULL &&
+	    (rd->stopped = rd->io->wait(rd->io->wait_ctx, fileno(rd->io->in)))) {
+		rd->errnum = ECANCELED;
+		return -1;
 	}
 	do
 		n = read(fileno(rd->io->in), rd->buf + rd->tail, rd->cap - rd->tail);
@@ -381,7 +387,9 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 			break;
 		}
 	}
-	if (r < 0) {
+	if (r < 0 && rd.stopped != 0) {
+		status = wb_status_worst(status, rd.stopped);  /* its caller says why */
+	} else if (r < 0) {
 		fprintf(io->err, "%s: %s: %s\n", io->prog, io->in_name,
 		    strerror(rd.errnum));
 		status = wb_status_worst(status,

@@ -320,6 +320,10 @@ struct wb_io {
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
 	/* How a handled record is written; NULL: wb_emit. */
 	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
+	/* Called before each read of in: returns once in has input, doing
+	 * other work meanwhile; a nonzero status stops reading. NULL: none. */
+	int (*wait)(void *ctx, int fd);
+	void *wait_ctx;
 };
 
 #define WB_MAX_RECORD (64ULL << 20)
@@ -348,5 +352,91 @@ int wb_get_count(const json_t *rec, const char *key, bool *present,
     uint64_t *v, struct wb_err *err);
 /* Set key to a new integer; failure is an internal error. */
 int wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err);
+
+/* messages.c */
+
+/* Check msg against the catalog: a known "type" and its string fields. */
+int wb_message_check(const json_t *msg, bool allow_unknown, struct wb_err *err);
+/* The message type of a mutation's route and op; NULL if there is none. */
+const char *wb_mutation_type(const char *route, const char *op);
+/* Turn a mutation record into its message, in place, and check it. */
+int wb_mutation_to_message(json_t *rec, struct wb_err *err);
+
+/* ws.c */
+
+/* How to open a WebSocket. */
+struct wb_ws_opts {
+	const char *token;    /* sent as "Authorization: Bearer", or NULL */
+	const char *accept;   /* the handshake's Accept header, or NULL */
+	const char *cacert;   /* CA certificates for wss://; NULL: the system's */
+	bool insecure;        /* wss:// without verifying the certificate */
+	double timeout;       /* seconds for connect, TLS and the handshake */
+};
+
+/* What a connection calls with each text or binary message it reads. */
+struct wb_ws_handler {
+	void (*on_message)(void *ud, const uint8_t *p, size_t len);
+	void *ud;
+};
+
+struct wb_ws;
+
+/* Open a WebSocket to url; 69 unreachable, 77 refused, 78 no such place. */
+struct wb_ws *wb_ws_connect(const char *url, const struct wb_ws_opts *o,
+    const struct wb_ws_handler *h, struct wb_err *err);
+/* Queue one text frame; wb_ws_io writes it. */
+int wb_ws_send_text(struct wb_ws *ws, const char *s, size_t len,
+    struct wb_err *err);
+/* Queue a ping. */
+int wb_ws_ping(struct wb_ws *ws, struct wb_err *err);
+/* Queue a close frame with code; the peer's answer ends the connection. */
+void wb_ws_close(struct wb_ws *ws, unsigned code);
+/* The socket to poll. */
+int wb_ws_fd(const struct wb_ws *ws);
+/* The poll events the connection waits for; 0 once it is over. */
+short wb_ws_events(const struct wb_ws *ws);
+/* True when bytes wait in a buffer that poll cannot see. */
+bool wb_ws_buffered(const struct wb_ws *ws);
+/* Messages queued and not yet written. */
+size_t wb_ws_queued(const struct wb_ws *ws);
+/* When the last frame arrived, in seconds on the monotonic clock. */
+double wb_ws_last_rx(const struct wb_ws *ws);
+/* Read and write what the socket allows; 69 once the connection is over. */
+int wb_ws_io(struct wb_ws *ws, struct wb_err *err);
+/* Close the socket and free the connection. */
+void wb_ws_free(struct wb_ws *ws);
+
+/* broadcast.c */
+
+/* What a broadcaster does. */
+struct wb_bcast_opts {
+	const char *prog;       /* prefix of messages on err */
+	const char *url;        /* the relay, with {field}s; NULL with dry_run */
+	struct wb_ws_opts ws;
+	bool mutations;         /* records are mutations, not messages */
+	bool allow_unknown;     /* let unknown message types through */
+	bool dry_run;           /* normalize only; connect to nothing */
+	bool no_ack;            /* a written frame counts as delivered */
+	bool acks;              /* a line on out for each delivered message */
+	uint64_t window;        /* unacked messages per channel; 0: 256 */
+	uint64_t rate;          /* messages per second per channel; 0: no cap */
+	double timeout;         /* seconds: the final wait, the longest outage */
+	double ping;            /* seconds between pings; 0: none */
+	const char *run;        /* the run id; NULL: a random one */
+	FILE *out, *dead, *err; /* acks, dead letters, notices */
+};
+
+struct wb_bcast;
+
+/* Make a broadcaster; the caller owns it. */
+struct wb_bcast *wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err);
+/* Handle one record (a wb_record_fn): check, stamp, send or queue it. */
+int wb_bcast_record(void *bc, json_t *rec, struct wb_err *err);
+/* Wait for input on fd, keeping the connections going (a wb_io wait). */
+int wb_bcast_wait(void *bc, int fd);
+/* At the end: wait for acks, close, dead-letter the rest; the status. */
+int wb_bcast_finish(struct wb_bcast *bc, int status);
+/* Free a broadcaster. */
+void wb_bcast_free(struct wb_bcast *bc);
 
 #endif

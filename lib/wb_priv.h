@@ -79,4 +79,27 @@ struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
 int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
     uint64_t *best);
 
+/* ws.c */
+
+/* A parsed ws:// or wss:// URL. */
+struct wb_url {
+	bool tls;
+	bool host_is_ip;
+	char host[256];      /* without brackets */
+	char port[8];
+	char hostport[280];  /* for the Host header */
+	char path[2048];
+};
+
+/* Seconds on the monotonic clock. */
+double wb_now(void);
+/* Parse ws://HOST[:PORT]/PATH or wss://...; 64 when malformed. */
+int wb_url_parse(const char *s, struct wb_url *u, struct wb_err *err);
+/* Check a handshake response head against the key that was sent. */
+int wb_ws_check_head(const char *head, const char *key, struct wb_err *err);
+/* Run the client handshake over a connected fd with a fixed key. */
+struct wb_ws *wb_ws_open_fd(int fd, const char *url, const char *key,
+    const struct wb_ws_opts *o, const struct wb_ws_handler *h,
+    struct wb_err *err);
+
 #endif

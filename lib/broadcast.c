@@ -1,0 +1,779 @@
+/*
+ * broadcast.c: messages to a WebSocket relay, one connection per channel,
+ * at least once. Each channel keeps its unacknowledged messages in a
+ * bounded window, in order; the relay answers each published frame with
+ * one reply frame, so the k-th reply on a connection acknowledges the k-th
+ * message sent on it. A lost connection is reopened with jittered
+ * exponential backoff and the whole window is sent again; a channel down
+ * for longer than the timeout hands its messages to the dead letter.
+ */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "wb_priv.h"
+
+#define BACKOFF_MIN 0.1
+#define BACKOFF_MAX 5.0
+#define CONNECT_TIMEOUT 5.0
+#define CLOSE_WAIT 1.0
+
+/* One message waiting for its ack. */
+struct entry {
+	char *text;
+	size_t len;
+	uint64_t seq;
+	char *type;
+};
+
+struct chan {
+	struct wb_bcast *bc;
+	char *url;
+	struct wb_ws *ws;       /* NULL while down */
+	struct entry *ring;     /* the window: cap entries */
+	size_t head, count;     /* unacked: ring[head..head+count) */
+	size_t nsent;           /* of those, sent on the current connection */
+	unsigned attempts;      /* failed connects in a row */
+	double next_try;        /* when to try connecting again */
+	double down_since;      /* 0 while up or never tried */
+	double last_ping;       /* when the last ping went out */
+	double ping_out;        /* when an unanswered ping went out, or 0 */
+	bool failing;           /* down too long: messages go to dead letter */
+	bool hopeless;          /* the relay has no such channel (78) */
+	bool said_down;         /* the loss was reported */
+	time_t rate_sec;        /* the CLOCK_REALTIME second counted */
+	uint64_t rate_used;
+	struct chan *next;
+};
+
+struct wb_bcast {
+	struct wb_bcast_opts o;
+	char run[40];
+	uint64_t seq;
+	struct chan *chans;
+	size_t nchans;
+	int status;             /* the worst outcome so far */
+	struct wb_err fatal;    /* a refusal: stop everything */
+	bool fatal_said;
+	uint64_t dead;          /* messages given to the dead letter */
+	uint64_t rng;
+	struct pollfd *pfd;
+	struct chan **pch;
+	size_t pcap;
+};
+
+/* A uniform number in [0, 1) from the run's own generator. */
+static double
+rnd(struct wb_bcast *bc)
+{
+	bc->rng ^= bc->rng << 13;
+	bc->rng ^= bc->rng >> 7;
+	bc->rng ^= bc->rng << 17;
+	return (double)(bc->rng >> 11) / 9007199254740992.0;
+}
+
+/* Say one thing about a channel on the error stream. */
+static void
+say(struct wb_bcast *bc, const char *url, const char *msg)
+{
+	if (bc->o.err != NULL) {
+		fprintf(bc->o.err, "%s: %s: %s\n", bc->o.prog, url, msg);
+		fflush(bc->o.err);
+	}
+}
+
+/* Check the URL template: balanced braces around field names. */
+static int
+check_template(const char *tpl, struct wb_err *err)
+{
+	char buf[2048];
+	size_t n = 0;
+	const char *p, *e;
+	struct wb_url u;
+
+	for (p = tpl; *p != '\0'; p++) {
+		if (*p == '}')
+			return wb_err_set(err, WB_EUSAGE, "-u: '}' without '{'");
+		if (*p == '{') {
+			if ((e = strchr(p, '}')) == NULL || e == p + 1 ||
+			    memchr(p + 1, '{', (size_t)(e - p - 1)) != NULL)
+				return wb_err_set(err, WB_EUSAGE,
+				    "-u: '{' without a field name and '}'");
+			p = e;
+			if (n < sizeof(buf) - 2)
+				buf[n++] = 'x';
+		} else if (n < sizeof(buf) - 2) {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+	if (wb_url_parse(buf, &u, err) != WB_OK)
+		return wb_err_prefix(err, "-u");
+	return WB_OK;
+}
+
+/* The URL of rec's channel: each {field} replaced, percent-encoded. */
+static char *
+expand(const char *tpl, const json_t *rec, struct wb_err *err)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t cap = strlen(tpl) + 64, n = 0, len;
+	char *out = malloc(cap), *nb, name[256];
+	const char *p, *e, *s;
+	unsigned char c;
+
+	if (out == NULL)
+		goto nomem;
+	for (p = tpl; *p != '\0'; p++) {
+		if (*p != '{') {
+			s = p;
+			len = 1;
+		} else {
+			e = strchr(p, '}');
+			snprintf(name, sizeof(name), "%.*s", (int)(e - p - 1), p + 1);
+			p = e;
+			if (wb_get_string(rec, name, &s, &len, err) != WB_OK) {
+				free(out);
+				wb_err_prefix(err, "-u");
+				return NULL;
+			}
+		}
+		for (size_t i = 0; i < len; i++) {
+			if (n + 4 > cap) {
+				if ((nb = realloc(out, cap * 2)) == NULL)
+					goto nomem;
+				out = nb;
+				cap *= 2;
+			}
+			c = (unsigned char)s[i];
+			if (*p != '}' || (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.' || c == '_' || c == '~') {
+				out[n++] = (char)c;
+			} else {
+				out[n++] = '%';
+				out[n++] = hex[c >> 4];
+				out[n++] = hex[c & 15];
+			}
+		}
+	}
+	out[n] = '\0';
+	return out;
+nomem:
+	free(out);
+	wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return NULL;
+}
+
+/* Make a broadcaster; the caller owns it. */
+struct wb_bcast *
+wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
+{
+	struct wb_bcast *bc;
+	unsigned char r[8];
+
+	if (o->url != NULL && check_template(o->url, err) != WB_OK)
+		return NULL;
+	if (o->url == NULL && !o->dry_run) {
+		wb_err_set(err, WB_EUSAGE, "no relay: give -u URL");
+		return NULL;
+	}
+	if ((bc = calloc(1, sizeof(*bc))) == NULL) {
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	bc->o = *o;
+	if (bc->o.window == 0)
+		bc->o.window = 256;
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		free(bc);
+		wb_err_set(err, WB_EINTERNAL, "no random bytes");
+		return NULL;
+	}
+	memcpy(&bc->rng, r, sizeof(r));
+	bc->rng |= 1;
+	if (o->run != NULL)
+		snprintf(bc->run, sizeof(bc->run), "%s", o->run);
+	else
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(bc->run + 2 * i, 3, "%02x", r[i] ^ 0x5a);
+	return bc;
+}
+
+/* Write one message to the dead letter. */
+static void
+dead_letter(struct wb_bcast *bc, const char *text, size_t len)
+{
+	bc->dead++;
+	bc->status = wb_status_worst(bc->status, WB_EUNAVAIL);
+	if (fwrite(text, 1, len, bc->o.dead) != len ||
+	    putc('\n', bc->o.dead) == EOF || fflush(bc->o.dead) != 0) {
+		if (bc->status != WB_EIO && bc->o.err != NULL)
+			fprintf(bc->o.err, "%s: dead letter: %s\n", bc->o.prog,
+			    strerror(errno));
+		bc->status = WB_EIO;
+	}
+}
+
+static void
+entry_free(struct entry *e)
+{
+	free(e->text);
+	free(e->type);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Take the oldest message of the window away. */
+static void
+pop(struct chan *ch)
+{
+	entry_free(&ch->ring[ch->head]);
+	ch->head = (ch->head + 1) % ch->bc->o.window;
+	ch->count--;
+	if (ch->nsent > 0)
+		ch->nsent--;
+}
+
+/* Hand the whole window to the dead letter. */
+static void
+flush_dead(struct chan *ch)
+{
+	while (ch->count > 0) {
+		struct entry *e = &ch->ring[ch->head];
+
+		dead_letter(ch->bc, e->text, e->len);
+		pop(ch);
+	}
+}
+
+/* The oldest message was delivered: say so with -a, and let it go. */
+static void
+delivered(struct chan *ch)
+{
+	struct wb_bcast *bc = ch->bc;
+	struct entry *e = &ch->ring[ch->head];
+	struct wb_err err;
+	json_t *j;
+
+	if (bc->o.acks) {
+		j = json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
+		    "type", e->type, "channel", ch->url, "status", "delivered");
+		if (j == NULL || wb_emit(bc->o.out, j, &err) != WB_OK)
+			bc->status = WB_EIO;
+		json_decref(j);
+	}
+	pop(ch);
+}
+
+/* A reply frame: the ack of the oldest message sent on this connection. */
+static void
+on_reply(void *ud, const uint8_t *p, size_t len)
+{
+	struct chan *ch = ud;
+
+	(void)p;
+	(void)len;
+	if (!ch->bc->o.no_ack && ch->nsent > 0)
+		delivered(ch);
+}
+
+/* The connection of ch is gone: schedule the next try. */
+static void
+lost(struct chan *ch, const struct wb_err *why)
+{
+	struct wb_bcast *bc = ch->bc;
+	double now = wb_now(), d;
+
+	wb_ws_free(ch->ws);
+	ch->ws = NULL;
+	ch->nsent = 0;
+	ch->ping_out = 0;
+	if (ch->down_since == 0)
+		ch->down_since = now;
+	if (why->status == WB_ECONFIG) {
+		/* Asking again will not make the channel exist. */
+		ch->hopeless = ch->failing = true;
+		say(bc, ch->url, why->msg);
+		flush_dead(ch);
+		return;
+	}
+	if (!ch->said_down) {
+		char m[600];
+
+		snprintf(m, sizeof(m), "%s; trying again", why->msg);
+		say(bc, ch->url, m);
+		ch->said_down = true;
+	}
+	d = BACKOFF_MIN * pow(2, ch->attempts < 16 ? ch->attempts : 16);
+	if (d > BACKOFF_MAX)
+		d = BACKOFF_MAX;
+	ch->attempts++;
+	ch->next_try = now + d * (0.5 + 0.5 * rnd(bc));
+}
+
+/* Try to open ch's connection; a refusal stops the whole run. */
+static void
+connect_chan(struct chan *ch)
+{
+	struct wb_bcast *bc = ch->bc;
+	struct wb_ws_handler h = { on_reply, ch };
+	struct wb_ws_opts wo = bc->o.ws;
+	struct wb_err err = { 0 };
+
+	if (wo.timeout <= 0 || wo.timeout > CONNECT_TIMEOUT)
+		wo.timeout = CONNECT_TIMEOUT;
+	if ((ch->ws = wb_ws_connect(ch->url, &wo, &h, &err)) != NULL) {
+		if (ch->said_down)
+			say(bc, ch->url, "connected again");
+		ch->attempts = 0;
+		ch->down_since = 0;
+		ch->failing = ch->said_down = false;
+		ch->last_ping = wb_now();
+		return;
+	}
+	if (err.status == WB_EREFUSED || err.status == WB_EINTERNAL ||
+	    err.status == WB_ENOINPUT || err.status == WB_EUSAGE) {
+		bc->fatal = err;
+		wb_err_prefix(&bc->fatal, ch->url);
+		return;
+	}
+	lost(ch, &err);
+}
+
+/* Find the channel of url, making it the first time. */
+static struct chan *
+channel(struct wb_bcast *bc, char *url, struct wb_err *err)
+{
+	struct chan *ch;
+
+	for (ch = bc->chans; ch != NULL; ch = ch->next)
+		if (strcmp(ch->url, url) == 0) {
+			free(url);
+			return ch;
+		}
+	if ((ch = calloc(1, sizeof(*ch))) == NULL ||
+	    (ch->ring = calloc(bc->o.window, sizeof(*ch->ring))) == NULL) {
+		free(ch);
+		free(url);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	ch->bc = bc;
+	ch->url = url;
+	ch->next = bc->chans;
+	bc->chans = ch;
+	bc->nchans++;
+	return ch;
+}
+
+/* May ch send one more message in this wall-clock second? */
+static bool
+rate_ok(struct chan *ch)
+{
+	struct timespec ts;
+
+	if (ch->bc->o.rate == 0)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != ch->rate_sec) {
+		ch->rate_sec = ts.tv_sec;
+		ch->rate_used = 0;
+	}
+	return ch->rate_used < ch->bc->o.rate;
+}
+
+/* Queue the window's unsent messages on the connection, within the rate. */
+static void
+send_more(struct chan *ch)
+{
+	struct wb_err err;
+	struct entry *e;
+
+	while (ch->ws != NULL && ch->nsent < ch->count && rate_ok(ch)) {
+		e = &ch->ring[(ch->head + ch->nsent) % ch->bc->o.window];
+		if (wb_ws_send_text(ch->ws, e->text, e->len, &err) != WB_OK) {
+			lost(ch, &err);
+			return;
+		}
+		ch->nsent++;
+		ch->rate_used++;
+	}
+}
+
+/* Read and write on ch's connection. */
+static void
+service(struct chan *ch)
+{
+	struct wb_err err;
+
+	if (wb_ws_io(ch->ws, &err) != WB_OK) {
+		lost(ch, &err);
+		return;
+	}
+	if (ch->ping_out > 0 && wb_ws_last_rx(ch->ws) >= ch->ping_out)
+		ch->ping_out = 0;
+	/* Without acks, a message is delivered once it is written. */
+	if (ch->bc->o.no_ack && wb_ws_queued(ch->ws) == 0)
+		while (ch->nsent > 0)
+			delivered(ch);
+}
+
+/* Timers of one channel: reconnect, give up, ping. Next deadline out. */
+static void
+timers(struct chan *ch, double now, double *next)
+{
+	struct wb_bcast *bc = ch->bc;
+	struct wb_err err;
+
+	if (ch->ws == NULL) {
+		if (ch->hopeless)
+			return;
+		if (ch->count == 0 && !ch->failing) {
+			/* Down with nothing to send: connect when there is. */
+			ch->down_since = 0;
+			return;
+		}
+		if (!ch->failing && now - ch->down_since >= bc->o.timeout) {
+			char m[200];
+
+			snprintf(m, sizeof(m), "unavailable for %.0f s: "
+			    "messages go to the dead letter", bc->o.timeout);
+			say(bc, ch->url, m);
+			ch->failing = true;
+			flush_dead(ch);
+		}
+		if (now >= ch->next_try)
+			connect_chan(ch);
+		if (ch->ws == NULL) {
+			/* Still down (a failed try set the next one). */
+			if (ch->next_try < *next)
+				*next = ch->next_try;
+			if (!ch->failing && ch->down_since > 0 &&
+			    ch->down_since + bc->o.timeout < *next)
+				*next = ch->down_since + bc->o.timeout;
+			return;
+		}
+	}
+	if (bc->o.ping > 0) {
+		if (ch->ping_out > 0 && now - ch->ping_out >= bc->o.ping) {
+			wb_err_set(&err, WB_EUNAVAIL, "ping timeout");
+			lost(ch, &err);
+			return;
+		}
+		if (now - ch->last_ping >= bc->o.ping) {
+			if (wb_ws_ping(ch->ws, &err) != WB_OK) {
+				lost(ch, &err);
+				return;
+			}
+			ch->last_ping = now;
+			if (ch->ping_out == 0)
+				ch->ping_out = now;
+		}
+		if (ch->last_ping + bc->o.ping < *next)
+			*next = ch->last_ping + bc->o.ping;
+		if (ch->ping_out > 0 && ch->ping_out + bc->o.ping < *next)
+			*next = ch->ping_out + bc->o.ping;
+	}
+}
+
+/* Room in the pollfd arrays for every channel and the input. */
+static int
+poll_room(struct wb_bcast *bc)
+{
+	size_t need = bc->nchans + 1;
+	struct pollfd *p;
+	struct chan **c;
+
+	if (need <= bc->pcap)
+		return 0;
+	p = realloc(bc->pfd, need * 2 * sizeof(*p));
+	if (p != NULL)
+		bc->pfd = p;
+	c = realloc(bc->pch, need * 2 * sizeof(struct chan *));
+	if (c != NULL)
+		bc->pch = c;
+	if (p == NULL || c == NULL)
+		return -1;
+	bc->pcap = need * 2;
+	return 0;
+}
+
+/*
+ * Drive every connection once: timers, then poll until something
+ * happens, the next timer, or until (a wb_now() time; 0 for a quick
+ * look). With in_fd >= 0 it also waits for input: true when it is
+ * readable.
+ */
+static bool
+pump(struct wb_bcast *bc, double until, int in_fd)
+{
+	double now = wb_now(), next = until;
+	bool buffered = false, rate_wait = false, in_ready = false;
+	struct chan *ch;
+	size_t n = 0;
+	int ms, r;
+
+	if (poll_room(bc) != 0) {
+		wb_err_set(&bc->fatal, WB_EINTERNAL, "out of memory");
+		return false;
+	}
+	for (ch = bc->chans; ch != NULL && bc->fatal.status == 0; ch = ch->next) {
+		timers(ch, now, &next);
+		if (ch->ws == NULL)
+			continue;
+		send_more(ch);
+		if (ch->ws == NULL)
+			continue;
+		if (ch->nsent < ch->count)
+			rate_wait = true;
+		if (wb_ws_buffered(ch->ws))
+			buffered = true;
+		bc->pfd[n].fd = wb_ws_fd(ch->ws);
+		bc->pfd[n].events = wb_ws_events(ch->ws);
+		bc->pfd[n].revents = 0;
+		bc->pch[n++] = ch;
+	}
+	if (bc->fatal.status != 0)
+		return false;
+	if (in_fd >= 0) {
+		bc->pfd[n].fd = in_fd;
+		bc->pfd[n].events = POLLIN;
+		bc->pfd[n].revents = 0;
+		n++;
+	}
+	if (rate_wait) {
+		/* The rate allows more at the next wall-clock second. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (now + (1e9 - (double)ts.tv_nsec) / 1e9 < next)
+			next = now + (1e9 - (double)ts.tv_nsec) / 1e9;
+	}
+	ms = buffered || next <= now ? 0 : isinf(next) ? -1 :
+	    (int)((next - now) * 1000) + 1;
+	r = poll(bc->pfd, (nfds_t)n, ms);
+	if (r < 0 && errno != EINTR) {
+		wb_err_set(&bc->fatal, WB_EINTERNAL, "poll: %s", strerror(errno));
+		return false;
+	}
+	if (in_fd >= 0 && r > 0 && bc->pfd[n - 1].revents != 0)
+		in_ready = true;
+	for (size_t i = 0; i < n - (in_fd >= 0); i++) {
+		ch = bc->pch[i];
+		if (bc->pfd[i].revents != 0 || wb_ws_buffered(ch->ws))
+			service(ch);
+		if (ch->ws != NULL)
+			send_more(ch);
+		if (ch->ws != NULL && (wb_ws_events(ch->ws) & POLLOUT))
+			service(ch);
+	}
+	return in_ready;
+}
+
+/* Check or set the "run" and "seq" of a message. */
+static int
+stamp(struct wb_bcast *bc, json_t *rec, struct wb_err *err)
+{
+	json_t *run = json_object_get(rec, "run"), *seq = json_object_get(rec, "seq");
+	const char *s;
+	size_t len;
+
+	/* A message from a dead letter keeps its own, so that subscribers
+	 * can drop it if its first sending got through after all. */
+	if (run != NULL || seq != NULL) {
+		if (run == NULL || seq == NULL)
+			return wb_err_set(err, WB_EDATA,
+			    "\"run\" and \"seq\" come together or not at all");
+		if (wb_get_string(rec, "run", &s, &len, err) != WB_OK)
+			return WB_EDATA;
+		if (!json_is_integer(seq) || json_integer_value(seq) < 1)
+			return wb_err_set(err, WB_EDATA,
+			    "field \"seq\" is not a positive whole number");
+		return WB_OK;
+	}
+	if (json_object_set_new(rec, "run", json_string(bc->run)) != 0 ||
+	    json_object_set_new(rec, "seq", json_integer((json_int_t)++bc->seq)))
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return WB_OK;
+}
+
+/* Put one message, ready to send, into its channel's window. */
+static int
+enqueue(struct wb_bcast *bc, json_t *rec, char *url, struct wb_err *err)
+{
+	struct chan *ch;
+	struct entry e = { 0 };
+
+	if ((ch = channel(bc, url, err)) == NULL)
+		return WB_EINTERNAL;
+	e.text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	e.type = strdup(json_string_value(json_object_get(rec, "type")));
+	e.seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
+	if (e.text == NULL || e.type == NULL) {
+		entry_free(&e);
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	e.len = strlen(e.text);
+	if (ch->failing) {
+		dead_letter(bc, e.text, e.len);
+		entry_free(&e);
+		return WB_OK;
+	}
+	/* Backpressure: no more input until the window has room. */
+	while (ch->count == bc->o.window && !ch->failing && bc->fatal.status == 0)
+		pump(bc, INFINITY, -1);
+	if (ch->failing) {
+		dead_letter(bc, e.text, e.len);
+		entry_free(&e);
+	} else {
+		ch->ring[(ch->head + ch->count) % bc->o.window] = e;
+		ch->count++;
+		if (ch->ws == NULL && ch->down_since == 0 && bc->fatal.status == 0)
+			connect_chan(ch);
+		pump(bc, 0, -1);
+	}
+	if (bc->fatal.status != 0) {
+		*err = bc->fatal;
+		bc->fatal_said = true;  /* the record loop says it */
+		return bc->fatal.status;
+	}
+	return WB_OK;
+}
+
+/*
+ * Handle one record (a wb_record_fn): check it or map the mutation, give
+ * it its run and seq, and send it; with dry_run, only normalize it.
+ */
+int
+wb_bcast_record(void *arg, json_t *rec, struct wb_err *err)
+{
+	struct wb_bcast *bc = arg;
+	char *url = NULL;
+	int st;
+
+	st = bc->o.mutations ? wb_mutation_to_message(rec, err) :
+	    wb_message_check(rec, bc->o.allow_unknown, err);
+	if (st != WB_OK)
+		return st;
+	if (bc->o.url != NULL && (url = expand(bc->o.url, rec, err)) == NULL)
+		return err->status;
+	if ((st = stamp(bc, rec, err)) != WB_OK || bc->o.dry_run) {
+		free(url);
+		return st;
+	}
+	if (url == NULL)  /* wb_bcast_new asks for a URL unless dry_run */
+		return wb_err_set(err, WB_EINTERNAL, "no URL");
+	return enqueue(bc, rec, url, err);
+}
+
+/* Wait until fd has input, keeping the connections alive meanwhile. */
+int
+wb_bcast_wait(void *arg, int fd)
+{
+	struct wb_bcast *bc = arg;
+
+	while (bc->fatal.status == 0)
+		if (pump(bc, INFINITY, fd))
+			return WB_OK;
+	return bc->fatal.status;
+}
+
+/* True when some channel that can still deliver has unacked messages. */
+static bool
+pending(const struct wb_bcast *bc)
+{
+	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
+		if (ch->count > 0 && !ch->failing)
+			return true;
+	return false;
+}
+
+/*
+ * At the end of input: wait for every ack up to the timeout, close each
+ * connection with 1000, and write what is still unacked to the dead
+ * letter. Returns the worst of status and what happened.
+ */
+int
+wb_bcast_finish(struct wb_bcast *bc, int status)
+{
+	double deadline = wb_now() + bc->o.timeout, end;
+	struct wb_err err;
+	struct chan *ch;
+	bool open;
+
+	if (status == WB_OK || status == WB_EDATA || status == WB_ECHECK)
+		while (bc->fatal.status == 0 && pending(bc) && wb_now() < deadline)
+			pump(bc, deadline, -1);
+	for (ch = bc->chans; ch != NULL; ch = ch->next)
+		if (ch->ws != NULL)
+			wb_ws_close(ch->ws, 1000);
+	/* Give the relay a moment to answer the close; acks may come too. */
+	end = wb_now() + CLOSE_WAIT;
+	do {
+		open = false;
+		for (ch = bc->chans; ch != NULL; ch = ch->next) {
+			if (ch->ws == NULL)
+				continue;
+			if (wb_ws_io(ch->ws, &err) != WB_OK) {
+				wb_ws_free(ch->ws);
+				ch->ws = NULL;
+				ch->nsent = 0;
+			} else {
+				open = true;
+			}
+		}
+		if (open) {
+			if (poll_room(bc) == 0) {
+				size_t n = 0;
+
+				for (ch = bc->chans; ch != NULL; ch = ch->next)
+					if (ch->ws != NULL) {
+						bc->pfd[n].fd = wb_ws_fd(ch->ws);
+						bc->pfd[n].events = wb_ws_events(ch->ws);
+						bc->pfd[n++].revents = 0;
+					}
+				poll(bc->pfd, (nfds_t)n, 50);
+			}
+		}
+	} while (open && wb_now() < end);
+	for (ch = bc->chans; ch != NULL; ch = ch->next)
+		flush_dead(ch);
+	if (bc->fatal.status != 0) {
+		if (!bc->fatal_said && bc->o.err != NULL)
+			fprintf(bc->o.err, "%s: %s\n", bc->o.prog, bc->fatal.msg);
+		status = wb_status_worst(status, bc->fatal.status);
+	}
+	/* After a refusal its one line says enough. */
+	if (bc->dead > 0 && bc->o.err != NULL && bc->fatal.status == 0)
+		fprintf(bc->o.err, "%s: %llu message%s not delivered, "
+		    "written to the dead letter\n", bc->o.prog,
+		    (unsigned long long)bc->dead, bc->dead == 1 ? "" : "s");
+	return wb_status_worst(status, bc->status);
+}
+
+/* Free a broadcaster and its connections. */
+void
+wb_bcast_free(struct wb_bcast *bc)
+{
+	struct chan *ch, *next;
+
+	if (bc == NULL)
+		return;
+	for (ch = bc->chans; ch != NULL; ch = next) {
+		next = ch->next;
+		wb_ws_free(ch->ws);
+		while (ch->count > 0)
+			pop(ch);
+		free(ch->ring);
+		free(ch->url);
+		free(ch);
+	}
+	free(bc->pfd);
+	free(bc->pch);
+	free(bc);
+}

@@ -1,0 +1,422 @@
+#!/usr/bin/env bats
+# wb-broadcast against a real relay (scripts/relay: nginx + nchan) on free
+# loopback ports, with real subscribers: curl -N for EventSource and
+# tests/tools/wssub for WebSocket. Every process a test starts is stopped
+# by PID in teardown; every wait is bounded.
+
+load helper
+
+RELAY=$TOP/scripts/relay
+WSSUB=${WB_TOOLS:-$TOP/tests/tools}/wssub
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p _
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 12000))  # below the ephemeral ports
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_until TENTHS COMMAND...: poll every 0.1 s, at most TENTHS times.
+wait_until() {
+	local n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# Start a command in the background, its PID kept for teardown; fd 3
+# closed so that bats does not wait for it. The caller redirects its
+# output; its input is $BG_IN (a background command's stdin is /dev/null
+# unless the redirection is on the command itself).
+bg() {
+	"$@" <"${BG_IN:-/dev/null}" 3>&- &
+	BG=$!
+	echo "$BG" >>"$BATS_TEST_TMPDIR/pids"
+}
+
+# Wait for a background PID to end (bounded); its exit status.
+wait_pid() {
+	local n=$1 p=$2
+	wait_until "$n" eval "! kill -0 $p 2>/dev/null || grep -q '^[^ ]* ([^)]*) Z' /proc/$p/stat" ||
+	    { kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; return 124; }
+	wait "$p"
+}
+
+lines_at_least() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+
+# An EventSource subscriber on channel $2 of the relay at port $1, into $3.
+es_sub() {
+	bg timeout 60 curl -s -N -H 'Accept: text/event-stream' \
+	    "http://127.0.0.1:$1/sub/$2" -o "$3"
+	wait_until 50 lines_at_least "$3" '^: hi' 1
+}
+
+# A WebSocket subscriber for $3 messages on channel $2 at port $1, into $4.
+ws_sub() {
+	bg timeout 60 "$WSSUB" -n "$3" -t 20 "ws://127.0.0.1:$1/sub/$2" >"$4" 2>"$4.err"
+	wait_until 50 lines_at_least "$4.err" '^wssub: connected' 1
+}
+
+es_data() { sed -n 's/^data: //p' "$1"; }
+
+# N WorldDataChanged messages for world $1, numbered in "n".
+worlds() {
+	seq 1 "$2" | awk -v w="$1" '{ printf "{\"type\":\"WorldDataChanged\",\"world_id\":\"%s\",\"n\":%d}\n", w, $1 }'
+}
+
+setup_file() {
+	export WB_RELAY_TOKEN=tok-$RANDOM$RANDOM
+	export RUNDIR=$BATS_FILE_TMPDIR/relay
+	chmod 711 "$BATS_FILE_TMPDIR"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_FILE_TMPDIR/key.pem" \
+	    -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+	export PORT TLS_PORT
+	PORT=$(free_port)
+	TLS_PORT=$(free_port)
+	"$RELAY" start -p "$PORT" -d "$RUNDIR" --tls-port "$TLS_PORT" \
+	    --cert "$BATS_FILE_TMPDIR/cert.pem" --key "$BATS_FILE_TMPDIR/key.pem" >&3
+}
+
+teardown_file() {
+	"$RELAY" stop -d "$RUNDIR" >/dev/null
+}
+
+teardown() {
+	local p d
+	if [ -f "$BATS_TEST_TMPDIR/pids" ]; then
+		while read -r p; do kill -TERM "$p" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/pids"
+	fi
+	if [ -f "$BATS_TEST_TMPDIR/relays" ]; then
+		while read -r d; do "$RELAY" stop -d "$d" >/dev/null 2>&1 || true; done <"$BATS_TEST_TMPDIR/relays"
+	fi
+	if [ -f "$BATS_TEST_TMPDIR/redises" ]; then
+		while read -r d p; do
+			"$RELAY" redis-stop -d "$d" --redis-port "$p" >/dev/null 2>&1 || true
+		done <"$BATS_TEST_TMPDIR/redises"
+	fi
+}
+
+@test "1,000 events reach an EventSource and a WebSocket subscriber, in order, once" {
+	es_sub "$PORT" world.big "$BATS_TEST_TMPDIR/es"
+	ws_sub "$PORT" world.big 1000 "$BATS_TEST_TMPDIR/ws"
+	wspid=$BG
+	worlds big 1000 >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr wb-broadcast -u "ws://127.0.0.1:$PORT/pub/world.{world_id}" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" ''
+	wait_pid 200 "$wspid"
+	assert_equal "$(jq -r .n "$BATS_TEST_TMPDIR/ws")" "$(seq 1 1000)"
+	assert_equal "$(jq -r .seq "$BATS_TEST_TMPDIR/ws")" "$(seq 1 1000)"
+	assert_equal "$(jq -r .run "$BATS_TEST_TMPDIR/ws" | sort -u | wc -l)" 1
+	wait_until 100 lines_at_least "$BATS_TEST_TMPDIR/es" '^data: ' 1000
+	sleep 0.2
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/es" | jq -c 'del(.run, .seq)')" \
+	    "$(jq -c . "$BATS_TEST_TMPDIR/in")"
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/es" | jq -r .seq)" "$(seq 1 1000)"
+}
+
+@test "-a prints one line per delivered message" {
+	run --separate-stderr wb-broadcast -a -u "ws://127.0.0.1:$PORT/pub/acks" <<-'EOF'
+	{"type":"GoalUpdated","goal_id":"g1"}
+	{"type":"CharacterDeleted","character_id":"c9"}
+	EOF
+	assert_success
+	assert_equal "$stderr" ''
+	assert_line -n 0 "{\"seq\":1,\"type\":\"GoalUpdated\",\"channel\":\"ws://127.0.0.1:$PORT/pub/acks\",\"status\":\"delivered\"}"
+	assert_line -n 1 "{\"seq\":2,\"type\":\"CharacterDeleted\",\"channel\":\"ws://127.0.0.1:$PORT/pub/acks\",\"status\":\"delivered\"}"
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "per-world channels: world A's events never reach world B's subscriber" {
+	es_sub "$PORT" world.wa "$BATS_TEST_TMPDIR/a"
+	es_sub "$PORT" world.wb "$BATS_TEST_TMPDIR/b"
+	paste -d '\n' <(worlds wa 10) <(worlds wb 10) >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr wb-broadcast -u "ws://127.0.0.1:$PORT/pub/world.{world_id}" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	wait_until 50 lines_at_least "$BATS_TEST_TMPDIR/a" '^data: ' 10
+	wait_until 50 lines_at_least "$BATS_TEST_TMPDIR/b" '^data: ' 10
+	sleep 0.3
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/a" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" \
+	    '["wa",1,1] ["wa",2,3] ["wa",3,5] ["wa",4,7] ["wa",5,9] ["wa",6,11] ["wa",7,13] ["wa",8,15] ["wa",9,17] ["wa",10,19] '
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/b" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" \
+	    '["wb",1,2] ["wb",2,4] ["wb",3,6] ["wb",4,8] ["wb",5,10] ["wb",6,12] ["wb",7,14] ["wb",8,16] ["wb",9,18] ["wb",10,20] '
+}
+
+@test "every row of the mutation table gives its message" {
+	local ids='"world_id":"w","npc_id":"n","want_id":"x","description":"d","goal_id":"g","name":"nm","character_id":"c"'
+	local n=0 route op type
+	while read -r route op type; do
+		n=$((n + 1))
+		run --separate-stderr wb-broadcast -n -M --run r <<<"{\"route\":\"$route\",\"op\":\"$op\",$ids}"
+		assert_success
+		assert_output "{\"type\":\"$type\",$ids,\"run\":\"r\",\"seq\":1}"
+	done <<-'EOF'
+	want create NpcWantCreated
+	want update NpcWantUpdated
+	want delete NpcWantDeleted
+	want set_target NpcWantUpdated
+	want add_actantial_view NpcActantialViewAdded
+	want remove_actantial_view NpcActantialViewRemoved
+	goal create GoalCreated
+	goal update GoalUpdated
+	goal delete GoalDeleted
+	character create WorldDataChanged
+	character update CharacterUpdated
+	character delete CharacterDeleted
+	character change_archetype CharacterUpdated
+	character create_relationship WorldDataChanged
+	character delete_relationship WorldDataChanged
+	character add_region_relationship CharacterUpdated
+	character remove_region_relationship CharacterUpdated
+	challenge create WorldDataChanged
+	challenge update WorldDataChanged
+	challenge delete WorldDataChanged
+	challenge trigger_conditions WorldDataChanged
+	narrative_event create WorldDataChanged
+	narrative_event update WorldDataChanged
+	narrative_event delete WorldDataChanged
+	scene create WorldDataChanged
+	scene update WorldDataChanged
+	scene delete WorldDataChanged
+	location create WorldDataChanged
+	location update WorldDataChanged
+	location delete WorldDataChanged
+	settings update WorldDataChanged
+	EOF
+	assert_equal "$n" 31
+}
+
+@test "a mutation that lacks an id its message needs is a bad record naming the field" {
+	run -65 --separate-stderr wb-broadcast -n -M --run r <<-'EOF'
+	{"route":"want","op":"create","npc_id":"n","want_id":"w"}
+	{"route":"character","op":"update","world_id":"w"}
+	{"route":"settings","op":"delete","world_id":"w"}
+	{"route":"weather","op":"update","world_id":"w"}
+	{"route":"goal","op":"delete","goal_id":"g"}
+	EOF
+	assert_equal "$stderr" 'wb-broadcast: stdin:1: NpcWantCreated: missing field "description"
+wb-broadcast: stdin:2: CharacterUpdated: missing field "character_id"
+wb-broadcast: stdin:3: route "settings" has no op "delete"
+wb-broadcast: stdin:4: unknown route "weather"'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"NpcWantCreated: missing field \"description\""}}'
+	assert_line -n 4 '{"type":"GoalDeleted","goal_id":"g","run":"r","seq":1}'
+}
+
+@test "mutations are published as their messages" {
+	es_sub "$PORT" world.mut "$BATS_TEST_TMPDIR/es"
+	run --separate-stderr wb-broadcast -M --run m1 -u "ws://127.0.0.1:$PORT/pub/world.{world_id}" <<-'EOF'
+	{"route":"goal","op":"create","world_id":"mut","goal_id":"g1","name":"Find the key"}
+	{"route":"scene","op":"update","world_id":"mut","scene_id":"s2"}
+	EOF
+	assert_success
+	wait_until 50 lines_at_least "$BATS_TEST_TMPDIR/es" '^data: ' 2
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/es")" '{"type":"GoalCreated","world_id":"mut","goal_id":"g1","name":"Find the key","run":"m1","seq":1}
+{"type":"WorldDataChanged","world_id":"mut","scene_id":"s2","run":"m1","seq":2}'
+}
+
+@test "bad records: not JSON, unknown type, missing field, non-string field" {
+	es_sub "$PORT" bad "$BATS_TEST_TMPDIR/es"
+	run -65 --separate-stderr wb-broadcast --run b -u "ws://127.0.0.1:$PORT/pub/bad" <<-'EOF'
+	{"type":"GoalUpdated",
+	{"type":"Weather","world_id":"w"}
+	{"type":"GoalCreated","world_id":"w","goal_id":"g"}
+	{"type":"GoalUpdated","goal_id":7}
+	{"type":"GoalDeleted","goal_id":"g"}
+	EOF
+	assert_equal "$stderr" "wb-broadcast: stdin:1: invalid JSON: string or '}' expected near end of file
+wb-broadcast: stdin:2: unknown message type \"Weather\"
+wb-broadcast: stdin:3: GoalCreated: missing field \"name\"
+wb-broadcast: stdin:4: GoalUpdated: field \"goal_id\" is an integer, not a string"
+	assert_equal "${#lines[@]}" 4
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"unknown message type \"Weather\""}}'
+	wait_until 50 lines_at_least "$BATS_TEST_TMPDIR/es" '^data: ' 1
+	sleep 0.2
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/es")" '{"type":"GoalDeleted","goal_id":"g","run":"b","seq":1}'
+}
+
+@test "--allow-unknown lets unknown types through unchecked" {
+	run --separate-stderr wb-broadcast -n --allow-unknown --run u <<<'{"type":"Weather","rain":true}'
+	assert_success
+	assert_output '{"type":"Weather","rain":true,"run":"u","seq":1}'
+}
+
+@test "a message that carries its run and seq keeps them" {
+	run --separate-stderr wb-broadcast -n --run new <<-'EOF'
+	{"type":"GoalUpdated","goal_id":"g","run":"old","seq":41}
+	{"type":"GoalUpdated","goal_id":"g"}
+	{"type":"GoalUpdated","goal_id":"g","run":"old"}
+	EOF
+	assert_failure 65
+	assert_line -n 0 '{"type":"GoalUpdated","goal_id":"g","run":"old","seq":41}'
+	assert_line -n 1 '{"type":"GoalUpdated","goal_id":"g","run":"new","seq":1}'
+	assert_equal "$stderr" 'wb-broadcast: stdin:3: "run" and "seq" come together or not at all'
+}
+
+@test "relay in Redis mode SIGKILLed mid-stream and restarted: resent, nothing lost, exit 0" {
+	local rp np rd=$BATS_TEST_TMPDIR/redis nd=$BATS_TEST_TMPDIR/node
+	rp=$(free_port)
+	echo "$rd $rp" >>"$BATS_TEST_TMPDIR/redises"
+	"$RELAY" redis-start --redis-port "$rp" -d "$rd" >/dev/null
+	np=$(free_port)
+	echo "$nd" >>"$BATS_TEST_TMPDIR/relays"
+	"$RELAY" start -p "$np" -d "$nd" --redis "redis://127.0.0.1:$rp" >/dev/null
+	worlds crash 600 >"$BATS_TEST_TMPDIR/in"
+	BG_IN=$BATS_TEST_TMPDIR/in bg wb-broadcast -a --rate 200 \
+	    -u "ws://127.0.0.1:$np/pub/world.{world_id}" \
+	    >"$BATS_TEST_TMPDIR/acks" 2>"$BATS_TEST_TMPDIR/err"
+	pub=$BG
+	wait_until 100 lines_at_least "$BATS_TEST_TMPDIR/acks" delivered 200
+	pg=$(cat "$nd/nginx.pid")
+	pids=$(ps -e -o pid=,pgid=,comm= | awk -v pg="$pg" '$2 == pg && $3 == "nginx" { print $1 }')
+	kill -KILL $pids
+	wait_until 50 eval '! (exec 3<>/dev/tcp/127.0.0.1/'"$np"') 2>/dev/null'
+	sleep 0.5
+	"$RELAY" start -p "$np" -d "$nd" --redis "redis://127.0.0.1:$rp" >/dev/null
+	rc=0
+	wait_pid 300 "$pub" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(grep -c 'connected again$' "$BATS_TEST_TMPDIR/err")" 1
+	assert_equal "$(jq -r .seq "$BATS_TEST_TMPDIR/acks" | sort -n)" "$(seq 1 600)"
+	timeout 3 curl -s -N -H 'Accept: text/event-stream' \
+	    "http://127.0.0.1:$np/sub/world.crash" -o "$BATS_TEST_TMPDIR/replay" || true
+	assert_equal "$(es_data "$BATS_TEST_TMPDIR/replay" | jq -sc 'unique_by([.run, .seq]) | sort_by(.seq) | .[] | del(.run, .seq)')" \
+	    "$(jq -c . "$BATS_TEST_TMPDIR/in")"
+}
+
+@test "relay gone longer than --timeout: exit 69, the dead letter holds exactly the unacked" {
+	local np nd=$BATS_TEST_TMPDIR/node
+	np=$(free_port)
+	echo "$nd" >>"$BATS_TEST_TMPDIR/relays"
+	"$RELAY" start -p "$np" -d "$nd" >/dev/null
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	BG_IN=$BATS_TEST_TMPDIR/fifo bg wb-broadcast -a --timeout 1 --run dl \
+	    --dead-letter "$BATS_TEST_TMPDIR/dead" -u "ws://127.0.0.1:$np/pub/gone" \
+	    >"$BATS_TEST_TMPDIR/acks" 2>"$BATS_TEST_TMPDIR/err"
+	pub=$BG
+	exec 4<>"$BATS_TEST_TMPDIR/fifo"  # read-write: never blocks
+	worlds gone 5 >&4
+	wait_until 50 lines_at_least "$BATS_TEST_TMPDIR/acks" delivered 5
+	"$RELAY" stop -d "$nd" >/dev/null
+	seq 6 8 | awk '{ printf "{\"type\":\"GoalUpdated\",\"goal_id\":\"g%d\"}\n", $1 }' >&4
+	exec 4>&-
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	assert_equal "$rc" 69
+	assert_equal "$(jq -r .seq "$BATS_TEST_TMPDIR/acks" | tr '\n' ' ')" '1 2 3 4 5 '
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/dead")" '{"type":"GoalUpdated","goal_id":"g6","run":"dl","seq":6}
+{"type":"GoalUpdated","goal_id":"g7","run":"dl","seq":7}
+{"type":"GoalUpdated","goal_id":"g8","run":"dl","seq":8}'
+	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" 'wb-broadcast: 3 messages not delivered, written to the dead letter'
+	# A later run sends the dead letter again under its first run and seq.
+	"$RELAY" start -p "$np" -d "$nd" >/dev/null
+	run --separate-stderr wb-broadcast -a -u "ws://127.0.0.1:$np/pub/gone" <"$BATS_TEST_TMPDIR/dead"
+	assert_success
+	assert_equal "$(jq -r .seq <<<"$output" | tr '\n' ' ')" '6 7 8 '
+}
+
+@test "a wrong token: exit 77 at once, one line, the token never shown" {
+	run --separate-stderr env WB_RELAY_TOKEN=wrong-secret wb-broadcast \
+	    --dead-letter "$BATS_TEST_TMPDIR/dead" --run t -u "ws://127.0.0.1:$PORT/pub/tok" <<-'EOF'
+	{"type":"GoalUpdated","goal_id":"g1"}
+	{"type":"GoalUpdated","goal_id":"g2"}
+	EOF
+	assert_failure 77
+	assert_output ''
+	assert_equal "$stderr" "wb-broadcast: stdin:1: ws://127.0.0.1:$PORT/pub/tok: token refused: HTTP/1.1 403 Forbidden"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/dead")" '{"type":"GoalUpdated","goal_id":"g1","run":"t","seq":1}'
+}
+
+@test "--token-file is read instead of the environment" {
+	printf '%s\n' "$WB_RELAY_TOKEN" >"$BATS_TEST_TMPDIR/token"
+	run --separate-stderr env -u WB_RELAY_TOKEN wb-broadcast -a --token-file "$BATS_TEST_TMPDIR/token" \
+	    -u "ws://127.0.0.1:$PORT/pub/tokfile" <<<'{"type":"GoalUpdated","goal_id":"g1"}'
+	assert_success
+	assert_output --partial '"status":"delivered"'
+	run --separate-stderr env -u WB_RELAY_TOKEN wb-broadcast -u "ws://127.0.0.1:$PORT/pub/tokfile" \
+	    --dead-letter /dev/null <<<'{"type":"GoalUpdated","goal_id":"g1"}'
+	assert_failure 77
+}
+
+@test "wss with a self-signed certificate: refused without --cacert, accepted with it" {
+	local url="wss://127.0.0.1:$TLS_PORT/pub/tls"
+	run --separate-stderr wb-broadcast --dead-letter /dev/null -u "$url" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_failure 77
+	assert_equal "$stderr" "wb-broadcast: stdin:1: $url: certificate verify failed: self-signed certificate"
+	run --separate-stderr wb-broadcast -a --cacert "$BATS_FILE_TMPDIR/cert.pem" -u "$url" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_success
+	assert_output "{\"seq\":1,\"type\":\"GoalUpdated\",\"channel\":\"$url\",\"status\":\"delivered\"}"
+	assert_equal "$stderr" ''
+	run --separate-stderr wb-broadcast --insecure -u "$url" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_success
+	assert_equal "$stderr" "wb-broadcast: warning: --insecure: the relay's certificate is not verified"
+}
+
+@test "a full window stops the reading, and loses nothing" {
+	ws_sub "$PORT" narrow 50 "$BATS_TEST_TMPDIR/ws"
+	wspid=$BG
+	worlds narrow 50 >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr wb-broadcast --window 1 -u "ws://127.0.0.1:$PORT/pub/narrow" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	wait_pid 100 "$wspid"
+	assert_equal "$(jq -r .n "$BATS_TEST_TMPDIR/ws")" "$(seq 1 50)"
+}
+
+@test "--rate holds a channel to N messages per wall-clock second" {
+	worlds slow 25 >"$BATS_TEST_TMPDIR/in"
+	start=$(date +%s.%N)
+	run --separate-stderr wb-broadcast -a --rate 10 -u "ws://127.0.0.1:$PORT/pub/slow" <"$BATS_TEST_TMPDIR/in"
+	end=$(date +%s.%N)
+	assert_success
+	assert_equal "${#lines[@]}" 25
+	# 25 at 10 a second span at least two second boundaries.
+	awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a > 1.0) }'
+}
+
+@test "--no-ack counts a written frame as delivered" {
+	ws_sub "$PORT" noack 3 "$BATS_TEST_TMPDIR/ws"
+	wspid=$BG
+	worlds noack 3 >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr wb-broadcast -a --no-ack -u "ws://127.0.0.1:$PORT/pub/noack" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r .seq <<<"$output" | tr '\n' ' ')" '1 2 3 '
+	wait_pid 100 "$wspid"
+	assert_equal "$(jq -r .n "$BATS_TEST_TMPDIR/ws" | tr '\n' ' ')" '1 2 3 '
+}
+
+@test "no relay at all: the messages go to the dead letter on stderr, exit 69" {
+	np=$(free_port)
+	run --separate-stderr wb-broadcast --timeout 0.5 --run x -u "ws://127.0.0.1:$np/pub/none" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_failure 69
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" "wb-broadcast: ws://127.0.0.1:$np/pub/none: connect: Connection refused; trying again"
+	[[ $stderr == *'{"type":"GoalUpdated","goal_id":"g","run":"x","seq":1}'* ]]
+	assert_equal "${stderr##*$'\n'}" 'wb-broadcast: 1 message not delivered, written to the dead letter'
+}
+
+@test "usage errors: no URL, a bad URL, a field-less placeholder" {
+	run -64 --separate-stderr wb-broadcast </dev/null
+	assert_equal "${stderr%%$'\n'*}" 'wb-broadcast: no relay: give -u URL'
+	run -64 --separate-stderr wb-broadcast -u http://127.0.0.1/x </dev/null
+	assert_equal "${stderr%%$'\n'*}" 'wb-broadcast: -u: http://127.0.0.1/x: not a ws:// or wss:// URL'
+	run -64 --separate-stderr wb-broadcast -u 'ws://127.0.0.1/{}' </dev/null
+	assert_equal "${stderr%%$'\n'*}" "wb-broadcast: -u: '{' without a field name and '}'"
+	run -64 --separate-stderr wb-broadcast --window 0 -u ws://127.0.0.1/x </dev/null
+	assert_equal "${stderr%%$'\n'*}" "wb-broadcast: --window: '0': out of range 1 to 1000000"
+}
+
+@test "a message without the field its URL needs is a bad record" {
+	run -65 --separate-stderr wb-broadcast -n -u 'ws://127.0.0.1:1/pub/world.{world_id}' <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_equal "$stderr" 'wb-broadcast: stdin:1: -u: missing field "world_id"'
+}
