@@ -176,20 +176,10 @@ summarize(const struct wb_settings *set, const struct wb_counter *c,
 	struct wb_err err = { 0 };
 	char *out;
 	size_t len;
-	uint64_t n;
 
-	if (wb_summarize(set->summarize_command, set->summarize_timeout,
-	    wb_category_name(cat), budget, s->base, s->base_len, &out, &len,
-	    &err) != WB_OK) {
+	if (wb_summarize_within(set, c, wb_category_name(cat), budget, "", 0,
+	    s->base, s->base_len, &out, &len, &err) != WB_OK) {
 		snprintf(s->summary_error, sizeof(s->summary_error), "%s", err.msg);
-		return;
-	}
-	n = wb_count(c, out, len);
-	if (n > budget) {
-		snprintf(s->summary_error, sizeof(s->summary_error),
-		    "summary has %llu tokens, over the budget of %llu",
-		    (unsigned long long)n, (unsigned long long)budget);
-		free(out);
 		return;
 	}
 	s->summary = out;

@@ -136,22 +136,6 @@ bad(struct check *k, const char *path, const char *fmt, ...)
 	return k->status;
 }
 
-static const char *
-kind(const json_t *j)
-{
-	if (j == NULL)
-		return "nothing";
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "an array";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL: return "a number";
-	case JSON_NULL: return "null";
-	default: return "a boolean";
-	}
-}
-
 /* Member key of o at path base; required unless opt, typed by want. */
 static json_t *
 member(struct check *k, const json_t *o, const char *base, const char *key,
@@ -171,7 +155,7 @@ member(struct check *k, const json_t *o, const char *base, const char *key,
 		bad(k, path, "expected %s, got %s",
 		    want == JSON_STRING ? "a string" : want == JSON_ARRAY ?
 		    "an array" : want == JSON_OBJECT ? "an object" :
-		    "an integer", kind(v));
+		    "an integer", wb_json_kind(v));
 		return NULL;
 	}
 	return v;
@@ -202,7 +186,7 @@ strs(struct check *k, const json_t *o, const char *base, const char *key,
 		if (!json_is_string(v)) {
 			snprintf(path, sizeof(path), "%s%s%s[%zu]", base,
 			    *base ? "." : "", key, i);
-			bad(k, path, "expected a string, got %s", kind(v));
+			bad(k, path, "expected a string, got %s", wb_json_kind(v));
 			return NULL;
 		}
 	return a;
@@ -221,7 +205,7 @@ objs(struct check *k, const json_t *o, const char *base, const char *key,
 		snprintf(path, sizeof(path), "%s%s%s[%zu]", base, *base ? "." : "",
 		    key, i);
 		if (!json_is_object(v)) {
-			bad(k, path, "expected an object, got %s", kind(v));
+			bad(k, path, "expected an object, got %s", wb_json_kind(v));
 			return NULL;
 		}
 		fn(k, v, path);
@@ -913,37 +897,15 @@ cut_block(struct prompt *p, struct block *k, uint64_t b)
 static void
 summarize_block(struct prompt *p, struct block *k, enum wb_category cat)
 {
-	const struct wb_settings *s = p->set;
-	uint64_t b = s->budget[cat], n;
-	struct wb_err e = { 0 };
-	struct wb_tstats st;
-	struct buf whole = { 0 };
 	size_t head = k->head <= k->base_len ? k->head : 0, len;
+	struct wb_err e = { 0 };
 	char *out;
 
-	if (wb_summarize(s->summarize_command, s->summarize_timeout,
-	    wb_category_name(cat), b, k->base + head, k->base_len - head, &out,
-	    &len, &e) != WB_OK) {
-		snprintf(k->summary_error, sizeof(k->summary_error), "%s", e.msg);
-		return;
-	}
 	/* The heading stays; the summary stands for what was under it. */
-	add(&whole, k->base, head);
-	add(&whole, out, len);
-	free(out);
-	if (whole.oom) {
-		snprintf(k->summary_error, sizeof(k->summary_error),
-		    "out of memory");
-		free(whole.p);
-		return;
-	}
-	out = whole.p;
-	len = whole.len;
-	if ((n = measure(p, out, len, &st)) > b) {
-		snprintf(k->summary_error, sizeof(k->summary_error),
-		    "summary has %llu tokens, over the budget of %llu",
-		    (unsigned long long)n, (unsigned long long)b);
-		free(out);
+	if (wb_summarize_within(p->set, p->c, wb_category_name(cat),
+	    p->set->budget[cat], k->base, head, k->base + head,
+	    k->base_len - head, &out, &len, &e) != WB_OK) {
+		snprintf(k->summary_error, sizeof(k->summary_error), "%s", e.msg);
 		return;
 	}
 	k->summary = out;

@@ -224,9 +224,12 @@ start:
 	return 1;
 }
 
-static const char *
-type_name(const json_t *j)
+/* What kind of JSON value j is, for messages ("an array"). */
+const char *
+wb_json_kind(const json_t *j)
 {
+	if (j == NULL)
+		return "nothing";
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:  return "an object";
 	case JSON_ARRAY:   return "an array";
@@ -329,7 +332,7 @@ parse(const struct reader *rd, const struct frame *f, json_t **rec,
 	if (!json_is_object(j)) {
 		err->line = f->line;
 		wb_err_set(err, WB_EDATA, "record is %s, not an object",
-		    type_name(j));
+		    wb_json_kind(j));
 		json_decref(j);
 		return WB_EDATA;
 	}
@@ -534,7 +537,7 @@ wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
 		return wb_err_set(err, WB_EDATA, "missing field \"%s\"", key);
 	if (!json_is_string(v))
 		return wb_err_set(err, WB_EDATA,
-		    "field \"%s\" is %s, not a string", key, type_name(v));
+		    "field \"%s\" is %s, not a string", key, wb_json_kind(v));
 	*s = json_string_value(v);
 	*len = json_string_length(v);
 	return WB_OK;
@@ -555,7 +558,7 @@ wb_get_count(const json_t *rec, const char *key, bool *present, uint64_t *v,
 		return WB_OK;
 	if (!json_is_integer(j))
 		return wb_err_set(err, WB_EDATA,
-		    "field \"%s\" is %s, not a whole number", key, type_name(j));
+		    "field \"%s\" is %s, not a whole number", key, wb_json_kind(j));
 	i = json_integer_value(j);
 	if (i < 0 || (uint64_t)i > MAX_SAFE)
 		return wb_err_set(err, WB_EDATA,

@@ -236,3 +236,41 @@ out:
 	*outlen = rlen;
 	return WB_OK;
 }
+
+/*
+ * Summarize text for a budget: *out is prefix (a heading that stays)
+ * followed by the summary, and is used only if it fits, counted whole by
+ * c; otherwise err says why, for the report.
+ */
+int
+wb_summarize_within(const struct wb_settings *s, const struct wb_counter *c,
+    const char *category, uint64_t budget, const char *prefix, size_t plen,
+    const char *text, size_t len, char **out, size_t *outlen,
+    struct wb_err *err)
+{
+	char *sum, *whole;
+	size_t slen;
+	uint64_t n;
+	int st;
+
+	*out = NULL;
+	if ((st = wb_summarize(s->summarize_command, s->summarize_timeout,
+	    category, budget, text, len, &sum, &slen, err)) != WB_OK)
+		return st;
+	if ((whole = malloc(plen + slen + 1)) == NULL) {
+		free(sum);
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	memcpy(whole, prefix, plen);
+	memcpy(whole + plen, sum, slen + 1);
+	free(sum);
+	if ((n = wb_count(c, whole, plen + slen)) > budget) {
+		free(whole);
+		return wb_err_set(err, WB_EDATA,
+		    "summary has %llu tokens, over the budget of %llu",
+		    (unsigned long long)n, (unsigned long long)budget);
+	}
+	*out = whole;
+	*outlen = plen + slen;
+	return WB_OK;
+}

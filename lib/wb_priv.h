@@ -50,6 +50,11 @@ size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int wb_utf8_seqlen(const unsigned char *s, size_t len);
 
+/* record.c */
+
+/* What kind of JSON value j is, for messages ("an array"). */
+const char *wb_json_kind(const json_t *j);
+
 /* count.c */
 
 /* Start a scan. */
@@ -72,6 +77,14 @@ uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
 /* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
+
+/* summarize.c */
+
+/* Summarize text for a budget: prefix + summary in *out only if it fits. */
+int wb_summarize_within(const struct wb_settings *s,
+    const struct wb_counter *c, const char *category, uint64_t budget,
+    const char *prefix, size_t plen, const char *text, size_t len, char **out,
+    size_t *outlen, struct wb_err *err);
 
 /* budget.c */
 
