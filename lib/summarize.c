@@ -248,8 +248,8 @@ wb_summarize_within(const struct wb_settings *s, const struct wb_counter *c,
     const char *text, size_t len, char **out, size_t *outlen,
     struct wb_err *err)
 {
-	char *sum, *whole;
-	size_t slen;
+	char *sum = NULL, *whole;
+	size_t slen = 0;
 	uint64_t n;
 	int st;
 
@@ -257,6 +257,8 @@ wb_summarize_within(const struct wb_settings *s, const struct wb_counter *c,
 	if ((st = wb_summarize(s->summarize_command, s->summarize_timeout,
 	    category, budget, text, len, &sum, &slen, err)) != WB_OK)
 		return st;
+	if (sum == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "no summary");
 	if ((whole = malloc(plen + slen + 1)) == NULL) {
 		free(sum);
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
