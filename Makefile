@@ -33,6 +33,7 @@ LIBSRC = \
 	lib/count.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
 	lib/opts.c \
@@ -55,6 +56,7 @@ CMDS = \
 UNITS = \
 	test-bpe \
 	test-count \
+	test-json \
 	test-messages \
 	test-record \
 	test-truncate
@@ -62,6 +64,7 @@ UNITS = \
 FUZZERS = \
 	fuzz-bpe \
 	fuzz-config \
+	fuzz-json \
 	fuzz-records \
 	fuzz-truncate \
 	fuzz-ws

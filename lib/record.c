@@ -84,6 +84,21 @@ push(struct reader *rd, char c)
 	return 0;
 }
 
+/* Is any of the 8 bytes at p a '"', a '\\' or a newline? */
+static inline bool
+str_special(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones << 7;
+	uint64_t w, a, b, c;
+
+	memcpy(&w, p, sizeof(w));
+	a = w ^ ones * '"';
+	b = w ^ ones * '\\';
+	c = w ^ ones * '\n';
+	return (((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c)) &
+	    highs;
+}
+
 /*
  * Find the next top-level value: 1 found, 0 end of input, -1 read error.
  * A value is framed by its brackets and strings only; jansson parses it
@@ -166,6 +181,18 @@ start:
 		if (c == '\n' && (mode == 'l' || in_str)) {
 			end = k;  /* the newline is not part of it */
 			break;
+		}
+		if (in_str && !esc && c != '"' && c != '\\' && c != '\n') {
+			/* Most of a record is text: skip to the next byte that
+			 * matters, eight at a time. */
+			const char *q = rd->buf + rd->head + k + 1;
+			const char *e = rd->buf + rd->tail;
+			while (e - q >= 8 && !str_special(q))
+				q += 8;
+			while (q < e && *q != '"' && *q != '\\' && *q != '\n')
+				q++;
+			k = (size_t)(q - (rd->buf + rd->head));
+			continue;
 		}
 		if (in_str) {
 			if (esc)
@@ -276,17 +303,25 @@ real_digits(const json_t *j, int have)
 	}
 }
 
-/* Write rec as one compact line and flush. */
+/* Write rec as one compact line, whole or not at all, and flush. */
 int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
-	/* Print 0.1 as 0.1, not 0.10000000000000001, and lose no digit. */
-	size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(real_digits(rec, 15));
+	char stack[65536];
+	struct wb_jbuf b = { stack, 0, sizeof(stack), NULL };
+	int st = WB_OK;
 
-	if (json_dumpf(rec, out, flags) != 0 || putc('\n', out) == EOF ||
-	    fflush(out) != 0)
-		return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
-	return WB_OK;
+	/* Print 0.1 as 0.1, not 0.10000000000000001, and lose no digit. */
+	if (wb_json_dump(rec, real_digits(rec, 15), &b) != 0 ||
+	    wb_jbuf_put(&b, "\n", 1) != 0) {
+		free(b.heap);
+		return wb_err_set(err, WB_EINTERNAL,
+		    "cannot write a record (out of memory or not UTF-8)");
+	}
+	if (fwrite(b.p, 1, b.len, out) != b.len || fflush(out) != 0)
+		st = wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
+	free(b.heap);
+	return st;
 }
 
 /* Report a bad record: a line on stderr and an error record in its place. */
@@ -324,7 +359,7 @@ parse(const struct reader *rd, const struct frame *f, json_t **rec,
 		    "record exceeds the maximum record size of %llu bytes",
 		    (unsigned long long)rd->io->max_record);
 	}
-	j = json_loadb(f->p, f->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	j = wb_json_loadb(f->p, f->len, &je);
 	if (j == NULL) {
 		err->line = f->line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
 		return wb_err_set(err, WB_EDATA, "invalid JSON: %s", je.text);

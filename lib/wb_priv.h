@@ -50,6 +50,24 @@ size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int wb_utf8_seqlen(const unsigned char *s, size_t len);
 
+/* json.c */
+
+/* A growing output buffer that may start on the caller's stack. */
+struct wb_jbuf {
+	char *p;
+	size_t len, cap;
+	char *heap;     /* p once it moved to the heap; the caller frees it */
+};
+
+/* The value in buf, as jansson reads it; NULL if it would not or if unsure. */
+json_t *wb_json_parse(const char *buf, size_t len);
+/* json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je), faster. */
+json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
+/* Append s[0..n) to b; 0 or -1. */
+int wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n);
+/* Append j as json_dumpf(JSON_COMPACT | JSON_REAL_PRECISION(p)) would. */
+int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
+
 /* record.c */
 
 /* What kind of JSON value j is, for messages ("an array"). */
