@@ -12,32 +12,24 @@ struct cuts {
 	size_t word;  /* the best cut between a word and white space */
 };
 
-/* The statistics of s[i..len), from those of the whole and of s[0..i). */
-static struct wb_tstats
-suffix_stats(const struct wb_tstats *t, const struct wb_tstats *p, int next)
+/*
+ * Can a longer candidate than st fit again once st does not? Each method
+ * counts a longer text as no fewer tokens; hybrid changes from char to
+ * word at its threshold, so below it a longer text may count fewer.
+ */
+static bool
+monotone(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 {
-	struct wb_tstats r;
-
-	if (p->bytes == t->bytes) {
-		memset(&r, 0, sizeof(r));
-		r.lead = r.trail = -1;
-		return r;
-	}
-	r.bytes = t->bytes - p->bytes;
-	r.scalars = t->scalars - p->scalars;
-	r.punct = t->punct - p->punct;
-	/* A word cut in two counts once in each part. */
-	r.words = t->words - p->words + (p->trail == 0 && next == 0);
-	r.lead = next;
-	r.trail = t->trail;
-	return r;
+	return spec->method != WB_METHOD_HYBRID ||
+	    st->bytes >= spec->hybrid_threshold;
 }
 
 /*
  * Find the longest head (or tail) that fits with the ellipsis. Counts
- * from statistics are exact and cost O(1) per cut, so every cut is tried:
- * hybrid counts are not monotonic in the length, so a bisection could
- * miss the longest fit.
+ * from statistics are exact and cost O(1) per cut, so every cut is tried,
+ * from the shortest kept text up: hybrid counts are not monotonic in the
+ * length, so a bisection could miss the longest fit. The walk stops at
+ * the first cut that does not fit where counts can only grow.
  */
 static struct cuts
 heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
@@ -45,44 +37,53 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct cuts r = { NONE, NONE };
-	struct wb_tstats t, pre, cand;
+	struct wb_tstats kept, one, cand;
 	int prev = -1, next;
-	size_t i = 0, n = 0;
+	size_t i, n = 0;
 	uint32_t cp = 0;
 
-	wb_tstats_of(&t, s, len);
-	memset(&pre, 0, sizeof(pre));
-	pre.lead = pre.trail = -1;
-	for (;;) {
-		next = -1;
-		if (i < len) {
+	memset(&kept, 0, sizeof(kept));
+	kept.lead = kept.trail = -1;
+	if (keep == WB_KEEP_HEAD) {
+		/* Cuts at i = 0, 1, ...: the head s[0..i) grows. */
+		for (i = 0; i < len; i += n) {
 			n = wb_utf8_decode(p + i, len - i, &cp);
 			next = wb_is_space(cp);
-		}
-		if (keep == WB_KEEP_HEAD && i < len) {
-			cand = wb_tstats_cat(pre, *e);
+			cand = wb_tstats_cat(kept, *e);
 			if (wb_tstats_count(spec, &cand) <= budget) {
 				r.any = i;
 				if (prev == 0 && next == 1)
 					r.word = i;
+			} else if (monotone(spec, &cand)) {
+				break;
 			}
-		} else if (keep == WB_KEEP_TAIL && i > 0) {
-			struct wb_tstats suf = suffix_stats(&t, &pre, next);
-			cand = wb_tstats_cat(*e, suf);
-			if (wb_tstats_count(spec, &cand) <= budget) {
-				if (r.any == NONE)
-					r.any = i;
-				if (r.word == NONE && prev == 1 && next == 0)
-					r.word = i;
-				if (r.word != NONE)
-					break;
-			}
+			wb_tstats_add(&kept, cp, n);
+			prev = next;
 		}
-		if (i >= len)
+		return r;
+	}
+	/* Cuts at i = len, ..., 1 (a scalar earlier each time): the tail
+	 * s[i..len) grows; next is the scalar at i, prev the one before. */
+	next = -1;
+	for (i = len; i > 0; i -= n) {
+		size_t j = i - 1;
+		while (j > 0 && (p[j] & 0xC0) == 0x80)
+			j--;
+		n = wb_utf8_decode(p + j, len - j, &cp);
+		prev = wb_is_space(cp);
+		cand = wb_tstats_cat(*e, kept);
+		if (wb_tstats_count(spec, &cand) <= budget) {
+			r.any = i;
+			if (prev == 1 && next == 0)
+				r.word = i;
+		} else if (monotone(spec, &cand)) {
 			break;
-		wb_tstats_add(&pre, cp, n);
-		prev = next;
-		i += n;
+		}
+		memset(&one, 0, sizeof(one));
+		one.lead = one.trail = -1;
+		wb_tstats_add(&one, cp, n);
+		kept = wb_tstats_cat(one, kept);
+		next = prev;
 	}
 	return r;
 }
