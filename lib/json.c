@@ -6,7 +6,8 @@
  * not sure of (any error, a number it would have to round differently)
  * it hands to json_loadb, so messages and corner cases are jansson's own.
  * wb_json_dump() writes the bytes json_dumpf(JSON_COMPACT |
- * JSON_REAL_PRECISION(p)) writes. Both are proven equal to jansson by
+ * JSON_REAL_PRECISION(p)) writes; with p = 0 each real gets the fewest
+ * digits from 15 to 17 that read back as the same number. Both are proven equal to jansson by
  * tests/unit/test-json and tests/fuzz/fuzz-json.
  */
 #include <errno.h>
@@ -573,7 +574,16 @@ put_real(struct wb_jbuf *b, double d, int precision)
 
 	if (!isfinite(d))
 		return false;
-	n = snprintf(buf, sizeof(buf), "%.*g", precision ? precision : 17, d);
+	if (precision == 0) {
+		/* The fewest digits from 15 that read back as d: 0.1 stays 0.1
+		 * whatever else the record holds, 100.0 does not become 1e2. */
+		for (precision = 15; precision < 17; precision++) {
+			snprintf(buf, sizeof(buf), "%.*g", precision, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
+	}
+	n = snprintf(buf, sizeof(buf), "%.*g", precision, d);
 	if (n < 0 || (size_t)n + 3 >= sizeof(buf))
 		return false;
 	if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {

@@ -270,39 +270,6 @@ wb_json_kind(const json_t *j)
 	return "unknown";
 }
 
-/* The fewest digits, 15 to 17, that print every real in j exactly. */
-static int
-real_digits(const json_t *j, int have)
-{
-	const char *k;
-	size_t i;
-	json_t *v;
-	char b[40];
-	int p;
-
-	if (j == NULL)
-		return have;
-	switch (json_typeof(j)) {
-	case JSON_REAL:
-		for (p = have; p < 17; p++) {
-			snprintf(b, sizeof(b), "%.*g", p, json_real_value(j));
-			if (strtod(b, NULL) == json_real_value(j))
-				break;
-		}
-		return p;
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)j, k, v)
-			have = real_digits(v, have);
-		return have;
-	case JSON_ARRAY:
-		json_array_foreach(j, i, v)
-			have = real_digits(v, have);
-		return have;
-	default:
-		return have;
-	}
-}
-
 /* Write rec as one compact line, whole or not at all, and flush. */
 int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
@@ -312,7 +279,7 @@ wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 	int st = WB_OK;
 
 	/* Print 0.1 as 0.1, not 0.10000000000000001, and lose no digit. */
-	if (wb_json_dump(rec, real_digits(rec, 15), &b) != 0 ||
+	if (wb_json_dump(rec, 0, &b) != 0 ||
 	    wb_jbuf_put(&b, "\n", 1) != 0) {
 		free(b.heap);
 		return wb_err_set(err, WB_EINTERNAL,

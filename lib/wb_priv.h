@@ -65,7 +65,8 @@ json_t *wb_json_parse(const char *buf, size_t len);
 json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
 /* Append s[0..n) to b; 0 or -1. */
 int wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n);
-/* Append j as json_dumpf(JSON_COMPACT | JSON_REAL_PRECISION(p)) would. */
+/* Append j as json_dumpf(JSON_COMPACT | JSON_REAL_PRECISION(p)) would;
+ * p = 0: each real as short as reads back the same, 15 digits at least. */
 int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
 
 /* record.c */

@@ -196,6 +196,9 @@ load helper
 	assert_output '{"text":"a","x":0.1,"y":100.0,"n":-7,"tokens":1}'
 	run --separate-stderr wb-count <<<'{"text":"a","z":0.30000000000000004}'
 	assert_output '{"text":"a","z":0.30000000000000004,"tokens":1}'
+	# Each number its own digits: 0.1 stays short beside one that needs 17.
+	run --separate-stderr wb-count <<<'{"text":"a","x":0.1,"z":0.30000000000000004}'
+	assert_output '{"text":"a","x":0.1,"z":0.30000000000000004,"tokens":1}'
 }
 
 @test "a UTF-8 byte order mark at the start of input is skipped" {
