@@ -624,9 +624,19 @@ dump(const json_t *j, int precision, struct wb_jbuf *b, int depth)
 		return put(b, "true", 4);
 	case JSON_FALSE:
 		return put(b, "false", 5);
-	case JSON_INTEGER:
-		return put(b, num, (size_t)snprintf(num, sizeof(num),
-		    "%" JSON_INTEGER_FORMAT, json_integer_value(j)));
+	case JSON_INTEGER: {
+		/* printf("%lld"), without printf: records are full of them. */
+		json_int_t iv = json_integer_value(j);
+		unsigned long long u = iv < 0 ? 0ULL - (unsigned long long)iv :
+		    (unsigned long long)iv;
+		char *e = num + sizeof(num), *d = e;
+		do
+			*--d = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (iv < 0)
+			*--d = '-';
+		return put(b, d, (size_t)(e - d));
+	}
 	case JSON_REAL:
 		return put_real(b, json_real_value(j), precision);
 	case JSON_STRING:

@@ -144,14 +144,18 @@ member(struct check *k, const json_t *o, const char *base, const char *key,
 	char path[200];
 	json_t *v = json_object_get(o, key);
 
-	snprintf(path, sizeof(path), "%s%s%s", base, *base ? "." : "", key);
 	if (v == NULL || (opt && json_is_null(v))) {
-		if (!opt)
+		if (!opt) {
+			snprintf(path, sizeof(path), "%s%s%s", base,
+			    *base ? "." : "", key);
 			bad(k, path, "missing");
+		}
 		return NULL;
 	}
 	if (json_typeof(v) != want &&
 	    !(want == JSON_INTEGER && json_is_integer(v))) {
+		/* The path is made only for a message: most members are fine. */
+		snprintf(path, sizeof(path), "%s%s%s", base, *base ? "." : "", key);
 		bad(k, path, "expected %s, got %s",
 		    want == JSON_STRING ? "a string" : want == JSON_ARRAY ?
 		    "an array" : want == JSON_OBJECT ? "an object" :
