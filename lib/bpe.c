@@ -151,23 +151,40 @@ mix(uint64_t x)
 	return x;
 }
 
-/* Hash of a byte string; part of the cache format (IMG_VERSION). */
+static inline uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* The n bytes at p (n <= 8) as a little-endian number: two loads that
+ * may overlap rather than a loop, as pair lookups are mostly that short. */
 static inline uint64_t
-hash_bytes(const unsigned char *p, size_t n)
+le_tail(const unsigned char *p, size_t n)
+{
+	if (n >= 4)
+		return le32(p) | (uint64_t)le32(p + n - 4) << (8 * (n - 4));
+	if (n >= 2)
+		return (uint64_t)(p[0] | p[1] << 8) |
+		    (uint64_t)(p[n - 2] | p[n - 1] << 8) << (8 * (n - 2));
+	return n ? p[0] : 0;
+}
+
+/* Hash of a byte string; part of the cache format (IMG_VERSION).  The
+ * last (up to 8) bytes, as a number, are left in *tail. */
+static inline uint64_t
+hash_bytes(const unsigned char *p, size_t n, uint64_t *tail)
 {
 	uint64_t h = 0x9e3779b97f4a7c15u * (n + 1);
-	uint64_t w;
-	size_t i;
 
 	while (n > 8) {
 		h = mix(h ^ le64(p));
 		p += 8;
 		n -= 8;
 	}
-	w = 0;
-	for (i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	h = mix(h ^ w);
+	*tail = le_tail(p, n);
+	h = mix(h ^ *tail);
 	h *= 0x94d049bb133111ebu;
 	return h ^ (h >> 29);
 }
@@ -176,14 +193,14 @@ hash_bytes(const unsigned char *p, size_t n)
 static inline uint32_t
 rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 {
-	uint64_t h, e;
-	uint32_t i, tag, r, probes;
+	uint64_t h, e, tail;
+	uint32_t i, tag, r, probes, o;
 
 	if (n == 1)
 		return b->byte_rank[p[0]];
 	if (n > b->max_len || n == 0)
 		return NORANK;
-	h = hash_bytes(p, n);
+	h = hash_bytes(p, n, &tail);
 	tag = (uint32_t)(h >> 32);
 	i = (uint32_t)h & b->mask;
 	for (probes = 0; probes <= b->mask; probes++) {
@@ -192,9 +209,10 @@ rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 			return NORANK;
 		if ((uint32_t)(e >> 32) == tag) {
 			r = (uint32_t)e - 1;
-			if (r < b->n_ranks && b->off[r + 1] - b->off[r] == n &&
+			if (r < b->n_ranks && b->off[r + 1] - (o = b->off[r]) == n &&
 			    b->off[r + 1] <= b->blob_len &&
-			    memcmp(b->blob + b->off[r], p, n) == 0)
+			    (n <= 8 ? le_tail(b->blob + o, n) == tail :
+			    memcmp(b->blob + o, p, n) == 0))
 				return r;
 		}
 		i = (i + 1) & b->mask;
@@ -464,13 +482,13 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 		im->byte_rank[i] = NORANK;
 	for (r = 0; r < n_ranks; r++) {
 		uint32_t len = off[r + 1] - off[r], s;
-		uint64_t h;
+		uint64_t h, tail;
 
 		if (len == 0)
 			continue;
 		if (len == 1)
 			im->byte_rank[blob[off[r]]] = r;
-		h = hash_bytes(blob + off[r], len);
+		h = hash_bytes(blob + off[r], len, &tail);
 		for (s = (uint32_t)h & (slots - 1); table[s] != 0; s = (s + 1) & (slots - 1)) {
 			uint32_t q = (uint32_t)table[s] - 1;
 
