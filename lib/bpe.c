@@ -77,7 +77,7 @@ static const struct encdef encodings[] = {
 /* The image */
 
 #define IMG_MAGIC "WBBPEimg"
-#define IMG_VERSION 1u
+#define IMG_VERSION 2u
 #define IMG_ENDIAN 0x01020304u
 
 struct img {
@@ -94,6 +94,8 @@ struct img {
 	uint32_t max_len;       /* longest token, in bytes */
 	uint64_t off_at;        /* uint32_t off[n_ranks + 1] */
 	uint64_t table_at;      /* uint64_t table[slots]: tag << 32 | rank + 1 */
+	uint64_t pair_at;       /* uint32_t pair[65536]: rank of bytes x, y at
+	                         * x << 8 | y, or NORANK */
 	uint64_t blob_at;       /* bytes of rank r: blob[off[r] .. off[r + 1]) */
 	uint64_t blob_len;
 	uint64_t total;         /* size of the whole image */
@@ -105,6 +107,7 @@ struct wb_bpe {
 	const struct img *img;
 	const uint32_t *off;
 	const uint64_t *table;
+	const uint32_t *pair;
 	const unsigned char *blob;
 	uint32_t n_ranks;
 	uint32_t mask;
@@ -198,6 +201,12 @@ rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 
 	if (n == 1)
 		return b->byte_rank[p[0]];
+	if (n == 2) {
+		/* Most lookups are of two bytes: one load, checked here as
+		 * the offsets are. */
+		r = b->pair[p[0] << 8 | p[1]];
+		return r < b->n_ranks ? r : NORANK;
+	}
 	if (n > b->max_len || n == 0)
 		return NORANK;
 	h = hash_bytes(p, n, &tail);
@@ -233,7 +242,8 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	    im->total != len || im->n_ranks == 0 || im->slots == 0 ||
 	    (im->slots & (im->slots - 1)) != 0 || im->max_len == 0)
 		return -1;
-	if (im->off_at % 8 || im->table_at % 8 ||
+	if (im->off_at % 8 || im->table_at % 8 || im->pair_at % 8 ||
+	    im->pair_at > len || (len - im->pair_at) / 4 < 65536 ||
 	    im->off_at > len || (len - im->off_at) / 4 < (uint64_t)im->n_ranks + 1 ||
 	    im->table_at > len || (len - im->table_at) / 8 < im->slots ||
 	    im->blob_at > len || len - im->blob_at < im->blob_len)
@@ -249,6 +259,7 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	b->img = im;
 	b->off = off;
 	b->table = (const uint64_t *)(const void *)((const char *)im + im->table_at);
+	b->pair = (const uint32_t *)(const void *)((const char *)im + im->pair_at);
 	b->blob = (const unsigned char *)im + im->blob_at;
 	b->n_ranks = im->n_ranks;
 	b->blob_len = (uint32_t)im->blob_len;
@@ -358,8 +369,9 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	struct img *im;
 	uint32_t *off;
 	uint64_t *table;
+	uint32_t *pair;
 	unsigned char *blob;
-	uint64_t total, blob_at, table_at;
+	uint64_t total, blob_at, table_at, pair_at;
 	int status = WB_EDATA;
 
 	for (i = 0; i < size; i++)
@@ -438,7 +450,8 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	for (slots = 1024; slots < 2 * ntok; slots *= 2)
 		;
 	table_at = align8(sizeof(*im) + ((uint64_t)n_ranks + 1) * 4);
-	blob_at = table_at + (uint64_t)slots * 8;
+	pair_at = table_at + (uint64_t)slots * 8;
+	blob_at = pair_at + (uint64_t)65536 * 4;
 	total = align8(blob_at + dec_len);
 	im = calloc(1, total);
 	if (!im) {
@@ -458,11 +471,13 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	im->max_len = max_len;
 	im->off_at = sizeof(*im);
 	im->table_at = table_at;
+	im->pair_at = pair_at;
 	im->blob_at = blob_at;
 	im->blob_len = dec_len;
 	im->total = total;
 	off = (uint32_t *)(void *)((char *)im + im->off_at);
 	table = (uint64_t *)(void *)((char *)im + table_at);
+	pair = (uint32_t *)(void *)((char *)im + pair_at);
 	blob = (unsigned char *)im + blob_at;
 	{
 		uint32_t o = 0;
@@ -480,6 +495,8 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	}
 	for (i = 0; i < 256; i++)
 		im->byte_rank[i] = NORANK;
+	for (i = 0; i < 65536; i++)
+		pair[i] = NORANK;
 	for (r = 0; r < n_ranks; r++) {
 		uint32_t len = off[r + 1] - off[r], s;
 		uint64_t h, tail;
@@ -488,6 +505,8 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 			continue;
 		if (len == 1)
 			im->byte_rank[blob[off[r]]] = r;
+		if (len == 2)
+			pair[blob[off[r]] << 8 | blob[off[r] + 1]] = r;
 		h = hash_bytes(blob + off[r], len, &tail);
 		for (s = (uint32_t)h & (slots - 1); table[s] != 0; s = (s + 1) & (slots - 1)) {
 			uint32_t q = (uint32_t)table[s] - 1;
@@ -794,6 +813,7 @@ wb_bpe_n_vocab(const struct wb_bpe *b)
 #ifndef WB_BPE_SMALL_PIECE
 #define WB_BPE_SMALL_PIECE 48
 #endif
+_Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
 
 struct out {
 	uint32_t *ids;
@@ -843,46 +863,42 @@ work_grow(struct work *w, size_t n)
 	return 0;
 }
 
+/* Short pieces: the parts in a list threaded through nx, each merge found
+ * by a scan, as tiktoken does. */
 static void
 merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
     struct out *o)
 {
-	uint32_t start[WB_BPE_SMALL_PIECE + 1], tok[WB_BPE_SMALL_PIECE];
-	uint32_t pr[WB_BPE_SMALL_PIECE];
-	size_t m = n, i, best;
-	uint32_t min;
+	/* nx[i]: where the part after the one at i starts (n after the last);
+	 * pr[i]: the rank of the part at i joined to the next, or NORANK. */
+	uint8_t nx[WB_BPE_SMALL_PIECE];
+	uint32_t tok[WB_BPE_SMALL_PIECE], pr[WB_BPE_SMALL_PIECE], min;
+	size_t i, prev, best, before, e;
 
 	for (i = 0; i < n; i++) {
-		start[i] = (uint32_t)i;
+		nx[i] = (uint8_t)(i + 1);
 		tok[i] = b->byte_rank[p[i]];
+		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
 	}
-	start[n] = (uint32_t)n;
-	for (i = 0; i + 1 < n; i++)
-		pr[i] = rank_of(b, p + i, 2);
-	pr[n - 1] = NORANK;
 	for (;;) {
 		min = NORANK;
-		best = 0;
-		for (i = 0; i + 1 < m; i++) {
+		best = before = prev = n;
+		for (i = 0; i < n; prev = i, i = nx[i]) {
 			if (pr[i] < min) {
 				min = pr[i];
 				best = i;
+				before = prev;
 			}
 		}
 		if (min == NORANK)
 			break;
 		tok[best] = min;
-		memmove(start + best + 1, start + best + 2, (m - best - 1) * sizeof(*start));
-		memmove(tok + best + 1, tok + best + 2, (m - best - 2) * sizeof(*tok));
-		memmove(pr + best + 1, pr + best + 2, (m - best - 2) * sizeof(*pr));
-		m--;
-		pr[best] = best + 1 < m ?
-		    rank_of(b, p + start[best], start[best + 2] - start[best]) : NORANK;
-		if (best > 0)
-			pr[best - 1] = rank_of(b, p + start[best - 1],
-			    start[best + 1] - start[best - 1]);
+		e = nx[best] = nx[nx[best]];
+		pr[best] = e < n ? rank_of(b, p + best, nx[e] - best) : NORANK;
+		if (before != n)
+			pr[before] = rank_of(b, p + before, e - before);
 	}
-	for (i = 0; i < m; i++)
+	for (i = 0; i < n; i = nx[i])
 		emit(o, tok[i]);
 }
 
