@@ -21,6 +21,12 @@
 
 #define NORANK UINT32_MAX
 
+/* Pieces up to this long merge by scans (merge_small). */
+#ifndef WB_BPE_SMALL_PIECE
+#define WB_BPE_SMALL_PIECE 48
+#endif
+_Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
+
 /* ---------------------------------------------------------------------- */
 /* Encodings */
 
@@ -115,6 +121,7 @@ struct wb_bpe {
 	uint32_t n_vocab;
 	uint32_t blob_len;
 	uint32_t byte_rank[256];
+	size_t small;           /* longest piece merged by merge_small */
 	void *mem;              /* the image, malloc'd or mapped */
 	size_t mem_len;
 	int mapped;
@@ -240,6 +247,7 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	if (len < sizeof(*im) || memcmp(im->magic, IMG_MAGIC, 8) != 0 ||
 	    im->version != IMG_VERSION || im->endian != IMG_ENDIAN ||
 	    im->total != len || im->n_ranks == 0 || im->slots == 0 ||
+	    im->max_len > UINT16_MAX ||  /* merge_tree's part lengths */
 	    (im->slots & (im->slots - 1)) != 0 || im->max_len == 0)
 		return -1;
 	if (im->off_at % 8 || im->table_at % 8 || im->pair_at % 8 ||
@@ -738,6 +746,7 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 		write_cache(cache, b->mem, b->mem_len);
 done:
 	b->n_vocab = b->n_ranks;
+	b->small = WB_BPE_SMALL_PIECE;
 	for (i = 0; i < def->n_sp; i++) {
 		uint32_t id = def->sp[i].id;
 
@@ -800,20 +809,21 @@ wb_bpe_n_vocab(const struct wb_bpe *b)
  * tiktoken merges, again and again, the adjacent pair of parts whose
  * concatenation has the lowest rank, the leftmost of equals, until no pair
  * is a token.  Short pieces do just that over arrays (O(n^2) for n at most
- * WB_BPE_SMALL_PIECE).  Long ones keep the parts in a linked list and the
- * pairs in a tournament tree (a complete binary tree over the start
- * offsets whose every node holds the least key below it), keyed by
- * rank << 32 | start offset: the root is the lowest rank, and of equal
- * ranks the leftmost, since offsets grow from left to right -- the pair
- * tiktoken's scan picks.  A merge changes three leaves (the pair merged,
- * the one removed, the one on its left), each updated up towards the root
- * until a minimum no longer changes: O(n log n) in all.
+ * WB_BPE_SMALL_PIECE).  Long ones keep, for every byte, the rank of the
+ * pair that starts there (NORANK if no part starts there) and the length
+ * of the part that starts or ends there (the two ends of a part hold the
+ * same length, so both neighbours are one step away); a tournament tree
+ * over blocks of BLK bytes (a complete binary tree whose every node holds
+ * the least key below it), keyed by rank << 32 | start offset, has at
+ * its root the lowest rank, and of equal ranks the leftmost, since
+ * offsets grow from left to right -- the pair tiktoken's scan picks.  A
+ * merge changes the pairs at three offsets; their blocks are scanned
+ * again and updated up towards the root until a minimum no longer
+ * changes: O(n log n) in all, in about 8 bytes of memory per byte, as
+ * page faults are most of the cost of a long piece.  The tokens are the
+ * ranks of the parts left, looked up at the end.
  */
 
-#ifndef WB_BPE_SMALL_PIECE
-#define WB_BPE_SMALL_PIECE 48
-#endif
-_Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
 
 struct out {
 	uint32_t *ids;
@@ -827,40 +837,6 @@ emit(struct out *o, uint32_t id)
 	if (o->n < o->cap)
 		o->ids[o->n] = id;
 	o->n++;
-}
-
-/* Scratch memory for long pieces, kept across the pieces of one call. */
-struct work {
-	uint32_t *nxt, *prv, *tok;
-	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
-	size_t leaves;          /* a power of 2 */
-	size_t cap;
-};
-
-static int
-work_grow(struct work *w, size_t n)
-{
-	size_t m;
-	void *mem;
-
-	if (n <= w->cap)
-		return 0;
-	for (m = 1024; m < n; m *= 2)
-		if (m > SIZE_MAX / 64)
-			return -1;
-	free(w->tree);
-	w->tree = NULL;
-	w->cap = 0;
-	mem = malloc(2 * m * sizeof(uint64_t) + 3 * m * sizeof(uint32_t));
-	if (!mem)
-		return -1;
-	w->tree = mem;
-	w->nxt = (uint32_t *)(void *)(w->tree + 2 * m);
-	w->prv = w->nxt + m;
-	w->tok = w->prv + m;
-	w->leaves = m;
-	w->cap = m;
-	return 0;
 }
 
 /* Short pieces: the parts in a list threaded through nx, each merge found
@@ -902,17 +878,70 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		emit(o, tok[i]);
 }
 
-#define END UINT32_MAX
+#define BLK 16
 #define NOKEY UINT64_MAX
 
-/* Set leaf i of the tournament tree t (m leaves) to key and update the
- * minima above it, stopping where they no longer change. */
-static inline void
-tree_set(uint64_t *t, size_t m, size_t i, uint64_t key)
-{
-	size_t j = m + i;
+/* Scratch memory for long pieces, kept across the pieces of one call. */
+struct work {
+	uint32_t *pr;           /* per byte: rank of the pair starting there */
+	uint16_t *ln;           /* per byte: length of the part it starts or ends */
+	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
+	size_t cap;             /* bytes */
+	size_t tcap;            /* tree nodes */
+};
 
-	t[j] = key;
+static int
+work_grow(struct work *w, size_t n)
+{
+	size_t m, t;
+	void *mem;
+
+	if (n <= w->cap)
+		return 0;
+	for (m = 1024; m < n; m *= 2)
+		if (m > SIZE_MAX / 64)
+			return -1;
+	for (t = 2; t < 2 * ((m + BLK - 1) / BLK); t *= 2)
+		;
+	free(w->tree);
+	w->tree = NULL;
+	w->cap = 0;
+	mem = malloc(t * sizeof(uint64_t) + m * (sizeof(uint32_t) + sizeof(uint16_t)));
+	if (!mem)
+		return -1;
+	w->tree = mem;
+	w->pr = (uint32_t *)(void *)(w->tree + t);
+	w->ln = (uint16_t *)(void *)(w->pr + m);
+	w->cap = m;
+	w->tcap = t;
+	return 0;
+}
+
+/* The least key in block k of the pair ranks pr[0..n). */
+static inline uint64_t
+block_min(const uint32_t *pr, size_t n, size_t k)
+{
+	size_t i = k * BLK, e = i + BLK < n ? i + BLK : n, best = i;
+	uint32_t min = NORANK;
+
+	for (; i < e; i++) {
+		if (pr[i] < min) {
+			min = pr[i];
+			best = i;
+		}
+	}
+	return min == NORANK ? NOKEY : (uint64_t)min << 32 | best;
+}
+
+/* Set leaf k of the tournament tree t (m leaves) to the least key of its
+ * block and update the minima above it, stopping where they no longer
+ * change. */
+static inline void
+tree_update(uint64_t *t, size_t m, const uint32_t *pr, size_t n, size_t k)
+{
+	size_t j = m + k;
+
+	t[j] = block_min(pr, n, k);
 	for (j >>= 1; j >= 1; j >>= 1) {
 		uint64_t l = t[2 * j], r = t[2 * j + 1], v = l < r ? l : r;
 
@@ -922,48 +951,47 @@ tree_set(uint64_t *t, size_t m, size_t i, uint64_t key)
 	}
 }
 
-static inline uint64_t
-pair_key(uint32_t rank, uint32_t at)
-{
-	return rank == NORANK ? NOKEY : (uint64_t)rank << 32 | at;
-}
-
 static void
 merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
     struct work *w, struct out *o)
 {
-	uint32_t *nxt = w->nxt, *prv = w->prv, *tok = w->tok;
+	uint32_t *pr = w->pr;
+	uint16_t *ln = w->ln;
 	uint64_t *t = w->tree;
-	size_t m = w->leaves, i, j;
+	size_t blocks = (n + BLK - 1) / BLK, m, i, j;
 
+	for (m = 1; m < blocks; m *= 2)
+		;
 	for (i = 0; i < n; i++) {
-		nxt[i] = i + 1 < n ? (uint32_t)(i + 1) : END;
-		prv[i] = i > 0 ? (uint32_t)(i - 1) : END;
-		tok[i] = b->byte_rank[p[i]];
-		t[m + i] = i + 1 < n ? pair_key(rank_of(b, p + i, 2), (uint32_t)i) : NOKEY;
+		ln[i] = 1;
+		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
 	}
-	for (i = n; i < m; i++)
-		t[m + i] = NOKEY;
+	for (i = 0; i < m; i++)
+		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
 	for (j = m - 1; j >= 1; j--)
 		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
 	while (t[1] != NOKEY) {
-		uint32_t r = (uint32_t)(t[1] >> 32), a = (uint32_t)t[1], c, d, e, z;
+		size_t a = (uint32_t)t[1], c, d, z;
 
-		c = nxt[a];
-		d = nxt[c];
-		tok[a] = r;
-		nxt[a] = d;
-		if (d != END)
-			prv[d] = a;
-		tree_set(t, m, c, NOKEY);
-		e = d == END ? END : (nxt[d] == END ? (uint32_t)n : nxt[d]);
-		tree_set(t, m, a, d == END ? NOKEY : pair_key(rank_of(b, p + a, e - a), a));
-		if ((z = prv[a]) != END)
-			tree_set(t, m, z, pair_key(rank_of(b, p + z,
-			    (d == END ? (uint32_t)n : d) - z), z));
+		c = a + ln[a];
+		d = c + ln[c];
+		ln[a] = ln[d - 1] = (uint16_t)(d - a);
+		pr[c] = NORANK;
+		pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
+		z = a;
+		if (a > 0) {
+			z = a - ln[a - 1];
+			pr[z] = rank_of(b, p + z, d - z);
+		}
+		/* z <= a < c: their blocks, once each, after all three change */
+		tree_update(t, m, pr, n, a / BLK);
+		if (c / BLK != a / BLK)
+			tree_update(t, m, pr, n, c / BLK);
+		if (z / BLK != a / BLK)
+			tree_update(t, m, pr, n, z / BLK);
 	}
-	for (i = 0; i != END; i = nxt[i])
-		emit(o, tok[i]);
+	for (i = 0; i < n; i += ln[i])
+		emit(o, rank_of(b, p + i, ln[i]));
 }
 
 /* Tokens of one piece. */
@@ -977,11 +1005,11 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		emit(o, r);
 		return 0;
 	}
-	if (n <= WB_BPE_SMALL_PIECE) {
+	if (n <= b->small) {
 		merge_small(b, p, n, o);
 		return 0;
 	}
-	if (n >= END || work_grow(w, n) != 0) {
+	if (n >= UINT32_MAX || work_grow(w, n) != 0) {
 		seterr(err, WB_EINTERNAL, "out of memory for a piece of %zu bytes", n);
 		return WB_EINTERNAL;
 	}
@@ -1029,6 +1057,14 @@ find_special(const struct encdef *def, const unsigned char *s, size_t n,
 		i = j + 1;
 	}
 	return NULL;
+}
+
+/* Merge the pieces longer than n bytes (at most WB_BPE_SMALL_PIECE, the
+ * default) as long ones, so tests can run them all through merge_tree. */
+void
+wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
+{
+	b->small = n < WB_BPE_SMALL_PIECE ? n : WB_BPE_SMALL_PIECE;
 }
 
 size_t

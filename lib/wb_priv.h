@@ -50,6 +50,11 @@ size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int wb_utf8_seqlen(const unsigned char *s, size_t len);
 
+/* bpe.c */
+
+/* Merge the pieces longer than n bytes as long pieces are (for tests). */
+void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
+
 /* record.c */
 
 /* What kind of JSON value j is, for messages ("an array"). */

@@ -151,6 +151,19 @@ every_id_equals_tiktokens(void)
 	free(got);
 }
 
+/* Every piece longer than a byte through the merging of long pieces. */
+static void
+long_piece_merging_equals_tiktokens(void)
+{
+	for (size_t i = 0; i < NENC; i++)
+		if (bpe[i] != NULL)
+			wb_bpe_set_small_piece(bpe[i], 1);
+	every_id_equals_tiktokens();
+	for (size_t i = 0; i < NENC; i++)
+		if (bpe[i] != NULL)
+			wb_bpe_set_small_piece(bpe[i], SIZE_MAX);
+}
+
 static void
 counts_and_truncation_with_an_exact_counter(void)
 {
@@ -232,6 +245,7 @@ main(void)
 	RUN(every_encoding_loads);
 	RUN(the_corpus_reads);
 	RUN(every_id_equals_tiktokens);
+	RUN(long_piece_merging_equals_tiktokens);
 	RUN(counts_and_truncation_with_an_exact_counter);
 	RUN(special_token_text_is_plain_unless_allowed);
 	RUN(models_map_to_their_encodings);
