@@ -1068,6 +1068,17 @@ wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
 }
 
 size_t
+wb_bpe_special_max(const struct wb_bpe *b)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < b->def->n_sp; i++)
+		if (strlen(b->def->sp[i].text) > m)
+			m = strlen(b->def->sp[i].text);
+	return m;
+}
+
+size_t
 wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
     int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
 {
