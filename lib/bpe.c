@@ -21,6 +21,12 @@
 
 #define NORANK UINT32_MAX
 
+/* Pieces up to this long merge by scans (merge_small). */
+#ifndef WB_BPE_SMALL_PIECE
+#define WB_BPE_SMALL_PIECE 48
+#endif
+_Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
+
 /* ---------------------------------------------------------------------- */
 /* Encodings */
 
@@ -77,7 +83,7 @@ static const struct encdef encodings[] = {
 /* The image */
 
 #define IMG_MAGIC "WBBPEimg"
-#define IMG_VERSION 1u
+#define IMG_VERSION 2u
 #define IMG_ENDIAN 0x01020304u
 
 struct img {
@@ -94,6 +100,8 @@ struct img {
 	uint32_t max_len;       /* longest token, in bytes */
 	uint64_t off_at;        /* uint32_t off[n_ranks + 1] */
 	uint64_t table_at;      /* uint64_t table[slots]: tag << 32 | rank + 1 */
+	uint64_t pair_at;       /* uint32_t pair[65536]: rank of bytes x, y at
+	                         * x << 8 | y, or NORANK */
 	uint64_t blob_at;       /* bytes of rank r: blob[off[r] .. off[r + 1]) */
 	uint64_t blob_len;
 	uint64_t total;         /* size of the whole image */
@@ -105,6 +113,7 @@ struct wb_bpe {
 	const struct img *img;
 	const uint32_t *off;
 	const uint64_t *table;
+	const uint32_t *pair;
 	const unsigned char *blob;
 	uint32_t n_ranks;
 	uint32_t mask;
@@ -112,6 +121,7 @@ struct wb_bpe {
 	uint32_t n_vocab;
 	uint32_t blob_len;
 	uint32_t byte_rank[256];
+	size_t small;           /* longest piece merged by merge_small */
 	void *mem;              /* the image, malloc'd or mapped */
 	size_t mem_len;
 	int mapped;
@@ -151,23 +161,40 @@ mix(uint64_t x)
 	return x;
 }
 
-/* Hash of a byte string; part of the cache format (IMG_VERSION). */
+static inline uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* The n bytes at p (n <= 8) as a little-endian number: two loads that
+ * may overlap rather than a loop, as pair lookups are mostly that short. */
 static inline uint64_t
-hash_bytes(const unsigned char *p, size_t n)
+le_tail(const unsigned char *p, size_t n)
+{
+	if (n >= 4)
+		return le32(p) | (uint64_t)le32(p + n - 4) << (8 * (n - 4));
+	if (n >= 2)
+		return (uint64_t)(p[0] | p[1] << 8) |
+		    (uint64_t)(p[n - 2] | p[n - 1] << 8) << (8 * (n - 2));
+	return n ? p[0] : 0;
+}
+
+/* Hash of a byte string; part of the cache format (IMG_VERSION).  The
+ * last (up to 8) bytes, as a number, are left in *tail. */
+static inline uint64_t
+hash_bytes(const unsigned char *p, size_t n, uint64_t *tail)
 {
 	uint64_t h = 0x9e3779b97f4a7c15u * (n + 1);
-	uint64_t w;
-	size_t i;
 
 	while (n > 8) {
 		h = mix(h ^ le64(p));
 		p += 8;
 		n -= 8;
 	}
-	w = 0;
-	for (i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * i);
-	h = mix(h ^ w);
+	*tail = le_tail(p, n);
+	h = mix(h ^ *tail);
 	h *= 0x94d049bb133111ebu;
 	return h ^ (h >> 29);
 }
@@ -176,14 +203,20 @@ hash_bytes(const unsigned char *p, size_t n)
 static inline uint32_t
 rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 {
-	uint64_t h, e;
-	uint32_t i, tag, r, probes;
+	uint64_t h, e, tail;
+	uint32_t i, tag, r, probes, o;
 
 	if (n == 1)
 		return b->byte_rank[p[0]];
+	if (n == 2) {
+		/* Most lookups are of two bytes: one load, checked here as
+		 * the offsets are. */
+		r = b->pair[p[0] << 8 | p[1]];
+		return r < b->n_ranks ? r : NORANK;
+	}
 	if (n > b->max_len || n == 0)
 		return NORANK;
-	h = hash_bytes(p, n);
+	h = hash_bytes(p, n, &tail);
 	tag = (uint32_t)(h >> 32);
 	i = (uint32_t)h & b->mask;
 	for (probes = 0; probes <= b->mask; probes++) {
@@ -192,9 +225,10 @@ rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 			return NORANK;
 		if ((uint32_t)(e >> 32) == tag) {
 			r = (uint32_t)e - 1;
-			if (r < b->n_ranks && b->off[r + 1] - b->off[r] == n &&
+			if (r < b->n_ranks && b->off[r + 1] - (o = b->off[r]) == n &&
 			    b->off[r + 1] <= b->blob_len &&
-			    memcmp(b->blob + b->off[r], p, n) == 0)
+			    (n <= 8 ? le_tail(b->blob + o, n) == tail :
+			    memcmp(b->blob + o, p, n) == 0))
 				return r;
 		}
 		i = (i + 1) & b->mask;
@@ -213,9 +247,11 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	if (len < sizeof(*im) || memcmp(im->magic, IMG_MAGIC, 8) != 0 ||
 	    im->version != IMG_VERSION || im->endian != IMG_ENDIAN ||
 	    im->total != len || im->n_ranks == 0 || im->slots == 0 ||
+	    im->max_len > UINT16_MAX ||  /* merge_tree's part lengths */
 	    (im->slots & (im->slots - 1)) != 0 || im->max_len == 0)
 		return -1;
-	if (im->off_at % 8 || im->table_at % 8 ||
+	if (im->off_at % 8 || im->table_at % 8 || im->pair_at % 8 ||
+	    im->pair_at > len || (len - im->pair_at) / 4 < 65536 ||
 	    im->off_at > len || (len - im->off_at) / 4 < (uint64_t)im->n_ranks + 1 ||
 	    im->table_at > len || (len - im->table_at) / 8 < im->slots ||
 	    im->blob_at > len || len - im->blob_at < im->blob_len)
@@ -231,6 +267,7 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	b->img = im;
 	b->off = off;
 	b->table = (const uint64_t *)(const void *)((const char *)im + im->table_at);
+	b->pair = (const uint32_t *)(const void *)((const char *)im + im->pair_at);
 	b->blob = (const unsigned char *)im + im->blob_at;
 	b->n_ranks = im->n_ranks;
 	b->blob_len = (uint32_t)im->blob_len;
@@ -340,8 +377,9 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	struct img *im;
 	uint32_t *off;
 	uint64_t *table;
+	uint32_t *pair;
 	unsigned char *blob;
-	uint64_t total, blob_at, table_at;
+	uint64_t total, blob_at, table_at, pair_at;
 	int status = WB_EDATA;
 
 	for (i = 0; i < size; i++)
@@ -420,7 +458,8 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	for (slots = 1024; slots < 2 * ntok; slots *= 2)
 		;
 	table_at = align8(sizeof(*im) + ((uint64_t)n_ranks + 1) * 4);
-	blob_at = table_at + (uint64_t)slots * 8;
+	pair_at = table_at + (uint64_t)slots * 8;
+	blob_at = pair_at + (uint64_t)65536 * 4;
 	total = align8(blob_at + dec_len);
 	im = calloc(1, total);
 	if (!im) {
@@ -440,11 +479,13 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	im->max_len = max_len;
 	im->off_at = sizeof(*im);
 	im->table_at = table_at;
+	im->pair_at = pair_at;
 	im->blob_at = blob_at;
 	im->blob_len = dec_len;
 	im->total = total;
 	off = (uint32_t *)(void *)((char *)im + im->off_at);
 	table = (uint64_t *)(void *)((char *)im + table_at);
+	pair = (uint32_t *)(void *)((char *)im + pair_at);
 	blob = (unsigned char *)im + blob_at;
 	{
 		uint32_t o = 0;
@@ -462,15 +503,19 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 	}
 	for (i = 0; i < 256; i++)
 		im->byte_rank[i] = NORANK;
+	for (i = 0; i < 65536; i++)
+		pair[i] = NORANK;
 	for (r = 0; r < n_ranks; r++) {
 		uint32_t len = off[r + 1] - off[r], s;
-		uint64_t h;
+		uint64_t h, tail;
 
 		if (len == 0)
 			continue;
 		if (len == 1)
 			im->byte_rank[blob[off[r]]] = r;
-		h = hash_bytes(blob + off[r], len);
+		if (len == 2)
+			pair[blob[off[r]] << 8 | blob[off[r] + 1]] = r;
+		h = hash_bytes(blob + off[r], len, &tail);
 		for (s = (uint32_t)h & (slots - 1); table[s] != 0; s = (s + 1) & (slots - 1)) {
 			uint32_t q = (uint32_t)table[s] - 1;
 
@@ -701,6 +746,7 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 		write_cache(cache, b->mem, b->mem_len);
 done:
 	b->n_vocab = b->n_ranks;
+	b->small = WB_BPE_SMALL_PIECE;
 	for (i = 0; i < def->n_sp; i++) {
 		uint32_t id = def->sp[i].id;
 
@@ -763,19 +809,21 @@ wb_bpe_n_vocab(const struct wb_bpe *b)
  * tiktoken merges, again and again, the adjacent pair of parts whose
  * concatenation has the lowest rank, the leftmost of equals, until no pair
  * is a token.  Short pieces do just that over arrays (O(n^2) for n at most
- * WB_BPE_SMALL_PIECE).  Long ones keep the parts in a linked list and the
- * pairs in a tournament tree (a complete binary tree over the start
- * offsets whose every node holds the least key below it), keyed by
- * rank << 32 | start offset: the root is the lowest rank, and of equal
- * ranks the leftmost, since offsets grow from left to right -- the pair
- * tiktoken's scan picks.  A merge changes three leaves (the pair merged,
- * the one removed, the one on its left), each updated up towards the root
- * until a minimum no longer changes: O(n log n) in all.
+ * WB_BPE_SMALL_PIECE).  Long ones keep, for every byte, the rank of the
+ * pair that starts there (NORANK if no part starts there) and the length
+ * of the part that starts or ends there (the two ends of a part hold the
+ * same length, so both neighbours are one step away); a tournament tree
+ * over blocks of BLK bytes (a complete binary tree whose every node holds
+ * the least key below it), keyed by rank << 32 | start offset, has at
+ * its root the lowest rank, and of equal ranks the leftmost, since
+ * offsets grow from left to right -- the pair tiktoken's scan picks.  A
+ * merge changes the pairs at three offsets; their blocks are scanned
+ * again and updated up towards the root until a minimum no longer
+ * changes: O(n log n) in all, in about 8 bytes of memory per byte, as
+ * page faults are most of the cost of a long piece.  The tokens are the
+ * ranks of the parts left, looked up at the end.
  */
 
-#ifndef WB_BPE_SMALL_PIECE
-#define WB_BPE_SMALL_PIECE 48
-#endif
 
 struct out {
 	uint32_t *ids;
@@ -791,18 +839,61 @@ emit(struct out *o, uint32_t id)
 	o->n++;
 }
 
+/* Short pieces: the parts in a list threaded through nx, each merge found
+ * by a scan, as tiktoken does. */
+static void
+merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
+    struct out *o)
+{
+	/* nx[i]: where the part after the one at i starts (n after the last);
+	 * pr[i]: the rank of the part at i joined to the next, or NORANK. */
+	uint8_t nx[WB_BPE_SMALL_PIECE];
+	uint32_t tok[WB_BPE_SMALL_PIECE], pr[WB_BPE_SMALL_PIECE], min;
+	size_t i, prev, best, before, e;
+
+	for (i = 0; i < n; i++) {
+		nx[i] = (uint8_t)(i + 1);
+		tok[i] = b->byte_rank[p[i]];
+		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
+	}
+	for (;;) {
+		min = NORANK;
+		best = before = prev = n;
+		for (i = 0; i < n; prev = i, i = nx[i]) {
+			if (pr[i] < min) {
+				min = pr[i];
+				best = i;
+				before = prev;
+			}
+		}
+		if (min == NORANK)
+			break;
+		tok[best] = min;
+		e = nx[best] = nx[nx[best]];
+		pr[best] = e < n ? rank_of(b, p + best, nx[e] - best) : NORANK;
+		if (before != n)
+			pr[before] = rank_of(b, p + before, e - before);
+	}
+	for (i = 0; i < n; i = nx[i])
+		emit(o, tok[i]);
+}
+
+#define BLK 16
+#define NOKEY UINT64_MAX
+
 /* Scratch memory for long pieces, kept across the pieces of one call. */
 struct work {
-	uint32_t *nxt, *prv, *tok;
+	uint32_t *pr;           /* per byte: rank of the pair starting there */
+	uint16_t *ln;           /* per byte: length of the part it starts or ends */
 	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
-	size_t leaves;          /* a power of 2 */
-	size_t cap;
+	size_t cap;             /* bytes */
+	size_t tcap;            /* tree nodes */
 };
 
 static int
 work_grow(struct work *w, size_t n)
 {
-	size_t m;
+	size_t m, t;
 	void *mem;
 
 	if (n <= w->cap)
@@ -810,75 +901,47 @@ work_grow(struct work *w, size_t n)
 	for (m = 1024; m < n; m *= 2)
 		if (m > SIZE_MAX / 64)
 			return -1;
+	for (t = 2; t < 2 * ((m + BLK - 1) / BLK); t *= 2)
+		;
 	free(w->tree);
 	w->tree = NULL;
 	w->cap = 0;
-	mem = malloc(2 * m * sizeof(uint64_t) + 3 * m * sizeof(uint32_t));
+	mem = malloc(t * sizeof(uint64_t) + m * (sizeof(uint32_t) + sizeof(uint16_t)));
 	if (!mem)
 		return -1;
 	w->tree = mem;
-	w->nxt = (uint32_t *)(void *)(w->tree + 2 * m);
-	w->prv = w->nxt + m;
-	w->tok = w->prv + m;
-	w->leaves = m;
+	w->pr = (uint32_t *)(void *)(w->tree + t);
+	w->ln = (uint16_t *)(void *)(w->pr + m);
 	w->cap = m;
+	w->tcap = t;
 	return 0;
 }
 
-static void
-merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
-    struct out *o)
+/* The least key in block k of the pair ranks pr[0..n). */
+static inline uint64_t
+block_min(const uint32_t *pr, size_t n, size_t k)
 {
-	uint32_t start[WB_BPE_SMALL_PIECE + 1], tok[WB_BPE_SMALL_PIECE];
-	uint32_t pr[WB_BPE_SMALL_PIECE];
-	size_t m = n, i, best;
-	uint32_t min;
+	size_t i = k * BLK, e = i + BLK < n ? i + BLK : n, best = i;
+	uint32_t min = NORANK;
 
-	for (i = 0; i < n; i++) {
-		start[i] = (uint32_t)i;
-		tok[i] = b->byte_rank[p[i]];
-	}
-	start[n] = (uint32_t)n;
-	for (i = 0; i + 1 < n; i++)
-		pr[i] = rank_of(b, p + i, 2);
-	pr[n - 1] = NORANK;
-	for (;;) {
-		min = NORANK;
-		best = 0;
-		for (i = 0; i + 1 < m; i++) {
-			if (pr[i] < min) {
-				min = pr[i];
-				best = i;
-			}
+	for (; i < e; i++) {
+		if (pr[i] < min) {
+			min = pr[i];
+			best = i;
 		}
-		if (min == NORANK)
-			break;
-		tok[best] = min;
-		memmove(start + best + 1, start + best + 2, (m - best - 1) * sizeof(*start));
-		memmove(tok + best + 1, tok + best + 2, (m - best - 2) * sizeof(*tok));
-		memmove(pr + best + 1, pr + best + 2, (m - best - 2) * sizeof(*pr));
-		m--;
-		pr[best] = best + 1 < m ?
-		    rank_of(b, p + start[best], start[best + 2] - start[best]) : NORANK;
-		if (best > 0)
-			pr[best - 1] = rank_of(b, p + start[best - 1],
-			    start[best + 1] - start[best - 1]);
 	}
-	for (i = 0; i < m; i++)
-		emit(o, tok[i]);
+	return min == NORANK ? NOKEY : (uint64_t)min << 32 | best;
 }
 
-#define END UINT32_MAX
-#define NOKEY UINT64_MAX
-
-/* Set leaf i of the tournament tree t (m leaves) to key and update the
- * minima above it, stopping where they no longer change. */
+/* Set leaf k of the tournament tree t (m leaves) to the least key of its
+ * block and update the minima above it, stopping where they no longer
+ * change. */
 static inline void
-tree_set(uint64_t *t, size_t m, size_t i, uint64_t key)
+tree_update(uint64_t *t, size_t m, const uint32_t *pr, size_t n, size_t k)
 {
-	size_t j = m + i;
+	size_t j = m + k;
 
-	t[j] = key;
+	t[j] = block_min(pr, n, k);
 	for (j >>= 1; j >= 1; j >>= 1) {
 		uint64_t l = t[2 * j], r = t[2 * j + 1], v = l < r ? l : r;
 
@@ -888,48 +951,47 @@ tree_set(uint64_t *t, size_t m, size_t i, uint64_t key)
 	}
 }
 
-static inline uint64_t
-pair_key(uint32_t rank, uint32_t at)
-{
-	return rank == NORANK ? NOKEY : (uint64_t)rank << 32 | at;
-}
-
 static void
 merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
     struct work *w, struct out *o)
 {
-	uint32_t *nxt = w->nxt, *prv = w->prv, *tok = w->tok;
+	uint32_t *pr = w->pr;
+	uint16_t *ln = w->ln;
 	uint64_t *t = w->tree;
-	size_t m = w->leaves, i, j;
+	size_t blocks = (n + BLK - 1) / BLK, m, i, j;
 
+	for (m = 1; m < blocks; m *= 2)
+		;
 	for (i = 0; i < n; i++) {
-		nxt[i] = i + 1 < n ? (uint32_t)(i + 1) : END;
-		prv[i] = i > 0 ? (uint32_t)(i - 1) : END;
-		tok[i] = b->byte_rank[p[i]];
-		t[m + i] = i + 1 < n ? pair_key(rank_of(b, p + i, 2), (uint32_t)i) : NOKEY;
+		ln[i] = 1;
+		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
 	}
-	for (i = n; i < m; i++)
-		t[m + i] = NOKEY;
+	for (i = 0; i < m; i++)
+		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
 	for (j = m - 1; j >= 1; j--)
 		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
 	while (t[1] != NOKEY) {
-		uint32_t r = (uint32_t)(t[1] >> 32), a = (uint32_t)t[1], c, d, e, z;
+		size_t a = (uint32_t)t[1], c, d, z;
 
-		c = nxt[a];
-		d = nxt[c];
-		tok[a] = r;
-		nxt[a] = d;
-		if (d != END)
-			prv[d] = a;
-		tree_set(t, m, c, NOKEY);
-		e = d == END ? END : (nxt[d] == END ? (uint32_t)n : nxt[d]);
-		tree_set(t, m, a, d == END ? NOKEY : pair_key(rank_of(b, p + a, e - a), a));
-		if ((z = prv[a]) != END)
-			tree_set(t, m, z, pair_key(rank_of(b, p + z,
-			    (d == END ? (uint32_t)n : d) - z), z));
+		c = a + ln[a];
+		d = c + ln[c];
+		ln[a] = ln[d - 1] = (uint16_t)(d - a);
+		pr[c] = NORANK;
+		pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
+		z = a;
+		if (a > 0) {
+			z = a - ln[a - 1];
+			pr[z] = rank_of(b, p + z, d - z);
+		}
+		/* z <= a < c: their blocks, once each, after all three change */
+		tree_update(t, m, pr, n, a / BLK);
+		if (c / BLK != a / BLK)
+			tree_update(t, m, pr, n, c / BLK);
+		if (z / BLK != a / BLK)
+			tree_update(t, m, pr, n, z / BLK);
 	}
-	for (i = 0; i != END; i = nxt[i])
-		emit(o, tok[i]);
+	for (i = 0; i < n; i += ln[i])
+		emit(o, rank_of(b, p + i, ln[i]));
 }
 
 /* Tokens of one piece. */
@@ -943,11 +1005,11 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		emit(o, r);
 		return 0;
 	}
-	if (n <= WB_BPE_SMALL_PIECE) {
+	if (n <= b->small) {
 		merge_small(b, p, n, o);
 		return 0;
 	}
-	if (n >= END || work_grow(w, n) != 0) {
+	if (n >= UINT32_MAX || work_grow(w, n) != 0) {
 		seterr(err, WB_EINTERNAL, "out of memory for a piece of %zu bytes", n);
 		return WB_EINTERNAL;
 	}
@@ -995,6 +1057,25 @@ find_special(const struct encdef *def, const unsigned char *s, size_t n,
 		i = j + 1;
 	}
 	return NULL;
+}
+
+/* Merge the pieces longer than n bytes (at most WB_BPE_SMALL_PIECE, the
+ * default) as long ones, so tests can run them all through merge_tree. */
+void
+wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
+{
+	b->small = n < WB_BPE_SMALL_PIECE ? n : WB_BPE_SMALL_PIECE;
+}
+
+size_t
+wb_bpe_special_max(const struct wb_bpe *b)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < b->def->n_sp; i++)
+		if (strlen(b->def->sp[i].text) > m)
+			m = strlen(b->def->sp[i].text);
+	return m;
 }
 
 size_t

@@ -420,6 +420,8 @@ int
 wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
     struct wb_err *err)
 {
+	if (!cs->c->ops->heuristic)
+		return wb_exact_feed(cs, buf, len, err);
 	return wb_scan_feed(&cs->scan, buf, len, err);
 }
 
@@ -431,6 +433,8 @@ wb_cstream_count(const struct wb_cstream *cs)
 	const struct wb_tstats *st = &cs->scan.st;
 	uint64_t a, b;
 
+	if (!cs->c->ops->heuristic)
+		return cs->count;
 	if (spec->method != WB_METHOD_HYBRID || st->bytes >= spec->hybrid_threshold)
 		return wb_tstats_count(spec, st);
 	/* More text may still switch hybrid from chars to words. */
@@ -443,6 +447,8 @@ wb_cstream_count(const struct wb_cstream *cs)
 int
 wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
 {
+	if (!cs->c->ops->heuristic)
+		return wb_exact_end(cs, count, err);
 	if (cs->scan.npend > 0) {
 		err->offset = cs->scan.st.bytes;
 		return wb_err_set(err, WB_EDATA,
@@ -457,5 +463,7 @@ wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
 void
 wb_cstream_free(struct wb_cstream *cs)
 {
+	if (cs != NULL)
+		free(cs->carry);
 	free(cs);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unicode_tables.h"
 #include "wb_priv.h"
 
 #ifndef WB_DATADIR
@@ -144,4 +145,143 @@ wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
 	c->spec = *spec;
 	snprintf(c->name, sizeof(c->name), "%s", spec->encoding);
 	return c;
+}
+
+/*
+ * Streaming exact counts.  The text is cut where a letter (\p{L}) is
+ * followed by a character that is neither a letter, nor a mark, nor an
+ * apostrophe.  Every pattern ends a piece there: runs of letters (and
+ * o200k's runs of cased letters and marks) stop, and the contractions
+ * that may follow a word start with an apostrophe.  No match that ends
+ * there reads past the character after it, and a match from there on
+ * does not look back, so the count of the whole is the sum of the counts
+ * of the two sides, each as a whole text.  With special tokens allowed,
+ * the cut must not fall inside one.  A run without such a place (100 KB
+ * of one letter) is held whole until it ends.
+ */
+
+/* The class bits of the whole character at s. */
+static unsigned
+class_of(const unsigned char *s)
+{
+	uint32_t cp;
+
+	wb_utf8_decode(s, 4, &cp);
+	return wb_uc_class(cp);
+}
+
+/* Can the text be cut before the character at s[c] (c > 0, and s[0..c]
+ * whole characters)?  spmax is the longest special token, 0 if none can
+ * occur. */
+static bool
+is_cut(const unsigned char *s, size_t c, size_t spmax)
+{
+	size_t p = c - 1, j;
+
+	if (s[c] == '\'' || (class_of(s + c) & (WB_UC_L | WB_UC_M)))
+		return false;
+	while (p > 0 && (s[p] & 0xC0) == 0x80)
+		p--;
+	if (!(class_of(s + p) & WB_UC_L))
+		return false;
+	for (j = c > spmax ? c - spmax : 0; spmax > 0 && j < c; j++)
+		if (s[j] == '<' && s[j + 1] == '|')
+			return false;
+	return true;
+}
+
+/* The last cut at an offset in [from, to) (to: the end of the whole
+ * characters), or 0 if there is none. */
+static size_t
+last_cut(const unsigned char *s, size_t from, size_t to, size_t spmax)
+{
+	size_t c = to;
+
+	while (c > from) {
+		c--;
+		if (c > 0 && (s[c] & 0xC0) != 0x80 && is_cut(s, c, spmax))
+			return c;
+	}
+	return 0;
+}
+
+/* cs->count plus n; a failed count (UINT64_MAX) stays one. */
+static void
+add_count(struct wb_cstream *cs, uint64_t n)
+{
+	cs->count = n > UINT64_MAX - cs->count ? UINT64_MAX : cs->count + n;
+}
+
+/* Feed an exact stream: count what lies before the last piece boundary. */
+int
+wb_exact_feed(struct wb_cstream *cs, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	const unsigned char *s;
+	size_t i, c, spmax;
+	int n = 1;
+
+	if (len == 0)
+		return WB_OK;
+	if (len > cs->cap - cs->len) {
+		size_t cap = cs->cap ? cs->cap : 65536;
+		char *nb;
+
+		while (cap - cs->len < len)
+			cap *= 2;
+		if ((nb = realloc(cs->carry, cap)) == NULL)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		cs->carry = nb;
+		cs->cap = cap;
+	}
+	memcpy(cs->carry + cs->len, buf, len);
+	cs->len += len;
+	s = (const unsigned char *)cs->carry;
+	for (i = cs->valid; i < cs->len; i += (size_t)n) {
+		if (s[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		n = wb_utf8_seqlen(s + i, cs->len - i);
+		if (n < 0)
+			break;  /* the rest of it comes with the next piece */
+		if (n == 0) {
+			err->offset = cs->done + i;
+			return wb_err_set(err, WB_EDATA,
+			    "invalid UTF-8 at byte offset %llu",
+			    (unsigned long long)err->offset);
+		}
+	}
+	cs->valid = i;
+	spmax = cs->c->spec.allow_special ? wb_bpe_special_max(cs->c->bpe) : 0;
+	/* The last cut, looking only where earlier calls have not. */
+	if ((c = last_cut(s, cs->checked, cs->valid, spmax)) == 0) {
+		cs->checked = cs->valid;
+		return WB_OK;
+	}
+	add_count(cs, wb_count(cs->c, cs->carry, c));
+	memmove(cs->carry, cs->carry + c, cs->len - c);
+	cs->len -= c;
+	cs->valid -= c;
+	cs->done += c;
+	cs->checked = cs->valid;
+	return WB_OK;
+}
+
+/* End an exact stream: count the rest. */
+int
+wb_exact_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+{
+	if (cs->valid < cs->len) {
+		err->offset = cs->done + cs->valid;
+		return wb_err_set(err, WB_EDATA,
+		    "invalid UTF-8 at byte offset %llu: truncated sequence",
+		    (unsigned long long)err->offset);
+	}
+	if (cs->len > 0)
+		add_count(cs, wb_count(cs->c, cs->carry, cs->len));
+	cs->done += cs->len;
+	cs->len = cs->valid = cs->checked = 0;
+	*count = cs->count;
+	return WB_OK;
 }

@@ -468,18 +468,6 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 	if (cs == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	*over = false;
-	if (!c->ops->heuristic) {
-		/* Exact counts need the text whole, up to the record maximum. */
-		char *text = NULL;
-		size_t len = 0;
-		wb_cstream_free(cs);
-		if ((st = wb_read_text(io, &text, &len, err)) != WB_OK)
-			return st;
-		*count = wb_count(c, text, len);
-		*over = *count > limit;
-		free(text);
-		return WB_OK;
-	}
 	for (;;) {
 		r = read(fileno(io->in), buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
@@ -493,8 +481,9 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 			break;
 		if ((st = wb_cstream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
-		/* Hybrid settles on a method once past its threshold. */
-		if ((c->spec.method != WB_METHOD_HYBRID ||
+		/* Hybrid settles on a method once past its threshold; an
+		 * exact count only grows. */
+		if ((!c->ops->heuristic || c->spec.method != WB_METHOD_HYBRID ||
 		    cs->scan.st.bytes >= c->spec.hybrid_threshold) &&
 		    wb_cstream_count(cs) > limit) {
 			/* Past the limit: the rest cannot bring it back. */

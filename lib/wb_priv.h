@@ -40,7 +40,14 @@ struct wb_counter {
 
 struct wb_cstream {
 	const struct wb_counter *c;
-	struct wb_scan scan;
+	struct wb_scan scan;     /* heuristic counters */
+	/* Exact counters: the text after the last piece boundary found. */
+	char *carry;
+	size_t len, cap;
+	size_t valid;            /* carry[0..valid) is whole UTF-8 characters */
+	size_t checked;          /* no boundary at offsets below this */
+	uint64_t done;           /* bytes counted before carry */
+	uint64_t count;          /* their tokens */
 };
 
 /* utf8.c */
@@ -69,6 +76,13 @@ int wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n);
  * p = 0: each real as short as reads back the same, 15 digits at least. */
 int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
 
+/* bpe.c */
+
+/* Merge the pieces longer than n bytes as long pieces are (for tests). */
+void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
+/* Length of the longest special token of the encoding. */
+size_t wb_bpe_special_max(const struct wb_bpe *b);
+
 /* record.c */
 
 /* What kind of JSON value j is, for messages ("an array"). */
@@ -96,6 +110,11 @@ uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
 /* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
+/* Feed an exact stream: count what lies before the last piece boundary. */
+int wb_exact_feed(struct wb_cstream *cs, const char *buf, size_t len,
+    struct wb_err *err);
+/* End an exact stream: count the rest. */
+int wb_exact_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
 
 /* summarize.c */
 

@@ -36,6 +36,15 @@ load helper
 	assert_output '{"tokens":4}'
 }
 
+@test "-r with an exact encoding counts a 120 MB stream in constant memory" {
+	under_tool && skip "memory limits do not apply under a sanitizer or valgrind"
+	run --separate-stderr bash -c 'printf "hello world\n" | wb-count -r -q -e cl100k_base'
+	assert_output 3
+	run --separate-stderr bash -c 'ulimit -v 65536; yes "hello world" | head -c 120000000 | wb-count -r -q -e cl100k_base'
+	assert_success
+	assert_output 30000000
+}
+
 @test "--ids needs an encoding, and not -C" {
 	run -64 --separate-stderr wb-count --ids
 	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: needs an encoding (-e or -M)'

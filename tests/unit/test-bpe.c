@@ -151,6 +151,92 @@ every_id_equals_tiktokens(void)
 	free(got);
 }
 
+/* Every piece longer than a byte through the merging of long pieces. */
+static void
+long_piece_merging_equals_tiktokens(void)
+{
+	for (size_t i = 0; i < NENC; i++)
+		if (bpe[i] != NULL)
+			wb_bpe_set_small_piece(bpe[i], 1);
+	every_id_equals_tiktokens();
+	for (size_t i = 0; i < NENC; i++)
+		if (bpe[i] != NULL)
+			wb_bpe_set_small_piece(bpe[i], SIZE_MAX);
+}
+
+/* Fed in random pieces, an exact stream counts what the whole text
+ * counts: corpus texts three at a time, every pattern, with and without
+ * special tokens. */
+static void
+streamed_counts_equal_whole_counts(void)
+{
+	static const char *const names[] = { "r50k_base", "cl100k_base",
+	    "o200k_base" };
+	struct wb_counter_spec spec;
+	struct wb_counter *c;
+	struct wb_cstream *cs;
+	struct wb_err err;
+	size_t cases = 0, bad = 0, cap = 0;
+	char *text = NULL;
+
+	for (size_t e = 0; e < 3 * 2; e++) {
+		wb_counter_spec_default(&spec);
+		snprintf(spec.encoding, sizeof(spec.encoding), "%s", names[e / 2]);
+		spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+		spec.allow_special = e % 2;
+		c = wb_counter_new(&spec, &err);
+		CHECK(c != NULL);
+		if (c == NULL)
+			continue;
+		for (size_t i = 0; i < ntexts; i++) {
+			size_t len = 0, at = 0;
+			uint64_t got = 0, want;
+
+			for (size_t k = 0; k < 3; k++) {
+				const json_t *jt = json_object_get(
+				    texts[(i * (7 * k + 1) + 5 * k) % ntexts], "text");
+				size_t l = json_string_length(jt);
+
+				if (text == NULL || len + l > cap) {
+					cap = 2 * (len + l) + 1;
+					text = realloc(text, cap);
+				}
+				memcpy(text + len, json_string_value(jt), l);
+				len += l;
+			}
+			if (wb_utf8_check(text, len, &err) != WB_OK)
+				continue;
+			want = wb_count(c, text, len);
+			cs = wb_cstream_new(c);
+			while (at < len) {
+				size_t m = unit_rand() % 4 == 0 ? 1 + unit_rand() % 4 :
+				    1 + unit_rand() % 300;
+
+				if (m > len - at)
+					m = len - at;
+				if (wb_cstream_feed(cs, text + at, m, &err) != WB_OK)
+					break;
+				at += m;
+			}
+			if (at < len || wb_cstream_end(cs, &got, &err) != WB_OK ||
+			    got != want) {
+				if (bad++ < 5)
+					fprintf(stderr, "  %s special %d text %zu: %llu, "
+					    "whole %llu\n", names[e / 2], (int)(e % 2), i,
+					    (unsigned long long)got,
+					    (unsigned long long)want);
+			}
+			wb_cstream_free(cs);
+			cases++;
+		}
+		wb_counter_free(c);
+	}
+	free(text);
+	printf("# %zu streamed texts\n", cases);
+	CHECK(cases > 5000);
+	CHECK_U(bad, 0);
+}
+
 static void
 counts_and_truncation_with_an_exact_counter(void)
 {
@@ -232,7 +318,9 @@ main(void)
 	RUN(every_encoding_loads);
 	RUN(the_corpus_reads);
 	RUN(every_id_equals_tiktokens);
+	RUN(long_piece_merging_equals_tiktokens);
 	RUN(counts_and_truncation_with_an_exact_counter);
+	RUN(streamed_counts_equal_whole_counts);
 	RUN(special_token_text_is_plain_unless_allowed);
 	RUN(models_map_to_their_encodings);
 	for (size_t i = 0; i < NENC; i++)
