@@ -107,8 +107,12 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	}
 	if (wb_set_int(rec, "tokens", n, err) != WB_OK)
 		return WB_EINTERNAL;
-	if (!has_limit)
+	if (!has_limit) {
+		/* An earlier run's verdict would be wrong about this count. */
+		if (json_is_boolean(json_object_get(rec, "over_limit")))
+			json_object_del(rec, "over_limit");
 		return WB_OK;
+	}
 	if (json_object_set_new(rec, "over_limit", json_boolean(n > limit)))
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	return n > limit ? WB_ECHECK : WB_OK;

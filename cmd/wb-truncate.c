@@ -82,7 +82,17 @@ truncate_record(void *ctx, json_t *rec, struct wb_err *err)
 	int st;
 
 	(void)ctx;
-	if (wb_get_string(rec, field, &s, &len, err) != WB_OK ||
+	if (wb_get_string(rec, field, &s, &len, err) != WB_OK)
+		return WB_EDATA;
+	/*
+	 * A "budget" that an earlier wb-truncate wrote (it came with
+	 * "was_truncated") or wb-budget's report (an object) is a report, not
+	 * a request: it must not turn -b, or the budget of another field,
+	 * into this one.
+	 */
+	own = false;
+	if (!json_is_object(json_object_get(rec, "budget")) &&
+	    json_object_get(rec, "was_truncated") == NULL &&
 	    wb_get_count(rec, "budget", &own, &b, err) != WB_OK)
 		return WB_EDATA;
 	if (!own)

@@ -61,6 +61,10 @@ load helper
 	assert_line -n 0 '{"text":"abcd","tokens":1,"over_limit":false}'
 	assert_line -n 1 '{"text":"abcdefghijklmnopq","tokens":5,"over_limit":true}'
 	assert_equal "$stderr" ""
+	# Counted again without -l: the old verdict does not stay behind.
+	run --separate-stderr bash -c 'wb-count -l 3 <<<"{\"text\":\"abcdefghijklmnopq\"}" | wb-count'
+	assert_success
+	assert_output '{"text":"abcdefghijklmnopq","tokens":5}'
 }
 
 @test "-l stops counting early, still past the limit" {

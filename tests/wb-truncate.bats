@@ -63,6 +63,21 @@ load helper
 	assert_output '{"text":"one two three...","original_tokens":10,"final_tokens":4,"was_truncated":true,"budget":5,"tokens":4}'
 }
 
+@test "a budget that wb-truncate or wb-budget wrote is a report, not a request" {
+	# Again with a smaller -b: the first run's "budget" does not win.
+	run --separate-stderr bash -c 'echo "{\"text\":\"The quick brown fox jumps over the lazy dog\"}" | wb-truncate -m word -b 6 | wb-truncate -m word -b 3'
+	assert_success
+	assert_output '{"text":"The quick...","original_tokens":6,"final_tokens":3,"was_truncated":true,"budget":3}'
+	# Two fields, two budgets.
+	run --separate-stderr bash -c 'echo "{\"title\":\"A very long title that goes on and on\",\"body\":\"one two three four\"}" | wb-truncate -m word -f title -b 3 | wb-truncate -m word -f body -b 100'
+	assert_success
+	assert_equal "$(jq -c '[.title, .body, .budget]' <<<"$output")" '["A very...","one two three four",100]'
+	# After wb-budget, whose report is an object.
+	run --separate-stderr bash -c 'echo "{\"text\":\"one two three four\",\"sections\":{\"scene\":\"A tavern.\"}}" | wb-budget -c /dev/null -m word | wb-truncate -m word -b 3'
+	assert_success
+	assert_equal "$(jq -c '[.text, .budget]' <<<"$output")" '["one two...",3]'
+}
+
 @test "-r truncates all of stdin, -q prints the bare text" {
 	run --separate-stderr wb-truncate -r -m word -b 3 < <(printf 'one two three four')
 	assert_output '{"text":"one two...","original_tokens":6,"final_tokens":3,"was_truncated":true,"budget":3}'
