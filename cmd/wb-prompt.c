@@ -145,7 +145,20 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		if (json_object_set(rec, "report", o.report) != 0)
 			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 	} else if (st == WB_OK) {
+		bool over = json_is_true(json_object_get(o.report,
+		    "exceeded_budget"));
+		json_t *total = json_object_get(o.report, "total_tokens");
+		/* --allow-over writes it, but says so, and the status says so. */
+		if (over)
+			fprintf(stderr, "wb-prompt: stdin:%llu: the prompt has "
+			    "%lld tokens, over the budget of %llu, written "
+			    "because of --allow-over\n",
+			    (unsigned long long)err->line,
+			    (long long)json_integer_value(total),
+			    (unsigned long long)s.total);
 		st = reshape(rec, &o, err);
+		if (st == WB_OK && over)
+			st = WB_ECHECK;
 	}
 out:
 	wb_prompt_out_free(&o);

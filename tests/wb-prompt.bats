@@ -147,9 +147,11 @@ turns() {
 	run -1 --separate-stderr wb-prompt -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
 	assert_equal "$(jq -c 'has("system_prompt"), has("messages"), .report.exceeded_budget' <<<"$output" | tr '\n' ' ')" 'false false true '
 	assert_equal "$stderr" 'wb-prompt: stdin:1: the prompt needs at least 146 tokens, over the budget of 60, with every other section dropped and the character and scene cut to their smallest'
-	run --separate-stderr wb-prompt --allow-over -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
-	assert_success
+	# --allow-over writes it, and still says so on stderr and in the status.
+	run -1 --separate-stderr wb-prompt --allow-over -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
 	assert_equal "$(jq -c '.report.exceeded_budget, (.system_prompt | length > 0)' <<<"$output" | tr '\n' ' ')" 'true true '
+	total=$(jq .report.total_tokens <<<"$output")
+	assert_equal "$stderr" "wb-prompt: stdin:1: the prompt has $total tokens, over the budget of 60, written because of --allow-over"
 }
 
 @test "a world's templates and budgets apply to its records" {
