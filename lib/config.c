@@ -309,18 +309,26 @@ layer_put(struct wb_layer *l, enum key k, const char *v, bool plain,
 		st = parse_tokens(key, v, plain, &l->ht, err);
 		break;
 	case K_ENC:
+	case K_MODELENC:
+		/* null: no exact encoding, as --print-config writes it. */
+		if (is_null(v, plain)) {
+			l->enc[0] = '\0';
+			break;
+		}
+		if (k == K_MODELENC) {
+			if (wb_model_encoding(v) == NULL)
+				st = wb_err_set(err, WB_ECONFIG,
+				    "%s: '%s': unknown model", key, v);
+			else
+				snprintf(l->enc, sizeof(l->enc), "%s",
+				    wb_model_encoding(v));
+			break;
+		}
 		if (!wb_bpe_known(v) || strlen(v) >= sizeof(l->enc))
 			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': unknown encoding",
 			    key, v);
 		else
 			memcpy(l->enc, v, strlen(v) + 1);
-		break;
-	case K_MODELENC:
-		if (wb_model_encoding(v) == NULL)
-			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': unknown model",
-			    key, v);
-		else
-			snprintf(l->enc, sizeof(l->enc), "%s", wb_model_encoding(v));
 		break;
 	default:
 		st = parse_tokens(key, v, plain, &l->budget[k - K_CAT0], err);

@@ -18,6 +18,22 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}}'
 }
 
+@test "--print-config writes a configuration file that reads back the same" {
+	for flags in "" "-P minimal -m word -s scene=7 -t 900" "-e cl100k_base"; do
+		# shellcheck disable=SC2086 # the flags are words
+		wb-budget -c /dev/null $flags --print-config >c.yaml
+		run --separate-stderr wb-budget -c c.yaml --print-config
+		assert_success
+		assert_output "$(cat c.yaml)"
+	done
+	# null takes an encoding away again, as in a world of its own.
+	printf 'counter:\n  model: gpt-4o\nworlds:\n  w:\n    counter:\n      encoding: ~\n' >m.yaml
+	run --separate-stderr wb-budget -c m.yaml --print-config
+	assert_output --partial '"encoding":"o200k_base"}'
+	run --separate-stderr wb-budget -c m.yaml -w w --print-config
+	assert_output --partial '"encoding":null}'
+}
+
 @test "the large_context preset has the engine's values" {
 	run --separate-stderr wb-budget -P large_context --print-config
 	assert_output --partial '{"total_budget_tokens":12000,"scene_tokens":1500,"character_tokens":2500,"conversation_history_tokens":3000,"challenges_tokens":1200,"narrative_events_tokens":1200,"directorial_notes_tokens":800,"location_context_tokens":900,"player_context_tokens":900,'
