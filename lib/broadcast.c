@@ -12,9 +12,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
-
-#include <openssl/rand.h>
 
 #include "wb_priv.h"
 
@@ -60,7 +59,8 @@ struct wb_bcast {
 	int status;             /* the worst outcome so far */
 	struct wb_err fatal;    /* a refusal: stop everything */
 	bool fatal_said;
-	uint64_t dead;          /* messages given to the dead letter */
+	uint64_t dead;          /* messages written to the dead letter */
+	uint64_t lost;          /* messages it could not take either */
 	uint64_t rng;
 	struct pollfd *pfd;
 	struct chan **pch;
@@ -190,7 +190,8 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 	bc->o = *o;
 	if (bc->o.window == 0)
 		bc->o.window = 256;
-	if (RAND_bytes(r, sizeof(r)) != 1) {
+	/* The kernel's, not OpenSSL's: a dry run need not start OpenSSL. */
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		free(bc);
 		wb_err_set(err, WB_EINTERNAL, "no random bytes");
 		return NULL;
@@ -209,7 +210,6 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 static void
 dead_letter(struct wb_bcast *bc, const char *text, size_t len)
 {
-	bc->dead++;
 	bc->status = wb_status_worst(bc->status, WB_EUNAVAIL);
 	if (fwrite(text, 1, len, bc->o.dead) != len ||
 	    putc('\n', bc->o.dead) == EOF || fflush(bc->o.dead) != 0) {
@@ -217,7 +217,10 @@ dead_letter(struct wb_bcast *bc, const char *text, size_t len)
 			fprintf(bc->o.err, "%s: dead letter: %s\n", bc->o.prog,
 			    strerror(errno));
 		bc->status = WB_EIO;
+		bc->lost++;
+		return;
 	}
+	bc->dead++;
 }
 
 static void
@@ -753,6 +756,10 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 		fprintf(bc->o.err, "%s: %llu message%s not delivered, "
 		    "written to the dead letter\n", bc->o.prog,
 		    (unsigned long long)bc->dead, bc->dead == 1 ? "" : "s");
+	if (bc->lost > 0 && bc->o.err != NULL && bc->fatal.status == 0)
+		fprintf(bc->o.err, "%s: %llu message%s not delivered and lost: "
+		    "the dead letter could not be written\n", bc->o.prog,
+		    (unsigned long long)bc->lost, bc->lost == 1 ? "" : "s");
 	return wb_status_worst(status, bc->status);
 }
 

@@ -405,6 +405,15 @@ wb-broadcast: stdin:4: GoalUpdated: field \"goal_id\" is an integer, not a strin
 	assert_equal "${stderr##*$'\n'}" 'wb-broadcast: 1 message not delivered, written to the dead letter'
 }
 
+@test "a dead letter that cannot be written: exit 74, and it says the messages are lost" {
+	np=$(free_port)
+	run --separate-stderr wb-broadcast --timeout 0.5 --run x --dead-letter /dev/full -u "ws://127.0.0.1:$np/pub/none" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_failure 74
+	assert_equal "${stderr_lines[1]}" 'wb-broadcast: dead letter: No space left on device'
+	assert_equal "${stderr_lines[2]}" 'wb-broadcast: 1 message not delivered and lost: the dead letter could not be written'
+	assert_equal "${#stderr_lines[@]}" 3
+}
+
 @test "usage errors: no URL, a bad URL, a field-less placeholder" {
 	run -64 --separate-stderr wb-broadcast </dev/null
 	assert_equal "${stderr%%$'\n'*}" 'wb-broadcast: no relay: give -u URL'
