@@ -78,3 +78,15 @@ check_page() {
 		assert_equal "$(echo $usage)" "$(echo $synopsis)"
 	done
 }
+
+@test "every option of every command is described in its man page" {
+	for page in "$TOP"/man/wb-*.1; do
+		name=$(basename "$page" .1)
+		body=$(mandoc -Tascii -Ios= "$page" | col -b | sed -n '/^DESCRIPTION/,$p')
+		for opt in $("$name" --help | grep -o -- '--\{0,1\}-[A-Za-z][-a-z]*' | sort -u) \
+		    -h --help -V --version; do
+			grep -q -- "$opt\([^-a-z]\|$\)" <<<"$body" ||
+			    fail "$name: $opt is not described in $(basename "$page")"
+		done
+	done
+}
