@@ -26,6 +26,8 @@
 #define WB_BPE_SMALL_PIECE 48
 #endif
 _Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
+/* Merges in one call before it caches its pieces (see struct centry). */
+#define CACHE_AFTER 256
 
 /* ---------------------------------------------------------------------- */
 /* Encodings */
@@ -122,6 +124,7 @@ struct wb_bpe {
 	uint32_t blob_len;
 	uint32_t byte_rank[256];
 	size_t small;           /* longest piece merged by merge_small */
+	size_t cache_after;     /* merges before a call starts its cache */
 	void *mem;              /* the image, malloc'd or mapped */
 	size_t mem_len;
 	int mapped;
@@ -747,6 +750,7 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 done:
 	b->n_vocab = b->n_ranks;
 	b->small = WB_BPE_SMALL_PIECE;
+	b->cache_after = CACHE_AFTER;
 	for (i = 0; i < def->n_sp; i++) {
 		uint32_t id = def->sp[i].id;
 
@@ -888,6 +892,27 @@ struct work {
 	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
 	size_t cap;             /* bytes */
 	size_t tcap;            /* tree nodes */
+	struct centry *cache;   /* tokens of short pieces seen in this call */
+	size_t pieces;          /* merged so far, to start the cache late */
+	bool no_cache;          /* it could not be had */
+};
+
+/*
+ * Text repeats its words, and merging a word costs more than finding it
+ * again: the tokens of short pieces merged in one call are kept in a
+ * direct-mapped cache (a slot holds the last piece that hashed to it).
+ * It starts after CACHE_AFTER merges (b->cache_after), so that short
+ * texts never pay for it, and is dropped at the end of the call.
+ */
+#define CACHE_SLOTS 4096
+#define CACHE_KEY 22
+#define CACHE_IDS 8
+
+struct centry {
+	uint8_t len;            /* of the piece; 0: empty */
+	uint8_t ntok;
+	unsigned char key[CACHE_KEY];
+	uint32_t ids[CACHE_IDS];
 };
 
 static int
@@ -1006,7 +1031,33 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		return 0;
 	}
 	if (n <= b->small) {
-		merge_small(b, p, n, o);
+		uint32_t ids[WB_BPE_SMALL_PIECE];
+		struct out t = { ids, WB_BPE_SMALL_PIECE, 0 };
+		struct centry *e = NULL;
+		uint64_t tail;
+		size_t i;
+
+		if (w->cache != NULL && n <= CACHE_KEY) {
+			e = &w->cache[hash_bytes(p, n, &tail) & (CACHE_SLOTS - 1)];
+			if (e->len == n && memcmp(e->key, p, n) == 0) {
+				for (i = 0; i < e->ntok; i++)
+					emit(o, e->ids[i]);
+				return 0;
+			}
+		}
+		merge_small(b, p, n, &t);
+		for (i = 0; i < t.n; i++)
+			emit(o, ids[i]);
+		if (e != NULL && t.n <= CACHE_IDS) {
+			e->len = (uint8_t)n;
+			e->ntok = (uint8_t)t.n;
+			memcpy(e->key, p, n);
+			memcpy(e->ids, ids, t.n * sizeof(*ids));
+		} else if (w->cache == NULL && !w->no_cache &&
+		    w->pieces++ >= b->cache_after) {
+			w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
+			w->no_cache = w->cache == NULL;
+		}
 		return 0;
 	}
 	if (n >= UINT32_MAX || work_grow(w, n) != 0) {
@@ -1067,6 +1118,13 @@ wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
 	b->small = n < WB_BPE_SMALL_PIECE ? n : WB_BPE_SMALL_PIECE;
 }
 
+/* Start the cache of merged pieces after n merges (SIZE_MAX: never). */
+void
+wb_bpe_set_cache_after(struct wb_bpe *b, size_t n)
+{
+	b->cache_after = n;
+}
+
 size_t
 wb_bpe_special_max(const struct wb_bpe *b)
 {
@@ -1101,6 +1159,7 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 		pos = at + strlen(sp->text);
 	}
 	free(w.tree);
+	free(w.cache);
 	return rc != 0 ? WB_BPE_FAIL : o.n;
 }
 

@@ -80,6 +80,8 @@ int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
 
 /* Merge the pieces longer than n bytes as long pieces are (for tests). */
 void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
+/* Start the cache of merged pieces after n merges (for tests). */
+void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
 /* Length of the longest special token of the encoding. */
 size_t wb_bpe_special_max(const struct wb_bpe *b);
 

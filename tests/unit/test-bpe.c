@@ -164,6 +164,54 @@ long_piece_merging_equals_tiktokens(void)
 			wb_bpe_set_small_piece(bpe[i], SIZE_MAX);
 }
 
+/*
+ * The cache of merged pieces gives the ids merging gives: on from the
+ * first piece, every id list again; then the whole corpus as one text,
+ * each text twice so that its pieces come back, with and without it.
+ */
+static void
+cached_pieces_equal_merged_pieces(void)
+{
+	size_t len = 0, cap = 0, n1, n2, bad = 0;
+	uint32_t *a, *b;
+	struct wb_err err;
+	char *text = NULL;
+
+	for (size_t i = 0; i < NENC; i++)
+		if (bpe[i] != NULL)
+			wb_bpe_set_cache_after(bpe[i], 0);
+	every_id_equals_tiktokens();
+	for (size_t i = 0; i < 2 * ntexts; i++) {
+		const json_t *t = json_object_get(texts[i / 2], "text");
+		size_t l = json_string_length(t);
+		if (len + l + 2 > cap) {
+			cap = 2 * (len + l + 2);
+			text = realloc(text, cap);
+		}
+		memcpy(text + len, json_string_value(t), l);
+		len += l;
+		text[len++] = '\n';
+	}
+	a = malloc((len + 1) * sizeof(*a));
+	b = malloc((len + 1) * sizeof(*b));
+	for (size_t e = 0; e < NENC; e++) {
+		if (bpe[e] == NULL)
+			continue;
+		wb_bpe_set_cache_after(bpe[e], 0);
+		n1 = wb_bpe_encode(bpe[e], text, len, 0, a, len + 1, &err);
+		wb_bpe_set_cache_after(bpe[e], SIZE_MAX);
+		n2 = wb_bpe_encode(bpe[e], text, len, 0, b, len + 1, &err);
+		if (!same_ids(a, n1, b, n2) && bad++ < 5)
+			fprintf(stderr, "  %s: the cache changes the ids\n",
+			    encodings[e]);
+		wb_bpe_set_cache_after(bpe[e], 256);
+	}
+	CHECK_U(bad, 0);
+	free(a);
+	free(b);
+	free(text);
+}
+
 /* Fed in random pieces, an exact stream counts what the whole text
  * counts: corpus texts three at a time, every pattern, with and without
  * special tokens. */
@@ -319,6 +367,7 @@ main(void)
 	RUN(the_corpus_reads);
 	RUN(every_id_equals_tiktokens);
 	RUN(long_piece_merging_equals_tiktokens);
+	RUN(cached_pieces_equal_merged_pieces);
 	RUN(counts_and_truncation_with_an_exact_counter);
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(special_token_text_is_plain_unless_allowed);
