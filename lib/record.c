@@ -15,7 +15,6 @@ struct reader {
 	size_t cap, head, tail;  /* unread bytes are buf[head..tail) */
 	uint64_t line;           /* the line of buf[head] */
 	bool eof;
-	bool bom_checked;        /* a UTF-8 byte order mark starts no value */
 	int errnum;              /* a read error */
 	int stopped;             /* the status that io->wait stopped with */
 	char *stack;             /* open brackets of the current value */
@@ -118,27 +117,27 @@ frame(struct reader *rd, struct frame *f)
 	size_t end = 0;
 	char c;
 
-	while (!rd->bom_checked) {
-		if (rd->tail - rd->head >= 3 || rd->eof) {
-			rd->bom_checked = true;
-			if (rd->tail - rd->head >= 3 &&
-			    memcmp(rd->buf + rd->head, "\xEF\xBB\xBF", 3) == 0)
-				rd->head += 3;
-		} else if (fill(rd) < 0) {
-			return -1;
-		}
-	}
-	/* Skip white space between values. */
+	/* Skip white space between values, and byte order marks: files
+	 * that start with one may be concatenated. */
 	for (;;) {
 		while (rd->head < rd->tail) {
 			c = rd->buf[rd->head];
+			if (c == '\xEF') {
+				if (rd->tail - rd->head < 3 && !rd->eof)
+					break;  /* read on to see all of it */
+				if (rd->tail - rd->head < 3 ||
+				    memcmp(rd->buf + rd->head, "\xEF\xBB\xBF", 3) != 0)
+					goto start;
+				rd->head += 3;
+				continue;
+			}
 			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
 				goto start;
 			if (c == '\n')
 				rd->line++;
 			rd->head++;
 		}
-		if (rd->eof)
+		if (rd->eof && rd->head == rd->tail)
 			return 0;
 		if (fill(rd) < 0)
 			return -1;

@@ -205,10 +205,14 @@ load helper
 	assert_output '{"text":"a","x":0.1,"z":0.30000000000000004,"tokens":1}'
 }
 
-@test "a UTF-8 byte order mark at the start of input is skipped" {
+@test "a UTF-8 byte order mark before a record is skipped" {
 	run --separate-stderr wb-count < <(printf '\xef\xbb\xbf{"text":"a"}\n')
 	assert_success
 	assert_output '{"text":"a","tokens":1}'
+	# Files that start with one, concatenated: each is skipped.
+	run --separate-stderr wb-count < <(printf '\xef\xbb\xbf{"text":"a"}\n\xef\xbb\xbf{"text":"b"}\n')
+	assert_success
+	assert_equal "$output" $'{"text":"a","tokens":1}\n{"text":"b","tokens":1}'
 }
 
 @test "a mismatched bracket costs its line once" {
