@@ -177,6 +177,16 @@ layer_clear(struct wb_layer *l)
 		free(l->tpl[i]);
 }
 
+/* A scalar written as is: not quoted, and not tagged !!str, which quotes. */
+static bool
+plain_scalar(const yaml_event_t *ev)
+{
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (tag == NULL || strcmp(tag, YAML_STR_TAG) != 0);
+}
+
 static bool
 is_null(const char *v, bool plain)
 {
@@ -510,7 +520,7 @@ read_value(struct yp *y, struct wb_layer *l, enum key k)
 	    y->ev.data.scalar.length)
 		return yerr(y, m, "%s: NUL in value", key_names[k]);
 	st = layer_put(l, k, (const char *)y->ev.data.scalar.value,
-	    y->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, y->err);
+	    plain_scalar(&y->ev), y->err);
 	if (st != WB_OK) {
 		char msg[sizeof(y->err->msg)];
 		memcpy(msg, y->err->msg, sizeof(msg));
@@ -718,7 +728,7 @@ parse_doc(struct yp *y, struct wb_config *cfg)
 	cfg->top.col = y->ev.start_mark.column + 1;
 	if (y->ev.type == YAML_SCALAR_EVENT &&
 	    is_null((const char *)y->ev.data.scalar.value,
-	    y->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE)) {
+	    plain_scalar(&y->ev))) {
 		/* only comments */
 	} else if (y->ev.type != YAML_MAPPING_START_EVENT) {
 		return yerr(y, y->ev.start_mark,

@@ -102,6 +102,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'scene_tokens: 5\nfoo: 1\n' '2:1: unknown key "foo"'
 	check 'scene_tokens: five\n' "1:15: scene_tokens: expected a whole number, not 'five'"
 	check 'scene_tokens: "5"\n' '1:15: scene_tokens: expected a whole number'
+	check 'scene_tokens: !!str 5\n' '1:15: scene_tokens: expected a whole number'
 	check 'scene_tokens: -1\n' '1:15: scene_tokens: must not be negative: -1'
 	check 'scene_tokens: 1000000000000000000000000000000\n' '1:15: scene_tokens: too large: 1000000000000000000000000000000 (at most 9007199254740992)'
 	check 'scene_tokens: 1\nscene_tokens: 2\n' '2:1: duplicate key "scene_tokens"'
