@@ -127,24 +127,65 @@ space_at(const char *s, size_t len, size_t cut, int before)
 	return wb_is_space(cp);
 }
 
-/* One exact truncation search: the text, the candidates and a buffer. */
+/*
+ * One exact truncation search. Cut number k keeps k characters; s may be
+ * only the part of a longer text that holds cuts 0 to inside, the later
+ * ones keeping text known to be over the budget. A cursor walks to each
+ * cut from the last one tried, so no table of them is needed.
+ */
 struct search {
 	const struct wb_counter *c;
 	const char *s, *ell;
 	size_t len, elen;
 	enum wb_keep keep;
 	uint64_t budget;
-	size_t *at;   /* the cuts, from keeping nothing to keeping all */
+	size_t inside;
+	size_t k, off;  /* the cursor: cut number k is at byte off */
 	char *buf;
 };
 
+/* The character boundary after (right) or before off in s[0..len). */
+static size_t
+step(const char *s, size_t len, size_t off, bool right)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (right) {
+		do
+			off++;
+		while (off < len && (p[off] & 0xC0) == 0x80);
+	} else {
+		do
+			off--;
+		while (off > 0 && (p[off] & 0xC0) == 0x80);
+	}
+	return off;
+}
+
+/* The byte offset of cut number k. */
+static size_t
+cut_at(struct search *x, size_t k)
+{
+	/* A head keeps more as its cut moves right, a tail as it moves left. */
+	bool head = x->keep == WB_KEEP_HEAD;
+
+	for (; x->k < k; x->k++)
+		x->off = step(x->s, x->len, x->off, head);
+	for (; x->k > k; x->k--)
+		x->off = step(x->s, x->len, x->off, !head);
+	return x->off;
+}
+
 /* Does the candidate of cut number k fit the budget? */
 static bool
-fits(const struct search *x, size_t k)
+fits(struct search *x, size_t k)
 {
-	size_t n = candidate(x->buf, x->s, x->len, x->at[k], x->keep, x->ell,
-	    x->elen);
+	size_t n;
 
+	if (k > x->inside)
+		return false;
+	n = candidate(x->buf, x->s, x->len, cut_at(x, k), x->keep, x->ell,
+	    x->elen);
 	return wb_count(x->c, x->buf, n) <= x->budget;
 }
 
@@ -154,34 +195,27 @@ fits(const struct search *x, size_t k)
  * strictly, so a bisection over the character boundaries finds a long
  * fit in O(log n) counts, the few cuts just beyond it are tried too, and
  * the nearest cuts after a word are tried for the word cut. The caller
- * checks the result on the final text in any case.
+ * checks the result on the final text in any case. The text has outside
+ * more characters than s, beyond the cuts that can fit.
  */
 static int
 exact_cuts(const struct wb_counter *c, const char *s, size_t len,
-    uint64_t budget, enum wb_keep keep, const char *ell, struct cuts *r)
+    uint64_t outside, uint64_t budget, enum wb_keep keep, const char *ell,
+    struct cuts *r)
 {
-	struct search x = { c, s, ell, len, strlen(ell), keep, budget, NULL,
-	    NULL };
-	size_t nb = 0, lo, hi, mid, best = NONE, i, tried;
+	struct search x = { c, s, ell, len, strlen(ell), keep, budget, 0, 0,
+	    keep == WB_KEEP_HEAD ? 0 : len, NULL };
+	size_t nb, lo, hi, mid, best = NONE, i, tried;
 
 	r->any = r->word = NONE;
-	x.at = malloc((len + 1) * sizeof(*x.at));
+	for (i = 0; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			x.inside++;
 	x.buf = malloc(len + x.elen + 1);
-	if (x.at == NULL || x.buf == NULL) {
-		free(x.at);
-		free(x.buf);
+	if (x.buf == NULL)
 		return -1;
-	}
-	for (i = 0; i <= len; i++)
-		if (i == len || (s[i] & 0xC0) != 0x80)
-			x.at[nb++] = i;
-	if (keep == WB_KEEP_TAIL)  /* a tail keeps more as its cut moves left */
-		for (i = 0; i < nb / 2; i++) {
-			size_t t = x.at[i];
-			x.at[i] = x.at[nb - 1 - i];
-			x.at[nb - 1 - i] = t;
-		}
-	nb--;  /* the last cut keeps everything, which does not fit */
+	/* Cuts 0 to nb; the last keeps everything, which does not fit. */
+	nb = x.inside + outside;
 	lo = 0;
 	hi = nb;
 	while (lo < hi) {
@@ -197,10 +231,10 @@ exact_cuts(const struct wb_counter *c, const char *s, size_t len,
 		for (i = best + 1; i < nb && i <= best + LOOK_AHEAD; i++)
 			if (fits(&x, i))
 				best = i;
-		r->any = x.at[best];
+		r->any = cut_at(&x, best);
 		/* The nearest cuts after a word, from the longest down. */
 		for (i = best, tried = 0; i > 0 && tried < LOOK_BACK; i--) {
-			size_t cut = x.at[i];
+			size_t cut = cut_at(&x, i);
 			int before = space_at(s, len, cut, 1);
 			int after = space_at(s, len, cut, 0);
 			if (keep == WB_KEEP_HEAD ? before != 0 || after != 1 :
@@ -213,16 +247,19 @@ exact_cuts(const struct wb_counter *c, const char *s, size_t len,
 			}
 		}
 	}
-	free(x.at);
 	free(x.buf);
 	return 0;
 }
 
-/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
-int
-wb_truncate(const struct wb_counter *c, const char *s, size_t len,
-    uint64_t budget, enum wb_keep keep, const char *ellipsis,
-    struct wb_trunc *out, struct wb_err *err)
+/*
+ * Cut a text of original tokens to the budget. s[0..len) is all of it, or
+ * (only when it is over the budget) its head or tail that holds every cut
+ * the search could choose, with outside more characters beyond.
+ */
+static int
+truncate_part(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t outside, uint64_t original, uint64_t budget, enum wb_keep keep,
+    const char *ellipsis, struct wb_trunc *out, struct wb_err *err)
 {
 	size_t elen = strlen(ellipsis), cut, keep_len;
 	struct wb_tstats e;
@@ -230,7 +267,7 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 	char *t;
 
 	memset(out, 0, sizeof(*out));
-	out->original_tokens = wb_count(c, s, len);
+	out->original_tokens = original;
 	if (out->original_tokens <= budget) {
 		cut = keep == WB_KEEP_HEAD ? len : 0;
 		elen = 0;
@@ -238,7 +275,7 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 		if (c->ops->heuristic) {
 			wb_tstats_of(&e, ellipsis, elen);
 			cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
-		} else if (exact_cuts(c, s, len, budget, keep, ellipsis,
+		} else if (exact_cuts(c, s, len, outside, budget, keep, ellipsis,
 		    &cuts) != 0) {
 			return wb_err_set(err, WB_EINTERNAL, "out of memory");
 		}
@@ -275,4 +312,14 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 		    (unsigned long long)budget);
 	}
 	return WB_OK;
+}
+
+/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
+int
+wb_truncate(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis,
+    struct wb_trunc *out, struct wb_err *err)
+{
+	return truncate_part(c, s, len, 0, wb_count(c, s, len), budget, keep,
+	    ellipsis, out, err);
 }
