@@ -323,3 +323,272 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 	return truncate_part(c, s, len, 0, wb_count(c, s, len), budget, keep,
 	    ellipsis, out, err);
 }
+
+/*
+ * A text truncated as it arrives. It keeps what the cut can keep: a head
+ * until the text read so far is over the budget in a way no more text can
+ * undo; a tail from the last place where the text after it alone is.
+ */
+struct wb_tstream {
+	const struct wb_counter *c;
+	struct wb_cstream *cs;   /* the count of the whole, and its UTF-8 check */
+	uint64_t budget;
+	enum wb_keep keep;
+	const char *ell;
+	char *buf;               /* the head, or the tail from byte start on */
+	size_t len, cap;
+	uint64_t start;
+	bool full;               /* a head that can keep nothing more */
+	uint64_t scalars;        /* characters of the text so far */
+	size_t step, next;       /* look for what can go once len reaches next */
+	size_t need;             /* exact tail: the stretch last found over */
+};
+
+/* Start truncating a text that arrives in pieces; the caller owns it. */
+struct wb_tstream *
+wb_tstream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
+    const char *ellipsis)
+{
+	struct wb_tstream *ts = calloc(1, sizeof(*ts));
+
+	if (ts == NULL)
+		return NULL;
+	if ((ts->cs = wb_cstream_new(c)) == NULL) {
+		free(ts);
+		return NULL;
+	}
+	ts->c = c;
+	ts->budget = budget;
+	ts->keep = keep;
+	ts->ell = ellipsis;
+	ts->step = ts->next = 65536;
+	return ts;
+}
+
+/* Look for what can go first once n bytes are kept, and after (tests). */
+void
+wb_tstream_set_step(struct wb_tstream *ts, size_t n)
+{
+	ts->step = ts->next = n;
+}
+
+/* The end of the whole characters of s[0..len), valid UTF-8 so far. */
+static size_t
+whole_end(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = len;
+
+	while (i > 0 && len - i < 3 && (p[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return 0;
+	i--;
+	return wb_utf8_seqlen(p + i, len - i) < 0 ? i : len;
+}
+
+/* Is a text with statistics st over the budget where counts only grow? */
+static bool
+over(const struct wb_counter_spec *spec, const struct wb_tstats *st,
+    uint64_t budget)
+{
+	return monotone(spec, st) && wb_tstats_count(spec, st) > budget;
+}
+
+/*
+ * Stop keeping a head once what is kept no longer fits where counts can
+ * only grow: with statistics, past hybrid's threshold; with an encoding,
+ * up to a cut where the counts of the two sides add up, so that every
+ * longer head counts at least as much. No cut past it can fit then, and
+ * the search needs the character after it, which is kept too.
+ */
+static void
+head_check(struct wb_tstream *ts)
+{
+	const struct wb_tstats *st = &ts->cs->scan.st;
+	size_t v, p;
+
+	if (ts->c->ops->heuristic) {
+		if (over(&ts->c->spec, st, ts->budget)) {
+			ts->len = (size_t)st->bytes;
+			ts->full = true;
+		}
+		return;
+	}
+	v = whole_end(ts->buf, ts->len);
+	p = wb_exact_last_cut(ts->c, ts->buf, 0, v);
+	if (p > 0 && wb_count(ts->c, ts->buf, p) > ts->budget) {
+		ts->len = v;
+		ts->full = true;
+	}
+	ts->next = 2 * ts->len + ts->step;
+}
+
+/*
+ * The last character boundary before v where the text from it to v alone
+ * is over the budget where counts can only grow, or 0. Statistics
+ * concatenate, so whole blocks are scanned from the end first, and only
+ * the block where the text goes over is walked a character at a time.
+ */
+static size_t
+tail_over_heuristic(const struct wb_tstream *ts, size_t v)
+{
+	const unsigned char *p = (const unsigned char *)ts->buf;
+	const struct wb_counter_spec *spec = &ts->c->spec;
+	struct wb_tstats kept, one, cand;
+	size_t i = v, b, n;
+	uint32_t cp;
+
+	memset(&kept, 0, sizeof(kept));
+	kept.lead = kept.trail = -1;
+	for (;;) {
+		if (i == 0)
+			return 0;
+		b = i > ts->step ? i - ts->step : 0;
+		while (b > 0 && (p[b] & 0xC0) == 0x80)
+			b--;
+		wb_tstats_of(&cand, ts->buf + b, i - b);
+		cand = wb_tstats_cat(cand, kept);
+		if (over(spec, &cand, ts->budget))
+			break;
+		kept = cand;
+		i = b;
+	}
+	while (i > b) {
+		i = step(ts->buf, v, i, false);
+		n = wb_utf8_decode(p + i, v - i, &cp);
+		memset(&one, 0, sizeof(one));
+		one.lead = one.trail = -1;
+		wb_tstats_add(&one, cp, n);
+		kept = wb_tstats_cat(one, kept);
+		if (over(spec, &kept, ts->budget))
+			return i;
+	}
+	return 0;  /* not reached: the block goes over */
+}
+
+/*
+ * The last cut of an encoding before v where the text from it to a later
+ * cut alone is over the budget, or 0. Counts add up at such cuts, so
+ * every tail that starts before it (far enough that the cut sees the
+ * same text before it) counts at least as much. The stretch to count
+ * doubles from half the last one found, so that finding it costs a few
+ * times its length.
+ */
+static size_t
+tail_over_exact(struct wb_tstream *ts, size_t v)
+{
+	size_t from = ts->start > 0 ? wb_exact_lookback(ts->c) : 0;
+	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
+	    ts->step / 16 + 1;
+
+	if ((d2 = wb_exact_last_cut(ts->c, ts->buf, from, v)) == 0)
+		return 0;
+	while (g < d2) {
+		if ((d1 = wb_exact_last_cut(ts->c, ts->buf, from,
+		    d2 - g + 1)) == 0)
+			return 0;
+		if (wb_count(ts->c, ts->buf + d1, d2 - d1) > ts->budget) {
+			ts->need = d2 - d1;
+			return d1;
+		}
+		g *= 2;
+	}
+	return 0;
+}
+
+/*
+ * Drop the start of a tail that no cut can keep: everything before the
+ * place found over the budget, less (with an encoding) one character and
+ * the longest special token, so that a cut before what is kept still has
+ * that place to add up at, and the search still has the character before
+ * each cut it can choose.
+ */
+static void
+tail_drop(struct wb_tstream *ts)
+{
+	size_t v = whole_end(ts->buf, ts->len), d, back = 0;
+
+	if (ts->c->ops->heuristic) {
+		d = tail_over_heuristic(ts, v);
+	} else {
+		d = tail_over_exact(ts, v);
+		back = wb_exact_lookback(ts->c);
+		back = back > 0 ? back : 1;
+		d = d > back ? step(ts->buf, v, d - back + 1, false) : 0;
+	}
+	if (d > 0) {
+		memmove(ts->buf, ts->buf + d, ts->len - d);
+		ts->len -= d;
+		ts->start += d;
+	}
+	ts->next = 2 * ts->len + ts->step;
+}
+
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int
+wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	int st;
+
+	if ((st = wb_cstream_feed(ts->cs, buf, len, err)) != WB_OK)
+		return st;
+	for (size_t i = 0; i < len; i++)
+		ts->scalars += (buf[i] & 0xC0) != 0x80;
+	if (ts->full)
+		return WB_OK;
+	if (len > ts->cap - ts->len) {
+		size_t cap = ts->cap ? ts->cap : 65536;
+		char *nb;
+
+		while (cap - ts->len < len)
+			cap *= 2;
+		if ((nb = realloc(ts->buf, cap)) == NULL)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		ts->buf = nb;
+		ts->cap = cap;
+	}
+	memcpy(ts->buf + ts->len, buf, len);
+	ts->len += len;
+	if (ts->keep == WB_KEEP_HEAD &&
+	    (ts->c->ops->heuristic || ts->len >= ts->next))
+		head_check(ts);
+	else if (ts->keep == WB_KEEP_TAIL && ts->len >= ts->next)
+		tail_drop(ts);
+	return WB_OK;
+}
+
+/* End the text and truncate it as wb_truncate would all of it. */
+int
+wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+    struct wb_err *err)
+{
+	uint64_t original, inside = 0;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = wb_cstream_end(ts->cs, &original, err)) != WB_OK)
+		return st;
+	/* Only a text over the budget lets any of it go. */
+	if (original <= ts->budget && (ts->full || ts->start > 0))
+		return wb_err_set(err, WB_EINTERNAL,
+		    "a text of %llu tokens was cut while read",
+		    (unsigned long long)original);
+	for (size_t i = 0; i < ts->len; i++)
+		inside += (ts->buf[i] & 0xC0) != 0x80;
+	return truncate_part(ts->c, ts->buf ? ts->buf : "", ts->len,
+	    ts->scalars - inside, original, ts->budget, ts->keep, ts->ell, out,
+	    err);
+}
+
+/* Free a truncation stream. */
+void
+wb_tstream_free(struct wb_tstream *ts)
+{
+	if (ts == NULL)
+		return;
+	wb_cstream_free(ts->cs);
+	free(ts->buf);
+	free(ts);
+}

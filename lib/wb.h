@@ -148,6 +148,20 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
 
+struct wb_tstream;
+
+/* Start truncating a text that arrives in pieces (ellipsis borrowed). */
+struct wb_tstream *wb_tstream_new(const struct wb_counter *c, uint64_t budget,
+    enum wb_keep keep, const char *ellipsis);
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+    struct wb_err *err);
+/* End the text and truncate it as wb_truncate would all of it. */
+int wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+    struct wb_err *err);
+/* Free a truncation stream. */
+void wb_tstream_free(struct wb_tstream *ts);
+
 /* opts.c */
 
 struct wb_layer;

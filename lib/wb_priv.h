@@ -124,6 +124,11 @@ size_t wb_exact_last_cut(const struct wb_counter *c, const char *s,
 /* The longest special token that a cut must look back for, 0 if none. */
 size_t wb_exact_lookback(const struct wb_counter *c);
 
+/* truncate.c */
+
+/* Look for what can go first once n bytes are kept, and after (tests). */
+void wb_tstream_set_step(struct wb_tstream *ts, size_t n);
+
 /* summarize.c */
 
 /* Summarize text for a budget: prefix + summary in *out only if it fits. */
