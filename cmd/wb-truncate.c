@@ -107,24 +107,20 @@ truncate_record(void *ctx, json_t *rec, struct wb_err *err)
 	return st;
 }
 
-/* Truncate all of stdin as one text. */
+/* Truncate all of stdin as one text, streamed. */
 static int
 truncate_raw(const struct wb_io *io, bool quiet)
 {
 	struct wb_err err = { 0 };
 	struct wb_trunc t = { 0 };
-	char *text = NULL;
 	json_t *rec = NULL;
-	size_t len;
 	int st;
 
 	if (!has_budget) {
 		fprintf(io->err, "%s: -r needs -b\n", io->prog);
 		return usage(io->err, WB_EUSAGE);
 	}
-	if ((st = wb_read_text(io, &text, &len, &err)) != WB_OK)
-		goto out;
-	if ((st = wb_truncate(counter, text, len, budget, keep, ellipsis, &t,
+	if ((st = wb_read_truncate(io, counter, budget, keep, ellipsis, &t,
 	    &err)) != WB_OK)
 		goto out;
 	if (quiet) {
@@ -143,7 +139,6 @@ out:
 		fprintf(io->err, "%s: %s\n", io->prog, err.msg);
 	json_decref(rec);
 	free(t.text);
-	free(text);
 	return st;
 }
 

@@ -205,6 +205,25 @@ last_cut(const unsigned char *s, size_t from, size_t to, size_t spmax)
 	return 0;
 }
 
+/* The last cut of s at an offset in [from, to), or 0 if there is none:
+ * to ends whole characters, and s[0] starts the text or lies at least the
+ * longest special token before from. */
+size_t
+wb_exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
+    size_t to)
+{
+	size_t spmax = c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
+
+	return last_cut((const unsigned char *)s, from, to, spmax);
+}
+
+/* The longest special token that a cut must look back for, 0 if none. */
+size_t
+wb_exact_lookback(const struct wb_counter *c)
+{
+	return c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
+}
+
 /* cs->count plus n; a failed count (UINT64_MAX) stays one. */
 static void
 add_count(struct wb_cstream *cs, uint64_t n)

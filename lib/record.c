@@ -500,6 +500,42 @@ out:
 	return st;
 }
 
+/* Truncate all of io->in as one text, holding only what the cut can keep. */
+int
+wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis,
+    struct wb_trunc *out, struct wb_err *err)
+{
+	char buf[CHUNK];
+	struct wb_tstream *ts = wb_tstream_new(c, budget, keep, ellipsis);
+	ssize_t r;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if (ts == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	for (;;) {
+		r = read(fileno(io->in), buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			st = wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((st = wb_tstream_feed(ts, buf, (size_t)r, err)) != WB_OK)
+			goto out;
+	}
+	st = wb_tstream_end(ts, out, err);
+out:
+	if (st == WB_EDATA)
+		wb_err_prefix(err, io->in_name);
+	wb_tstream_free(ts);
+	return st;
+}
+
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int
 wb_close_out(const struct wb_io *io, int status)

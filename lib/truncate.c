@@ -127,24 +127,65 @@ space_at(const char *s, size_t len, size_t cut, int before)
 	return wb_is_space(cp);
 }
 
-/* One exact truncation search: the text, the candidates and a buffer. */
+/*
+ * One exact truncation search. Cut number k keeps k characters; s may be
+ * only the part of a longer text that holds cuts 0 to inside, the later
+ * ones keeping text known to be over the budget. A cursor walks to each
+ * cut from the last one tried, so no table of them is needed.
+ */
 struct search {
 	const struct wb_counter *c;
 	const char *s, *ell;
 	size_t len, elen;
 	enum wb_keep keep;
 	uint64_t budget;
-	size_t *at;   /* the cuts, from keeping nothing to keeping all */
+	size_t inside;
+	size_t k, off;  /* the cursor: cut number k is at byte off */
 	char *buf;
 };
 
+/* The character boundary after (right) or before off in s[0..len). */
+static size_t
+step(const char *s, size_t len, size_t off, bool right)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (right) {
+		do
+			off++;
+		while (off < len && (p[off] & 0xC0) == 0x80);
+	} else {
+		do
+			off--;
+		while (off > 0 && (p[off] & 0xC0) == 0x80);
+	}
+	return off;
+}
+
+/* The byte offset of cut number k. */
+static size_t
+cut_at(struct search *x, size_t k)
+{
+	/* A head keeps more as its cut moves right, a tail as it moves left. */
+	bool head = x->keep == WB_KEEP_HEAD;
+
+	for (; x->k < k; x->k++)
+		x->off = step(x->s, x->len, x->off, head);
+	for (; x->k > k; x->k--)
+		x->off = step(x->s, x->len, x->off, !head);
+	return x->off;
+}
+
 /* Does the candidate of cut number k fit the budget? */
 static bool
-fits(const struct search *x, size_t k)
+fits(struct search *x, size_t k)
 {
-	size_t n = candidate(x->buf, x->s, x->len, x->at[k], x->keep, x->ell,
-	    x->elen);
+	size_t n;
 
+	if (k > x->inside)
+		return false;
+	n = candidate(x->buf, x->s, x->len, cut_at(x, k), x->keep, x->ell,
+	    x->elen);
 	return wb_count(x->c, x->buf, n) <= x->budget;
 }
 
@@ -154,34 +195,27 @@ fits(const struct search *x, size_t k)
  * strictly, so a bisection over the character boundaries finds a long
  * fit in O(log n) counts, the few cuts just beyond it are tried too, and
  * the nearest cuts after a word are tried for the word cut. The caller
- * checks the result on the final text in any case.
+ * checks the result on the final text in any case. The text has outside
+ * more characters than s, beyond the cuts that can fit.
  */
 static int
 exact_cuts(const struct wb_counter *c, const char *s, size_t len,
-    uint64_t budget, enum wb_keep keep, const char *ell, struct cuts *r)
+    uint64_t outside, uint64_t budget, enum wb_keep keep, const char *ell,
+    struct cuts *r)
 {
-	struct search x = { c, s, ell, len, strlen(ell), keep, budget, NULL,
-	    NULL };
-	size_t nb = 0, lo, hi, mid, best = NONE, i, tried;
+	struct search x = { c, s, ell, len, strlen(ell), keep, budget, 0, 0,
+	    keep == WB_KEEP_HEAD ? 0 : len, NULL };
+	size_t nb, lo, hi, mid, best = NONE, i, tried;
 
 	r->any = r->word = NONE;
-	x.at = malloc((len + 1) * sizeof(*x.at));
+	for (i = 0; i < len; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			x.inside++;
 	x.buf = malloc(len + x.elen + 1);
-	if (x.at == NULL || x.buf == NULL) {
-		free(x.at);
-		free(x.buf);
+	if (x.buf == NULL)
 		return -1;
-	}
-	for (i = 0; i <= len; i++)
-		if (i == len || (s[i] & 0xC0) != 0x80)
-			x.at[nb++] = i;
-	if (keep == WB_KEEP_TAIL)  /* a tail keeps more as its cut moves left */
-		for (i = 0; i < nb / 2; i++) {
-			size_t t = x.at[i];
-			x.at[i] = x.at[nb - 1 - i];
-			x.at[nb - 1 - i] = t;
-		}
-	nb--;  /* the last cut keeps everything, which does not fit */
+	/* Cuts 0 to nb; the last keeps everything, which does not fit. */
+	nb = x.inside + outside;
 	lo = 0;
 	hi = nb;
 	while (lo < hi) {
@@ -197,10 +231,10 @@ exact_cuts(const struct wb_counter *c, const char *s, size_t len,
 		for (i = best + 1; i < nb && i <= best + LOOK_AHEAD; i++)
 			if (fits(&x, i))
 				best = i;
-		r->any = x.at[best];
+		r->any = cut_at(&x, best);
 		/* The nearest cuts after a word, from the longest down. */
 		for (i = best, tried = 0; i > 0 && tried < LOOK_BACK; i--) {
-			size_t cut = x.at[i];
+			size_t cut = cut_at(&x, i);
 			int before = space_at(s, len, cut, 1);
 			int after = space_at(s, len, cut, 0);
 			if (keep == WB_KEEP_HEAD ? before != 0 || after != 1 :
@@ -213,16 +247,19 @@ exact_cuts(const struct wb_counter *c, const char *s, size_t len,
 			}
 		}
 	}
-	free(x.at);
 	free(x.buf);
 	return 0;
 }
 
-/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
-int
-wb_truncate(const struct wb_counter *c, const char *s, size_t len,
-    uint64_t budget, enum wb_keep keep, const char *ellipsis,
-    struct wb_trunc *out, struct wb_err *err)
+/*
+ * Cut a text of original tokens to the budget. s[0..len) is all of it, or
+ * (only when it is over the budget) its head or tail that holds every cut
+ * the search could choose, with outside more characters beyond.
+ */
+static int
+truncate_part(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t outside, uint64_t original, uint64_t budget, enum wb_keep keep,
+    const char *ellipsis, struct wb_trunc *out, struct wb_err *err)
 {
 	size_t elen = strlen(ellipsis), cut, keep_len;
 	struct wb_tstats e;
@@ -230,7 +267,7 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 	char *t;
 
 	memset(out, 0, sizeof(*out));
-	out->original_tokens = wb_count(c, s, len);
+	out->original_tokens = original;
 	if (out->original_tokens <= budget) {
 		cut = keep == WB_KEEP_HEAD ? len : 0;
 		elen = 0;
@@ -238,7 +275,7 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 		if (c->ops->heuristic) {
 			wb_tstats_of(&e, ellipsis, elen);
 			cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
-		} else if (exact_cuts(c, s, len, budget, keep, ellipsis,
+		} else if (exact_cuts(c, s, len, outside, budget, keep, ellipsis,
 		    &cuts) != 0) {
 			return wb_err_set(err, WB_EINTERNAL, "out of memory");
 		}
@@ -275,4 +312,283 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 		    (unsigned long long)budget);
 	}
 	return WB_OK;
+}
+
+/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
+int
+wb_truncate(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis,
+    struct wb_trunc *out, struct wb_err *err)
+{
+	return truncate_part(c, s, len, 0, wb_count(c, s, len), budget, keep,
+	    ellipsis, out, err);
+}
+
+/*
+ * A text truncated as it arrives. It keeps what the cut can keep: a head
+ * until the text read so far is over the budget in a way no more text can
+ * undo; a tail from the last place where the text after it alone is.
+ */
+struct wb_tstream {
+	const struct wb_counter *c;
+	struct wb_cstream *cs;   /* the count of the whole, and its UTF-8 check */
+	uint64_t budget;
+	enum wb_keep keep;
+	const char *ell;
+	char *buf;               /* the head, or the tail from byte start on */
+	size_t len, cap;
+	uint64_t start;
+	bool full;               /* a head that can keep nothing more */
+	uint64_t scalars;        /* characters of the text so far */
+	size_t step, next;       /* look for what can go once len reaches next */
+	size_t need;             /* exact tail: the stretch last found over */
+};
+
+/* Start truncating a text that arrives in pieces; the caller owns it. */
+struct wb_tstream *
+wb_tstream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
+    const char *ellipsis)
+{
+	struct wb_tstream *ts = calloc(1, sizeof(*ts));
+
+	if (ts == NULL)
+		return NULL;
+	if ((ts->cs = wb_cstream_new(c)) == NULL) {
+		free(ts);
+		return NULL;
+	}
+	ts->c = c;
+	ts->budget = budget;
+	ts->keep = keep;
+	ts->ell = ellipsis;
+	ts->step = ts->next = 65536;
+	return ts;
+}
+
+/* Look for what can go first once n bytes are kept, and after (tests). */
+void
+wb_tstream_set_step(struct wb_tstream *ts, size_t n)
+{
+	ts->step = ts->next = n;
+}
+
+/* The end of the whole characters of s[0..len), valid UTF-8 so far. */
+static size_t
+whole_end(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = len;
+
+	while (i > 0 && len - i < 3 && (p[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return 0;
+	i--;
+	return wb_utf8_seqlen(p + i, len - i) < 0 ? i : len;
+}
+
+/* Is a text with statistics st over the budget where counts only grow? */
+static bool
+over(const struct wb_counter_spec *spec, const struct wb_tstats *st,
+    uint64_t budget)
+{
+	return monotone(spec, st) && wb_tstats_count(spec, st) > budget;
+}
+
+/*
+ * Stop keeping a head once what is kept no longer fits where counts can
+ * only grow: with statistics, past hybrid's threshold; with an encoding,
+ * up to a cut where the counts of the two sides add up, so that every
+ * longer head counts at least as much. No cut past it can fit then, and
+ * the search needs the character after it, which is kept too.
+ */
+static void
+head_check(struct wb_tstream *ts)
+{
+	const struct wb_tstats *st = &ts->cs->scan.st;
+	size_t v, p;
+
+	if (ts->c->ops->heuristic) {
+		if (over(&ts->c->spec, st, ts->budget)) {
+			ts->len = (size_t)st->bytes;
+			ts->full = true;
+		}
+		return;
+	}
+	v = whole_end(ts->buf, ts->len);
+	p = wb_exact_last_cut(ts->c, ts->buf, 0, v);
+	if (p > 0 && wb_count(ts->c, ts->buf, p) > ts->budget) {
+		ts->len = v;
+		ts->full = true;
+	}
+	ts->next = 2 * ts->len + ts->step;
+}
+
+/*
+ * The last character boundary before v where the text from it to v alone
+ * is over the budget where counts can only grow, or 0. Statistics
+ * concatenate, so whole blocks are scanned from the end first, and only
+ * the block where the text goes over is walked a character at a time.
+ */
+static size_t
+tail_over_heuristic(const struct wb_tstream *ts, size_t v)
+{
+	const unsigned char *p = (const unsigned char *)ts->buf;
+	const struct wb_counter_spec *spec = &ts->c->spec;
+	struct wb_tstats kept, one, cand;
+	size_t i = v, b, n;
+	uint32_t cp;
+
+	memset(&kept, 0, sizeof(kept));
+	kept.lead = kept.trail = -1;
+	for (;;) {
+		if (i == 0)
+			return 0;
+		b = i > ts->step ? i - ts->step : 0;
+		while (b > 0 && (p[b] & 0xC0) == 0x80)
+			b--;
+		wb_tstats_of(&cand, ts->buf + b, i - b);
+		cand = wb_tstats_cat(cand, kept);
+		if (over(spec, &cand, ts->budget))
+			break;
+		kept = cand;
+		i = b;
+	}
+	while (i > b) {
+		i = step(ts->buf, v, i, false);
+		n = wb_utf8_decode(p + i, v - i, &cp);
+		memset(&one, 0, sizeof(one));
+		one.lead = one.trail = -1;
+		wb_tstats_add(&one, cp, n);
+		kept = wb_tstats_cat(one, kept);
+		if (over(spec, &kept, ts->budget))
+			return i;
+	}
+	return 0;  /* not reached: the block goes over */
+}
+
+/*
+ * The last cut of an encoding before v where the text from it to a later
+ * cut alone is over the budget, or 0. Counts add up at such cuts, so
+ * every tail that starts before it (far enough that the cut sees the
+ * same text before it) counts at least as much. The stretch to count
+ * doubles from half the last one found, so that finding it costs a few
+ * times its length.
+ */
+static size_t
+tail_over_exact(struct wb_tstream *ts, size_t v)
+{
+	size_t from = ts->start > 0 ? wb_exact_lookback(ts->c) : 0;
+	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
+	    ts->step / 16 + 1;
+
+	if ((d2 = wb_exact_last_cut(ts->c, ts->buf, from, v)) == 0)
+		return 0;
+	while (g < d2) {
+		if ((d1 = wb_exact_last_cut(ts->c, ts->buf, from,
+		    d2 - g + 1)) == 0)
+			return 0;
+		if (wb_count(ts->c, ts->buf + d1, d2 - d1) > ts->budget) {
+			ts->need = d2 - d1;
+			return d1;
+		}
+		g *= 2;
+	}
+	return 0;
+}
+
+/*
+ * Drop the start of a tail that no cut can keep: everything before the
+ * place found over the budget, less (with an encoding) one character and
+ * the longest special token, so that a cut before what is kept still has
+ * that place to add up at, and the search still has the character before
+ * each cut it can choose.
+ */
+static void
+tail_drop(struct wb_tstream *ts)
+{
+	size_t v = whole_end(ts->buf, ts->len), d, back = 0;
+
+	if (ts->c->ops->heuristic) {
+		d = tail_over_heuristic(ts, v);
+	} else {
+		d = tail_over_exact(ts, v);
+		back = wb_exact_lookback(ts->c);
+		back = back > 0 ? back : 1;
+		d = d > back ? step(ts->buf, v, d - back + 1, false) : 0;
+	}
+	if (d > 0) {
+		memmove(ts->buf, ts->buf + d, ts->len - d);
+		ts->len -= d;
+		ts->start += d;
+	}
+	ts->next = 2 * ts->len + ts->step;
+}
+
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int
+wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	int st;
+
+	if ((st = wb_cstream_feed(ts->cs, buf, len, err)) != WB_OK)
+		return st;
+	for (size_t i = 0; i < len; i++)
+		ts->scalars += (buf[i] & 0xC0) != 0x80;
+	if (ts->full)
+		return WB_OK;
+	if (len > ts->cap - ts->len) {
+		size_t cap = ts->cap ? ts->cap : 65536;
+		char *nb;
+
+		while (cap - ts->len < len)
+			cap *= 2;
+		if ((nb = realloc(ts->buf, cap)) == NULL)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		ts->buf = nb;
+		ts->cap = cap;
+	}
+	memcpy(ts->buf + ts->len, buf, len);
+	ts->len += len;
+	if (ts->keep == WB_KEEP_HEAD &&
+	    (ts->c->ops->heuristic || ts->len >= ts->next))
+		head_check(ts);
+	else if (ts->keep == WB_KEEP_TAIL && ts->len >= ts->next)
+		tail_drop(ts);
+	return WB_OK;
+}
+
+/* End the text and truncate it as wb_truncate would all of it. */
+int
+wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+    struct wb_err *err)
+{
+	uint64_t original, inside = 0;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if ((st = wb_cstream_end(ts->cs, &original, err)) != WB_OK)
+		return st;
+	/* Only a text over the budget lets any of it go. */
+	if (original <= ts->budget && (ts->full || ts->start > 0))
+		return wb_err_set(err, WB_EINTERNAL,
+		    "a text of %llu tokens was cut while read",
+		    (unsigned long long)original);
+	for (size_t i = 0; i < ts->len; i++)
+		inside += (ts->buf[i] & 0xC0) != 0x80;
+	return truncate_part(ts->c, ts->buf ? ts->buf : "", ts->len,
+	    ts->scalars - inside, original, ts->budget, ts->keep, ts->ell, out,
+	    err);
+}
+
+/* Free a truncation stream. */
+void
+wb_tstream_free(struct wb_tstream *ts)
+{
+	if (ts == NULL)
+		return;
+	wb_cstream_free(ts->cs);
+	free(ts->buf);
+	free(ts);
 }

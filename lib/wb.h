@@ -148,6 +148,20 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
 
+struct wb_tstream;
+
+/* Start truncating a text that arrives in pieces (ellipsis borrowed). */
+struct wb_tstream *wb_tstream_new(const struct wb_counter *c, uint64_t budget,
+    enum wb_keep keep, const char *ellipsis);
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+    struct wb_err *err);
+/* End the text and truncate it as wb_truncate would all of it. */
+int wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+    struct wb_err *err);
+/* Free a truncation stream. */
+void wb_tstream_free(struct wb_tstream *ts);
+
 /* opts.c */
 
 struct wb_layer;
@@ -339,6 +353,10 @@ int wb_read_text(const struct wb_io *io, char **text, size_t *len,
 /* Count all of io->in as one text, in constant memory; stop past limit. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t limit, uint64_t *count, bool *over, struct wb_err *err);
+/* Truncate all of io->in as one text, holding only what the cut can keep. */
+int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis,
+    struct wb_trunc *out, struct wb_err *err);
 /* Write rec as one compact line and flush. */
 int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */

@@ -117,6 +117,17 @@ int wb_exact_feed(struct wb_cstream *cs, const char *buf, size_t len,
     struct wb_err *err);
 /* End an exact stream: count the rest. */
 int wb_exact_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
+/* The last cut of s in [from, to), where the counts of the two sides add
+ * up, or 0; s[0] starts the text or lies wb_exact_lookback() before from. */
+size_t wb_exact_last_cut(const struct wb_counter *c, const char *s,
+    size_t from, size_t to);
+/* The longest special token that a cut must look back for, 0 if none. */
+size_t wb_exact_lookback(const struct wb_counter *c);
+
+/* truncate.c */
+
+/* Look for what can go first once n bytes are kept, and after (tests). */
+void wb_tstream_set_step(struct wb_tstream *ts, size_t n);
 
 /* summarize.c */
 

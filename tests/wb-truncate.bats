@@ -132,3 +132,45 @@ load helper
 	assert_success
 	assert_line -n 0 'usage: wb-truncate [-b BUDGET] [-k head|tail] [-E ELLIPSIS]'
 }
+
+@test "-r truncates 120 MB, head and tail, holding only what it keeps" {
+	under_tool && skip "memory limits do not apply under a sanitizer or valgrind"
+	# 10 000 000 lines of 2 words and a newline: 20 000 000 * 1.33 + 5 000 000.
+	want='"original_tokens":31600000,"final_tokens":%d,"was_truncated":true,"budget":7}'
+	run --separate-stderr bash -c "ulimit -v 65536; yes 'hello world' | head -c 120000000 | wb-truncate -r -m word -b 7"
+	assert_success
+	assert_output "{\"text\":\"hello world\\nhello world...\",$(printf "$want" 6)"
+	run --separate-stderr bash -c "ulimit -v 65536; yes 'hello world' | head -c 120000000 | wb-truncate -r -m word -b 7 -k tail"
+	assert_success
+	assert_output "{\"text\":\"...hello world\\nhello world\\n\",$(printf "$want" 7)"
+}
+
+@test "-r with an exact encoding truncates 120 MB, head and tail, in little memory" {
+	under_tool && skip "memory limits do not apply under a sanitizer or valgrind"
+	run --separate-stderr bash -c "ulimit -v 65536; yes 'hello world' | head -c 120000000 | wb-truncate -r -e cl100k_base -b 5"
+	assert_success
+	assert_output '{"text":"hello world\nhello...","original_tokens":30000000,"final_tokens":5,"was_truncated":true,"budget":5}'
+	run --separate-stderr bash -c "ulimit -v 65536; yes 'hello world' | head -c 120000000 | wb-truncate -r -q -e cl100k_base -b 5 -k tail"
+	assert_success
+	assert_output '...hello world'
+}
+
+@test "-r takes texts over the maximum record size, kept whole or cut" {
+	under_tool && skip "a 70 MB text is slow under a sanitizer or valgrind"
+	# 70 MB of white space counts 0 words: all of it fits and is printed.
+	run --separate-stderr bash -c "head -c 70000000 /dev/zero | tr '\\0' ' ' | wb-truncate -r -q -m word -b 1 | wc -c"
+	assert_success
+	assert_output 70000000
+	run --separate-stderr bash -c "yes 'hello world' | head -c 70000000 | wb-truncate -r -q -b 3 -k tail"
+	assert_success
+	assert_output '...hell'
+}
+
+@test "-r with bad UTF-8 deep in a long text writes nothing and names the offset" {
+	run -65 --separate-stderr bash -c "{ yes 'hello world' | head -c 1000000; printf 'ab\\xff'; } | wb-truncate -r -b 3"
+	assert_output ''
+	assert_equal "$stderr" 'wb-truncate: stdin: invalid UTF-8 at byte offset 1000002'
+	run -65 --separate-stderr bash -c "{ yes 'hello world' | head -c 1000000; printf 'ab\\xe2\\x82'; } | wb-truncate -r -b 3 -k tail -e cl100k_base"
+	assert_output ''
+	assert_equal "$stderr" 'wb-truncate: stdin: invalid UTF-8 at byte offset 1000002: truncated sequence'
+}

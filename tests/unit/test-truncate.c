@@ -315,6 +315,166 @@ random_cases(struct wb_counter *cs[6], int n, bool maximal)
 	CHECK_U(short_, 0);
 }
 
+/* Truncate s as a stream fed in random pieces, looking often for what can
+ * go; the status as wb_truncate's. */
+static int
+stream_trunc(struct wb_counter *c, const char *s, size_t len, uint64_t budget,
+    enum wb_keep keep, const char *ell, struct wb_trunc *t, struct wb_err *err)
+{
+	struct wb_tstream *ts = wb_tstream_new(c, budget, keep, ell);
+	size_t off = 0, n;
+	int st = WB_OK;
+
+	if (unit_rand() % 4)
+		wb_tstream_set_step(ts, 1 + unit_rand() % 300);
+	while (st == WB_OK && off < len) {
+		n = 1 + unit_rand() % (unit_rand() % 3 ? 16 : 400);
+		n = n < len - off ? n : len - off;
+		st = wb_tstream_feed(ts, s + off, n, err);
+		off += n;
+	}
+	if (st == WB_OK)
+		st = wb_tstream_end(ts, t, err);
+	wb_tstream_free(ts);
+	return st;
+}
+
+/* A random text: words, spaces, scripts, long runs of one letter or of
+ * white space, now and then a special token or a broken UTF-8 byte. */
+static size_t
+random_text(char *buf, size_t cap, bool bad)
+{
+	static const char *const runs[] = { "a", " ", "\xE6\x97\xA5", "\n" };
+	size_t len = 0, want = unit_rand() % cap;
+
+	while (len < want) {
+		const char *p;
+		size_t l, r = 1;
+		switch (unit_rand() % 12) {
+		case 0:
+			p = runs[unit_rand() % 4];
+			r = unit_rand() % 300;
+			break;
+		case 1:
+			p = "<|endoftext|>";
+			break;
+		default:
+			p = pieces[unit_rand() %
+			    (sizeof(pieces) / sizeof(pieces[0]))];
+		}
+		l = p[0] ? strlen(p) : 1;
+		for (; r > 0 && len + l <= want; r--) {
+			memcpy(buf + len, p, l);
+			len += l;
+		}
+		if (r > 0)
+			break;
+	}
+	if (bad && len > 0)
+		buf[unit_rand() % len] = (char)(unit_rand() % 2 ? 0xFF : 0xE2);
+	return len;
+}
+
+/* cs[0..n): the heuristics, then encodings; the stream truncates exactly
+ * as the whole text does. */
+static void
+stream_cases(struct wb_counter **cs, int ncs, int n)
+{
+	static char buf[6000];
+	int diff = 0, cases = 0, cut = 0;
+
+	for (int t = 0; t < n; t++) {
+		bool bad = unit_rand() % 20 == 0;
+		size_t len = random_text(buf, sizeof(buf), bad);
+		struct wb_counter *c = cs[unit_rand() % ncs];
+		enum wb_keep keep = unit_rand() & 1 ? WB_KEEP_TAIL : WB_KEEP_HEAD;
+		const char *ell = ellipses[unit_rand() % 4];
+		struct wb_trunc a, b;
+		struct wb_err ea = { 0 }, eb = { 0 };
+		uint64_t full, budget;
+		int sa, sb;
+
+		if (wb_utf8_check(buf, len, &ea) != WB_OK) {
+			sb = stream_trunc(c, buf, len, 7, keep, ell, &b, &eb);
+			if (sb != WB_EDATA || eb.offset != ea.offset)
+				diff++;
+			if (sb == WB_OK)
+				free(b.text);
+			continue;
+		}
+		full = wb_count(c, buf, len);
+		budget = unit_rand() % 3 ? unit_rand() % (full / 8 + 2) :
+		    unit_rand() % (full + 2);
+		cases++;
+		sa = wb_truncate(c, buf, len, budget, keep, ell, &a, &ea);
+		sb = stream_trunc(c, buf, len, budget, keep, ell, &b, &eb);
+		if (sa != sb || (sa == WB_OK && (a.len != b.len ||
+		    memcmp(a.text, b.text, a.len) != 0 ||
+		    a.original_tokens != b.original_tokens ||
+		    a.final_tokens != b.final_tokens ||
+		    a.was_truncated != b.was_truncated))) {
+			if (diff++ == 0)
+				fprintf(stderr, "  %s, budget %" PRIu64 ", %s, "
+				    "'%s': %d '%.*s' vs %d '%.*s'\n",
+				    wb_counter_name(c), budget,
+				    keep == WB_KEEP_HEAD ? "head" : "tail", ell,
+				    sa, sa ? 0 : (int)a.len, sa ? "" : a.text,
+				    sb, sb ? 0 : (int)b.len, sb ? "" : b.text);
+		}
+		cut += sa == WB_OK && a.was_truncated;
+		if (sa == WB_OK)
+			free(a.text);
+		if (sb == WB_OK)
+			free(b.text);
+	}
+	printf("# %d cases, %d cut\n", cases, cut);
+	CHECK_U(diff, 0);
+	CHECK(cut > cases / 2);
+}
+
+static void
+a_stream_truncates_as_the_whole_text(void)
+{
+	static const enum wb_method methods[] = {
+		WB_METHOD_CHAR, WB_METHOD_WORD, WB_METHOD_HYBRID,
+	};
+	static const char *const presets[] = { "default", "llama" };
+	struct wb_counter *cs[6];
+
+	for (int i = 0; i < 6; i++)
+		cs[i] = counter(methods[i % 3], presets[i / 3]);
+	stream_cases(cs, 6, 30000);
+	for (int i = 0; i < 6; i++)
+		wb_counter_free(cs[i]);
+}
+
+static struct wb_counter *
+encoding(const char *name, bool special)
+{
+	struct wb_counter_spec spec;
+	struct wb_err err;
+
+	wb_counter_spec_default(&spec);
+	snprintf(spec.encoding, sizeof(spec.encoding), "%s", name);
+	spec.allow_special = special;
+	return wb_counter_new(&spec, &err);
+}
+
+static void
+a_stream_truncates_as_the_whole_text_exactly(void)
+{
+	struct wb_counter *cs[3] = {
+		encoding("cl100k_base", false), encoding("cl100k_base", false),
+		encoding("o200k_base", true),
+	};
+
+	CHECK(cs[0] != NULL && cs[2] != NULL);
+	if (cs[0] != NULL && cs[2] != NULL)
+		stream_cases(cs, 3, 3000);
+	for (int i = 0; i < 3; i++)
+		wb_counter_free(cs[i]);
+}
+
 int
 main(void)
 {
@@ -326,5 +486,7 @@ main(void)
 	RUN(hybrid_keeps_the_longest_fit_not_the_first);
 	RUN(random_truncations_keep_the_guarantee);
 	RUN(the_exact_path_keeps_the_guarantee_too);
+	RUN(a_stream_truncates_as_the_whole_text);
+	RUN(a_stream_truncates_as_the_whole_text_exactly);
 	return UNIT_END();
 }
