@@ -901,7 +901,7 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		emit(o, tok[i]);
 }
 
-#define BLK 16
+#define BLK 8
 #define NOKEY UINT64_MAX
 
 /* Scratch memory for long pieces, kept across the pieces of one call. */
@@ -1033,8 +1033,12 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		if (z / BLK != a / BLK)
 			tree_update(t, m, pr, n, z / BLK);
 	}
-	for (i = 0; i < n; i += ln[i])
-		emit(o, rank_of(b, p + i, ln[i]));
+	if (o->cap > 0 || o->ids != NULL)
+		for (i = 0; i < n; i += ln[i])
+			emit(o, rank_of(b, p + i, ln[i]));
+	else    /* only counted: the parts are the tokens */
+		for (i = 0; i < n; i += ln[i])
+			o->n++;
 }
 
 /* Tokens of one piece. */
