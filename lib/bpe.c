@@ -859,6 +859,23 @@ small_key(uint32_t rank, size_t at)
 	return rank == NORANK ? NOKEY32 : rank << 6 | (uint32_t)at;
 }
 
+/* The least of key[0..n), where key[n..n + 3) may be read and are
+ * NOKEY32: by fours, so that the loop ends after few enough turns to be
+ * foreseen. */
+static inline uint32_t
+least(const uint32_t *key, size_t n)
+{
+	uint32_t m0 = NOKEY32, m1 = NOKEY32;
+
+	for (size_t i = 0; i < n; i += 4) {
+		m0 = key[i] < m0 ? key[i] : m0;
+		m1 = key[i + 1] < m1 ? key[i + 1] : m1;
+		m0 = key[i + 2] < m0 ? key[i + 2] : m0;
+		m1 = key[i + 3] < m1 ? key[i + 3] : m1;
+	}
+	return m1 < m0 ? m1 : m0;
+}
+
 static void
 merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
     struct out *o)
@@ -866,8 +883,10 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 	/* nx[i]: where the part after the one at i starts (n after the last);
 	 * pv[i]: where the part before it starts; tok[i]: its rank. */
 	uint8_t nx[WB_BPE_SMALL_PIECE], pv[WB_BPE_SMALL_PIECE];
-	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE], min;
+	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE + 3], min;
 	size_t i, a, c, e, z;
+
+	key[n] = key[n + 1] = key[n + 2] = NOKEY32;
 
 	for (i = 0; i < n; i++) {
 		nx[i] = (uint8_t)(i + 1);
@@ -876,9 +895,7 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		key[i] = i + 1 < n ? small_key(rank_of(b, p + i, 2), i) : NOKEY32;
 	}
 	for (;;) {
-		min = NOKEY32;
-		for (i = 0; i < n; i++)
-			min = key[i] < min ? key[i] : min;
+		min = least(key, n);
 		if (min == NOKEY32)
 			break;
 		a = min & 63;
