@@ -25,7 +25,7 @@
 #ifndef WB_BPE_SMALL_PIECE
 #define WB_BPE_SMALL_PIECE 48
 #endif
-_Static_assert(WB_BPE_SMALL_PIECE < 256, "merge_small keeps offsets in bytes");
+_Static_assert(WB_BPE_SMALL_PIECE < 64, "merge_small keeps offsets in 6 bits");
 /* Merges in one call before it caches its pieces (see struct centry). */
 #define CACHE_AFTER 256
 
@@ -87,6 +87,7 @@ static const struct encdef encodings[] = {
 #define IMG_MAGIC "WBBPEimg"
 #define IMG_VERSION 2u
 #define IMG_ENDIAN 0x01020304u
+#define RANK_BITS 26    /* ranks are less than 1 << RANK_BITS */
 
 struct img {
 	char magic[8];
@@ -251,6 +252,7 @@ attach(struct wb_bpe *b, const struct img *im, size_t len)
 	    im->version != IMG_VERSION || im->endian != IMG_ENDIAN ||
 	    im->total != len || im->n_ranks == 0 || im->slots == 0 ||
 	    im->max_len > UINT16_MAX ||  /* merge_tree's part lengths */
+	    im->n_ranks > 1u << RANK_BITS ||  /* merge_small's keys */
 	    (im->slots & (im->slots - 1)) != 0 || im->max_len == 0)
 		return -1;
 	if (im->off_at % 8 || im->table_at % 8 || im->pair_at % 8 ||
@@ -414,11 +416,11 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 		if (dl <= 0)
 			goto bad;
 		for (const char *q = sp + 1; q < le; q++) {
-			if (*q < '0' || *q > '9' || v > (1u << 26))
+			if (*q < '0' || *q > '9' || v > (1u << RANK_BITS))
 				goto bad;
 			v = v * 10 + (uint64_t)(*q - '0');
 		}
-		if (v >= (1u << 26))
+		if (v >= (1u << RANK_BITS))
 			goto bad;
 		toks[ntok].rank = (uint32_t)v;
 		toks[ntok].at = (uint32_t)dec_len;
@@ -843,46 +845,80 @@ emit(struct out *o, uint32_t id)
 	o->n++;
 }
 
-/* Short pieces: the parts in a list threaded through nx, each merge found
- * by a scan, as tiktoken does. */
+/* Short pieces: each pair of parts has a key, rank << 6 | start, kept at
+ * the start of its left part (NOKEY32 where no part starts or the pair is
+ * not a token), so that the pair tiktoken's scan picks, the lowest rank
+ * and the leftmost of equals, is the least key: one pass of compares and
+ * conditional moves over the array, where a scan of the list of parts
+ * mispredicts its comparisons and waits on each link. */
+#define NOKEY32 UINT32_MAX
+
+static inline uint32_t
+small_key(uint32_t rank, size_t at)
+{
+	return rank == NORANK ? NOKEY32 : rank << 6 | (uint32_t)at;
+}
+
+/* The least of key[0..n), where key[n..n + 3) may be read and are
+ * NOKEY32: by fours, so that the loop ends after few enough turns to be
+ * foreseen. */
+static inline uint32_t
+least(const uint32_t *key, size_t n)
+{
+	uint32_t m0 = NOKEY32, m1 = NOKEY32;
+
+	for (size_t i = 0; i < n; i += 4) {
+		m0 = key[i] < m0 ? key[i] : m0;
+		m1 = key[i + 1] < m1 ? key[i + 1] : m1;
+		m0 = key[i + 2] < m0 ? key[i + 2] : m0;
+		m1 = key[i + 3] < m1 ? key[i + 3] : m1;
+	}
+	return m1 < m0 ? m1 : m0;
+}
+
 static void
 merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
     struct out *o)
 {
 	/* nx[i]: where the part after the one at i starts (n after the last);
-	 * pr[i]: the rank of the part at i joined to the next, or NORANK. */
-	uint8_t nx[WB_BPE_SMALL_PIECE];
-	uint32_t tok[WB_BPE_SMALL_PIECE], pr[WB_BPE_SMALL_PIECE], min;
-	size_t i, prev, best, before, e;
+	 * pv[i]: where the part before it starts; tok[i]: its rank. */
+	uint8_t nx[WB_BPE_SMALL_PIECE], pv[WB_BPE_SMALL_PIECE];
+	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE + 3], min;
+	size_t i, a, c, e, z;
+
+	key[n] = key[n + 1] = key[n + 2] = NOKEY32;
 
 	for (i = 0; i < n; i++) {
 		nx[i] = (uint8_t)(i + 1);
+		pv[i] = (uint8_t)(i - 1);
 		tok[i] = b->byte_rank[p[i]];
-		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
+		key[i] = i + 1 < n ? small_key(rank_of(b, p + i, 2), i) : NOKEY32;
 	}
 	for (;;) {
-		min = NORANK;
-		best = before = prev = n;
-		for (i = 0; i < n; prev = i, i = nx[i]) {
-			if (pr[i] < min) {
-				min = pr[i];
-				best = i;
-				before = prev;
-			}
-		}
-		if (min == NORANK)
+		min = least(key, n);
+		if (min == NOKEY32)
 			break;
-		tok[best] = min;
-		e = nx[best] = nx[nx[best]];
-		pr[best] = e < n ? rank_of(b, p + best, nx[e] - best) : NORANK;
-		if (before != n)
-			pr[before] = rank_of(b, p + before, e - before);
+		a = min & 63;
+		tok[a] = min >> 6;
+		c = nx[a];
+		e = nx[a] = nx[c];
+		key[c] = NOKEY32;
+		if (e < n) {
+			pv[e] = (uint8_t)a;
+			key[a] = small_key(rank_of(b, p + a, nx[e] - a), a);
+		} else {
+			key[a] = NOKEY32;
+		}
+		if (a > 0) {
+			z = pv[a];
+			key[z] = small_key(rank_of(b, p + z, e - z), z);
+		}
 	}
 	for (i = 0; i < n; i = nx[i])
 		emit(o, tok[i]);
 }
 
-#define BLK 16
+#define BLK 8
 #define NOKEY UINT64_MAX
 
 /* Scratch memory for long pieces, kept across the pieces of one call. */
@@ -946,16 +982,15 @@ work_grow(struct work *w, size_t n)
 static inline uint64_t
 block_min(const uint32_t *pr, size_t n, size_t k)
 {
-	size_t i = k * BLK, e = i + BLK < n ? i + BLK : n, best = i;
-	uint32_t min = NORANK;
+	size_t i = k * BLK, e = i + BLK < n ? i + BLK : n;
+	uint64_t min = NOKEY, key;
 
+	/* without branches: which pair is least is not predictable */
 	for (; i < e; i++) {
-		if (pr[i] < min) {
-			min = pr[i];
-			best = i;
-		}
+		key = (uint64_t)pr[i] << 32 | i;
+		min = key < min ? key : min;
 	}
-	return min == NORANK ? NOKEY : (uint64_t)min << 32 | best;
+	return min >> 32 == NORANK ? NOKEY : min;
 }
 
 /* Set leaf k of the tournament tree t (m leaves) to the least key of its
@@ -1015,8 +1050,12 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		if (z / BLK != a / BLK)
 			tree_update(t, m, pr, n, z / BLK);
 	}
-	for (i = 0; i < n; i += ln[i])
-		emit(o, rank_of(b, p + i, ln[i]));
+	if (o->cap > 0 || o->ids != NULL)
+		for (i = 0; i < n; i += ln[i])
+			emit(o, rank_of(b, p + i, ln[i]));
+	else    /* only counted: the parts are the tokens */
+		for (i = 0; i < n; i += ln[i])
+			o->n++;
 }
 
 /* Tokens of one piece. */
