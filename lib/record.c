@@ -404,54 +404,19 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 	return status;
 }
 
-/* Read all of io->in as one UTF-8 text; the caller frees *text. */
-int
-wb_read_text(const struct wb_io *io, char **text, size_t *len,
-    struct wb_err *err)
+/* Read the next piece of io->in into buf: its length, 0 at the end, or
+ * -1 with err set. */
+static ssize_t
+read_piece(const struct wb_io *io, char *buf, size_t cap, struct wb_err *err)
 {
-	uint64_t max = io->max_record ? io->max_record : WB_MAX_RECORD;
-	size_t cap = CHUNK, n = 0;
-	char *b = malloc(cap + 1), *nb;
 	ssize_t r;
 
-	if (b == NULL)
-		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	for (;;) {
-		if (cap - n < CHUNK / 2) {
-			nb = realloc(b, cap * 2 + 1);
-			if (nb == NULL) {
-				free(b);
-				return wb_err_set(err, WB_EINTERNAL, "out of memory");
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = read(fileno(io->in), b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(b);
-			return wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
-			    strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			free(b);
-			return wb_err_set(err, WB_EDATA,
-			    "%s: input exceeds the maximum record size of %llu bytes",
-			    io->in_name, (unsigned long long)max);
-		}
-	}
-	b[n] = '\0';
-	if (wb_utf8_check(b, n, err) != WB_OK) {
-		free(b);
-		return wb_err_prefix(err, io->in_name);
-	}
-	*text = b;
-	*len = n;
-	return WB_OK;
+	do
+		r = read(fileno(io->in), buf, cap);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		wb_err_set(err, WB_EIO, "%s: %s", io->in_name, strerror(errno));
+	return r;
 }
 
 /* Count all of io->in as one text, in constant memory; stop past limit. */
@@ -467,17 +432,11 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 	if (cs == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	*over = false;
-	for (;;) {
-		r = read(fileno(io->in), buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
+	while ((r = read_piece(io, buf, sizeof(buf), err)) != 0) {
 		if (r < 0) {
-			st = wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
-			    strerror(errno));
+			st = WB_EIO;
 			goto out;
 		}
-		if (r == 0)
-			break;
 		if ((st = wb_cstream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
 		/* Hybrid settles on a method once past its threshold; an
@@ -514,17 +473,11 @@ wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
 	memset(out, 0, sizeof(*out));
 	if (ts == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	for (;;) {
-		r = read(fileno(io->in), buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
+	while ((r = read_piece(io, buf, sizeof(buf), err)) != 0) {
 		if (r < 0) {
-			st = wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
-			    strerror(errno));
+			st = WB_EIO;
 			goto out;
 		}
-		if (r == 0)
-			break;
 		if ((st = wb_tstream_feed(ts, buf, (size_t)r, err)) != WB_OK)
 			goto out;
 	}

@@ -12,6 +12,37 @@ struct cuts {
 	size_t word;  /* the best cut between a word and white space */
 };
 
+/* The character boundary after (right) or before off in s[0..len). */
+static size_t
+step(const char *s, size_t len, size_t off, bool right)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (right) {
+		do
+			off++;
+		while (off < len && (p[off] & 0xC0) == 0x80);
+	} else {
+		do
+			off--;
+		while (off > 0 && (p[off] & 0xC0) == 0x80);
+	}
+	return off;
+}
+
+/* No text at all. */
+static const struct wb_tstats no_text = { .lead = -1, .trail = -1 };
+
+/* The statistics of the scalar cp (n bytes) followed by a text with kept. */
+static struct wb_tstats
+prepend(uint32_t cp, size_t n, struct wb_tstats kept)
+{
+	struct wb_tstats one = no_text;
+
+	wb_tstats_add(&one, cp, n);
+	return wb_tstats_cat(one, kept);
+}
+
 /*
  * Can a longer candidate than st fit again once st does not? Each method
  * counts a longer text as no fewer tokens; hybrid changes from char to
@@ -37,13 +68,11 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct cuts r = { NONE, NONE };
-	struct wb_tstats kept, one, cand;
+	struct wb_tstats kept = no_text, cand;
 	int prev = -1, next;
-	size_t i, n = 0;
+	size_t i, j, n = 0;
 	uint32_t cp = 0;
 
-	memset(&kept, 0, sizeof(kept));
-	kept.lead = kept.trail = -1;
 	if (keep == WB_KEEP_HEAD) {
 		/* Cuts at i = 0, 1, ...: the head s[0..i) grows. */
 		for (i = 0; i < len; i += n) {
@@ -65,10 +94,8 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 	/* Cuts at i = len, ..., 1 (a scalar earlier each time): the tail
 	 * s[i..len) grows; next is the scalar at i, prev the one before. */
 	next = -1;
-	for (i = len; i > 0; i -= n) {
-		size_t j = i - 1;
-		while (j > 0 && (p[j] & 0xC0) == 0x80)
-			j--;
+	for (i = len; i > 0; i = j) {
+		j = step(s, len, i, false);
 		n = wb_utf8_decode(p + j, len - j, &cp);
 		prev = wb_is_space(cp);
 		cand = wb_tstats_cat(*e, kept);
@@ -79,10 +106,7 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 		} else if (monotone(spec, &cand)) {
 			break;
 		}
-		memset(&one, 0, sizeof(one));
-		one.lead = one.trail = -1;
-		wb_tstats_add(&one, cp, n);
-		kept = wb_tstats_cat(one, kept);
+		kept = prepend(cp, n, kept);
 		next = prev;
 	}
 	return r;
@@ -143,24 +167,6 @@ struct search {
 	size_t k, off;  /* the cursor: cut number k is at byte off */
 	char *buf;
 };
-
-/* The character boundary after (right) or before off in s[0..len). */
-static size_t
-step(const char *s, size_t len, size_t off, bool right)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (right) {
-		do
-			off++;
-		while (off < len && (p[off] & 0xC0) == 0x80);
-	} else {
-		do
-			off--;
-		while (off > 0 && (p[off] & 0xC0) == 0x80);
-	}
-	return off;
-}
 
 /* The byte offset of cut number k. */
 static size_t
@@ -435,12 +441,10 @@ tail_over_heuristic(const struct wb_tstream *ts, size_t v)
 {
 	const unsigned char *p = (const unsigned char *)ts->buf;
 	const struct wb_counter_spec *spec = &ts->c->spec;
-	struct wb_tstats kept, one, cand;
+	struct wb_tstats kept = no_text, cand;
 	size_t i = v, b, n;
 	uint32_t cp;
 
-	memset(&kept, 0, sizeof(kept));
-	kept.lead = kept.trail = -1;
 	for (;;) {
 		if (i == 0)
 			return 0;
@@ -457,10 +461,7 @@ tail_over_heuristic(const struct wb_tstream *ts, size_t v)
 	while (i > b) {
 		i = step(ts->buf, v, i, false);
 		n = wb_utf8_decode(p + i, v - i, &cp);
-		memset(&one, 0, sizeof(one));
-		one.lead = one.trail = -1;
-		wb_tstats_add(&one, cp, n);
-		kept = wb_tstats_cat(one, kept);
+		kept = prepend(cp, n, kept);
 		if (over(spec, &kept, ts->budget))
 			return i;
 	}

@@ -347,9 +347,6 @@ typedef int (*wb_record_fn)(void *ctx, json_t *rec, struct wb_err *err);
 
 /* Run fn over every record of io->in, writing one line per record. */
 int wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx);
-/* Read all of io->in as one UTF-8 text; the caller frees *text. */
-int wb_read_text(const struct wb_io *io, char **text, size_t *len,
-    struct wb_err *err);
 /* Count all of io->in as one text, in constant memory; stop past limit. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t limit, uint64_t *count, bool *over, struct wb_err *err);
