@@ -30,7 +30,7 @@ LIBSRC = \
 	lib/broadcast.c \
 	lib/budget.c \
 	lib/config.c \
-	lib/count.c \
+	lib/counter.c \
 	lib/err.c \
 	lib/exact.c \
 	lib/json.c \
@@ -41,6 +41,7 @@ LIBSRC = \
 	lib/prompt.c \
 	lib/record.c \
 	lib/summarize.c \
+	lib/text_stats.c \
 	lib/truncate.c \
 	lib/unicode_tables.c \
 	lib/utf8.c \

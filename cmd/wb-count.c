@@ -66,8 +66,7 @@ add_ids(json_t *rec, const char *s, size_t len, struct wb_err *err)
 		st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 		goto out;
 	}
-	n = wb_bpe_encode(wb_counter_bpe(counter), s, len,
-	    counter_spec.allow_special, id, len + 1, err);
+	n = wb_counter_encode(counter, s, len, id, len + 1, err);
 	if (n == WB_BPE_FAIL) {
 		st = WB_EINTERNAL;
 		goto out;
@@ -175,7 +174,7 @@ main(int argc, char *argv[])
 		case OPT_TPW: flag = "tokens-per-word"; break;
 		case OPT_HT: flag = "hybrid-threshold"; break;
 		case 'f':
-			if (wb_utf8_check(optarg, strlen(optarg), &err)) {
+			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
 				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
 				goto bad;
 			}
@@ -232,7 +231,7 @@ main(int argc, char *argv[])
 	if ((counter = wb_counter_new(&spec, &err)) == NULL)
 		goto fail;
 	counter_spec = spec;
-	if (ids && wb_counter_bpe(counter) == NULL) {
+	if (ids && !wb_counter_has_ids(counter)) {
 		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e or -M)");
 		goto bad;
 	}

@@ -187,14 +187,14 @@ main(int argc, char *argv[])
 			}
 			break;
 		case 'E':
-			if (wb_utf8_check(optarg, strlen(optarg), &err)) {
+			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
 				wb_err_set(&err, WB_EUSAGE, "-E: not UTF-8");
 				goto bad;
 			}
 			ellipsis = optarg;
 			break;
 		case 'f':
-			if (wb_utf8_check(optarg, strlen(optarg), &err)) {
+			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
 				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
 				goto bad;
 			}

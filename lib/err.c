@@ -8,11 +8,10 @@
 static void
 sanitize(char *m)
 {
-	size_t len = strlen(m);
-	struct wb_err e;
+	size_t len = strlen(m), i;
 
-	while (wb_utf8_check(m, len, &e) != WB_OK)
-		m[e.offset] = '?';
+	while ((i = wb_utf8_valid(m, len)) < len)
+		m[i] = '?';
 }
 
 /* Set err to status and a printf-style message; returns status. */

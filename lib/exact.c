@@ -32,28 +32,10 @@ static const struct {
 const char *
 wb_model_encoding(const char *model)
 {
-	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+	for (size_t i = 0; i < WB_NELEM(models); i++)
 		if (strcmp(model, models[i].model) == 0)
 			return models[i].encoding;
 	return NULL;
-}
-
-/* Do two specs make the same counter? */
-bool
-wb_counter_spec_same(const struct wb_counter_spec *a,
-    const struct wb_counter_spec *b)
-{
-	if (strcmp(a->encoding, b->encoding) != 0)
-		return false;
-	if (a->encoding[0] != '\0')
-		return a->allow_special == b->allow_special &&
-		    (a->encodings_dir == b->encodings_dir ||
-		    (a->encodings_dir && b->encodings_dir &&
-		    strcmp(a->encodings_dir, b->encodings_dir) == 0));
-	return a->method == b->method &&
-	    a->chars_per_token == b->chars_per_token &&
-	    a->tokens_per_word == b->tokens_per_word &&
-	    a->hybrid_threshold == b->hybrid_threshold;
 }
 
 /* The exact encoding behind a counter, or NULL for the heuristics. */
@@ -75,6 +57,21 @@ exact_count(const struct wb_counter *c, const char *s, size_t len,
 	return n == WB_BPE_FAIL ? UINT64_MAX : n;
 }
 
+static size_t
+exact_encode(const struct wb_counter *c, const char *s, size_t len,
+    uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	return wb_bpe_encode(c->bpe, s, len, c->spec.allow_special, ids, cap,
+	    err);
+}
+
+/* The longest special token that a cut must look back for, 0 if none. */
+static size_t
+exact_lookback(const struct wb_counter *c)
+{
+	return c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
+}
+
 static void
 exact_free(struct wb_counter *c)
 {
@@ -82,11 +79,21 @@ exact_free(struct wb_counter *c)
 	free(c);
 }
 
-static const struct wb_counter_ops exact_ops = {
-	.count = exact_count,
-	.heuristic = false,
-	.free = exact_free,
-};
+/* Say that no place had the encoding, naming each, and how to fetch it. */
+static void
+not_found(const char *enc, char dirs[][1024], int n, struct wb_err *err)
+{
+	char where[400];
+	size_t off = 0;
+
+	where[0] = '\0';
+	for (int i = 0; i < n && off < sizeof(where); i++)
+		off += (size_t)snprintf(where + off, sizeof(where) - off, "%s%s",
+		    i ? ", " : "", dirs[i]);
+	wb_err_set(err, WB_ENOINPUT, "encoding %s: no %s.tiktoken in %s; "
+	    "run scripts/fetch-encodings%s", enc, enc, where,
+	    strcmp(enc, "llama3") == 0 ? " --llama3 (Meta's licence)" : "");
+}
 
 /*
  * Load an encoding from the first place that has it: the spec's
@@ -115,36 +122,14 @@ load(const struct wb_counter_spec *spec, struct wb_err *err)
 		snprintf(dirs[n++], sizeof(dirs[0]), "%s/encodings", WB_DATADIR);
 	}
 	for (int i = 0; i < n; i++) {
-		if ((b = wb_bpe_load(dirs[i], spec->encoding, err)) != NULL)
+		if ((b = wb_bpe_open(dirs[i], spec->encoding, 0, err)) != NULL)
 			return b;
 		if (err->status != WB_ENOINPUT)
 			return NULL;
 	}
 	if (n > 1)
-		wb_err_set(err, WB_ENOINPUT, "encoding %s: no rank file in %s or "
-		    "the other places searched; run scripts/fetch-encodings",
-		    spec->encoding, dirs[0]);
+		not_found(spec->encoding, dirs, n, err);
 	return NULL;
-}
-
-/* Make a counter for spec->encoding; the caller owns it. */
-struct wb_counter *
-wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
-{
-	struct wb_counter *c = calloc(1, sizeof(*c));
-
-	if (c == NULL) {
-		wb_err_set(err, WB_EINTERNAL, "out of memory");
-		return NULL;
-	}
-	if ((c->bpe = load(spec, err)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	c->ops = &exact_ops;
-	c->spec = *spec;
-	snprintf(c->name, sizeof(c->name), "%s", spec->encoding);
-	return c;
 }
 
 /*
@@ -205,102 +190,170 @@ last_cut(const unsigned char *s, size_t from, size_t to, size_t spmax)
 	return 0;
 }
 
-/* The last cut of s at an offset in [from, to), or 0 if there is none:
- * to ends whole characters, and s[0] starts the text or lies at least the
- * longest special token before from. */
-size_t
-wb_exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
+/* The last cut of s in [from, to) where the counts of the sides add up. */
+static size_t
+exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
     size_t to)
 {
-	size_t spmax = c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
-
-	return last_cut((const unsigned char *)s, from, to, spmax);
+	return last_cut((const unsigned char *)s, from, to, exact_lookback(c));
 }
 
-/* The longest special token that a cut must look back for, 0 if none. */
-size_t
-wb_exact_lookback(const struct wb_counter *c)
+/* An exact count stream: the text after the last cut found. */
+struct exact_stream {
+	struct wb_cstream base;
+	char *carry;
+	size_t len, cap;
+	size_t valid;            /* carry[0..valid) is whole UTF-8 characters */
+	size_t checked;          /* no cut at offsets below this */
+	uint64_t done;           /* bytes counted before carry */
+	uint64_t count;          /* their tokens */
+};
+
+static struct wb_cstream *
+exact_stream_new(const struct wb_counter *c)
 {
-	return c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
+	struct exact_stream *es = calloc(1, sizeof(*es));
+
+	if (es == NULL)
+		return NULL;
+	es->base.c = c;
+	return &es->base;
 }
 
-/* cs->count plus n; a failed count (UINT64_MAX) stays one. */
+/* es->count plus n; a failed count (UINT64_MAX) stays one. */
 static void
-add_count(struct wb_cstream *cs, uint64_t n)
+add_count(struct exact_stream *es, uint64_t n)
 {
-	cs->count = n > UINT64_MAX - cs->count ? UINT64_MAX : cs->count + n;
+	es->count = n > UINT64_MAX - es->count ? UINT64_MAX : es->count + n;
 }
 
-/* Feed an exact stream: count what lies before the last piece boundary. */
-int
-wb_exact_feed(struct wb_cstream *cs, const char *buf, size_t len,
+/* Count what lies before the last cut, and keep the rest. */
+static int
+exact_stream_feed(struct wb_cstream *cs, const char *buf, size_t len,
     struct wb_err *err)
 {
+	struct exact_stream *es = (struct exact_stream *)cs;
+	const struct wb_counter *ctr = cs->c;
 	const unsigned char *s;
-	size_t i, c, spmax;
+	size_t i, c;
 	int n = 1;
 
 	if (len == 0)
 		return WB_OK;
-	if (len > cs->cap - cs->len) {
-		size_t cap = cs->cap ? cs->cap : 65536;
+	if (len > es->cap - es->len) {
+		size_t cap = es->cap ? es->cap : 65536;
 		char *nb;
 
-		while (cap - cs->len < len)
+		while (cap - es->len < len)
 			cap *= 2;
-		if ((nb = realloc(cs->carry, cap)) == NULL)
+		if ((nb = realloc(es->carry, cap)) == NULL)
 			return wb_err_set(err, WB_EINTERNAL, "out of memory");
-		cs->carry = nb;
-		cs->cap = cap;
+		es->carry = nb;
+		es->cap = cap;
 	}
-	memcpy(cs->carry + cs->len, buf, len);
-	cs->len += len;
-	s = (const unsigned char *)cs->carry;
-	for (i = cs->valid; i < cs->len; i += (size_t)n) {
+	memcpy(es->carry + es->len, buf, len);
+	es->len += len;
+	s = (const unsigned char *)es->carry;
+	for (i = es->valid; i < es->len; i += (size_t)n) {
 		if (s[i] < 0x80) {
 			n = 1;
 			continue;
 		}
-		n = wb_utf8_seqlen(s + i, cs->len - i);
+		n = wb_utf8_seqlen(s + i, es->len - i);
 		if (n < 0)
 			break;  /* the rest of it comes with the next piece */
 		if (n == 0) {
-			err->offset = cs->done + i;
+			err->offset = es->done + i;
 			return wb_err_set(err, WB_EDATA,
 			    "invalid UTF-8 at byte offset %llu",
 			    (unsigned long long)err->offset);
 		}
 	}
-	cs->valid = i;
-	spmax = cs->c->spec.allow_special ? wb_bpe_special_max(cs->c->bpe) : 0;
+	es->valid = i;
 	/* The last cut, looking only where earlier calls have not. */
-	if ((c = last_cut(s, cs->checked, cs->valid, spmax)) == 0) {
-		cs->checked = cs->valid;
+	if ((c = last_cut(s, es->checked, es->valid, exact_lookback(ctr))) == 0) {
+		es->checked = es->valid;
 		return WB_OK;
 	}
-	add_count(cs, wb_count(cs->c, cs->carry, c));
-	memmove(cs->carry, cs->carry + c, cs->len - c);
-	cs->len -= c;
-	cs->valid -= c;
-	cs->done += c;
-	cs->checked = cs->valid;
+	add_count(es, exact_count(ctr, es->carry, c, UINT64_MAX));
+	memmove(es->carry, es->carry + c, es->len - c);
+	es->len -= c;
+	es->valid -= c;
+	es->done += c;
+	es->checked = es->valid;
 	return WB_OK;
 }
 
-/* End an exact stream: count the rest. */
-int
-wb_exact_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+static uint64_t
+exact_stream_count(const struct wb_cstream *cs)
 {
-	if (cs->valid < cs->len) {
-		err->offset = cs->done + cs->valid;
+	return ((const struct exact_stream *)cs)->count;
+}
+
+/* An exact count only grows as text is added. */
+static bool
+exact_stream_over(const struct wb_cstream *cs, uint64_t limit)
+{
+	return exact_stream_count(cs) > limit;
+}
+
+/* Count the rest. */
+static int
+exact_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+{
+	struct exact_stream *es = (struct exact_stream *)cs;
+
+	if (es->valid < es->len) {
+		err->offset = es->done + es->valid;
 		return wb_err_set(err, WB_EDATA,
 		    "invalid UTF-8 at byte offset %llu: truncated sequence",
 		    (unsigned long long)err->offset);
 	}
-	if (cs->len > 0)
-		add_count(cs, wb_count(cs->c, cs->carry, cs->len));
-	cs->done += cs->len;
-	cs->len = cs->valid = cs->checked = 0;
-	*count = cs->count;
+	if (es->len > 0)
+		add_count(es, exact_count(cs->c, es->carry, es->len, UINT64_MAX));
+	es->done += es->len;
+	es->len = es->valid = es->checked = 0;
+	*count = es->count;
 	return WB_OK;
+}
+
+static void
+exact_stream_free(struct wb_cstream *cs)
+{
+	free(((struct exact_stream *)cs)->carry);
+	free(cs);
+}
+
+static const struct wb_counter_ops exact_ops = {
+	.count = exact_count,
+	.encode = exact_encode,
+	.last_cut = exact_last_cut,
+	.lookback = exact_lookback,
+	.stream_new = exact_stream_new,
+	.stream_feed = exact_stream_feed,
+	.stream_count = exact_stream_count,
+	.stream_over = exact_stream_over,
+	.stream_end = exact_stream_end,
+	.stream_free = exact_stream_free,
+	.free = exact_free,
+};
+
+/* Make a counter for spec->encoding; the caller owns it. */
+struct wb_counter *
+wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
+{
+	struct wb_counter *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	if ((c->bpe = load(spec, err)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ops = &exact_ops;
+	c->spec = *spec;
+	snprintf(c->name, sizeof(c->name), "%s", spec->encoding);
+	return c;
 }

@@ -439,11 +439,7 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 		}
 		if ((st = wb_cstream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
-		/* Hybrid settles on a method once past its threshold; an
-		 * exact count only grows. */
-		if ((!c->ops->heuristic || c->spec.method != WB_METHOD_HYBRID ||
-		    cs->scan.st.bytes >= c->spec.hybrid_threshold) &&
-		    wb_cstream_count(cs) > limit) {
+		if (wb_cstream_over(cs, limit)) {
 			/* Past the limit: the rest cannot bring it back. */
 			*count = wb_cstream_count(cs);
 			*over = true;

@@ -212,7 +212,7 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 			res[--rlen] = '\0';
 		if (rlen == 0)
 			st = wb_err_set(err, WB_EDATA, "empty summary");
-		else if (wb_utf8_check(res, rlen, err) != WB_OK)
+		else if (wb_utf8_valid(res, rlen) != rlen)
 			st = wb_err_set(err, WB_EDATA, "summary is not UTF-8");
 	}
 out:

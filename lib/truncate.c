@@ -278,7 +278,7 @@ truncate_part(const struct wb_counter *c, const char *s, size_t len,
 		cut = keep == WB_KEEP_HEAD ? len : 0;
 		elen = 0;
 	} else {
-		if (c->ops->heuristic) {
+		if (wb_counter_by_stats(c)) {
 			wb_tstats_of(&e, ellipsis, elen);
 			cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
 		} else if (exact_cuts(c, s, len, outside, budget, keep, ellipsis,
@@ -411,10 +411,10 @@ over(const struct wb_counter_spec *spec, const struct wb_tstats *st,
 static void
 head_check(struct wb_tstream *ts)
 {
-	const struct wb_tstats *st = &ts->cs->scan.st;
+	const struct wb_tstats *st = wb_cstream_stats(ts->cs);
 	size_t v, p;
 
-	if (ts->c->ops->heuristic) {
+	if (st != NULL) {
 		if (over(&ts->c->spec, st, ts->budget)) {
 			ts->len = (size_t)st->bytes;
 			ts->full = true;
@@ -422,7 +422,7 @@ head_check(struct wb_tstream *ts)
 		return;
 	}
 	v = whole_end(ts->buf, ts->len);
-	p = wb_exact_last_cut(ts->c, ts->buf, 0, v);
+	p = wb_counter_last_cut(ts->c, ts->buf, 0, v);
 	if (p > 0 && wb_count(ts->c, ts->buf, p) > ts->budget) {
 		ts->len = v;
 		ts->full = true;
@@ -479,14 +479,14 @@ tail_over_heuristic(const struct wb_tstream *ts, size_t v)
 static size_t
 tail_over_exact(struct wb_tstream *ts, size_t v)
 {
-	size_t from = ts->start > 0 ? wb_exact_lookback(ts->c) : 0;
+	size_t from = ts->start > 0 ? wb_counter_lookback(ts->c) : 0;
 	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
 	    ts->step / 16 + 1;
 
-	if ((d2 = wb_exact_last_cut(ts->c, ts->buf, from, v)) == 0)
+	if ((d2 = wb_counter_last_cut(ts->c, ts->buf, from, v)) == 0)
 		return 0;
 	while (g < d2) {
-		if ((d1 = wb_exact_last_cut(ts->c, ts->buf, from,
+		if ((d1 = wb_counter_last_cut(ts->c, ts->buf, from,
 		    d2 - g + 1)) == 0)
 			return 0;
 		if (wb_count(ts->c, ts->buf + d1, d2 - d1) > ts->budget) {
@@ -510,11 +510,11 @@ tail_drop(struct wb_tstream *ts)
 {
 	size_t v = whole_end(ts->buf, ts->len), d, back = 0;
 
-	if (ts->c->ops->heuristic) {
+	if (wb_counter_by_stats(ts->c)) {
 		d = tail_over_heuristic(ts, v);
 	} else {
 		d = tail_over_exact(ts, v);
-		back = wb_exact_lookback(ts->c);
+		back = wb_counter_lookback(ts->c);
 		back = back > 0 ? back : 1;
 		d = d > back ? step(ts->buf, v, d - back + 1, false) : 0;
 	}
@@ -553,7 +553,7 @@ wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
 	memcpy(ts->buf + ts->len, buf, len);
 	ts->len += len;
 	if (ts->keep == WB_KEEP_HEAD &&
-	    (ts->c->ops->heuristic || ts->len >= ts->next))
+	    (wb_counter_by_stats(ts->c) || ts->len >= ts->next))
 		head_check(ts);
 	else if (ts->keep == WB_KEEP_TAIL && ts->len >= ts->next)
 		tail_drop(ts);

@@ -42,9 +42,10 @@ wb_utf8_seqlen(const unsigned char *s, size_t len)
 	return n;
 }
 
-/* Check that s[0..len) is UTF-8; on failure set err with the byte offset. */
-int
-wb_utf8_check(const char *s, size_t len, struct wb_err *err)
+/* The length of the longest prefix of s[0..len) that is whole UTF-8: a
+ * caller that needs a message writes its own. */
+size_t
+wb_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
@@ -56,14 +57,11 @@ wb_utf8_check(const char *s, size_t len, struct wb_err *err)
 			continue;
 		}
 		n = wb_utf8_seqlen(p + i, len - i);
-		if (n <= 0) {
-			err->offset = i;
-			return wb_err_set(err, WB_EDATA,
-			    "invalid UTF-8 at byte offset %zu", i);
-		}
+		if (n <= 0)
+			return i;
 		i += (size_t)n;
 	}
-	return WB_OK;
+	return len;
 }
 
 /* Decode the scalar at s (valid UTF-8 assumed); returns its length. */

@@ -56,12 +56,15 @@ int wb_parse_size(const char *s, uint64_t *out, struct wb_err *err);
 
 /* utf8.c */
 
-/* Check that s[0..len) is UTF-8; on failure set err with the byte offset. */
-int wb_utf8_check(const char *s, size_t len, struct wb_err *err);
+/* The length of the longest prefix of s[0..len) that is whole UTF-8. */
+size_t wb_utf8_valid(const char *s, size_t len);
 /* True when cp has the Unicode White_Space property. */
 bool wb_is_space(uint32_t cp);
 
-/* count.c */
+/* The largest count, budget or limit: 2^53, exact in a double and in JSON. */
+#define WB_MAX_TOKENS (1ULL << 53)
+
+/* counter.c, text_stats.c, exact.c */
 
 enum wb_method {
 	WB_METHOD_CHAR,    /* ceil(scalars / chars_per_token) */
@@ -109,7 +112,13 @@ struct wb_counter *wb_counter_reuse(struct wb_counter **slot,
 /* Count a chat {"messages": [...]} as the chat API does. */
 int wb_count_chat(const struct wb_counter *c, const json_t *messages,
     uint64_t *n, struct wb_err *err);
-/* A short description of the counter, such as "hybrid/default". */
+/* Can the counter give token ids (wb_counter_encode)? */
+bool wb_counter_has_ids(const struct wb_counter *c);
+/* Token ids of s (the first cap into ids, which may be NULL); their
+ * number, or WB_BPE_FAIL with err set. */
+size_t wb_counter_encode(const struct wb_counter *c, const char *s, size_t len,
+    uint32_t *ids, size_t cap, struct wb_err *err);
+/* A short description of the counter, such as "hybrid" or "o200k_base". */
 const char *wb_counter_name(const struct wb_counter *c);
 /* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */
 uint64_t wb_count(const struct wb_counter *c, const char *s, size_t len);
@@ -127,6 +136,7 @@ uint64_t wb_cstream_count(const struct wb_cstream *cs);
 int wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
 /* Free a stream. */
 void wb_cstream_free(struct wb_cstream *cs);
+
 /* truncate.c */
 
 enum wb_keep {

@@ -21,14 +21,37 @@ struct wb_scan {
 	int npend;
 };
 
-/* What a kind of counter does; the commands only see wb_count(). */
+/* Every count stream starts with this; each kind of counter adds its own. */
+struct wb_cstream {
+	const struct wb_counter *c;
+};
+
+/* What a kind of counter does; only counter.c calls these. */
 struct wb_counter_ops {
 	/* Count s[0..len), stopping once the count exceeds limit. */
 	uint64_t (*count)(const struct wb_counter *c, const char *s, size_t len,
 	    uint64_t limit);
-	/* Statistics-based counters set this: truncation then is exact. */
-	bool heuristic;
+	/* Token ids, as wb_counter_encode; NULL for a counter without ids. */
+	size_t (*encode)(const struct wb_counter *c, const char *s, size_t len,
+	    uint32_t *ids, size_t cap, struct wb_err *err);
+	/* As wb_counter_last_cut and wb_counter_lookback; NULL: none. */
+	size_t (*last_cut)(const struct wb_counter *c, const char *s,
+	    size_t from, size_t to);
+	size_t (*lookback)(const struct wb_counter *c);
+	/* The count streams, as the wb_cstream_ functions. */
+	struct wb_cstream *(*stream_new)(const struct wb_counter *c);
+	int (*stream_feed)(struct wb_cstream *cs, const char *buf, size_t len,
+	    struct wb_err *err);
+	uint64_t (*stream_count)(const struct wb_cstream *cs);
+	bool (*stream_over)(const struct wb_cstream *cs, uint64_t limit);
+	/* NULL unless the counter counts by statistics. */
+	const struct wb_tstats *(*stream_stats)(const struct wb_cstream *cs);
+	int (*stream_end)(struct wb_cstream *cs, uint64_t *count,
+	    struct wb_err *err);
+	void (*stream_free)(struct wb_cstream *cs);
 	void (*free)(struct wb_counter *c);
+	/* Counts follow from concatenable statistics: truncation is exact. */
+	bool by_stats;
 };
 
 struct wb_counter {
@@ -38,17 +61,8 @@ struct wb_counter {
 	struct wb_bpe *bpe;      /* exact counters only */
 };
 
-struct wb_cstream {
-	const struct wb_counter *c;
-	struct wb_scan scan;     /* heuristic counters */
-	/* Exact counters: the text after the last piece boundary found. */
-	char *carry;
-	size_t len, cap;
-	size_t valid;            /* carry[0..valid) is whole UTF-8 characters */
-	size_t checked;          /* no boundary at offsets below this */
-	uint64_t done;           /* bytes counted before carry */
-	uint64_t count;          /* their tokens */
-};
+/* The number of elements of an array. */
+#define WB_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* utf8.c */
 
@@ -90,7 +104,7 @@ size_t wb_bpe_special_max(const struct wb_bpe *b);
 /* What kind of JSON value j is, for messages ("an array"). */
 const char *wb_json_kind(const json_t *j);
 
-/* count.c */
+/* text_stats.c */
 
 /* Start a scan. */
 void wb_scan_init(struct wb_scan *sc);
@@ -106,23 +120,31 @@ struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
 /* The heuristic count of a text with statistics st. */
 uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
     const struct wb_tstats *st);
+/* Make a counter of the engine's heuristics; the caller owns it. */
+struct wb_counter *wb_stats_counter_new(const struct wb_counter_spec *spec,
+    struct wb_err *err);
+
+/* counter.c */
+
+/* Do counts follow from concatenable text statistics (the heuristics)? */
+bool wb_counter_by_stats(const struct wb_counter *c);
+/* The last cut of s at an offset in [from, to) where the counts of the two
+ * sides add up, or 0: to ends whole characters, and s[0] starts the text
+ * or lies wb_counter_lookback() before from. */
+size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
+    size_t from, size_t to);
+/* How far before a cut the text must be kept to find it again, or 0. */
+size_t wb_counter_lookback(const struct wb_counter *c);
+/* Is the count of the whole text sure to exceed limit, whatever follows? */
+bool wb_cstream_over(const struct wb_cstream *cs, uint64_t limit);
+/* The statistics of what was fed, for counters by statistics; else NULL. */
+const struct wb_tstats *wb_cstream_stats(const struct wb_cstream *cs);
 
 /* exact.c */
 
 /* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
-/* Feed an exact stream: count what lies before the last piece boundary. */
-int wb_exact_feed(struct wb_cstream *cs, const char *buf, size_t len,
-    struct wb_err *err);
-/* End an exact stream: count the rest. */
-int wb_exact_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
-/* The last cut of s in [from, to), where the counts of the two sides add
- * up, or 0; s[0] starts the text or lies wb_exact_lookback() before from. */
-size_t wb_exact_last_cut(const struct wb_counter *c, const char *s,
-    size_t from, size_t to);
-/* The longest special token that a cut must look back for, 0 if none. */
-size_t wb_exact_lookback(const struct wb_counter *c);
 
 /* truncate.c */
 

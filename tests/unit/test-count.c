@@ -251,14 +251,10 @@ utf8_errors_name_their_offset(void)
 		{ "ab\xE2\x82", 4, 2 },          /* cut short */
 		{ "\xC3(", 2, 0 },
 	};
-	struct wb_err err;
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&err, 0, sizeof(err));
-		CHECK_U(wb_utf8_check(bad[i].s, bad[i].len, &err), WB_EDATA);
-		CHECK_U(err.offset, bad[i].off);
-	}
-	CHECK_U(wb_utf8_check("\xF4\x8F\xBF\xBF\xEF\xBF\xBF", 7, &err), WB_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_U(wb_utf8_valid(bad[i].s, bad[i].len), bad[i].off);
+	CHECK_U(wb_utf8_valid("\xF4\x8F\xBF\xBF\xEF\xBF\xBF", 7), 7);
 }
 
 static void

@@ -180,7 +180,7 @@ opaque_free(struct wb_counter *c)
 
 static const struct wb_counter_ops opaque_ops = {
 	.count = opaque_count,
-	.heuristic = false,
+	.by_stats = false,
 	.free = opaque_free,
 };
 
@@ -270,7 +270,7 @@ random_cases(struct wb_counter *cs[6], int n, bool maximal)
 		}
 		if (tr.final_tokens > budget)
 			over++;
-		if (wb_utf8_check(tr.text, tr.len, &err) != WB_OK)
+		if (wb_utf8_valid(tr.text, tr.len) != tr.len)
 			badutf++;
 		if (wb_count(c, tr.text, tr.len) != tr.final_tokens ||
 		    tr.original_tokens != full)
@@ -392,11 +392,12 @@ stream_cases(struct wb_counter **cs, int ncs, int n)
 		struct wb_trunc a, b;
 		struct wb_err ea = { 0 }, eb = { 0 };
 		uint64_t full, budget;
+		size_t valid;
 		int sa, sb;
 
-		if (wb_utf8_check(buf, len, &ea) != WB_OK) {
+		if ((valid = wb_utf8_valid(buf, len)) != len) {
 			sb = stream_trunc(c, buf, len, 7, keep, ell, &b, &eb);
-			if (sb != WB_EDATA || eb.offset != ea.offset)
+			if (sb != WB_EDATA || eb.offset != valid)
 				diff++;
 			if (sb == WB_OK)
 				free(b.text);

@@ -1,0 +1,266 @@
+/* counter.c: the counter interface: specs, presets, and counting through
+ * whichever kind of counter a spec makes (text_stats.c, exact.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_priv.h"
+
+/* Fill spec with a named preset ("default" or "llama"); 0 or -1. */
+int
+wb_counter_preset(struct wb_counter_spec *spec, const char *name)
+{
+	if (strcmp(name, "default") == 0) {
+		spec->chars_per_token = 4.0;
+		spec->tokens_per_word = 1.33;
+		spec->hybrid_threshold = 100;
+	} else if (strcmp(name, "llama") == 0) {
+		spec->chars_per_token = 3.8;
+		spec->tokens_per_word = 1.25;
+		spec->hybrid_threshold = 100;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const method_names[] = {
+	[WB_METHOD_CHAR] = "char",
+	[WB_METHOD_WORD] = "word",
+	[WB_METHOD_HYBRID] = "hybrid",
+};
+
+/* Parse a method name ("char", "word", "hybrid"); 0 or -1. */
+int
+wb_method_parse(const char *name, enum wb_method *m)
+{
+	for (size_t i = 0; i < WB_NELEM(method_names); i++) {
+		if (strcmp(name, method_names[i]) == 0) {
+			*m = (enum wb_method)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The name of a method. */
+const char *
+wb_method_name(enum wb_method m)
+{
+	return method_names[m];
+}
+
+/* Fill spec with the engine's defaults: hybrid, preset "default". */
+void
+wb_counter_spec_default(struct wb_counter_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->method = WB_METHOD_HYBRID;
+	wb_counter_preset(spec, "default");
+}
+
+/* Make a counter; the caller owns it. */
+struct wb_counter *
+wb_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
+{
+	if (spec->encoding[0] != '\0')
+		return wb_exact_new(spec, err);
+	return wb_stats_counter_new(spec, err);
+}
+
+/* Do two specs make the same counter? */
+bool
+wb_counter_spec_same(const struct wb_counter_spec *a,
+    const struct wb_counter_spec *b)
+{
+	if (strcmp(a->encoding, b->encoding) != 0)
+		return false;
+	if (a->encoding[0] != '\0')
+		return a->allow_special == b->allow_special &&
+		    (a->encodings_dir == b->encodings_dir ||
+		    (a->encodings_dir && b->encodings_dir &&
+		    strcmp(a->encodings_dir, b->encodings_dir) == 0));
+	return a->method == b->method &&
+	    a->chars_per_token == b->chars_per_token &&
+	    a->tokens_per_word == b->tokens_per_word &&
+	    a->hybrid_threshold == b->hybrid_threshold;
+}
+
+/* Free a counter. */
+void
+wb_counter_free(struct wb_counter *c)
+{
+	if (c != NULL)
+		c->ops->free(c);
+}
+
+/* The counter in *slot if spec makes the same, else a new one put there. */
+struct wb_counter *
+wb_counter_reuse(struct wb_counter **slot, const struct wb_counter_spec *spec,
+    struct wb_err *err)
+{
+	struct wb_counter *c;
+
+	if (*slot != NULL && wb_counter_spec_same(&(*slot)->spec, spec))
+		return *slot;
+	if ((c = wb_counter_new(spec, err)) == NULL)
+		return NULL;
+	wb_counter_free(*slot);
+	*slot = c;
+	return c;
+}
+
+/*
+ * Count a chat as the chat API bills it: 3 tokens a message, the tokens
+ * of each of its strings (role, content, name), 1 more for a name, and 3
+ * that prime the reply.
+ */
+int
+wb_count_chat(const struct wb_counter *c, const json_t *messages, uint64_t *n,
+    struct wb_err *err)
+{
+	const char *key;
+	size_t i;
+	json_t *m, *v;
+
+	if (!json_is_array(messages))
+		return wb_err_set(err, WB_EDATA,
+		    "field \"messages\" is not an array");
+	*n = 3;
+	json_array_foreach(messages, i, m) {
+		if (!json_is_object(m) ||
+		    !json_is_string(json_object_get(m, "role")) ||
+		    !json_is_string(json_object_get(m, "content")))
+			return wb_err_set(err, WB_EDATA, "messages[%zu]: not an "
+			    "object with a string role and content", i);
+		*n += 3;
+		json_object_foreach(m, key, v) {
+			if (!json_is_string(v))
+				continue;
+			*n += wb_count(c, json_string_value(v),
+			    json_string_length(v));
+			if (strcmp(key, "name") == 0)
+				*n += 1;
+		}
+	}
+	return WB_OK;
+}
+
+/* A short description of the counter, such as "hybrid". */
+const char *
+wb_counter_name(const struct wb_counter *c)
+{
+	return c->name;
+}
+
+/* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */
+uint64_t
+wb_count(const struct wb_counter *c, const char *s, size_t len)
+{
+	return c->ops->count(c, s, len, UINT64_MAX);
+}
+
+/* Count, stopping early once the count is known to exceed limit. */
+uint64_t
+wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t limit)
+{
+	return c->ops->count(c, s, len, limit);
+}
+
+/* Start counting a text that arrives in pieces; the caller owns it. */
+struct wb_cstream *
+wb_cstream_new(const struct wb_counter *c)
+{
+	return c->ops->stream_new(c);
+}
+
+/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
+int
+wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	return cs->c->ops->stream_feed(cs, buf, len, err);
+}
+
+/* The count of everything fed so far; a lower bound until the end. */
+uint64_t
+wb_cstream_count(const struct wb_cstream *cs)
+{
+	return cs->c->ops->stream_count(cs);
+}
+
+/* Is the count of the whole text sure to exceed limit, whatever follows? */
+bool
+wb_cstream_over(const struct wb_cstream *cs, uint64_t limit)
+{
+	return cs->c->ops->stream_over(cs, limit);
+}
+
+/* The statistics of what was fed, for counters by statistics; else NULL. */
+const struct wb_tstats *
+wb_cstream_stats(const struct wb_cstream *cs)
+{
+	return cs->c->ops->stream_stats ? cs->c->ops->stream_stats(cs) : NULL;
+}
+
+/* End the text: fails if it stops inside a UTF-8 sequence. */
+int
+wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+{
+	return cs->c->ops->stream_end(cs, count, err);
+}
+
+/* Free a stream. */
+void
+wb_cstream_free(struct wb_cstream *cs)
+{
+	if (cs != NULL)
+		cs->c->ops->stream_free(cs);
+}
+
+/* Do counts follow from concatenable text statistics (the heuristics)? */
+bool
+wb_counter_by_stats(const struct wb_counter *c)
+{
+	return c->ops->by_stats;
+}
+
+/* Can the counter give token ids (wb_counter_encode)? */
+bool
+wb_counter_has_ids(const struct wb_counter *c)
+{
+	return c->ops->encode != NULL;
+}
+
+/* Token ids of s (the first cap into ids, which may be NULL); their
+ * number, or WB_BPE_FAIL with err set. */
+size_t
+wb_counter_encode(const struct wb_counter *c, const char *s, size_t len,
+    uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	if (c->ops->encode == NULL) {
+		wb_err_set(err, WB_EUSAGE, "%s: no token ids", c->name);
+		return WB_BPE_FAIL;
+	}
+	return c->ops->encode(c, s, len, ids, cap, err);
+}
+
+/*
+ * The last cut of s at an offset in [from, to) where the counts of the two
+ * sides add up, or 0 if there is none: to ends whole characters, and s[0]
+ * starts the text or lies wb_counter_lookback() before from.  Counters by
+ * statistics need none: their statistics concatenate anywhere.
+ */
+size_t
+wb_counter_last_cut(const struct wb_counter *c, const char *s, size_t from,
+    size_t to)
+{
+	return c->ops->last_cut ? c->ops->last_cut(c, s, from, to) : 0;
+}
+
+/* How far before a cut the text must be kept to find it again, or 0. */
+size_t
+wb_counter_lookback(const struct wb_counter *c)
+{
+	return c->ops->lookback ? c->ops->lookback(c) : 0;
+}

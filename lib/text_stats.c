@@ -1,0 +1,355 @@
+/* text_stats.c: the engine's heuristic counts, from text statistics. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_priv.h"
+
+/* Bit 0: White_Space; bit 1: one of the characters the word count adds. */
+static const unsigned char ascii_class[128] = {
+	['\t'] = 3, ['\n'] = 3, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+	['"'] = 2, ['\''] = 2, ['('] = 2, [')'] = 2, ['['] = 2, [']'] = 2,
+	['{'] = 2, ['}'] = 2,
+};
+
+/* How much text to scan between checks of a count limit. */
+#define LIMIT_STEP 65536
+
+/* Start a scan. */
+void
+wb_scan_init(struct wb_scan *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->st.lead = sc->st.trail = -1;
+}
+
+/* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
+void
+wb_tstats_add(struct wb_tstats *st, uint32_t cp, size_t n)
+{
+	int sp = wb_is_space(cp);
+
+	if (!sp && st->trail != 0)
+		st->words++;
+	if (cp < 0x80 && (ascii_class[cp] & 2))
+		st->punct++;
+	if (st->lead < 0)
+		st->lead = sp;
+	st->trail = sp;
+	st->scalars++;
+	st->bytes += n;
+}
+
+/* Complete a UTF-8 sequence cut by the previous piece; returns bytes used. */
+static size_t
+finish_pending(struct wb_scan *sc, const unsigned char *p, size_t len,
+    struct wb_err *err)
+{
+	size_t i = 0;
+	uint32_t cp;
+	int n;
+
+	while (i < len) {
+		sc->pend[sc->npend++] = p[i++];
+		n = wb_utf8_seqlen(sc->pend, (size_t)sc->npend);
+		if (n == 0) {
+			err->offset = sc->st.bytes;
+			wb_err_set(err, WB_EDATA, "invalid UTF-8 at byte offset %llu",
+			    (unsigned long long)sc->st.bytes);
+			return SIZE_MAX;
+		}
+		if (n > 0) {
+			wb_utf8_decode(sc->pend, (size_t)n, &cp);
+			wb_tstats_add(&sc->st, cp, (size_t)n);
+			sc->npend = 0;
+			break;
+		}
+	}
+	return i;
+}
+
+/* Scan the next piece; invalid UTF-8 fails with its offset in the text. */
+int
+wb_scan_feed(struct wb_scan *sc, const char *s, size_t len, struct wb_err *err)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct wb_tstats *st = &sc->st;
+	uint64_t words, punct, ascii = 0;
+	unsigned prev;
+	size_t i = 0, base;
+	uint32_t cp;
+	int n;
+
+	if (sc->npend > 0) {
+		i = finish_pending(sc, p, len, err);
+		if (i == SIZE_MAX)
+			return WB_EDATA;
+	}
+	/* The fast loop below does not track the lead; take it here. */
+	while (st->lead < 0 && i < len && sc->npend == 0) {
+		n = wb_utf8_seqlen(p + i, len - i);
+		if (n <= 0)
+			break;
+		i += wb_utf8_decode(p + i, (size_t)n, &cp);
+		wb_tstats_add(st, cp, (size_t)n);
+	}
+	base = i;
+	prev = st->trail != 0;  /* 1: not inside a word */
+	words = st->words;
+	punct = st->punct;
+	while (i < len) {
+		unsigned char b = p[i];
+		if (b < 0x80) {
+			unsigned c = ascii_class[b], sp = c & 1;
+			words += prev & (sp ^ 1);
+			punct += c >> 1;
+			prev = sp;
+			ascii++;
+			i++;
+			continue;
+		}
+		n = wb_utf8_seqlen(p + i, len - i);
+		if (n < 0) {
+			memcpy(sc->pend, p + i, len - i);
+			sc->npend = (int)(len - i);
+			break;
+		}
+		if (n == 0) {
+			uint64_t off = st->bytes + (i - base);
+			err->offset = off;
+			return wb_err_set(err, WB_EDATA,
+			    "invalid UTF-8 at byte offset %llu",
+			    (unsigned long long)off);
+		}
+		wb_utf8_decode(p + i, (size_t)n, &cp);
+		unsigned sp = wb_is_space(cp);
+		words += prev & (sp ^ 1);
+		prev = sp;
+		st->scalars++;
+		i += (size_t)n;
+	}
+	st->bytes += i - base;
+	st->scalars += ascii;
+	st->words = words;
+	st->punct = punct;
+	if (st->lead >= 0 && i > base)
+		st->trail = (int)prev;
+	return WB_OK;
+}
+
+/* Statistics of s[0..len) (valid UTF-8). */
+void
+wb_tstats_of(struct wb_tstats *st, const char *s, size_t len)
+{
+	struct wb_scan sc;
+	struct wb_err err;
+
+	wb_scan_init(&sc);
+	wb_scan_feed(&sc, s, len, &err);
+	*st = sc.st;
+}
+
+/* The statistics of a followed by b. */
+struct wb_tstats
+wb_tstats_cat(struct wb_tstats a, struct wb_tstats b)
+{
+	struct wb_tstats r;
+
+	r.bytes = a.bytes + b.bytes;
+	r.scalars = a.scalars + b.scalars;
+	r.punct = a.punct + b.punct;
+	r.words = a.words + b.words - (a.trail == 0 && b.lead == 0);
+	r.lead = a.lead >= 0 ? a.lead : b.lead;
+	r.trail = b.trail >= 0 ? b.trail : a.trail;
+	return r;
+}
+
+/* Counts stop at WB_MAX_TOKENS, so that absurd parameters cannot wrap them. */
+static uint64_t
+clamp(double d)
+{
+	return d >= (double)WB_MAX_TOKENS ? WB_MAX_TOKENS : (uint64_t)d;
+}
+
+static uint64_t
+count_chars(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+{
+	return clamp(ceil((double)st->scalars / spec->chars_per_token));
+}
+
+static uint64_t
+count_words(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+{
+	uint64_t base = clamp(ceil((double)st->words * spec->tokens_per_word));
+	uint64_t half = st->punct / 2;  /* floor(P / 2), as the engine has it */
+
+	return base > WB_MAX_TOKENS - half ? WB_MAX_TOKENS : base + half;
+}
+
+/* The heuristic count of a text with statistics st. */
+uint64_t
+wb_tstats_count(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+{
+	enum wb_method m = spec->method;
+
+	if (st->bytes == 0)
+		return 0;
+	if (m == WB_METHOD_HYBRID)
+		m = st->bytes < spec->hybrid_threshold ? WB_METHOD_CHAR :
+		    WB_METHOD_WORD;
+	return m == WB_METHOD_CHAR ? count_chars(spec, st) :
+	    count_words(spec, st);
+}
+
+/* Count by statistics, in steps, so that a limit can end the scan early. */
+static uint64_t
+heuristic_count(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t limit)
+{
+	struct wb_counter_spec spec = c->spec;
+	struct wb_scan sc;
+	struct wb_err err;
+	size_t off = 0, step;
+
+	/* The length is known, so hybrid is one method here: counts grow. */
+	if (spec.method == WB_METHOD_HYBRID)
+		spec.method = len < spec.hybrid_threshold ? WB_METHOD_CHAR :
+		    WB_METHOD_WORD;
+	wb_scan_init(&sc);
+	while (off < len) {
+		step = len - off < LIMIT_STEP ? len - off : LIMIT_STEP;
+		wb_scan_feed(&sc, s + off, step, &err);
+		off += step;
+		if (off < len && wb_tstats_count(&spec, &sc.st) > limit)
+			break;
+	}
+	return wb_tstats_count(&spec, &sc.st);
+}
+
+static void
+heuristic_free(struct wb_counter *c)
+{
+	free(c);
+}
+
+/* A count stream of the heuristics: the statistics so far. */
+struct stats_stream {
+	struct wb_cstream base;
+	struct wb_scan scan;
+};
+
+static struct wb_cstream *
+stats_stream_new(const struct wb_counter *c)
+{
+	struct stats_stream *ss = calloc(1, sizeof(*ss));
+
+	if (ss == NULL)
+		return NULL;
+	ss->base.c = c;
+	wb_scan_init(&ss->scan);
+	return &ss->base;
+}
+
+static int
+stats_stream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	return wb_scan_feed(&((struct stats_stream *)cs)->scan, buf, len, err);
+}
+
+/* Has hybrid settled on its method: no more text can switch it? */
+static bool
+settled(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+{
+	return spec->method != WB_METHOD_HYBRID ||
+	    st->bytes >= spec->hybrid_threshold;
+}
+
+static uint64_t
+stats_stream_count(const struct wb_cstream *cs)
+{
+	const struct wb_counter_spec *spec = &cs->c->spec;
+	const struct wb_tstats *st = &((const struct stats_stream *)cs)->scan.st;
+	uint64_t a, b;
+
+	if (settled(spec, st))
+		return wb_tstats_count(spec, st);
+	/* More text may still switch hybrid from chars to words. */
+	a = st->bytes ? count_chars(spec, st) : 0;
+	b = st->bytes ? count_words(spec, st) : 0;
+	return a < b ? a : b;
+}
+
+/* Only once hybrid has settled do counts only grow from here. */
+static bool
+stats_stream_over(const struct wb_cstream *cs, uint64_t limit)
+{
+	const struct stats_stream *ss = (const struct stats_stream *)cs;
+
+	return settled(&cs->c->spec, &ss->scan.st) &&
+	    wb_tstats_count(&cs->c->spec, &ss->scan.st) > limit;
+}
+
+static const struct wb_tstats *
+stats_stream_stats(const struct wb_cstream *cs)
+{
+	return &((const struct stats_stream *)cs)->scan.st;
+}
+
+static int
+stats_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+{
+	const struct wb_scan *sc = &((struct stats_stream *)cs)->scan;
+
+	if (sc->npend > 0) {
+		err->offset = sc->st.bytes;
+		return wb_err_set(err, WB_EDATA,
+		    "invalid UTF-8 at byte offset %llu: truncated sequence",
+		    (unsigned long long)sc->st.bytes);
+	}
+	*count = wb_tstats_count(&cs->c->spec, &sc->st);
+	return WB_OK;
+}
+
+static void
+stats_stream_free(struct wb_cstream *cs)
+{
+	free(cs);
+}
+
+static const struct wb_counter_ops stats_ops = {
+	.count = heuristic_count,
+	.stream_new = stats_stream_new,
+	.stream_feed = stats_stream_feed,
+	.stream_count = stats_stream_count,
+	.stream_over = stats_stream_over,
+	.stream_stats = stats_stream_stats,
+	.stream_end = stats_stream_end,
+	.stream_free = stats_stream_free,
+	.free = heuristic_free,
+	.by_stats = true,
+};
+
+/* Make a counter of the engine's heuristics; the caller owns it. */
+struct wb_counter *
+wb_stats_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
+{
+	struct wb_counter *c;
+
+	if (!(spec->chars_per_token > 0) || !isfinite(spec->chars_per_token) ||
+	    !(spec->tokens_per_word > 0) || !isfinite(spec->tokens_per_word)) {
+		wb_err_set(err, WB_EUSAGE,
+		    "chars_per_token and tokens_per_word must be positive");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	c->ops = &stats_ops;
+	c->spec = *spec;
+	snprintf(c->name, sizeof(c->name), "%s", wb_method_name(spec->method));
+	return c;
+}
+
