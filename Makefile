@@ -22,13 +22,15 @@ DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml -lssl -lcrypto)
 DATADIR ?= $(PREFIX)/share/wb
 ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -DWB_DATADIR='"$(DATADIR)"' -Ilib $(DEPCFLAGS) $(CFLAGS)
-# libwslay ships no pkg-config file.
-LDLIBS = $(DEPLIBS) -lwslay -lm
+# libwslay ships no pkg-config file. A command links only the shared
+# libraries it uses (wb-count neither libyaml nor OpenSSL).
+LDLIBS = -Wl,--as-needed $(DEPLIBS) -lwslay -lm
 
 LIBSRC = \
 	lib/bpe.c \
 	lib/broadcast.c \
 	lib/budget.c \
+	lib/cli.c \
 	lib/config.c \
 	lib/counter.c \
 	lib/err.c \
@@ -36,10 +38,10 @@ LIBSRC = \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
-	lib/opts.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/record.c \
+	lib/settings.c \
 	lib/summarize.c \
 	lib/text_stats.c \
 	lib/truncate.c \

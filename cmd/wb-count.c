@@ -1,5 +1,4 @@
 /* wb-count: count the tokens of each record's text, or of all of stdin. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,45 +11,20 @@ static const char usage_text[] =
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n";
 
-enum {
-	OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_IDS, OPT_SPECIAL,
-	OPT_ENCDIR,
-};
+enum { OPT_IDS = 256 };
 
-static const struct option longopts[] = {
-	{ "method", required_argument, NULL, 'm' },
-	{ "preset", required_argument, NULL, 'p' },
-	{ "field", required_argument, NULL, 'f' },
-	{ "limit", required_argument, NULL, 'l' },
-	{ "raw", no_argument, NULL, 'r' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "max-record", required_argument, NULL, OPT_MAXREC },
-	{ "chars-per-token", required_argument, NULL, OPT_CPT },
-	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
-	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
-	{ "encoding", required_argument, NULL, 'e' },
-	{ "model", required_argument, NULL, 'M' },
-	{ "chat", no_argument, NULL, 'C' },
-	{ "ids", no_argument, NULL, OPT_IDS },
-	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
-	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+static const struct wb_opt options[] = {
+	{ "limit", 'l', "LIMIT", "exit 1 when a text is over LIMIT tokens" },
+	{ "chat", 'C', NULL, "count {\"messages\": [...]} as the chat API "
+	    "does" },
+	{ "ids", OPT_IDS, NULL, "add the token ids (needs -e or -M)" },
+	{ NULL, 0, NULL, NULL },
 };
 
 static struct wb_counter *counter;
-static struct wb_counter_spec counter_spec;
-static const char *field = "text";
+static const char *field;
 static uint64_t limit = UINT64_MAX;
 static bool has_limit, chat, ids;
-
-static int
-usage(FILE *f, int status)
-{
-	fputs(usage_text, f);
-	return status;
-}
 
 /* Add "ids": the token ids of s. */
 static int
@@ -141,108 +115,60 @@ count_raw(const struct wb_io *io, bool quiet)
 	return over ? WB_ECHECK : WB_OK;
 }
 
+/* wb-count's own options. */
+static int
+option(void *ctx, int id, const char *arg, struct wb_err *err)
+{
+	(void)ctx;
+	switch (id) {
+	case 'l':
+		if (wb_parse_u64(arg, 0, UINT64_MAX - 1, &limit, err))
+			return wb_err_prefix(err, "-l");
+		has_limit = true;
+		break;
+	case 'C': chat = true; break;
+	case OPT_IDS: ids = true; break;
+	}
+	return WB_OK;
+}
+
+/* Options that go together, once all are known. */
+static int
+check_options(const struct wb_cli *cli, struct wb_err *err)
+{
+	if (chat && ids)
+		return wb_err_set(err, WB_EUSAGE, "--ids: not with -C");
+	if (cli->raw && (chat || ids))
+		return wb_err_set(err, WB_EUSAGE, "%s: not with -r",
+		    chat ? "-C" : "--ids");
+	return WB_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-count", stdin, stdout, stderr, "stdin", 0,
-	    NULL, NULL, NULL };
-	struct wb_counter_spec spec;
+	struct wb_cli cli = { .prog = "wb-count", .usage = usage_text,
+	    .sets = WB_OPTS_COUNTER | WB_OPTS_TEXT, .own = options,
+	    .own_option = option };
+	struct wb_settings s;
 	struct wb_err err = { 0 };
-	bool raw = false, quiet = false;
-	const char *flag;
-	int c, st;
+	int st;
 
-	wb_counter_spec_default(&spec);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:p:e:M:f:l:CrqhV", longopts,
-	    NULL)) != -1) {
-		flag = NULL;
-		switch (c) {
-		case 'm': flag = "method"; break;
-		case 'p': flag = "preset"; break;
-		case 'e': flag = "encoding"; break;
-		case 'M': flag = "model"; break;
-		case OPT_ENCDIR: flag = "encodings-dir"; break;
-		case OPT_SPECIAL: flag = "allow-special"; break;
-		case 'C':
-			chat = true;
-			break;
-		case OPT_IDS:
-			ids = true;
-			break;
-		case OPT_CPT: flag = "chars-per-token"; break;
-		case OPT_TPW: flag = "tokens-per-word"; break;
-		case OPT_HT: flag = "hybrid-threshold"; break;
-		case 'f':
-			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
-				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
-				goto bad;
-			}
-			field = optarg;
-			break;
-		case 'l':
-			if (wb_parse_u64(optarg, 0, UINT64_MAX - 1, &limit, &err)) {
-				wb_err_prefix(&err, "-l");
-				goto bad;
-			}
-			has_limit = true;
-			break;
-		case 'r':
-			raw = true;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_MAXREC:
-			if (wb_parse_size(optarg, &io.max_record, &err)) {
-				wb_err_prefix(&err, "--max-record");
-				goto bad;
-			}
-			break;
-		case 'h':
-			return wb_close_out(&io, usage(stdout, WB_OK));
-		case 'V':
-			puts("wb-count (wb) " WB_VERSION);
-			return wb_close_out(&io, WB_OK);
-		default:
-			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
-			goto bad;
-		}
-		if (flag != NULL && wb_counter_flag(&spec, flag, optarg, &err))
-			goto bad;  /* the message names the flag */
-	}
-	if (optind < argc) {
-		wb_err_set(&err, WB_EUSAGE, "%s: unexpected argument",
-		    argv[optind]);
-		goto bad;
-	}
-	if (quiet && !raw) {
-		wb_err_set(&err, WB_EUSAGE, "-q: only with -r");
-		goto bad;
-	}
-	if (chat && ids) {
-		wb_err_set(&err, WB_EUSAGE, "--ids: not with -C");
-		goto bad;
-	}
-	if (raw && (chat || ids)) {
-		wb_err_set(&err, WB_EUSAGE, "%s: not with -r", chat ? "-C" : "--ids");
-		goto bad;
-	}
-	if ((counter = wb_counter_new(&spec, &err)) == NULL)
-		goto fail;
-	counter_spec = spec;
+	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
+		return wb_cli_exit(&cli, st, &err);
+	if ((st = check_options(&cli, &err)) != WB_OK ||
+	    (st = wb_cli_settings(&cli, &s, &err)) != WB_OK)
+		return wb_cli_exit(&cli, st, &err);
+	if ((counter = wb_counter_new(&s.counter, &err)) == NULL)
+		return wb_cli_exit(&cli, err.status, &err);
 	if (ids && !wb_counter_has_ids(counter)) {
+		wb_counter_free(counter);
 		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e or -M)");
-		goto bad;
+		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
-	st = raw ? count_raw(&io, quiet) : wb_records_run(&io, count_record, NULL);
+	field = cli.field;
+	st = cli.raw ? count_raw(&cli.io, cli.quiet) :
+	    wb_records_run(&cli.io, count_record, NULL);
 	wb_counter_free(counter);
-	return wb_close_out(&io, st);
-bad:
-	fprintf(stderr, "wb-count: %s\n", err.msg);
-	return usage(stderr, err.status == WB_EUSAGE ? WB_EUSAGE : err.status);
-fail:
-	/* Not a usage error: an encoding that is missing (66) or bad. */
-	fprintf(stderr, "wb-count: %s\n", err.msg);
-	return err.status;
+	return wb_cli_exit(&cli, st, &err);
 }

@@ -1,5 +1,4 @@
 /* wb-prompt: build an NPC's prompt from the engine's request, within budget. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,52 +13,25 @@ static const char usage_text[] =
     "                 [--max-record SIZE] [--chars-per-token N]\n"
     "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
 
-enum {
-	OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_MODEL, OPT_ALLOW,
-	OPT_SPECIAL, OPT_ENCDIR,
-};
+enum { OPT_MODEL = 256, OPT_ALLOW };
 
-static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "world", required_argument, NULL, 'w' },
-	{ "format", required_argument, NULL, 'F' },
-	{ "model-name", required_argument, NULL, OPT_MODEL },
-	{ "allow-over", no_argument, NULL, OPT_ALLOW },
-	{ "budget-preset", required_argument, NULL, 'P' },
-	{ "total", required_argument, NULL, 't' },
-	{ "set", required_argument, NULL, 's' },
-	{ "method", required_argument, NULL, 'm' },
-	{ "preset", required_argument, NULL, 'p' },
-	{ "max-record", required_argument, NULL, OPT_MAXREC },
-	{ "chars-per-token", required_argument, NULL, OPT_CPT },
-	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
-	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
-	{ "encoding", required_argument, NULL, 'e' },
-	{ "model", required_argument, NULL, 'M' },
-	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
-	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+static const struct wb_opt options[] = {
+	{ "format", 'F', "FORMAT", "json (default), text, openai or ollama" },
+	{ "model-name", OPT_MODEL, "NAME", "the chat model named in the "
+	    "openai and ollama bodies" },
+	{ "allow-over", OPT_ALLOW, NULL, "write a prompt over its budget, and "
+	    "exit 1" },
+	{ NULL, 0, NULL, NULL },
 };
 
 enum format { F_JSON, F_TEXT, F_OPENAI, F_OLLAMA };
 
 static struct wb_config *cfg;
 static struct wb_counter *counter;  /* reused while the records agree */
-static const char *encodings_dir;
-static bool allow_special;
 static struct wb_layer *flags;
 static const char *world, *model_name;
 static enum format format = F_JSON;
 static bool allow_over;
-
-static int
-usage(FILE *f, int status)
-{
-	fputs(usage_text, f);
-	return status;
-}
 
 /* The record's own context_budget, as a layer over the file's. */
 static int
@@ -128,8 +100,6 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		st = wb_err_prefix(err, "context_budget");
 		goto out;
 	}
-	s.counter.encodings_dir = encodings_dir;
-	s.counter.allow_special = allow_special;
 	if ((c = wb_counter_reuse(&counter, &s.counter, err)) == NULL) {
 		st = err->status;
 		goto out;
@@ -182,109 +152,58 @@ emit_text(FILE *out, const json_t *rec, struct wb_err *err)
 	return WB_OK;
 }
 
+/* wb-prompt's own options. */
+static int
+option(void *ctx, int id, const char *arg, struct wb_err *err)
+{
+	static const char *const names[] = {
+		[F_JSON] = "json", [F_TEXT] = "text", [F_OPENAI] = "openai",
+		[F_OLLAMA] = "ollama",
+	};
+	size_t i;
+
+	(void)ctx;
+	switch (id) {
+	case 'F':
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(arg, names[i]) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return wb_err_set(err, WB_EUSAGE, "-F: '%s': not json, "
+			    "text, openai or ollama", arg);
+		format = (enum format)i;
+		break;
+	case OPT_MODEL: model_name = arg; break;
+	case OPT_ALLOW: allow_over = true; break;
+	}
+	return WB_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-prompt", stdin, stdout, stderr, "stdin", 0,
-	    NULL, NULL, NULL };
+	struct wb_cli cli = { .prog = "wb-prompt", .usage = usage_text,
+	    .sets = WB_OPTS_COUNTER | WB_OPTS_BUDGET, .own = options,
+	    .own_option = option };
 	struct wb_err err = { 0 };
-	const char *path = NULL, *flag;
-	int c, st;
+	int st;
 
-	if ((flags = wb_layer_new()) == NULL)
-		return WB_EINTERNAL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:w:F:P:t:s:m:p:e:M:hV", longopts,
-	    NULL)) != -1) {
-		flag = NULL;
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'w':
-			world = optarg;
-			break;
-		case 'F':
-			if (strcmp(optarg, "json") == 0)
-				format = F_JSON;
-			else if (strcmp(optarg, "text") == 0)
-				format = F_TEXT;
-			else if (strcmp(optarg, "openai") == 0)
-				format = F_OPENAI;
-			else if (strcmp(optarg, "ollama") == 0)
-				format = F_OLLAMA;
-			else {
-				wb_err_set(&err, WB_EUSAGE, "-F: '%s': not json, "
-				    "text, openai or ollama", optarg);
-				goto bad;
-			}
-			break;
-		case OPT_MODEL:
-			model_name = optarg;
-			break;
-		case OPT_ALLOW:
-			allow_over = true;
-			break;
-		case OPT_MAXREC:
-			if (wb_parse_size(optarg, &io.max_record, &err)) {
-				wb_err_prefix(&err, "--max-record");
-				goto bad;
-			}
-			break;
-		case 'P': flag = "P"; break;
-		case 't': flag = "t"; break;
-		case 's': flag = "s"; break;
-		case 'm': flag = "m"; break;
-		case 'p': flag = "p"; break;
-		case 'e': flag = "e"; break;
-		case 'M': flag = "M"; break;
-		case OPT_SPECIAL:
-			allow_special = true;
-			break;
-		case OPT_ENCDIR:
-			encodings_dir = optarg;
-			break;
-		case OPT_CPT: flag = "chars-per-token"; break;
-		case OPT_TPW: flag = "tokens-per-word"; break;
-		case OPT_HT: flag = "hybrid-threshold"; break;
-		case 'h':
-			return wb_close_out(&io, usage(stdout, WB_OK));
-		case 'V':
-			puts("wb-prompt (wb) " WB_VERSION);
-			return wb_close_out(&io, WB_OK);
-		default:
-			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
-			goto bad;
-		}
-		if (flag != NULL && wb_budget_flag(flags, flag, optarg, &err)) {
-			err.status = WB_EUSAGE;
-			goto bad;
-		}
-	}
-	if (optind < argc) {
-		wb_err_set(&err, WB_EUSAGE, "%s: unexpected argument",
-		    argv[optind]);
-		goto bad;
-	}
-	if (wb_config_open(path, flags, &cfg, &err) != WB_OK)
-		goto fail;
+	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
+		return wb_cli_exit(&cli, st, &err);
+	flags = cli.flags;
+	world = cli.world;
+	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
+		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */
 	if (world != NULL && !wb_config_has_world(cfg, world)) {
-		wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
+		st = wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
 		    "configuration", world);
-		goto fail;
+	} else {
+		if (format == F_TEXT)
+			cli.io.emit = emit_text;
+		st = wb_records_run(&cli.io, prompt_record, NULL);
 	}
-	if (format == F_TEXT)
-		io.emit = emit_text;
-	st = wb_records_run(&io, prompt_record, NULL);
 	wb_counter_free(counter);
 	wb_config_free(cfg);
-	wb_layer_free(flags);
-	return wb_close_out(&io, st);
-bad:
-	fprintf(stderr, "wb-prompt: %s\n", err.msg);
-	return usage(stderr, err.status == WB_EUSAGE ? WB_EUSAGE : err.status);
-fail:
-	fprintf(stderr, "wb-prompt: %s\n", err.msg);
-	return err.status;
+	return wb_cli_exit(&cli, st, &err);
 }

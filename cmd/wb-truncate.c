@@ -1,5 +1,4 @@
 /* wb-truncate: cut each record's text to a token budget, never over it. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,45 +12,20 @@ static const char usage_text[] =
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
     "                   [--hybrid-threshold N]\n";
 
-enum { OPT_MAXREC = 256, OPT_CPT, OPT_TPW, OPT_HT, OPT_SPECIAL, OPT_ENCDIR };
-
-static const struct option longopts[] = {
-	{ "budget", required_argument, NULL, 'b' },
-	{ "keep", required_argument, NULL, 'k' },
-	{ "ellipsis", required_argument, NULL, 'E' },
-	{ "method", required_argument, NULL, 'm' },
-	{ "preset", required_argument, NULL, 'p' },
-	{ "field", required_argument, NULL, 'f' },
-	{ "raw", no_argument, NULL, 'r' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "max-record", required_argument, NULL, OPT_MAXREC },
-	{ "chars-per-token", required_argument, NULL, OPT_CPT },
-	{ "tokens-per-word", required_argument, NULL, OPT_TPW },
-	{ "hybrid-threshold", required_argument, NULL, OPT_HT },
-	{ "encoding", required_argument, NULL, 'e' },
-	{ "model", required_argument, NULL, 'M' },
-	{ "allow-special", no_argument, NULL, OPT_SPECIAL },
-	{ "encodings-dir", required_argument, NULL, OPT_ENCDIR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+static const struct wb_opt options[] = {
+	{ "budget", 'b', "BUDGET", "the budget in tokens, unless a record has "
+	    "its own" },
+	{ "keep", 'k', "head|tail", "keep the beginning (default) or the end" },
+	{ "ellipsis", 'E', "ELLIPSIS", "what marks the cut (default ...)" },
+	{ NULL, 0, NULL, NULL },
 };
 
-#define MAX_BUDGET (1ULL << 53)
-
 static struct wb_counter *counter;
-static const char *field = "text";
+static const char *field;
 static const char *ellipsis = "...";
 static enum wb_keep keep = WB_KEEP_HEAD;
 static uint64_t budget;
 static bool has_budget;
-
-static int
-usage(FILE *f, int status)
-{
-	fputs(usage_text, f);
-	return status;
-}
 
 /* Put the truncation's result and report into rec. */
 static int
@@ -116,10 +90,6 @@ truncate_raw(const struct wb_io *io, bool quiet)
 	json_t *rec = NULL;
 	int st;
 
-	if (!has_budget) {
-		fprintf(io->err, "%s: -r needs -b\n", io->prog);
-		return usage(io->err, WB_EUSAGE);
-	}
 	if ((st = wb_read_truncate(io, counter, budget, keep, ellipsis, &t,
 	    &err)) != WB_OK)
 		goto out;
@@ -142,107 +112,58 @@ out:
 	return st;
 }
 
+/* wb-truncate's own options. */
+static int
+option(void *ctx, int id, const char *arg, struct wb_err *err)
+{
+	(void)ctx;
+	switch (id) {
+	case 'b':
+		if (wb_parse_u64(arg, 0, WB_MAX_TOKENS, &budget, err))
+			return wb_err_prefix(err, "-b");
+		has_budget = true;
+		break;
+	case 'k':
+		if (strcmp(arg, "head") == 0)
+			keep = WB_KEEP_HEAD;
+		else if (strcmp(arg, "tail") == 0)
+			keep = WB_KEEP_TAIL;
+		else
+			return wb_err_set(err, WB_EUSAGE,
+			    "-k: '%s': not head or tail", arg);
+		break;
+	case 'E':
+		if (wb_utf8_valid(arg, strlen(arg)) != strlen(arg))
+			return wb_err_set(err, WB_EUSAGE, "-E: not UTF-8");
+		ellipsis = arg;
+		break;
+	}
+	return WB_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct wb_io io = { "wb-truncate", stdin, stdout, stderr, "stdin", 0,
-	    NULL, NULL, NULL };
-	struct wb_counter_spec spec;
+	struct wb_cli cli = { .prog = "wb-truncate", .usage = usage_text,
+	    .sets = WB_OPTS_COUNTER | WB_OPTS_TEXT, .own = options,
+	    .own_option = option };
+	struct wb_settings s;
 	struct wb_err err = { 0 };
-	bool raw = false, quiet = false;
-	const char *flag;
-	int c, st;
+	int st;
 
-	wb_counter_spec_default(&spec);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:k:E:m:p:e:M:f:rqhV", longopts,
-	    NULL)) != -1) {
-		flag = NULL;
-		switch (c) {
-		case 'm': flag = "method"; break;
-		case 'p': flag = "preset"; break;
-		case 'e': flag = "encoding"; break;
-		case 'M': flag = "model"; break;
-		case OPT_ENCDIR: flag = "encodings-dir"; break;
-		case OPT_SPECIAL: flag = "allow-special"; break;
-		case OPT_CPT: flag = "chars-per-token"; break;
-		case OPT_TPW: flag = "tokens-per-word"; break;
-		case OPT_HT: flag = "hybrid-threshold"; break;
-		case 'b':
-			if (wb_parse_u64(optarg, 0, MAX_BUDGET, &budget, &err)) {
-				wb_err_prefix(&err, "-b");
-				goto bad;
-			}
-			has_budget = true;
-			break;
-		case 'k':
-			if (strcmp(optarg, "head") == 0)
-				keep = WB_KEEP_HEAD;
-			else if (strcmp(optarg, "tail") == 0)
-				keep = WB_KEEP_TAIL;
-			else {
-				wb_err_set(&err, WB_EUSAGE,
-				    "-k: '%s': not head or tail", optarg);
-				goto bad;
-			}
-			break;
-		case 'E':
-			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
-				wb_err_set(&err, WB_EUSAGE, "-E: not UTF-8");
-				goto bad;
-			}
-			ellipsis = optarg;
-			break;
-		case 'f':
-			if (wb_utf8_valid(optarg, strlen(optarg)) != strlen(optarg)) {
-				wb_err_set(&err, WB_EUSAGE, "-f: not UTF-8");
-				goto bad;
-			}
-			field = optarg;
-			break;
-		case 'r':
-			raw = true;
-			break;
-		case 'q':
-			quiet = true;
-			break;
-		case OPT_MAXREC:
-			if (wb_parse_size(optarg, &io.max_record, &err)) {
-				wb_err_prefix(&err, "--max-record");
-				goto bad;
-			}
-			break;
-		case 'h':
-			return wb_close_out(&io, usage(stdout, WB_OK));
-		case 'V':
-			puts("wb-truncate (wb) " WB_VERSION);
-			return wb_close_out(&io, WB_OK);
-		default:
-			wb_getopt_err(&err, c, optopt, argv[optind - 1]);
-			goto bad;
-		}
-		if (flag != NULL && wb_counter_flag(&spec, flag, optarg, &err))
-			goto bad;  /* the message names the flag */
+	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
+		return wb_cli_exit(&cli, st, &err);
+	if (cli.raw && !has_budget) {
+		wb_err_set(&err, WB_EUSAGE, "-r needs -b");
+		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
-	if (optind < argc) {
-		wb_err_set(&err, WB_EUSAGE, "%s: unexpected argument",
-		    argv[optind]);
-		goto bad;
-	}
-	if (quiet && !raw) {
-		wb_err_set(&err, WB_EUSAGE, "-q: only with -r");
-		goto bad;
-	}
-	if ((counter = wb_counter_new(&spec, &err)) == NULL) {
-		/* Not a usage error: an encoding that is missing (66) or bad. */
-		fprintf(stderr, "wb-truncate: %s\n", err.msg);
-		return err.status;
-	}
-	st = raw ? truncate_raw(&io, quiet) :
-	    wb_records_run(&io, truncate_record, NULL);
+	if ((st = wb_cli_settings(&cli, &s, &err)) != WB_OK)
+		return wb_cli_exit(&cli, st, &err);
+	if ((counter = wb_counter_new(&s.counter, &err)) == NULL)
+		return wb_cli_exit(&cli, err.status, &err);
+	field = cli.field;
+	st = cli.raw ? truncate_raw(&cli.io, cli.quiet) :
+	    wb_records_run(&cli.io, truncate_record, NULL);
 	wb_counter_free(counter);
-	return wb_close_out(&io, st);
-bad:
-	fprintf(stderr, "wb-truncate: %s\n", err.msg);
-	return usage(stderr, err.status == WB_EUSAGE ? WB_EUSAGE : err.status);
+	return wb_cli_exit(&cli, st, &err);
 }

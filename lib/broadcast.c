@@ -177,12 +177,8 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 	struct wb_bcast *bc;
 	unsigned char r[8];
 
-	if (o->url != NULL && check_template(o->url, err) != WB_OK)
+	if (wb_bcast_check(o, err) != WB_OK)
 		return NULL;
-	if (o->url == NULL && !o->dry_run) {
-		wb_err_set(err, WB_EUSAGE, "no relay: give -u URL");
-		return NULL;
-	}
 	if ((bc = calloc(1, sizeof(*bc))) == NULL) {
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
@@ -204,6 +200,19 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 		for (size_t i = 0; i < sizeof(r); i++)
 			snprintf(bc->run + 2 * i, 3, "%02x", r[i] ^ 0x5a);
 	return bc;
+}
+
+/* Check what a broadcaster would be made from: 64 when it cannot be. */
+int
+wb_bcast_check(const struct wb_bcast_opts *o, struct wb_err *err)
+{
+	if (o->url != NULL && check_template(o->url, err) != WB_OK)
+		return err->status;
+	if (o->url == NULL && !o->dry_run)
+		return wb_err_set(err, WB_EUSAGE, "no relay: give -u URL");
+	if (o->run != NULL && (*o->run == '\0' || strlen(o->run) > 32))
+		return wb_err_set(err, WB_EUSAGE, "--run: 1 to 32 characters");
+	return WB_OK;
 }
 
 /* Write one message to the dead letter. */

@@ -172,20 +172,7 @@ int wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
 /* Free a truncation stream. */
 void wb_tstream_free(struct wb_tstream *ts);
 
-/* opts.c */
-
-struct wb_layer;
-
-/* Apply one counter flag (method, preset, chars-per-token, ...) to spec. */
-int wb_counter_flag(struct wb_counter_spec *spec, const char *flag,
-    const char *arg, struct wb_err *err);
-/* Apply a budget flag (P, t, s, m, p or a counter parameter) to a layer. */
-int wb_budget_flag(struct wb_layer *l, const char *flag, const char *arg,
-    struct wb_err *err);
-/* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
-int wb_getopt_err(struct wb_err *err, int c, int opt, const char *arg);
-
-/* config.c */
+/* settings.c, config.c */
 
 /* The eight kinds of prompt context, each with its own budget. */
 enum wb_category {
@@ -243,7 +230,7 @@ void wb_settings_default(struct wb_settings *s);
 /* Load a YAML configuration file; errors are FILE:LINE:COL, status 78. */
 struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 /* Find the configuration file by the documented search; NULL for none. */
-const char *wb_config_find(char *buf, size_t size, struct wb_err *err);
+const char *wb_config_find(char *buf, size_t size);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
 /* Is world one of the configuration's? */
@@ -255,9 +242,13 @@ int wb_config_open(const char *path, const struct wb_layer *flags,
 struct wb_layer *wb_layer_new(void);
 /* Free a layer. */
 void wb_layer_free(struct wb_layer *l);
-/* Set key (a configuration file key) to value in a flags layer. */
+/* Set key (a configuration file key) to value in a flags layer; messages
+ * name flag, the option as typed (NULL: the key). */
 int wb_layer_set(struct wb_layer *l, const char *key, const char *value,
-    struct wb_err *err);
+    const char *flag, struct wb_err *err);
+/* Settings from the defaults and layers[0..n) (NULLs skipped), validated. */
+int wb_settings_from(const struct wb_layer *const *layers, size_t n,
+    struct wb_settings *s, struct wb_err *err);
 /* Resolve the settings of world (or none) under cfg (or none), a record's
  * own layer (or none) and flags, in that order. */
 int wb_settings_resolve(const struct wb_config *cfg, const char *world,
@@ -378,6 +369,52 @@ int wb_get_count(const json_t *rec, const char *key, bool *present,
 /* Set key to a new integer; failure is an internal error. */
 int wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err);
 
+/* cli.c */
+
+/* One option of a command: --name, or -id when id is a letter. */
+struct wb_opt {
+	const char *name;   /* the long name */
+	int id;             /* the letter, or a number from 256 for none */
+	const char *arg;    /* the argument's name in --help; NULL: none */
+	const char *help;   /* one line for --help */
+};
+
+/* The sets of shared options a command takes (-h, -V and --max-record are
+ * everyone's). */
+#define WB_OPTS_COMMON  0x1u  /* -h -V --max-record */
+#define WB_OPTS_COUNTER 0x2u  /* -m -p -e -M and the counter parameters */
+#define WB_OPTS_BUDGET  0x4u  /* -c -w -P -t -s */
+#define WB_OPTS_TEXT    0x8u  /* -f -r -q */
+
+/* A command's line: what it gives, and what the parser fills in. */
+struct wb_cli {
+	const char *prog;            /* "wb-count" */
+	const char *usage;           /* the synopsis, "usage: ...\n" */
+	unsigned sets;               /* WB_OPTS_ */
+	const struct wb_opt *own;    /* its own options; a NULL name ends them */
+	int (*own_option)(void *ctx, int id, const char *arg,
+	    struct wb_err *err);
+	void *ctx;
+	/* Filled in by wb_cli_parse. */
+	struct wb_io io;
+	struct wb_layer *flags;      /* the settings the options gave */
+	const char *config, *world;  /* -c, -w */
+	const char *field;           /* -f; "text" */
+	bool raw, quiet;             /* -r, -q */
+	bool done;                   /* -h or -V answered: exit now */
+};
+
+/* Parse the command line: shared options into cli, the command's own to
+ * own_option; after -h or -V, cli->done is set. */
+int wb_cli_parse(struct wb_cli *cli, int argc, char **argv,
+    struct wb_err *err);
+/* The settings that the flags alone give, over the defaults. */
+int wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
+    struct wb_err *err);
+/* The way out of every command: err's message first, if it has one (with
+ * the usage for 64); then stdout is closed and checked. */
+int wb_cli_exit(struct wb_cli *cli, int status, const struct wb_err *err);
+
 /* messages.c */
 
 /* Check msg against the catalog: a known "type" and its string fields. */
@@ -453,6 +490,8 @@ struct wb_bcast_opts {
 
 struct wb_bcast;
 
+/* Check what a broadcaster would be made from: 64 when it cannot be. */
+int wb_bcast_check(const struct wb_bcast_opts *o, struct wb_err *err);
 /* Make a broadcaster; the caller owns it. */
 struct wb_bcast *wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err);
 /* Handle one record (a wb_record_fn): check, stamp, send or queue it. */

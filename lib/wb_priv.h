@@ -146,6 +146,52 @@ const struct wb_tstats *wb_cstream_stats(const struct wb_cstream *cs);
 struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
 
+/* settings.c */
+
+/* Where a setting's value came from: it decides the status of an error. */
+enum wb_source {
+	WB_FROM_FILE,    /* 78 */
+	WB_FROM_FLAG,    /* 64 */
+	WB_FROM_RECORD,  /* 65 */
+};
+
+/* Settings as one block wrote them: only the keys it set count. */
+struct wb_layer {
+	uint32_t set;            /* bit k: key k was given */
+	size_t preset;
+	uint64_t total, budget[WB_NCAT];
+	bool summ;
+	char model[256];         /* "" for null */
+	char cmd[1024];
+	double timeout;
+	enum wb_method method;
+	char cpreset[16];
+	double cpt, tpw;
+	uint64_t ht;
+	char enc[32];            /* counter.encoding, or a model's encoding */
+	char encdir[1024];       /* counter.encodings_dir */
+	uint64_t line, col;      /* where the block starts */
+	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
+};
+
+
+/* The key named name ("counter.method"), or -1; keys that only flags set
+ * are -1 unless flag. */
+int wb_setting_key(const char *name, bool flag);
+/* The name of key k. */
+const char *wb_setting_name(int k);
+/* Is v, as written (plain: not quoted), a null? */
+bool wb_setting_null(const char *v, bool plain);
+/* Set key k of l from the text v; messages name what, else the key. */
+int wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
+    enum wb_source src, const char *what, struct wb_err *err);
+/* Did l set key k? */
+bool wb_layer_has(const struct wb_layer *l, int k);
+/* Free what a layer owns, not the layer. */
+void wb_layer_clear(struct wb_layer *l);
+/* Lay l over s: the preset first, then the keys given one by one. */
+void wb_settings_apply(struct wb_settings *s, const struct wb_layer *l);
+
 /* truncate.c */
 
 /* Look for what can go first once n bytes are kept, and after (tests). */

@@ -56,12 +56,22 @@ load helper
 	run -64 --separate-stderr wb-count -M gpt-17
 	assert_equal "${stderr_lines[0]}" "wb-count: -M: 'gpt-17': unknown model"
 	run -64 --separate-stderr wb-count -e cl200k </dev/null
-	assert_equal "${stderr_lines[0]}" "wb-count: unknown encoding 'cl200k' (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
+	assert_equal "${stderr_lines[0]}" "wb-count: -e: 'cl200k': unknown encoding (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
 }
 
 @test "a missing rank file exits 66 and names the command that fetches it" {
 	run -66 --separate-stderr wb-count -e cl100k_base --encodings-dir "$BATS_TEST_TMPDIR" </dev/null
 	assert_equal "$stderr" "wb-count: cl100k_base: $BATS_TEST_TMPDIR/cl100k_base.tiktoken: No such file or directory; run scripts/fetch-encodings to install the rank files"
+}
+
+@test "a missing encoding names every place searched, and --llama3 for llama3" {
+	run -66 --separate-stderr env -u WB_ENCODINGS_DIR XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg" \
+	    WB_ENCODINGS_DIR="$BATS_TEST_TMPDIR/env" wb-count -e o200k_base </dev/null
+	assert_output ''
+	[[ $stderr == "wb-count: encoding o200k_base: no o200k_base.tiktoken in $BATS_TEST_TMPDIR/env, $BATS_TEST_TMPDIR/xdg/wb/encodings, "*"/encodings; run scripts/fetch-encodings" ]]
+	run -66 --separate-stderr env XDG_DATA_HOME="$BATS_TEST_TMPDIR/xdg" \
+	    WB_ENCODINGS_DIR="$BATS_TEST_TMPDIR/env" wb-count -M llama3 </dev/null
+	[[ $stderr == *"; run scripts/fetch-encodings --llama3 (Meta's licence)" ]]
 }
 
 @test "truncation with an exact encoding never ends over budget or inside a character" {

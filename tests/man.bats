@@ -69,13 +69,29 @@ check_page() {
 	assert_output --partial '"total_budget_tokens":2500,'
 }
 
-@test "every command's --help is its man page's SYNOPSIS" {
+@test "every command's --help starts with its man page's SYNOPSIS" {
 	for page in "$TOP"/man/wb-*.1; do
 		name=$(basename "$page" .1)
 		synopsis=$(mandoc -Tascii -Ios= "$page" | col -b |
 		    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ')
-		usage=$("$name" --help | sed 's/^usage: //' | tr -s ' \n' ' ')
+		usage=$("$name" --help | sed '/^$/,$d; s/^usage: //' | tr -s ' \n' ' ')
 		assert_equal "$(echo $usage)" "$(echo $synopsis)"
+	done
+}
+
+@test "every command's --help has a line for each option of its usage" {
+	for page in "$TOP"/man/wb-*.1; do
+		name=$(basename "$page" .1)
+		usage=$("$name" --help | sed '/^$/,$d')
+		lines=$("$name" --help | sed '1,/^options:$/d')
+		for opt in $(grep -o -- '--[a-z][-a-z]*' <<<"$usage" | sort -u); do
+			grep -q -- "^  \(-[A-Za-z], \|    \)$opt\( \|$\)" <<<"$lines" ||
+			    fail "$name --help: no line for $opt"
+		done
+		for opt in $(grep -o -- '\[-[A-Za-z]\+' <<<"$usage" | cut -c3- | grep -o .); do
+			grep -q -- "^  -$opt, --" <<<"$lines" ||
+			    fail "$name --help: no line for -$opt"
+		done
 	done
 }
 
@@ -83,7 +99,8 @@ check_page() {
 	for page in "$TOP"/man/wb-*.1; do
 		name=$(basename "$page" .1)
 		body=$(mandoc -Tascii -Ios= "$page" | col -b | sed -n '/^DESCRIPTION/,$p')
-		for opt in $("$name" --help | grep -o -- '--\{0,1\}-[A-Za-z][-a-z]*' | sort -u) \
+		for opt in $("$name" --help | sed -n 's/^  \(-[A-Za-z], \)\{0,1\} *\(--[a-z][-a-z]*\).*/\1 \2/p' |
+		    tr -d , | tr ' ' '\n' | sort -u) \
 		    -h --help -V --version; do
 			grep -q -- "$opt\([^-a-z]\|$\)" <<<"$body" ||
 			    fail "$name: $opt is not described in $(basename "$page")"

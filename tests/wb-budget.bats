@@ -111,7 +111,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
 	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
 	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
-	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding"
+	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
 }
 
 @test "malformed YAML is a configuration error with its position" {
@@ -149,9 +149,20 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run -64 --separate-stderr wb-budget -s scene
 	assert_equal "${stderr_lines[0]}" "wb-budget: -s: 'scene': not CATEGORY=N"
 	run -64 --separate-stderr wb-budget -t -1
-	assert_equal "${stderr_lines[0]}" 'wb-budget: total_budget_tokens: must not be negative: -1'
+	assert_equal "${stderr_lines[0]}" 'wb-budget: -t: must not be negative: -1'
 	run -64 --separate-stderr wb-budget -P huge
-	assert_equal "${stderr_lines[0]}" "wb-budget: preset: 'huge': not default, large_context or minimal"
+	assert_equal "${stderr_lines[0]}" "wb-budget: -P: 'huge': not default, large_context or minimal"
+}
+
+@test "a shared flag's error names the flag, the same in every command" {
+	for cmd in wb-count wb-truncate wb-budget wb-prompt; do
+		run -64 --separate-stderr $cmd -m bytes
+		assert_equal "${stderr_lines[0]}" "$cmd: -m: 'bytes': not char, word or hybrid"
+		run -64 --separate-stderr $cmd --hybrid-threshold x
+		assert_equal "${stderr_lines[0]}" "$cmd: --hybrid-threshold: expected a whole number, not 'x'"
+		run -64 --separate-stderr $cmd -M gpt-17
+		assert_equal "${stderr_lines[0]}" "$cmd: -M: 'gpt-17': unknown model"
+	done
 }
 
 @test "a section at exactly its budget is kept, one token over is cut" {

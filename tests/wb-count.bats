@@ -169,7 +169,7 @@ load helper
 	run -64 --separate-stderr wb-count -p gpt
 	assert_equal "${stderr_lines[0]}" "wb-count: -p: 'gpt': not default or llama"
 	run -64 --separate-stderr wb-count --chars-per-token 0
-	assert_equal "${stderr_lines[0]}" "wb-count: --chars-per-token: '0': not a positive number"
+	assert_equal "${stderr_lines[0]}" "wb-count: --chars-per-token: expected a positive number, not '0'"
 }
 
 @test "-q without -r is a usage error" {

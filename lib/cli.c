@@ -1,0 +1,263 @@
+/* cli.c: the command line every wb command shares: one table of the
+ * options several commands take, one parser, --help, one way out. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wb_priv.h"
+
+/* Ids of the shared options that have no letter; a command's own start
+ * at 256 and stay below these. */
+enum {
+	O_MAXREC = 1000, O_SPECIAL, O_ENCDIR, O_CPT, O_TPW, O_HT,
+};
+
+/* A shared option: its row, the set it belongs to, and the settings key it
+ * writes (NULL: a field of struct wb_cli). */
+static const struct {
+	struct wb_opt o;
+	unsigned set;
+	const char *key;
+} shared[] = {
+	{ { "config", 'c', "FILE", "the configuration file (default: the "
+	    "search in wb-config(5))" }, WB_OPTS_BUDGET, NULL },
+	{ { "world", 'w', "WORLD", "the settings of this world of the "
+	    "configuration" }, WB_OPTS_BUDGET, NULL },
+	{ { "budget-preset", 'P', "PRESET", "default, large_context or "
+	    "minimal" }, WB_OPTS_BUDGET, "preset" },
+	{ { "total", 't', "TOTAL", "the total budget in tokens" },
+	    WB_OPTS_BUDGET, "total_budget_tokens" },
+	{ { "set", 's', "CATEGORY=N", "the budget of one category "
+	    "(repeatable)" }, WB_OPTS_BUDGET, "" },
+	{ { "field", 'f', "FIELD", "the field that holds the text (default "
+	    "text)" }, WB_OPTS_TEXT, NULL },
+	{ { "raw", 'r', NULL, "all of stdin is one text, not JSON records" },
+	    WB_OPTS_TEXT, NULL },
+	{ { "quiet", 'q', NULL, "with -r: print the result alone" },
+	    WB_OPTS_TEXT, NULL },
+	{ { "method", 'm', "METHOD", "count by char, word or hybrid "
+	    "(default hybrid)" }, WB_OPTS_COUNTER, "counter.method" },
+	{ { "preset", 'p', "PRESET", "the counter parameters of default or "
+	    "llama" }, WB_OPTS_COUNTER, "counter.preset" },
+	{ { "encoding", 'e', "ENCODING", "exact tokens of an encoding, such "
+	    "as o200k_base" }, WB_OPTS_COUNTER, "counter.encoding" },
+	{ { "model", 'M', "MODEL", "exact tokens of a model's encoding, such "
+	    "as gpt-4o" }, WB_OPTS_COUNTER, "counter.model" },
+	{ { "allow-special", O_SPECIAL, NULL, "special-token text counts as "
+	    "its special token" }, WB_OPTS_COUNTER, "counter.allow_special" },
+	{ { "encodings-dir", O_ENCDIR, "DIR", "where the rank files are" },
+	    WB_OPTS_COUNTER, "counter.encodings_dir" },
+	{ { "chars-per-token", O_CPT, "N", "characters per token of the char "
+	    "method" }, WB_OPTS_COUNTER, "counter.chars_per_token" },
+	{ { "tokens-per-word", O_TPW, "N", "tokens per word of the word "
+	    "method" }, WB_OPTS_COUNTER, "counter.tokens_per_word" },
+	{ { "hybrid-threshold", O_HT, "N", "bytes from which hybrid counts "
+	    "words" }, WB_OPTS_COUNTER, "counter.hybrid_threshold" },
+	{ { "max-record", O_MAXREC, "SIZE", "the largest record, in bytes "
+	    "(K, M, G; default 64M)" }, WB_OPTS_COMMON, NULL },
+	{ { "help", 'h', NULL, "print this help and exit" }, WB_OPTS_COMMON,
+	    NULL },
+	{ { "version", 'V', NULL, "print the version and exit" },
+	    WB_OPTS_COMMON, NULL },
+};
+
+#define MAX_OPTS 64
+
+/* The rows a command takes: its own first, then its shared sets. */
+static size_t
+rows(const struct wb_cli *cli, const struct wb_opt **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (const struct wb_opt *o = cli->own; o && o->name && n < cap; o++)
+		out[n++] = o;
+	for (size_t i = 0; i < WB_NELEM(shared) && n < cap; i++)
+		if (shared[i].set & (cli->sets | WB_OPTS_COMMON))
+			out[n++] = &shared[i].o;
+	return n;
+}
+
+/* Print the usage, then one line for each option. */
+static void
+help(const struct wb_cli *cli, FILE *f)
+{
+	const struct wb_opt *r[MAX_OPTS];
+	size_t n = rows(cli, r, MAX_OPTS);
+	char lhs[64];
+
+	fputs(cli->usage, f);
+	fputs("\noptions:\n", f);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i]->id < 256)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", r[i]->id,
+			    r[i]->name, r[i]->arg ? " " : "",
+			    r[i]->arg ? r[i]->arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "    --%s%s%s", r[i]->name,
+			    r[i]->arg ? " " : "", r[i]->arg ? r[i]->arg : "");
+		if (strlen(lhs) < 28)
+			fprintf(f, "  %-28s%s\n", lhs, r[i]->help);
+		else
+			fprintf(f, "  %s\n  %-28s%s\n", lhs, "", r[i]->help);
+	}
+}
+
+/* Describe a getopt_long failure: c is ':' or '?', as getopt returned it. */
+static int
+getopt_err(struct wb_err *err, int c, int opt, const char *arg)
+{
+	const char *what = c == ':' ? "needs a value" : "unknown option";
+
+	if (opt != 0 && opt < 256)
+		return wb_err_set(err, WB_EUSAGE, "-%c: %s", opt, what);
+	return wb_err_set(err, WB_EUSAGE, "%s: %s", arg, what);
+}
+
+/* The option as the user typed it, for messages: "-m" or "--total". */
+static const char *
+typed(const struct wb_opt *o, char *buf, size_t size)
+{
+	if (o->id < 256)
+		snprintf(buf, size, "-%c", o->id);
+	else
+		snprintf(buf, size, "--%s", o->name);
+	return buf;
+}
+
+/* -s CATEGORY=N: the budget of one category. */
+static int
+set_category(struct wb_layer *l, const char *arg, struct wb_err *err)
+{
+	enum wb_category cat;
+	const char *eq = strchr(arg, '=');
+	char key[64];
+
+	if (eq == NULL || (size_t)(eq - arg) >= 32)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': not CATEGORY=N", arg);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - arg), arg);
+	if (wb_category_parse(key, &cat) != 0)
+		return wb_err_set(err, WB_EUSAGE, "-s: '%s': unknown category",
+		    key);
+	snprintf(key, sizeof(key), "%s_tokens", wb_category_name(cat));
+	return wb_layer_set(l, key, eq + 1, "-s", err);
+}
+
+/* Handle a shared option i with its argument. */
+static int
+shared_option(struct wb_cli *cli, size_t i, const char *arg,
+    struct wb_err *err)
+{
+	char name[40];
+
+	if (shared[i].key != NULL && shared[i].key[0] == '\0')
+		return set_category(cli->flags, arg, err);
+	if (shared[i].key != NULL)
+		return wb_layer_set(cli->flags, shared[i].key, arg ? arg : "true",
+		    typed(&shared[i].o, name, sizeof(name)), err);
+	switch (shared[i].o.id) {
+	case 'c': cli->config = arg; break;
+	case 'w': cli->world = arg; break;
+	case 'r': cli->raw = true; break;
+	case 'q': cli->quiet = true; break;
+	case 'f':
+		if (wb_utf8_valid(arg, strlen(arg)) != strlen(arg))
+			return wb_err_set(err, WB_EUSAGE, "-f: not UTF-8");
+		cli->field = arg;
+		break;
+	case O_MAXREC:
+		if (wb_parse_size(arg, &cli->io.max_record, err))
+			return wb_err_prefix(err, "--max-record");
+		break;
+	case 'h':
+		help(cli, cli->io.out);
+		cli->done = true;
+		break;
+	case 'V':
+		fprintf(cli->io.out, "%s (wb) %s\n", cli->prog, WB_VERSION);
+		cli->done = true;
+		break;
+	}
+	return WB_OK;
+}
+
+/* Parse the command line: shared options into cli, the command's own to
+ * own_option; after -h or -V, cli->done is set. */
+int
+wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
+{
+	const struct wb_opt *r[MAX_OPTS];
+	struct option lo[MAX_OPTS + 1];
+	char so[3 * MAX_OPTS + 2], *p = so;
+	size_t n = rows(cli, r, MAX_OPTS), i;
+	int c, st;
+
+	cli->io = (struct wb_io){ .prog = cli->prog, .in = stdin, .out = stdout,
+	    .err = stderr, .in_name = "stdin" };
+	if (cli->field == NULL)
+		cli->field = "text";
+	if ((cli->flags = wb_layer_new()) == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	*p++ = ':';
+	for (i = 0; i < n; i++) {
+		lo[i] = (struct option){ r[i]->name, r[i]->arg ? required_argument :
+		    no_argument, NULL, r[i]->id };
+		if (r[i]->id < 256) {
+			*p++ = (char)r[i]->id;
+			if (r[i]->arg)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (c == ':' || c == '?')
+			return getopt_err(err, c, optopt, argv[optind - 1]);
+		for (i = 0; i < WB_NELEM(shared); i++)
+			if (shared[i].o.id == c &&
+			    (shared[i].set & (cli->sets | WB_OPTS_COMMON)))
+				break;
+		if (i < WB_NELEM(shared))
+			st = shared_option(cli, i, optarg, err);
+		else
+			st = cli->own_option(cli->ctx, c, optarg, err);
+		if (st != WB_OK)
+			return st;
+		if (cli->done)
+			return WB_OK;
+	}
+	if (optind < argc)
+		return wb_err_set(err, WB_EUSAGE, "%s: unexpected argument",
+		    argv[optind]);
+	if (cli->quiet && !cli->raw)
+		return wb_err_set(err, WB_EUSAGE, "-q: only with -r");
+	return WB_OK;
+}
+
+/* The settings that the flags alone give, over the defaults. */
+int
+wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
+    struct wb_err *err)
+{
+	const struct wb_layer *l = cli->flags;
+
+	return wb_settings_from(&l, 1, s, err);
+}
+
+/* The way out of every command: err's message first, if it has one (with
+ * the usage for 64); then stdout is closed and checked. */
+int
+wb_cli_exit(struct wb_cli *cli, int status, const struct wb_err *err)
+{
+	if (status != WB_OK && err->msg[0] != '\0') {
+		fprintf(cli->io.err ? cli->io.err : stderr, "%s: %s\n", cli->prog,
+		    err->msg);
+		if (status == WB_EUSAGE)
+			fputs(cli->usage, cli->io.err ? cli->io.err : stderr);
+	}
+	wb_layer_free(cli->flags);
+	cli->flags = NULL;
+	if (cli->io.out == NULL)
+		return status;
+	return wb_close_out(&cli->io, status);
+}
