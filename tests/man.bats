@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
-# The EXAMPLES of every man page are run, so that they cannot rot: in each
-# literal display, a line "$ command" is run and the lines after it, up to
-# the next command or the end of the display, are its expected output.
+# The examples of every man page and of README.md are run, so that they
+# cannot rot: a line "$ command" is run and the lines after it, up to the
+# next command or the end of the display, are its expected output.
 
 load helper
 
-# Print the examples of a page as: "$ cmd" lines and expected lines.
+# Print the examples of a page as: "$ cmd" lines, expected lines, and "%%"
+# at the end of each literal display.
 examples() {
 	awk '
 		/^\.Sh / { inex = ($2 == "EXAMPLES") }
@@ -15,27 +16,61 @@ examples() {
 	' "$1"
 }
 
-# Run every example of a page; fail on the first whose output differs.
-check_page() {
-	local cmd="" want="" n=0 line got
+# The same for a Markdown file: in its indented blocks, a "$ cmd" line
+# (joined with the lines its trailing backslashes continue) and the
+# indented lines after it that are not another "$". A command whose
+# output is not shown is left out: it needs what a test cannot have (a
+# model server, a relay, the network) or its output is not the point.
+md_examples() {
+	awk '
+		function flush() {
+			if (cmd != "" && want != "")
+				printf "$ %s\n%s%%%%\n", cmd, want
+			cmd = want = ""
+		}
+		/^    \$ / {
+			flush()
+			cmd = substr($0, 7)
+			while (cmd ~ /\\$/ && (getline line) > 0) {
+				sub(/^ +/, "", line)
+				cmd = substr(cmd, 1, length(cmd) - 1) line
+			}
+			next
+		}
+		/^    / && cmd != "" { want = want substr($0, 5) "\n"; next }
+		{ flush() }
+		END { flush() }
+	' "$1"
+}
+
+# Run the examples read from standard input in directory $1; fail on the
+# first whose output differs. Sets ran to the number run.
+run_examples() {
+	local dir=$1 cmd="" want="" line got
+	ran=0
 	while IFS= read -r line; do
 		if [[ $line == '$ '* || $line == %% ]]; then
 			if [ -n "$cmd" ]; then
-				got=$(cd "$BATS_TEST_TMPDIR" && bash -c "$cmd" 2>&1) || true
+				got=$(cd "$dir" && bash -c "$cmd" 2>&1) || true
 				if [ "$got" != "${want%$'\n'}" ]; then
 					printf 'example: %s\nwant:\n%s\ngot:\n%s\n' \
 					    "$cmd" "${want%$'\n'}" "$got" >&2
 					return 1
 				fi
-				n=$((n + 1))
+				ran=$((ran + 1))
 			fi
 			cmd="" want=""
-			[[ $line == '$ '* ]] && cmd=${line#\$ }
+			if [[ $line == '$ '* ]]; then cmd=${line#\$ }; fi
 		elif [ -n "$cmd" ]; then
 			want+="$line"$'\n'
 		fi
-	done < <(examples "$1")
-	[ "$n" -gt 0 ] || [ "$(basename "$1")" = wb.7 ]
+	done
+}
+
+# Run every example of a page, in a scratch directory.
+check_page() {
+	run_examples "$BATS_TEST_TMPDIR" < <(examples "$1")
+	[ "$ran" -gt 0 ] || [ "$(basename "$1")" = wb.7 ]
 }
 
 @test "the examples of wb-count(1) give the output shown" {
@@ -57,6 +92,11 @@ check_page() {
 @test "the examples of wb-prompt(1) give the output shown" {
 	cp -r "$TOP/examples" "$BATS_TEST_TMPDIR/"
 	check_page "$TOP/man/wb-prompt.1"
+}
+
+@test "the examples of README.md give the output shown" {
+	run_examples "$TOP" < <(md_examples "$TOP/README.md")
+	[ "$ran" -gt 0 ]
 }
 
 @test "the example file in wb-config(5) is examples/wb.yaml, and loads" {
