@@ -130,3 +130,50 @@ check_page() {
 		done
 	done
 }
+
+# The exit statuses as "N NAME": the enum in wb.h ...
+enum_statuses() {
+	sed -n '/^enum wb_status {/,/^};/s/^\t\(WB_[A-Z]*\) = \([0-9]*\),.*/\2 \1/p' \
+	    "$TOP/lib/wb.h"
+}
+
+# ... and the EXIT STATUS of a command's page as "N text", one line each.
+page_statuses() {
+	awk '
+		/^\.Sh / { in_es = ($0 == ".Sh EXIT STATUS") }
+		!in_es { next }
+		/^\.It [0-9]/ { if (n != "") print n, t; n = $2; t = ""; next }
+		/^\.El/ { if (n != "") print n, t; n = ""; next }
+		n != "" { sub(/^\.[A-Z][a-z] /, ""); t = t (t == "" ? "" : " ") $0 }
+	' "$1"
+}
+
+@test "wb.h, wb(7) and README.md give the same exit statuses" {
+	enum=$(enum_statuses)
+	assert [ "$(wc -l <<<"$enum")" -ge 2 ]
+	man=$(sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /s/^\.It \([0-9]*\) Ta Dv \(WB_[A-Z]*\) Ta /\1 \2 /p' \
+	    "$TOP/man/wb.7")
+	readme=$(sed -n 's/^| \([0-9]*\) | `\(WB_[A-Z]*\)` | \(.*\) |$/\1 \2 \3/p' "$TOP/README.md")
+	assert_equal "$(cut -d' ' -f1,2 <<<"$man")" "$enum"
+	assert_equal "$readme" "$man"
+}
+
+@test "each command's exit statuses are among wb(7)'s, with their meanings" {
+	# The words that carry each status's meaning, whatever the page says
+	# of its own causes.
+	local -A means=([0]='^Every' [1]='over|not fit' [64]='command line'
+	    [65]='bad' [66]='could not be (opened|found|read)|not found'
+	    [69]='not delivered|unavailable' [70]='[Ii]nternal'
+	    [74]='read|written' [77]='refused' [78]='[Cc]onfiguration')
+	local nums=" $(enum_statuses | cut -d' ' -f1 | tr '\n' ' ')"
+	for page in "$TOP"/man/wb-*.1; do
+		page_statuses "$page" >"$BATS_TEST_TMPDIR/st"
+		assert [ -s "$BATS_TEST_TMPDIR/st" ]
+		while read -r n text; do
+			[[ $nums == *" $n "* ]] ||
+			    fail "$(basename "$page"): $n is not a status of wb.h"
+			grep -Eq -- "${means[$n]}" <<<"$text" ||
+			    fail "$(basename "$page"): $n: '$text' does not mean /${means[$n]}/"
+		done <"$BATS_TEST_TMPDIR/st"
+	done
+}
