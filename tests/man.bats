@@ -99,6 +99,21 @@ check_page() {
 	[ "$ran" -gt 0 ]
 }
 
+@test "the README's quick start reaches this checkout's commands, rank files and pages" {
+	setup=$(awk '/^## / { q = ($0 == "## Quick start") }
+	    q && /^    / && !/^    make / { print substr($0, 5) }' "$TOP/README.md")
+	assert [ -n "$setup" ]
+	got=$(cd "$TOP" && env -i HOME="$BATS_TEST_TMPDIR" PATH=/usr/bin:/bin \
+	    bash -c "$setup"$'\n''printf "%s\n" "${PATH%%:*}" "$WB_ENCODINGS_DIR"')
+	assert_equal "$got" "$TOP/cmd"$'\n'"$TOP/build/encodings"
+	assert [ -f "$TOP/build/encodings/cl100k_base.tiktoken" ]
+	pages=$(grep -o '`man man/[^`]*`' "$TOP/README.md" | sed 's/^`man //; s/`$//')
+	assert [ -n "$pages" ]
+	for page in $pages; do
+		assert [ -f "$TOP/$page" ]
+	done
+}
+
 @test "the example file in wb-config(5) is examples/wb.yaml, and loads" {
 	got=$(awk '/^\.Sh EXAMPLES/ { ex = 1 } ex && /^\.Ed/ { exit }
 	    ex && lit { sub(/^\\&/, ""); gsub(/\\e/, "\\"); print }
