@@ -192,3 +192,36 @@ page_statuses() {
 		done <"$BATS_TEST_TMPDIR/st"
 	done
 }
+
+@test "every command's -h and -V are described with its other options" {
+	for page in "$TOP"/man/wb-*.1; do
+		desc=$(mandoc -Tascii -Ios= "$page" | col -b | sed -n '/^DESCRIPTION/,/^[A-Z]/p')
+		for opt in '-h, --help' '-V, --version'; do
+			grep -q -- "^ *$opt\$" <<<"$desc" ||
+			    fail "$(basename "$page"): $opt is not among the options"
+		done
+	done
+}
+
+@test "each command's ENVIRONMENT names the variables it reads, and only those" {
+	# Which command reaches which getenv() of cmd/ and lib/.
+	local -A reads=(
+	    [wb-broadcast]="WB_RELAY_TOKEN"
+	    [wb-budget]="HOME WB_CONFIG WB_ENCODINGS_DIR XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-count]="HOME WB_ENCODINGS_DIR XDG_DATA_HOME"
+	    [wb-prompt]="HOME WB_CONFIG WB_ENCODINGS_DIR XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-truncate]="HOME WB_ENCODINGS_DIR XDG_DATA_HOME")
+	words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
+	all=$(grep -oh 'getenv("[A-Za-z_]*")' "$TOP"/lib/*.c "$TOP"/cmd/*.c |
+	    sed 's/^getenv("//; s/")$//' | tr '\n' ' ' | words)
+	assert_equal "$all" "$(echo "${reads[@]}" | words)"
+	for page in "$TOP"/man/wb-*.1; do
+		name=$(basename "$page" .1)
+		env=$(sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "$page" | grep '^\.It ' || true)
+		if grep -v '^\.It Ev ' <<<"$env" | grep -q .; then
+			fail "$name: ENVIRONMENT has more than variables"
+		fi
+		got=$(grep -o 'Ev [A-Z_]*' <<<"$env" | cut -d' ' -f2 | tr '\n' ' ' | words)
+		assert_equal "$name: $got" "$name: $(echo "${reads[$name]-}" | words)"
+	done
+}
