@@ -98,7 +98,16 @@ SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
-all: $(LIBA) $(BIN) wb.pc
+COMPLETIONS = $(CMDS:%=$(B)/completions/%) $(CMDS:%=$(B)/completions/_%)
+
+all: $(LIBA) $(BIN) $(COMPLETIONS) wb.pc
+
+# bash (wb-NAME) and zsh (_wb-NAME) completions, from each --help.
+$(B)/completions/%: $(B)/cmd/% scripts/gen-completions
+	scripts/gen-completions $(@D) $<
+
+$(B)/completions/_%: $(B)/completions/%
+	@test -f $@
 
 $(B)/lib/%.o: lib/%.c $(HDR)
 	@mkdir -p $(@D)
@@ -148,7 +157,7 @@ test: $(LIBA) $(BIN) $(UNIT) $(TOOL) encodings
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
 	    $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
 	WB_ENCODINGS_DIR=$(ENCDIR) $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
-	    WB_TOOLS="$(abspath $(B))/tests/tools" \
+	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
 
 check: bootstrap
