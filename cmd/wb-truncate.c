@@ -67,7 +67,7 @@ truncate_record(void *ctx, json_t *rec, struct wb_err *err)
 	own = false;
 	if (!json_is_object(json_object_get(rec, "budget")) &&
 	    json_object_get(rec, "was_truncated") == NULL &&
-	    wb_get_count(rec, "budget", &own, &b, err) != WB_OK)
+	    wb_get_uint(rec, "budget", &own, &b, err) != WB_OK)
 		return WB_EDATA;
 	if (!own)
 		b = budget;

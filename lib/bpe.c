@@ -67,18 +67,17 @@ static const struct special sp_o200k[] = {
 	{ "<|endofprompt|>", 200018 },
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "llama3_special.h"
 
 static const struct encdef encodings[] = {
-	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, N(sp_r50k) },
-	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, N(sp_r50k) },
-	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, N(sp_p50k_edit) },
-	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, N(sp_cl100k) },
-	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, N(sp_o200k) },
+	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, WB_NELEM(sp_r50k) },
+	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, WB_NELEM(sp_r50k) },
+	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, WB_NELEM(sp_p50k_edit) },
+	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, WB_NELEM(sp_cl100k) },
+	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, WB_NELEM(sp_o200k) },
 	/* Meta's tokenizer.model: cl100k's pattern, ranks = ids. */
-	{ "llama3", "llama3", WB_PAT_CL100K, 128000, sp_llama3, N(sp_llama3) },
+	{ "llama3", "llama3", WB_PAT_CL100K, 128000, sp_llama3, WB_NELEM(sp_llama3) },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -682,7 +681,7 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 		err->status = WB_OK;
 		err->msg[0] = '\0';
 	}
-	for (i = 0; encoding && i < N(encodings); i++)
+	for (i = 0; encoding && i < WB_NELEM(encodings); i++)
 		if (strcmp(encodings[i].name, encoding) == 0)
 			def = &encodings[i];
 	if (!def) {
@@ -785,16 +784,10 @@ fail:
 bool
 wb_bpe_known(const char *name)
 {
-	for (size_t i = 0; i < N(encodings); i++)
+	for (size_t i = 0; i < WB_NELEM(encodings); i++)
 		if (strcmp(encodings[i].name, name) == 0)
 			return true;
 	return false;
-}
-
-struct wb_bpe *
-wb_bpe_load(const char *dir, const char *encoding, struct wb_err *err)
-{
-	return wb_bpe_open(dir, encoding, 0, err);
 }
 
 const char *

@@ -66,12 +66,11 @@ static const struct mutation mutations[] = {
 	{ "settings", "update", "WorldDataChanged" },
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct msgtype *
 find_type(const char *type)
 {
-	for (size_t i = 0; i < NELEM(catalog); i++)
+	for (size_t i = 0; i < WB_NELEM(catalog); i++)
 		if (strcmp(catalog[i].type, type) == 0)
 			return &catalog[i];
 	return NULL;
@@ -103,7 +102,7 @@ wb_message_check(const json_t *msg, bool allow_unknown, struct wb_err *err)
 const char *
 wb_mutation_type(const char *route, const char *op)
 {
-	for (size_t i = 0; i < NELEM(mutations); i++)
+	for (size_t i = 0; i < WB_NELEM(mutations); i++)
 		if (strcmp(mutations[i].route, route) == 0 &&
 		    strcmp(mutations[i].op, op) == 0)
 			return mutations[i].type;
@@ -114,7 +113,7 @@ wb_mutation_type(const char *route, const char *op)
 static bool
 known_route(const char *route)
 {
-	for (size_t i = 0; i < NELEM(mutations); i++)
+	for (size_t i = 0; i < WB_NELEM(mutations); i++)
 		if (strcmp(mutations[i].route, route) == 0)
 			return true;
 	return false;

@@ -518,11 +518,9 @@ wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
 	return WB_OK;
 }
 
-#define MAX_SAFE (1ULL << 53)
-
 /* Fetch an optional non-negative integer at key (at most 2^53). */
 int
-wb_get_count(const json_t *rec, const char *key, bool *present, uint64_t *v,
+wb_get_uint(const json_t *rec, const char *key, bool *present, uint64_t *v,
     struct wb_err *err)
 {
 	json_t *j = json_object_get(rec, key);
@@ -535,10 +533,10 @@ wb_get_count(const json_t *rec, const char *key, bool *present, uint64_t *v,
 		return wb_err_set(err, WB_EDATA,
 		    "field \"%s\" is %s, not a whole number", key, wb_json_kind(j));
 	i = json_integer_value(j);
-	if (i < 0 || (uint64_t)i > MAX_SAFE)
+	if (i < 0 || (uint64_t)i > WB_MAX_TOKENS)
 		return wb_err_set(err, WB_EDATA,
 		    "field \"%s\" is out of range 0 to %llu", key,
-		    (unsigned long long)MAX_SAFE);
+		    (unsigned long long)WB_MAX_TOKENS);
 	*present = true;
 	*v = (uint64_t)i;
 	return WB_OK;

@@ -302,10 +302,8 @@ int wb_summarize(const char *cmd, double timeout, const char *category,
 
 struct wb_bpe;
 
-/* Load an encoding's ranks from dir (NULL: the default); the caller owns it. */
-struct wb_bpe *wb_bpe_load(const char *dir, const char *encoding,
-    struct wb_err *err);
-/* wb_bpe_load with flags (WB_BPE_NO_CACHE). */
+/* Load an encoding's ranks from dir (NULL: the default) with flags
+ * (WB_BPE_NO_CACHE); the caller owns it. */
 struct wb_bpe *wb_bpe_open(const char *dir, const char *encoding,
     unsigned flags, struct wb_err *err);
 /* Free an encoding. */
@@ -364,7 +362,7 @@ int wb_close_out(const struct wb_io *io, int status);
 int wb_get_string(const json_t *rec, const char *key, const char **s,
     size_t *len, struct wb_err *err);
 /* Fetch an optional non-negative integer at key (at most 2^53). */
-int wb_get_count(const json_t *rec, const char *key, bool *present,
+int wb_get_uint(const json_t *rec, const char *key, bool *present,
     uint64_t *v, struct wb_err *err);
 /* Set key to a new integer; failure is an internal error. */
 int wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err);

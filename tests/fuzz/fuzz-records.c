@@ -37,7 +37,7 @@ handle(void *arg, json_t *rec, struct wb_err *err)
 		return WB_OK;
 	case 1:
 		if (wb_get_string(rec, "text", &s, &len, err) != WB_OK ||
-		    wb_get_count(rec, "budget", &(bool){ 0 }, &n, err) != WB_OK)
+		    wb_get_uint(rec, "budget", &(bool){ 0 }, &n, err) != WB_OK)
 			return WB_EDATA;
 		n %= 64;
 		FUZZ_ASSERT(wb_truncate(x->c, s, len, n, WB_KEEP_TAIL, "...", &t,

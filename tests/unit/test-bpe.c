@@ -36,7 +36,8 @@ every_encoding_loads(void)
 	struct wb_err err;
 
 	for (size_t i = 0; i < NENC; i++) {
-		bpe[i] = wb_bpe_load(getenv("WB_ENCODINGS_DIR"), encodings[i], &err);
+		bpe[i] = wb_bpe_open(getenv("WB_ENCODINGS_DIR"), encodings[i], 0,
+		    &err);
 		CHECK(bpe[i] != NULL);
 		if (bpe[i] == NULL)
 			fprintf(stderr, "  %s\n", err.msg);
