@@ -1,9 +1,21 @@
-/* num.c: numbers from the command line, checked, never atoi. */
+/* num.c: numbers and time: numbers from the command line, checked, never
+ * atoi, and the one clock. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
-#include "wb.h"
+#include "wb_priv.h"
+
+/* Seconds on the monotonic clock. */
+double
+wb_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Parse a decimal unsigned integer in [min, max]; no sign, no junk. */
 int

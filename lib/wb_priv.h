@@ -64,6 +64,11 @@ struct wb_counter {
 /* The number of elements of an array. */
 #define WB_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* num.c */
+
+/* Seconds on the monotonic clock. */
+double wb_now(void);
+
 /* utf8.c */
 
 /* Decode the scalar at s (valid UTF-8 assumed); returns its length. */
@@ -223,8 +228,6 @@ struct wb_url {
 	char path[2048];
 };
 
-/* Seconds on the monotonic clock. */
-double wb_now(void);
 /* Parse ws://HOST[:PORT]/PATH or wss://...; 64 when malformed. */
 int wb_url_parse(const char *s, struct wb_url *u, struct wb_err *err);
 /* Check a handshake response head against the key that was sent. */

@@ -48,16 +48,6 @@ struct wb_ws {
 	struct wb_ws_handler h;
 };
 
-/* Seconds on the monotonic clock. */
-double
-wb_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Parse ws://HOST[:PORT]/PATH or wss://...; 64 on a malformed URL. */
 int
 wb_url_parse(const char *s, struct wb_url *u, struct wb_err *err)
