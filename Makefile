@@ -17,7 +17,6 @@ B ?= .
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-INSTALL ?= install
 # Warnings are errors in check and the other developer targets only, so
 # that a packager's newer compiler does not fail make install.
 WERROR ?=
@@ -233,25 +232,25 @@ bench-tokenizers: all encodings
 # (scripts/fetch-encodings --llama3 shows Meta's license first), not if
 # make encodings did for the tests.
 install: all
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/encodings
-	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/
-	$(INSTALL) -m 755 scripts/relay $(DESTDIR)$(BINDIR)/wb-relay
-	$(INSTALL) -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/
-	$(INSTALL) -m 644 lib/wb.h $(DESTDIR)$(INCDIR)/
-	$(INSTALL) -m 644 $(B)/wb.pc $(DESTDIR)$(PCDIR)/
-	$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
-	$(INSTALL) -m 755 $(DATASCRIPTS) $(DESTDIR)$(DATADIR)/
-	if [ -f scripts/relay.nginx.conf ]; then $(INSTALL) -m 644 \
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/
+	install -m 755 scripts/relay $(DESTDIR)$(BINDIR)/wb-relay
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/
+	install -m 644 lib/wb.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(B)/wb.pc $(DESTDIR)$(PCDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 755 $(DATASCRIPTS) $(DESTDIR)$(DATADIR)/
+	if [ -f scripts/relay.nginx.conf ]; then install -m 644 \
 	    scripts/relay.nginx.conf $(DESTDIR)$(DATADIR)/; fi
 	for f in $(B)/completions/wb-*; do [ ! -f "$$f" ] || { \
-	    $(INSTALL) -d $(DESTDIR)$(BASHCOMPDIR) && $(INSTALL) -m 644 \
+	    install -d $(DESTDIR)$(BASHCOMPDIR) && install -m 644 \
 	    "$$f" $(DESTDIR)$(BASHCOMPDIR)/; } || exit 1; done
 	for f in $(B)/completions/_wb-*; do [ ! -f "$$f" ] || { \
-	    $(INSTALL) -d $(DESTDIR)$(ZSHCOMPDIR) && $(INSTALL) -m 644 \
+	    install -d $(DESTDIR)$(ZSHCOMPDIR) && install -m 644 \
 	    "$$f" $(DESTDIR)$(ZSHCOMPDIR)/; } || exit 1; done
 	if [ -f $(ENCDIR)/cl100k_base.tiktoken ]; then \
 	    for f in $(ENCDIR)/*.tiktoken; do \
@@ -259,7 +258,7 @@ install: all
 	        [ $(LLAMA3_STAMP) -nt "$$f" ]; then echo "install: llama3.tiktoken" \
 	        "was fetched for the tests; to install it, accept its license:" \
 	        "scripts/fetch-encodings --llama3 $(ENCDIR)" >&2; continue; fi; \
-	    $(INSTALL) -m 644 "$$f" $(DESTDIR)$(DATADIR)/encodings/ || exit 1; \
+	    install -m 644 "$$f" $(DESTDIR)$(DATADIR)/encodings/ || exit 1; \
 	    done; \
 	else echo "install: no rank files; run scripts/fetch-encodings" >&2; fi
 
