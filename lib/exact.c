@@ -5,6 +5,7 @@
 
 #include "unicode_tables.h"
 #include "wb_priv.h"
+#include <wb_datadir.h>
 
 #ifndef WB_DATADIR
 #define WB_DATADIR "/usr/local/share/wb"
