@@ -100,7 +100,7 @@ FUZZ_SECONDS ?= 60
 
 all: $(LIBA) $(BIN) wb.pc
 
-$(B)/lib/%.o: lib/%.c $(HDR)
+$(B)/lib/%.o: lib/%.c $(HDR) | bootstrap-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -132,8 +132,12 @@ wb.pc: FORCE
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
 	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
 
-bootstrap:
-	@scripts/bootstrap
+# The Debian packages each kind of target needs (scripts/bootstrap).
+bootstrap: bootstrap-test
+
+bootstrap-build bootstrap-test bootstrap-lint bootstrap-sanitize bootstrap-fuzz \
+bootstrap-valgrind:
+	@scripts/bootstrap $(@:bootstrap-%=%)
 
 # The official rank files, for the tests; fetched once per build tree.
 ENCDIR = $(CURDIR)/build/encodings
@@ -151,14 +155,14 @@ test: $(LIBA) $(BIN) $(UNIT) $(TOOL) encodings
 	    WB_TOOLS="$(abspath $(B))/tests/tools" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
 
-check: bootstrap
+check: bootstrap-test
 	$(MAKE) all
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	$(MAKE) test
 
 # The whole test suite built with AddressSanitizer and UBSan: any report
 # fails a test.
-sanitize: bootstrap
+sanitize: bootstrap-sanitize
 	@mkdir -p build/san && rm -f build/san/report.*
 	$(MAKE) B=build/san CC=clang CFLAGS="$(SAN_FLAGS)" test \
 	    TEST_ENV="WB_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/build/san/report UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/san/report"
@@ -166,13 +170,14 @@ sanitize: bootstrap
 	    cat build/san/report.*; echo "sanitizer reports: see above"; exit 1; fi
 
 # Memcheck over the unit tests and the command tests: 0 errors, no leaks.
-valgrind: bootstrap
+valgrind: bootstrap-valgrind
 	$(MAKE) B=build/vg CFLAGS="-O0 -g" TEST_ENV="WB_VALGRIND=1" \
 	    WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	    test BATS_FILES="tests/wb-count.bats tests/wb-truncate.bats tests/wb-budget.bats tests/wb-prompt.bats"
 
 # libFuzzer harnesses, each for FUZZ_SECONDS on its seed corpus.
-fuzz: bootstrap encodings
+fuzz: bootstrap-fuzz
+	$(MAKE) encodings
 	$(MAKE) B=build/fuzz CC=clang CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" \
 	    $(FUZZERS:%=build/fuzz/tests/fuzz/%)
 	@for f in $(FUZZERS); do \
@@ -186,7 +191,7 @@ fuzz: bootstrap encodings
 
 # Static checks; then the generated sources are made again under build/gen
 # (npm fetches the packages they come from) and must equal lib/'s.
-lint: bootstrap
+lint: bootstrap-lint
 	rm -rf build/gen && mkdir -p build/gen
 	scripts/gen-unicode -o build/gen
 	scripts/gen-llama3-special -o build/gen
@@ -201,11 +206,11 @@ lint: bootstrap
 unicode:
 	scripts/gen-unicode
 
-demo: bootstrap
-	$(MAKE) all
+demo: all
 	@scripts/demo
 
-bench: all
+bench: bootstrap-test
+	$(MAKE) all
 	scripts/bench
 
 # The exact tokenizers against the npm peers (installs them; minutes).
@@ -242,6 +247,7 @@ clean:
 	rm -rf build
 
 .PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
-	bench-tokenizers unicode \
+	bench-tokenizers unicode bootstrap-build bootstrap-test \
+	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall clean FORCE
 .SECONDARY: $(LIBOBJ)
