@@ -69,4 +69,5 @@ bootstraps() {
 	assert_equal "$(bootstraps check)" 'scripts/bootstrap build scripts/bootstrap test '
 	assert_equal "$(bootstraps lint)" 'scripts/bootstrap lint '
 	assert_equal "$(bootstraps sanitize)" 'scripts/bootstrap build scripts/bootstrap sanitize '
+	assert_equal "$(bootstraps bench-smoke)" 'scripts/bootstrap build scripts/bootstrap test '
 }
