@@ -9,8 +9,9 @@ load helper
 	run -69 --separate-stderr "$TOP/scripts/fetch-encodings" "$BATS_TEST_TMPDIR/enc"
 	assert_output ''
 	assert_equal "${stderr_lines[0]}" 'fetch-encodings: packing tiktoken@1.0.22'
-	assert_equal "${stderr_lines[1]}" 'npm error code ECONNREFUSED'
-	assert_regex "$stderr" $'\nnpm error FetchError: request to http://127.0.0.1:9/tiktoken failed'
+	# npm 10 and later say "npm error", older ones "npm ERR!".
+	assert_regex "${stderr_lines[1]}" '^npm (error|ERR!) code ECONNREFUSED$'
+	assert_regex "$stderr" $'\nnpm (error|ERR!) FetchError: request to http://127.0.0.1:9/tiktoken failed'
 	refute_regex "$stderr" ' at '
 	assert_equal "${stderr_lines[-1]}" "fetch-encodings: npm could not fetch tiktoken@1.0.22; check the network and npm's registry (npm config get registry), then run fetch-encodings again"
 	assert [ ! -e "$BATS_TEST_TMPDIR/enc" ]
