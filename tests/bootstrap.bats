@@ -71,3 +71,12 @@ bootstraps() {
 	assert_equal "$(bootstraps sanitize)" 'scripts/bootstrap build scripts/bootstrap sanitize '
 	assert_equal "$(bootstraps bench-smoke)" 'scripts/bootstrap build scripts/bootstrap test '
 }
+
+@test "where there is no dpkg, bootstrap names what the target needs and lets make go on" {
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	ln -s "$(command -v id)" "$BATS_TEST_TMPDIR/bin/"
+	run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin" "$BOOTSTRAP" build
+	assert_success
+	assert_output ''
+	assert_equal "$stderr" 'bootstrap: not Debian: packages unchecked; make build needs the equivalents of: gcc libc6-dev make pkg-config libjansson-dev libyaml-dev libwslay-dev libssl-dev jq'
+}
