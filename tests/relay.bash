@@ -1,0 +1,46 @@
+# Process helpers for the tests that run a relay (tests/wb-broadcast.bats),
+# also sourced by scripts/bench: free loopback ports, bounded waits,
+# background commands stopped by PID.
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p _
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 12000))  # below the ephemeral ports
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_until TENTHS COMMAND...: poll every 0.1 s, at most TENTHS times.
+wait_until() {
+	local n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# Start a command in the background, its PID kept for teardown; fd 3
+# closed so that bats does not wait for it. The caller redirects its
+# output; its input is $BG_IN (a background command's stdin is /dev/null
+# unless the redirection is on the command itself).
+bg() {
+	"$@" <"${BG_IN:-/dev/null}" 3>&- &
+	BG=$!
+	echo "$BG" >>"$BATS_TEST_TMPDIR/pids"
+}
+
+# Wait for a background PID to end (bounded); its exit status.
+wait_pid() {
+	local n=$1 p=$2
+	wait_until "$n" eval "! kill -0 $p 2>/dev/null || grep -q '^[^ ]* ([^)]*) Z' /proc/$p/stat" ||
+	    { kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; return 124; }
+	wait "$p"
+}
