@@ -29,6 +29,7 @@ LIBSRC = \
 	lib/bpe.c \
 	lib/broadcast.c \
 	lib/budget.c \
+	lib/buf.c \
 	lib/config.c \
 	lib/count.c \
 	lib/err.c \
@@ -55,6 +56,7 @@ CMDS = \
 
 UNITS = \
 	test-bpe \
+	test-buf \
 	test-count \
 	test-json \
 	test-messages \

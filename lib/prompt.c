@@ -51,56 +51,21 @@ static const enum wb_category display[] = {
 };
 #define NDISPLAY (sizeof(display) / sizeof(display[0]))
 
-/* A growing string; a failed allocation is remembered, not fatal here. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-add(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom || n == 0 || s == NULL)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = (b->len + n + 1) * 2;
-		char *np = realloc(b->p, nc);
-		if (np == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	if (b->p == NULL)  /* cannot happen after the growth above */
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-adds(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
 /* Append a JSON string's value, NULs and all. */
 static void
-addj(struct buf *b, const json_t *s)
+addj(struct wb_buf *b, const json_t *s)
 {
-	add(b, json_string_value(s), json_string_length(s));
+	wb_buf_add(b, json_string_value(s), json_string_length(s));
 }
 
 /* Append a template, with {name} and {archetype} filled in. */
 static void
-addt(struct buf *b, const char *t, const json_t *name, const json_t *arch)
+addt(struct wb_buf *b, const char *t, const json_t *name, const json_t *arch)
 {
 	const char *p;
 
 	while ((p = strchr(t, '{')) != NULL) {
-		add(b, t, (size_t)(p - t));
+		wb_buf_add(b, t, (size_t)(p - t));
 		if (strncmp(p, "{name}", 6) == 0) {
 			addj(b, name);
 			t = p + 6;
@@ -108,11 +73,11 @@ addt(struct buf *b, const char *t, const json_t *name, const json_t *arch)
 			addj(b, arch);
 			t = p + 11;
 		} else {
-			add(b, p, 1);
+			wb_buf_add(b, p, 1);
 			t = p + 1;
 		}
 	}
-	adds(b, t);
+	wb_buf_adds(b, t);
 }
 
 /* Checking a request: each problem names its JSON path. */
@@ -367,76 +332,76 @@ tpl(const struct wb_settings *s, enum wb_template t)
 
 /* "a, b, c" from an array of strings. */
 static void
-join(struct buf *b, const json_t *a, const char *sep)
+join(struct wb_buf *b, const json_t *a, const char *sep)
 {
 	size_t i;
 	json_t *v;
 
 	json_array_foreach(a, i, v) {
 		if (i > 0)
-			adds(b, sep);
+			wb_buf_adds(b, sep);
 		addj(b, v);
 	}
 }
 
 static void
-actors(struct buf *b, const char *label, const json_t *a)
+actors(struct wb_buf *b, const char *label, const json_t *a)
 {
 	size_t i;
 	json_t *v;
 
 	if (json_array_size(a) == 0)
 		return;
-	adds(b, "  ");
-	adds(b, label);
+	wb_buf_adds(b, "  ");
+	wb_buf_adds(b, label);
 	json_array_foreach(a, i, v) {
-		adds(b, i ? "; " : " ");
+		wb_buf_adds(b, i ? "; " : " ");
 		addj(b, json_object_get(v, "name"));
-		adds(b, " (");
+		wb_buf_adds(b, " (");
 		addj(b, json_object_get(v, "actor_type"));
-		adds(b, "): ");
+		wb_buf_adds(b, "): ");
 		addj(b, json_object_get(v, "reason"));
 	}
-	adds(b, "\n");
+	wb_buf_adds(b, "\n");
 }
 
 static void
-motivation(struct buf *b, const json_t *m)
+motivation(struct wb_buf *b, const json_t *m)
 {
 	char n[32];
 	json_t *t = json_object_get(m, "target");
 
-	adds(b, "- ");
+	wb_buf_adds(b, "- ");
 	addj(b, json_object_get(m, "description"));
 	snprintf(n, sizeof(n), " (Priority: %lld, Intensity: ",
 	    (long long)json_integer_value(json_object_get(m, "priority")));
-	adds(b, n);
+	wb_buf_adds(b, n);
 	addj(b, json_object_get(m, "intensity"));
-	adds(b, ")\n");
+	wb_buf_adds(b, ")\n");
 	if (json_is_string(t)) {
-		adds(b, "  Target: ");
+		wb_buf_adds(b, "  Target: ");
 		addj(b, t);
-		adds(b, "\n");
+		wb_buf_adds(b, "\n");
 	}
 	actors(b, "Helpers:", json_object_get(m, "helpers"));
 	actors(b, "Opponents:", json_object_get(m, "opponents"));
 }
 
 static void
-actor_line(struct buf *b, const char *label, const json_t *a)
+actor_line(struct wb_buf *b, const char *label, const json_t *a)
 {
 	if (!json_is_object(a))
 		return;
-	adds(b, label);
+	wb_buf_adds(b, label);
 	addj(b, json_object_get(a, "name"));
-	adds(b, " - ");
+	wb_buf_adds(b, " - ");
 	addj(b, json_object_get(a, "reason"));
-	adds(b, "\n");
+	wb_buf_adds(b, "\n");
 }
 
 /* The character block: mood, motivations, social stance. */
 static void
-render_character(struct buf *b, const struct wb_settings *s, const json_t *ch)
+render_character(struct wb_buf *b, const struct wb_settings *s, const json_t *ch)
 {
 	static const struct { const char *key; enum wb_template t; } lines[] = {
 		{ "current_mood", WB_TPL_MOOD },
@@ -451,31 +416,31 @@ render_character(struct buf *b, const struct wb_settings *s, const json_t *ch)
 		v = json_object_get(ch, lines[i].key);
 		if (!json_is_string(v))
 			continue;
-		adds(b, tpl(s, lines[i].t));
-		adds(b, " ");
+		wb_buf_adds(b, tpl(s, lines[i].t));
+		wb_buf_adds(b, " ");
 		addj(b, v);
-		adds(b, "\n");
+		wb_buf_adds(b, "\n");
 	}
 	if (json_array_size(a = json_object_get(m, "known")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_KNOWN));
-		adds(b, "\n");
+		wb_buf_adds(b, b->len ? "\n" : "");
+		wb_buf_adds(b, tpl(s, WB_TPL_KNOWN));
+		wb_buf_adds(b, "\n");
 		json_array_foreach(a, i, v)
 			motivation(b, v);
 	}
 	if (json_array_size(a = json_object_get(m, "suspected")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SUSPECTED));
-		adds(b, "\n");
+		wb_buf_adds(b, b->len ? "\n" : "");
+		wb_buf_adds(b, tpl(s, WB_TPL_SUSPECTED));
+		wb_buf_adds(b, "\n");
 		json_array_foreach(a, i, v)
 			motivation(b, v);
-		adds(b, "The player senses this interest without knowing its "
+		wb_buf_adds(b, "The player senses this interest without knowing its "
 		    "cause; you may be evasive.\n");
 	}
 	if (json_array_size(a = json_object_get(m, "secret")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SECRET));
-		adds(b, "\n");
+		wb_buf_adds(b, b->len ? "\n" : "");
+		wb_buf_adds(b, tpl(s, WB_TPL_SECRET));
+		wb_buf_adds(b, "\n");
 		json_array_foreach(a, i, v) {
 			json_t *tells = json_object_get(v, "tells"), *t;
 			motivation(b, v);
@@ -483,18 +448,18 @@ render_character(struct buf *b, const struct wb_settings *s, const json_t *ch)
 			    json_object_get(v, "sender"));
 			actor_line(b, "  For the benefit of: ",
 			    json_object_get(v, "receiver"));
-			adds(b, "  Behavioural guidance: when probed, ");
+			wb_buf_adds(b, "  Behavioural guidance: when probed, ");
 			addj(b, json_object_get(v, "deflection_behavior"));
-			adds(b, "\n");
+			wb_buf_adds(b, "\n");
 			if (json_array_size(tells) > 0) {
-				adds(b, "  Tells you may let slip:\n");
+				wb_buf_adds(b, "  Tells you may let slip:\n");
 				json_array_foreach(tells, j, t) {
-					adds(b, "    * ");
+					wb_buf_adds(b, "    * ");
 					addj(b, t);
-					adds(b, "\n");
+					wb_buf_adds(b, "\n");
 				}
 			}
-			adds(b, "  Never state this motivation outright.\n");
+			wb_buf_adds(b, "  Never state this motivation outright.\n");
 		}
 	}
 	if (json_array_size(json_object_get(soc, "allies")) +
@@ -504,95 +469,95 @@ render_character(struct buf *b, const struct wb_settings *s, const json_t *ch)
 			"ALLIES (characters you trust):\n",
 			"ENEMIES (characters you oppose):\n",
 		};
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SOCIAL));
-		adds(b, "\n");
+		wb_buf_adds(b, b->len ? "\n" : "");
+		wb_buf_adds(b, tpl(s, WB_TPL_SOCIAL));
+		wb_buf_adds(b, "\n");
 		for (j = 0; j < 2; j++) {
 			a = json_object_get(soc, side[j]);
 			if (json_array_size(a) == 0)
 				continue;
-			adds(b, head[j]);
+			wb_buf_adds(b, head[j]);
 			json_array_foreach(a, i, v) {
-				adds(b, "- ");
+				wb_buf_adds(b, "- ");
 				addj(b, json_object_get(v, "name"));
-				adds(b, " (");
+				wb_buf_adds(b, " (");
 				addj(b, json_object_get(v, "character_type"));
-				adds(b, "): ");
+				wb_buf_adds(b, "): ");
 				join(b, json_object_get(v, "reasons"), "; ");
-				adds(b, "\n");
+				wb_buf_adds(b, "\n");
 			}
 		}
 	}
 }
 
 static void
-render_scene(struct buf *b, const struct wb_settings *s, const json_t *sc)
+render_scene(struct wb_buf *b, const struct wb_settings *s, const json_t *sc)
 {
 	const json_t *items = json_object_get(sc, "region_items"), *v, *t;
 	size_t i;
 
-	adds(b, tpl(s, WB_TPL_SCENE));
-	adds(b, " ");
+	wb_buf_adds(b, tpl(s, WB_TPL_SCENE));
+	wb_buf_adds(b, " ");
 	addj(b, json_object_get(sc, "scene_name"));
-	adds(b, "\n");
-	adds(b, tpl(s, WB_TPL_LOCATION));
-	adds(b, " ");
+	wb_buf_adds(b, "\n");
+	wb_buf_adds(b, tpl(s, WB_TPL_LOCATION));
+	wb_buf_adds(b, " ");
 	addj(b, json_object_get(sc, "location_name"));
-	adds(b, "\n");
-	adds(b, tpl(s, WB_TPL_TIME));
-	adds(b, " ");
+	wb_buf_adds(b, "\n");
+	wb_buf_adds(b, tpl(s, WB_TPL_TIME));
+	wb_buf_adds(b, " ");
 	addj(b, json_object_get(sc, "time_context"));
-	adds(b, "\n");
+	wb_buf_adds(b, "\n");
 	if (json_array_size(json_object_get(sc, "present_characters")) > 0) {
-		adds(b, tpl(s, WB_TPL_PRESENT));
-		adds(b, " ");
+		wb_buf_adds(b, tpl(s, WB_TPL_PRESENT));
+		wb_buf_adds(b, " ");
 		join(b, json_object_get(sc, "present_characters"), ", ");
-		adds(b, "\n");
+		wb_buf_adds(b, "\n");
 	}
 	if (json_array_size(items) > 0) {
-		adds(b, tpl(s, WB_TPL_ITEMS));
-		adds(b, "\n");
+		wb_buf_adds(b, tpl(s, WB_TPL_ITEMS));
+		wb_buf_adds(b, "\n");
 		json_array_foreach(items, i, v) {
-			adds(b, "- ");
+			wb_buf_adds(b, "- ");
 			addj(b, json_object_get(v, "name"));
 			if (json_is_string(t = json_object_get(v, "item_type"))) {
-				adds(b, " [");
+				wb_buf_adds(b, " [");
 				addj(b, t);
-				adds(b, "]");
+				wb_buf_adds(b, "]");
 			}
 			if (json_is_string(t = json_object_get(v, "description"))) {
-				adds(b, " - ");
+				wb_buf_adds(b, " - ");
 				addj(b, t);
 			}
-			adds(b, "\n");
+			wb_buf_adds(b, "\n");
 		}
 	}
 }
 
 static void
-render_challenges(struct buf *b, const struct wb_settings *s, const json_t *a)
+render_challenges(struct wb_buf *b, const struct wb_settings *s, const json_t *a)
 {
 	char n[32];
 	size_t i;
 	json_t *v;
 
-	adds(b, tpl(s, WB_TPL_CHALLENGES));
-	adds(b, "\n" CHALLENGES_INTRO);
+	wb_buf_adds(b, tpl(s, WB_TPL_CHALLENGES));
+	wb_buf_adds(b, "\n" CHALLENGES_INTRO);
 	json_array_foreach(a, i, v) {
 		snprintf(n, sizeof(n), "%zu. \"", i + 1);
-		adds(b, n);
+		wb_buf_adds(b, n);
 		addj(b, json_object_get(v, "name"));
-		adds(b, "\" (");
+		wb_buf_adds(b, "\" (");
 		addj(b, json_object_get(v, "skill_name"));
-		adds(b, " ");
+		wb_buf_adds(b, " ");
 		addj(b, json_object_get(v, "difficulty_display"));
-		adds(b, ")\n   Triggers: ");
+		wb_buf_adds(b, ")\n   Triggers: ");
 		join(b, json_object_get(v, "trigger_hints"), ", ");
-		adds(b, "\n   Description: ");
+		wb_buf_adds(b, "\n   Description: ");
 		addj(b, json_object_get(v, "description"));
-		adds(b, "\n");
+		wb_buf_adds(b, "\n");
 	}
-	adds(b, "For each challenge, answer whether the player triggers it:\n"
+	wb_buf_adds(b, "For each challenge, answer whether the player triggers it:\n"
 	    "<challenge name=\"NAME\"><quote>the player's words, or none"
 	    "</quote><trigger>YES or NO</trigger></challenge>\n");
 }
@@ -616,7 +581,7 @@ by_priority(const void *a, const void *b)
 }
 
 static void
-render_events(struct buf *b, const struct wb_settings *s, const json_t *a)
+render_events(struct wb_buf *b, const struct wb_settings *s, const json_t *a)
 {
 	size_t n = json_array_size(a), i;
 	struct ranked *ev = malloc(n * sizeof(*ev) + 1);
@@ -632,32 +597,32 @@ render_events(struct buf *b, const struct wb_settings *s, const json_t *a)
 		ev[i].at = i;
 	}
 	qsort(ev, n, sizeof(*ev), by_priority);
-	adds(b, tpl(s, WB_TPL_EVENTS));
-	adds(b, "\n" EVENTS_INTRO);
+	wb_buf_adds(b, tpl(s, WB_TPL_EVENTS));
+	wb_buf_adds(b, "\n" EVENTS_INTRO);
 	for (i = 0; i < n; i++) {
 		v = ev[i].ev;
 		snprintf(num, sizeof(num), "%zu. \"", i + 1);
-		adds(b, num);
+		wb_buf_adds(b, num);
 		addj(b, json_object_get(v, "name"));
 		snprintf(num, sizeof(num), "\" (Priority: %lld)\n   Description: ",
 		    (long long)json_integer_value(json_object_get(v, "priority")));
-		adds(b, num);
+		wb_buf_adds(b, num);
 		addj(b, json_object_get(v, "description"));
-		adds(b, "\n   Scene direction: ");
+		wb_buf_adds(b, "\n   Scene direction: ");
 		addj(b, json_object_get(v, "scene_direction"));
-		adds(b, "\n");
+		wb_buf_adds(b, "\n");
 		if (json_array_size(json_object_get(v, "trigger_hints")) > 0) {
-			adds(b, "   Triggers when: ");
+			wb_buf_adds(b, "   Triggers when: ");
 			join(b, json_object_get(v, "trigger_hints"), ", ");
-			adds(b, "\n");
+			wb_buf_adds(b, "\n");
 		}
 		if (json_array_size(json_object_get(v, "featured_npc_names")) > 0) {
-			adds(b, "   Featured NPCs: ");
+			wb_buf_adds(b, "   Featured NPCs: ");
 			join(b, json_object_get(v, "featured_npc_names"), ", ");
-			adds(b, "\n");
+			wb_buf_adds(b, "\n");
 		}
 	}
-	adds(b, "For each event, answer whether the player triggers it:\n"
+	wb_buf_adds(b, "For each event, answer whether the player triggers it:\n"
 	    "<event name=\"NAME\"><quote>the player's words, or none</quote>"
 	    "<trigger>YES or NO</trigger></event>\n");
 	free(ev);
@@ -665,7 +630,7 @@ render_events(struct buf *b, const struct wb_settings *s, const json_t *a)
 
 /* The response format, with the character's markers when it has any. */
 static void
-render_format(struct buf *b, const struct wb_settings *s, const json_t *ch)
+render_format(struct wb_buf *b, const struct wb_settings *s, const json_t *ch)
 {
 	const json_t *ex = json_object_get(ch, "available_expressions");
 	const json_t *ac = json_object_get(ch, "available_actions");
@@ -673,24 +638,24 @@ render_format(struct buf *b, const struct wb_settings *s, const json_t *ch)
 	addt(b, tpl(s, WB_TPL_RESPONSE_FORMAT), json_object_get(ch, "name"),
 	    json_object_get(ch, "archetype"));
 	if (json_array_size(ex) > 0) {
-		adds(b, "\nShow a change of expression with a marker such as *");
+		wb_buf_adds(b, "\nShow a change of expression with a marker such as *");
 		addj(b, json_array_get(ex, 0));
-		adds(b, "*; use only these expressions: ");
+		wb_buf_adds(b, "*; use only these expressions: ");
 		join(b, ex, ", ");
-		adds(b, ".");
+		wb_buf_adds(b, ".");
 	}
 	if (json_array_size(ac) > 0) {
-		adds(b, "\nShow an action with a marker such as *");
+		wb_buf_adds(b, "\nShow an action with a marker such as *");
 		addj(b, json_array_get(ac, 0));
-		adds(b, "*; these actions suit the character: ");
+		wb_buf_adds(b, "*; these actions suit the character: ");
 		join(b, ac, ", ");
-		adds(b, ".");
+		wb_buf_adds(b, ".");
 	}
 }
 
 /* The player's action, as the final user message. */
 static void
-render_action(struct buf *b, const json_t *pa, const json_t *name)
+render_action(struct wb_buf *b, const json_t *pa, const json_t *name)
 {
 	const char *type = json_string_value(json_object_get(pa, "action_type"));
 	const json_t *tg = json_object_get(pa, "target");
@@ -698,38 +663,38 @@ render_action(struct buf *b, const json_t *pa, const json_t *name)
 	bool has_t = json_is_string(tg), has_d = json_is_string(dl);
 
 	if (strcmp(type, "speak") == 0 && has_d) {
-		adds(b, "The player says");
+		wb_buf_adds(b, "The player says");
 		if (has_t) {
-			adds(b, " to ");
+			wb_buf_adds(b, " to ");
 			addj(b, tg);
 		}
-		adds(b, ": \"");
+		wb_buf_adds(b, ": \"");
 		addj(b, dl);
-		adds(b, "\"");
+		wb_buf_adds(b, "\"");
 	} else if (strcmp(type, "examine") == 0 && has_t) {
-		adds(b, "The player examines ");
+		wb_buf_adds(b, "The player examines ");
 		addj(b, tg);
-		adds(b, ".");
+		wb_buf_adds(b, ".");
 	} else if (strcmp(type, "use_item") == 0 && has_t) {
-		adds(b, "The player uses an item on ");
+		wb_buf_adds(b, "The player uses an item on ");
 		addj(b, tg);
-		adds(b, ".");
+		wb_buf_adds(b, ".");
 	} else {
-		adds(b, "The player performs the action: ");
+		wb_buf_adds(b, "The player performs the action: ");
 		addj(b, json_object_get(pa, "action_type"));
 		if (has_t) {
-			adds(b, "\nTarget: ");
+			wb_buf_adds(b, "\nTarget: ");
 			addj(b, tg);
 		}
 		if (has_d) {
-			adds(b, "\nWords: \"");
+			wb_buf_adds(b, "\nWords: \"");
 			addj(b, dl);
-			adds(b, "\"");
+			wb_buf_adds(b, "\"");
 		}
 	}
-	adds(b, "\n\nRespond as ");
+	wb_buf_adds(b, "\n\nRespond as ");
 	addj(b, name);
-	adds(b, ".");
+	wb_buf_adds(b, ".");
 }
 
 /* One conversation turn, as its chat message will read. */
@@ -744,7 +709,7 @@ struct turn {
 
 /* One budgeted block of the system prompt. */
 struct block {
-	struct buf orig;        /* as rendered from the request */
+	struct wb_buf orig;        /* as rendered from the request */
 	size_t head;            /* the length of its heading line, if any */
 	const char *base;       /* orig, or its summary */
 	size_t base_len;
@@ -761,7 +726,7 @@ struct block {
 struct prompt {
 	const struct wb_settings *set;
 	const struct wb_counter *c;
-	struct buf role, format;
+	struct wb_buf role, format;
 	struct wb_tstats role_st, format_st, sep_st;
 	struct block blk[WB_NCAT];
 	struct turn *turns;
@@ -816,18 +781,18 @@ billed(const struct prompt *p, const char *role, const char *s, size_t len)
 
 /* Build the system prompt from the kept blocks. */
 static void
-render_system(const struct prompt *p, struct buf *b)
+render_system(const struct prompt *p, struct wb_buf *b)
 {
-	add(b, p->role.p, p->role.len);
+	wb_buf_add(b, p->role.p, p->role.len);
 	for (size_t i = 0; i < NDISPLAY; i++) {
 		const struct block *k = &p->blk[display[i]];
 		if (k->len == 0)
 			continue;
-		adds(b, SEP);
-		add(b, kept(k), k->len);
+		wb_buf_adds(b, SEP);
+		wb_buf_add(b, kept(k), k->len);
 	}
-	adds(b, SEP);
-	add(b, p->format.p, p->format.len);
+	wb_buf_adds(b, SEP);
+	wb_buf_add(b, p->format.p, p->format.len);
 }
 
 /*
@@ -838,7 +803,7 @@ render_system(const struct prompt *p, struct buf *b)
 static uint64_t
 count_total(struct prompt *p, bool *oom)
 {
-	struct buf b = { 0 };
+	struct wb_buf b = { 0 };
 
 	if (heuristic(p)) {
 		struct wb_tstats all = p->role_st, h;
@@ -930,14 +895,14 @@ set_last(struct prompt *p, uint64_t b)
 {
 	const struct turn *t = &p->turns[p->nturns - 1];
 	struct wb_trunc tr;
-	struct buf nb = { 0 };
+	struct wb_buf nb = { 0 };
 	int st;
 
 	if ((st = wb_truncate(p->c, t->content + t->prefix, t->len - t->prefix, b,
 	    WB_KEEP_TAIL, ELLIPSIS, &tr, p->err)) != WB_OK)
 		return st;
-	add(&nb, t->content, t->prefix);
-	add(&nb, tr.text, tr.len);
+	wb_buf_add(&nb, t->content, t->prefix);
+	wb_buf_add(&nb, tr.text, tr.len);
 	free(tr.text);
 	if (nb.oom || nb.p == NULL) {
 		free(nb.p);
@@ -1262,8 +1227,8 @@ render(struct prompt *p, const json_t *r)
 		struct block *k = &p->blk[texts[t].cat];
 		if (json_string_length(v = json_object_get(r, texts[t].key)) == 0)
 			continue;
-		adds(&k->orig, tpl(s, texts[t].heading));
-		adds(&k->orig, "\n");
+		wb_buf_adds(&k->orig, tpl(s, texts[t].heading));
+		wb_buf_adds(&k->orig, "\n");
 		k->head = k->orig.len;
 		addj(&k->orig, v);
 	}
@@ -1278,7 +1243,7 @@ render(struct prompt *p, const json_t *r)
 	    strlen(EVENTS_INTRO);
 	for (int c = 0; c < WB_NCAT; c++) {
 		struct block *k = &p->blk[c];
-		struct buf *o = &k->orig;
+		struct wb_buf *o = &k->orig;
 		/* Blocks end without the newline that separates their lines. */
 		while (o->len > 0 && o->p[o->len - 1] == '\n')
 			o->p[--o->len] = '\0';
@@ -1295,10 +1260,10 @@ render(struct prompt *p, const json_t *r)
 	if (p->turns == NULL || p->suf == NULL || p->bsuf == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
 	json_array_foreach(hist, i, v) {
-		struct buf b = { 0 };
+		struct wb_buf b = { 0 };
 		const json_t *sp = json_object_get(v, "speaker");
 		addj(&b, sp);
-		adds(&b, ": ");
+		wb_buf_adds(&b, ": ");
 		p->turns[i].prefix = b.len;
 		addj(&b, json_object_get(v, "text"));
 		oom |= b.oom;
@@ -1384,7 +1349,7 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
     struct wb_err *err)
 {
 	struct prompt p = { .set = s, .c = c, .err = err };
-	struct buf sys = { 0 }, user = { 0 };
+	struct wb_buf sys = { 0 }, user = { 0 };
 	bool fits, oom = false;
 	uint64_t total;
 	int st;

@@ -2,6 +2,8 @@
 #ifndef WB_PRIV_H
 #define WB_PRIV_H
 
+#include <string.h>
+
 #include "wb.h"
 
 /* The statistics of a text behind every heuristic count; concatenable. */
@@ -57,24 +59,53 @@ size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int wb_utf8_seqlen(const unsigned char *s, size_t len);
 
-/* json.c */
+/* buf.c */
 
-/* A growing output buffer that may start on the caller's stack. */
-struct wb_jbuf {
+/*
+ * A growing byte string, NUL-terminated once anything is added. It may
+ * start empty ({ 0 }) or on the caller's stack ({ .p = a, .cap =
+ * sizeof(a) }). A failed allocation sets oom, and every later append
+ * fails too, so a caller checks once at the end.
+ */
+struct wb_buf {
 	char *p;
 	size_t len, cap;
-	char *heap;     /* p once it moved to the heap; the caller frees it */
+	char *heap;     /* p once it moved to the heap; wb_buf_free frees it */
+	bool oom;
 };
+
+/* Room for n more bytes and a NUL; false, and b->oom, when there is none. */
+bool wb_buf_grow(struct wb_buf *b, size_t n);
+/* Append the string s; as wb_buf_add. */
+int wb_buf_adds(struct wb_buf *b, const char *s);
+/* The text, for the caller to free; NULL only when out of memory. */
+char *wb_buf_take(struct wb_buf *b);
+/* Free what b holds; b is empty again. */
+void wb_buf_free(struct wb_buf *b);
+
+/* Append s[0..n); 0, or -1 once an allocation has failed. Inline, as
+ * JSON is written a few bytes at a time. */
+static inline int
+wb_buf_add(struct wb_buf *b, const char *s, size_t n)
+{
+	if (n == 0)
+		return b->oom ? -1 : 0;
+	if (n >= b->cap - b->len && !wb_buf_grow(b, n))
+		return -1;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+/* json.c */
 
 /* The value in buf, as jansson reads it; NULL if it would not or if unsure. */
 json_t *wb_json_parse(const char *buf, size_t len);
 /* json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je), faster. */
 json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
-/* Append s[0..n) to b; 0 or -1. */
-int wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n);
 /* Append j as json_dumpf(JSON_COMPACT | JSON_REAL_PRECISION(p)) would;
  * p = 0: each real as short as reads back the same, 15 digits at least. */
-int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
+int wb_json_dump(const json_t *j, int precision, struct wb_buf *b);
 
 /* bpe.c */
 
