@@ -101,7 +101,7 @@ count_rendered(const struct wb_counter *c, const struct section sec[WB_NCAT],
 	char *r;
 	uint64_t n;
 
-	if (c->ops->heuristic) {
+	if (wb_counter_by_stats(c)) {
 		struct wb_tstats all, sep;
 		memset(&all, 0, sizeof(all));
 		all.lead = all.trail = -1;
@@ -139,7 +139,7 @@ static uint64_t
 measure(const struct wb_counter *c, const char *text, size_t len,
     struct wb_tstats *st)
 {
-	if (!c->ops->heuristic)
+	if (!wb_counter_by_stats(c))
 		return wb_count(c, text, len);
 	wb_tstats_of(st, text, len);
 	return wb_tstats_count(&c->spec, st);
@@ -160,7 +160,7 @@ cut(const struct wb_counter *c, struct section *s, enum wb_category cat,
 	s->text = t.text;
 	s->len = t.len;
 	s->final_tokens = t.final_tokens;
-	if (c->ops->heuristic)
+	if (wb_counter_by_stats(c))
 		wb_tstats_of(&s->st, t.text, t.len);
 	if (t.was_truncated)
 		s->was_truncated = true;

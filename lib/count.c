@@ -467,3 +467,10 @@ wb_cstream_free(struct wb_cstream *cs)
 		free(cs->carry);
 	free(cs);
 }
+
+/* Does c count from a text's statistics (so that they concatenate)? */
+bool
+wb_counter_by_stats(const struct wb_counter *c)
+{
+	return c->ops->heuristic;
+}

@@ -754,7 +754,7 @@ kept(const struct block *b)
 static bool
 heuristic(const struct prompt *p)
 {
-	return p->c->ops->heuristic;
+	return wb_counter_by_stats(p->c);
 }
 
 static struct wb_tstats

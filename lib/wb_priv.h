@@ -137,6 +137,8 @@ struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
 /* The heuristic count of a text with statistics st. */
 uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
     const struct wb_tstats *st);
+/* Does c count from a text's statistics (so that they concatenate)? */
+bool wb_counter_by_stats(const struct wb_counter *c);
 
 /* exact.c */
 
