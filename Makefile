@@ -40,6 +40,7 @@ LIBSRC = \
 	lib/opts.c \
 	lib/pretok.c \
 	lib/prompt.c \
+	lib/prompt_request.c \
 	lib/record.c \
 	lib/summarize.c \
 	lib/truncate.c \
@@ -61,6 +62,7 @@ UNITS = \
 	test-json \
 	test-messages \
 	test-record \
+	test-request \
 	test-truncate
 
 FUZZERS = \

@@ -176,6 +176,11 @@ int wb_summarize_within(const struct wb_settings *s,
 int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
     uint64_t *best);
 
+/* prompt_request.c */
+
+/* Check a wb-prompt request: the first problem, with its JSON path, 65. */
+int wb_request_check(const json_t *req, struct wb_err *err);
+
 /* ws.c */
 
 /* A parsed ws:// or wss:// URL. */
