@@ -40,6 +40,7 @@ LIBSRC = \
 	lib/opts.c \
 	lib/pretok.c \
 	lib/prompt.c \
+	lib/prompt_render.c \
 	lib/prompt_request.c \
 	lib/record.c \
 	lib/summarize.c \

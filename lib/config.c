@@ -69,15 +69,6 @@ struct wb_layer {
 	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
 };
 
-static const char *const template_names[WB_NTPL] = {
-	"role", "current_scene", "location", "time", "others_present",
-	"visible_items", "directorial_notes", "mood", "disposition",
-	"relationship", "known_motivations", "suspected_motivations",
-	"secret_motivations", "social_stance", "challenges",
-	"narrative_events", "location_context", "player_context",
-	"response_format",
-};
-
 struct world {
 	char *id;
 	struct wb_layer l;
@@ -161,13 +152,6 @@ apply(struct wb_settings *s, const struct wb_layer *l)
 	for (int i = 0; i < WB_NTPL; i++)
 		if (l->tpl[i] != NULL)
 			s->templates[i] = l->tpl[i];
-}
-
-/* The key of a template in the configuration file ("current_scene"). */
-const char *
-wb_template_name(enum wb_template t)
-{
-	return template_names[t];
 }
 
 static void
@@ -553,7 +537,7 @@ parse_templates(struct yp *y, struct wb_layer *l)
 		if ((st = read_key(y, key, sizeof(key), &m)) != WB_OK)
 			return st;
 		for (t = 0; t < WB_NTPL; t++)
-			if (strcmp(key, template_names[t]) == 0)
+			if (strcmp(key, wb_template_name(t)) == 0)
 				break;
 		if (t == WB_NTPL)
 			return yerr(y, m, "unknown template \"%s\"", key);

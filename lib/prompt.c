@@ -6,42 +6,6 @@
 
 #define SEP "\n\n"
 #define ELLIPSIS "..."
-#define CHALLENGES_INTRO \
-	"The player's action or words may trigger these challenges:\n"
-#define EVENTS_INTRO "The player's action or words may trigger these story " \
-	"events, the most important first:\n"
-
-static const char *const tpl_default[WB_NTPL] = {
-	[WB_TPL_ROLE] = "You are roleplaying as {name}, a {archetype}.",
-	[WB_TPL_SCENE] = "CURRENT SCENE:",
-	[WB_TPL_LOCATION] = "LOCATION:",
-	[WB_TPL_TIME] = "TIME:",
-	[WB_TPL_PRESENT] = "OTHERS PRESENT:",
-	[WB_TPL_ITEMS] = "VISIBLE ITEMS IN AREA:",
-	[WB_TPL_DIRECTOR] = "=== DIRECTOR'S SCENE GUIDANCE ===",
-	[WB_TPL_MOOD] = "YOUR CURRENT MOOD:",
-	[WB_TPL_DISPOSITION] = "YOUR DISPOSITION TOWARD THE PLAYER:",
-	[WB_TPL_RELATIONSHIP] = "YOUR RELATIONSHIP TO THE PLAYER:",
-	[WB_TPL_KNOWN] = "=== KNOWN MOTIVATIONS ===",
-	[WB_TPL_SUSPECTED] =
-	    "=== SUSPECTED MOTIVATIONS (player senses something) ===",
-	[WB_TPL_SECRET] = "=== SECRET MOTIVATIONS (player does not know) ===",
-	[WB_TPL_SOCIAL] = "=== SOCIAL STANCE ===",
-	[WB_TPL_CHALLENGES] = "## Active Challenges",
-	[WB_TPL_EVENTS] = "## Active Narrative Events",
-	[WB_TPL_LOCATION_CONTEXT] = "=== LOCATION CONTEXT ===",
-	[WB_TPL_PLAYER_CONTEXT] = "=== PLAYER CONTEXT ===",
-	[WB_TPL_RESPONSE_FORMAT] =
-	    "RESPONSE FORMAT:\n"
-	    "<reasoning>\n"
-	    "How you mean to answer and why: what you know, what you feel, "
-	    "what you want from this moment. Only the Game Master reads this.\n"
-	    "</reasoning>\n"
-	    "<dialogue>\n"
-	    "What {name} says, in character and in their own voice, "
-	    "usually one to three sentences.\n"
-	    "</dialogue>",
-};
 
 /* The order of the blocks in the system prompt, between role and format. */
 static const enum wb_category display[] = {
@@ -50,422 +14,9 @@ static const enum wb_category display[] = {
 };
 #define NDISPLAY (sizeof(display) / sizeof(display[0]))
 
-/* Append a JSON string's value, NULs and all. */
-static void
-addj(struct wb_buf *b, const json_t *s)
-{
-	wb_buf_add(b, json_string_value(s), json_string_length(s));
-}
-
-/* Append a template, with {name} and {archetype} filled in. */
-static void
-addt(struct wb_buf *b, const char *t, const json_t *name, const json_t *arch)
-{
-	const char *p;
-
-	while ((p = strchr(t, '{')) != NULL) {
-		wb_buf_add(b, t, (size_t)(p - t));
-		if (strncmp(p, "{name}", 6) == 0) {
-			addj(b, name);
-			t = p + 6;
-		} else if (strncmp(p, "{archetype}", 11) == 0) {
-			addj(b, arch);
-			t = p + 11;
-		} else {
-			wb_buf_add(b, p, 1);
-			t = p + 1;
-		}
-	}
-	wb_buf_adds(b, t);
-}
-
-/* The template t of the settings, or its default. */
-static const char *
-tpl(const struct wb_settings *s, enum wb_template t)
-{
-	return s->templates[t] != NULL ? s->templates[t] : tpl_default[t];
-}
-
-/* "a, b, c" from an array of strings. */
-static void
-join(struct wb_buf *b, const json_t *a, const char *sep)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(a, i, v) {
-		if (i > 0)
-			wb_buf_adds(b, sep);
-		addj(b, v);
-	}
-}
-
-static void
-actors(struct wb_buf *b, const char *label, const json_t *a)
-{
-	size_t i;
-	json_t *v;
-
-	if (json_array_size(a) == 0)
-		return;
-	wb_buf_adds(b, "  ");
-	wb_buf_adds(b, label);
-	json_array_foreach(a, i, v) {
-		wb_buf_adds(b, i ? "; " : " ");
-		addj(b, json_object_get(v, "name"));
-		wb_buf_adds(b, " (");
-		addj(b, json_object_get(v, "actor_type"));
-		wb_buf_adds(b, "): ");
-		addj(b, json_object_get(v, "reason"));
-	}
-	wb_buf_adds(b, "\n");
-}
-
-static void
-motivation(struct wb_buf *b, const json_t *m)
-{
-	char n[32];
-	json_t *t = json_object_get(m, "target");
-
-	wb_buf_adds(b, "- ");
-	addj(b, json_object_get(m, "description"));
-	snprintf(n, sizeof(n), " (Priority: %lld, Intensity: ",
-	    (long long)json_integer_value(json_object_get(m, "priority")));
-	wb_buf_adds(b, n);
-	addj(b, json_object_get(m, "intensity"));
-	wb_buf_adds(b, ")\n");
-	if (json_is_string(t)) {
-		wb_buf_adds(b, "  Target: ");
-		addj(b, t);
-		wb_buf_adds(b, "\n");
-	}
-	actors(b, "Helpers:", json_object_get(m, "helpers"));
-	actors(b, "Opponents:", json_object_get(m, "opponents"));
-}
-
-static void
-actor_line(struct wb_buf *b, const char *label, const json_t *a)
-{
-	if (!json_is_object(a))
-		return;
-	wb_buf_adds(b, label);
-	addj(b, json_object_get(a, "name"));
-	wb_buf_adds(b, " - ");
-	addj(b, json_object_get(a, "reason"));
-	wb_buf_adds(b, "\n");
-}
-
-/* The character block: mood, motivations, social stance. */
-static void
-render_character(struct wb_buf *b, const struct wb_settings *s, const json_t *ch)
-{
-	static const struct { const char *key; enum wb_template t; } lines[] = {
-		{ "current_mood", WB_TPL_MOOD },
-		{ "disposition_toward_player", WB_TPL_DISPOSITION },
-		{ "relationship_to_player", WB_TPL_RELATIONSHIP },
-	};
-	const json_t *m = json_object_get(ch, "motivations");
-	const json_t *soc = json_object_get(ch, "social_stance"), *a, *v;
-	size_t i, j;
-
-	for (i = 0; i < 3; i++) {
-		v = json_object_get(ch, lines[i].key);
-		if (!json_is_string(v))
-			continue;
-		wb_buf_adds(b, tpl(s, lines[i].t));
-		wb_buf_adds(b, " ");
-		addj(b, v);
-		wb_buf_adds(b, "\n");
-	}
-	if (json_array_size(a = json_object_get(m, "known")) > 0) {
-		wb_buf_adds(b, b->len ? "\n" : "");
-		wb_buf_adds(b, tpl(s, WB_TPL_KNOWN));
-		wb_buf_adds(b, "\n");
-		json_array_foreach(a, i, v)
-			motivation(b, v);
-	}
-	if (json_array_size(a = json_object_get(m, "suspected")) > 0) {
-		wb_buf_adds(b, b->len ? "\n" : "");
-		wb_buf_adds(b, tpl(s, WB_TPL_SUSPECTED));
-		wb_buf_adds(b, "\n");
-		json_array_foreach(a, i, v)
-			motivation(b, v);
-		wb_buf_adds(b, "The player senses this interest without knowing its "
-		    "cause; you may be evasive.\n");
-	}
-	if (json_array_size(a = json_object_get(m, "secret")) > 0) {
-		wb_buf_adds(b, b->len ? "\n" : "");
-		wb_buf_adds(b, tpl(s, WB_TPL_SECRET));
-		wb_buf_adds(b, "\n");
-		json_array_foreach(a, i, v) {
-			json_t *tells = json_object_get(v, "tells"), *t;
-			motivation(b, v);
-			actor_line(b, "  Set in motion by: ",
-			    json_object_get(v, "sender"));
-			actor_line(b, "  For the benefit of: ",
-			    json_object_get(v, "receiver"));
-			wb_buf_adds(b, "  Behavioural guidance: when probed, ");
-			addj(b, json_object_get(v, "deflection_behavior"));
-			wb_buf_adds(b, "\n");
-			if (json_array_size(tells) > 0) {
-				wb_buf_adds(b, "  Tells you may let slip:\n");
-				json_array_foreach(tells, j, t) {
-					wb_buf_adds(b, "    * ");
-					addj(b, t);
-					wb_buf_adds(b, "\n");
-				}
-			}
-			wb_buf_adds(b, "  Never state this motivation outright.\n");
-		}
-	}
-	if (json_array_size(json_object_get(soc, "allies")) +
-	    json_array_size(json_object_get(soc, "enemies")) > 0) {
-		static const char *const side[] = { "allies", "enemies" };
-		static const char *const head[] = {
-			"ALLIES (characters you trust):\n",
-			"ENEMIES (characters you oppose):\n",
-		};
-		wb_buf_adds(b, b->len ? "\n" : "");
-		wb_buf_adds(b, tpl(s, WB_TPL_SOCIAL));
-		wb_buf_adds(b, "\n");
-		for (j = 0; j < 2; j++) {
-			a = json_object_get(soc, side[j]);
-			if (json_array_size(a) == 0)
-				continue;
-			wb_buf_adds(b, head[j]);
-			json_array_foreach(a, i, v) {
-				wb_buf_adds(b, "- ");
-				addj(b, json_object_get(v, "name"));
-				wb_buf_adds(b, " (");
-				addj(b, json_object_get(v, "character_type"));
-				wb_buf_adds(b, "): ");
-				join(b, json_object_get(v, "reasons"), "; ");
-				wb_buf_adds(b, "\n");
-			}
-		}
-	}
-}
-
-static void
-render_scene(struct wb_buf *b, const struct wb_settings *s, const json_t *sc)
-{
-	const json_t *items = json_object_get(sc, "region_items"), *v, *t;
-	size_t i;
-
-	wb_buf_adds(b, tpl(s, WB_TPL_SCENE));
-	wb_buf_adds(b, " ");
-	addj(b, json_object_get(sc, "scene_name"));
-	wb_buf_adds(b, "\n");
-	wb_buf_adds(b, tpl(s, WB_TPL_LOCATION));
-	wb_buf_adds(b, " ");
-	addj(b, json_object_get(sc, "location_name"));
-	wb_buf_adds(b, "\n");
-	wb_buf_adds(b, tpl(s, WB_TPL_TIME));
-	wb_buf_adds(b, " ");
-	addj(b, json_object_get(sc, "time_context"));
-	wb_buf_adds(b, "\n");
-	if (json_array_size(json_object_get(sc, "present_characters")) > 0) {
-		wb_buf_adds(b, tpl(s, WB_TPL_PRESENT));
-		wb_buf_adds(b, " ");
-		join(b, json_object_get(sc, "present_characters"), ", ");
-		wb_buf_adds(b, "\n");
-	}
-	if (json_array_size(items) > 0) {
-		wb_buf_adds(b, tpl(s, WB_TPL_ITEMS));
-		wb_buf_adds(b, "\n");
-		json_array_foreach(items, i, v) {
-			wb_buf_adds(b, "- ");
-			addj(b, json_object_get(v, "name"));
-			if (json_is_string(t = json_object_get(v, "item_type"))) {
-				wb_buf_adds(b, " [");
-				addj(b, t);
-				wb_buf_adds(b, "]");
-			}
-			if (json_is_string(t = json_object_get(v, "description"))) {
-				wb_buf_adds(b, " - ");
-				addj(b, t);
-			}
-			wb_buf_adds(b, "\n");
-		}
-	}
-}
-
-static void
-render_challenges(struct wb_buf *b, const struct wb_settings *s, const json_t *a)
-{
-	char n[32];
-	size_t i;
-	json_t *v;
-
-	wb_buf_adds(b, tpl(s, WB_TPL_CHALLENGES));
-	wb_buf_adds(b, "\n" CHALLENGES_INTRO);
-	json_array_foreach(a, i, v) {
-		snprintf(n, sizeof(n), "%zu. \"", i + 1);
-		wb_buf_adds(b, n);
-		addj(b, json_object_get(v, "name"));
-		wb_buf_adds(b, "\" (");
-		addj(b, json_object_get(v, "skill_name"));
-		wb_buf_adds(b, " ");
-		addj(b, json_object_get(v, "difficulty_display"));
-		wb_buf_adds(b, ")\n   Triggers: ");
-		join(b, json_object_get(v, "trigger_hints"), ", ");
-		wb_buf_adds(b, "\n   Description: ");
-		addj(b, json_object_get(v, "description"));
-		wb_buf_adds(b, "\n");
-	}
-	wb_buf_adds(b, "For each challenge, answer whether the player triggers it:\n"
-	    "<challenge name=\"NAME\"><quote>the player's words, or none"
-	    "</quote><trigger>YES or NO</trigger></challenge>\n");
-}
-
-/* An event and where it stood, so that equal priorities keep their order. */
-struct ranked {
-	json_t *ev;
-	size_t at;
-};
-
-static int
-by_priority(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	json_int_t px = json_integer_value(json_object_get(x->ev, "priority"));
-	json_int_t py = json_integer_value(json_object_get(y->ev, "priority"));
-
-	if (px != py)
-		return px < py ? 1 : -1;
-	return x->at < y->at ? -1 : 1;
-}
-
-static void
-render_events(struct wb_buf *b, const struct wb_settings *s, const json_t *a)
-{
-	size_t n = json_array_size(a), i;
-	struct ranked *ev = malloc(n * sizeof(*ev) + 1);
-	char num[64];
-	json_t *v;
-
-	if (ev == NULL) {
-		b->oom = true;
-		return;
-	}
-	json_array_foreach(a, i, v) {
-		ev[i].ev = v;
-		ev[i].at = i;
-	}
-	qsort(ev, n, sizeof(*ev), by_priority);
-	wb_buf_adds(b, tpl(s, WB_TPL_EVENTS));
-	wb_buf_adds(b, "\n" EVENTS_INTRO);
-	for (i = 0; i < n; i++) {
-		v = ev[i].ev;
-		snprintf(num, sizeof(num), "%zu. \"", i + 1);
-		wb_buf_adds(b, num);
-		addj(b, json_object_get(v, "name"));
-		snprintf(num, sizeof(num), "\" (Priority: %lld)\n   Description: ",
-		    (long long)json_integer_value(json_object_get(v, "priority")));
-		wb_buf_adds(b, num);
-		addj(b, json_object_get(v, "description"));
-		wb_buf_adds(b, "\n   Scene direction: ");
-		addj(b, json_object_get(v, "scene_direction"));
-		wb_buf_adds(b, "\n");
-		if (json_array_size(json_object_get(v, "trigger_hints")) > 0) {
-			wb_buf_adds(b, "   Triggers when: ");
-			join(b, json_object_get(v, "trigger_hints"), ", ");
-			wb_buf_adds(b, "\n");
-		}
-		if (json_array_size(json_object_get(v, "featured_npc_names")) > 0) {
-			wb_buf_adds(b, "   Featured NPCs: ");
-			join(b, json_object_get(v, "featured_npc_names"), ", ");
-			wb_buf_adds(b, "\n");
-		}
-	}
-	wb_buf_adds(b, "For each event, answer whether the player triggers it:\n"
-	    "<event name=\"NAME\"><quote>the player's words, or none</quote>"
-	    "<trigger>YES or NO</trigger></event>\n");
-	free(ev);
-}
-
-/* The response format, with the character's markers when it has any. */
-static void
-render_format(struct wb_buf *b, const struct wb_settings *s, const json_t *ch)
-{
-	const json_t *ex = json_object_get(ch, "available_expressions");
-	const json_t *ac = json_object_get(ch, "available_actions");
-
-	addt(b, tpl(s, WB_TPL_RESPONSE_FORMAT), json_object_get(ch, "name"),
-	    json_object_get(ch, "archetype"));
-	if (json_array_size(ex) > 0) {
-		wb_buf_adds(b, "\nShow a change of expression with a marker such as *");
-		addj(b, json_array_get(ex, 0));
-		wb_buf_adds(b, "*; use only these expressions: ");
-		join(b, ex, ", ");
-		wb_buf_adds(b, ".");
-	}
-	if (json_array_size(ac) > 0) {
-		wb_buf_adds(b, "\nShow an action with a marker such as *");
-		addj(b, json_array_get(ac, 0));
-		wb_buf_adds(b, "*; these actions suit the character: ");
-		join(b, ac, ", ");
-		wb_buf_adds(b, ".");
-	}
-}
-
-/* The player's action, as the final user message. */
-static void
-render_action(struct wb_buf *b, const json_t *pa, const json_t *name)
-{
-	const char *type = json_string_value(json_object_get(pa, "action_type"));
-	const json_t *tg = json_object_get(pa, "target");
-	const json_t *dl = json_object_get(pa, "dialogue");
-	bool has_t = json_is_string(tg), has_d = json_is_string(dl);
-
-	if (strcmp(type, "speak") == 0 && has_d) {
-		wb_buf_adds(b, "The player says");
-		if (has_t) {
-			wb_buf_adds(b, " to ");
-			addj(b, tg);
-		}
-		wb_buf_adds(b, ": \"");
-		addj(b, dl);
-		wb_buf_adds(b, "\"");
-	} else if (strcmp(type, "examine") == 0 && has_t) {
-		wb_buf_adds(b, "The player examines ");
-		addj(b, tg);
-		wb_buf_adds(b, ".");
-	} else if (strcmp(type, "use_item") == 0 && has_t) {
-		wb_buf_adds(b, "The player uses an item on ");
-		addj(b, tg);
-		wb_buf_adds(b, ".");
-	} else {
-		wb_buf_adds(b, "The player performs the action: ");
-		addj(b, json_object_get(pa, "action_type"));
-		if (has_t) {
-			wb_buf_adds(b, "\nTarget: ");
-			addj(b, tg);
-		}
-		if (has_d) {
-			wb_buf_adds(b, "\nWords: \"");
-			addj(b, dl);
-			wb_buf_adds(b, "\"");
-		}
-	}
-	wb_buf_adds(b, "\n\nRespond as ");
-	addj(b, name);
-	wb_buf_adds(b, ".");
-}
-
-/* One conversation turn, as its chat message will read. */
-struct turn {
-	char *content;          /* "Speaker: text", owned */
-	size_t len;
-	size_t prefix;          /* the length of "Speaker: " */
-	bool assistant;
-	struct wb_tstats st;
-	uint64_t billed;        /* exact counters: as the chat API bills it */
-};
-
 /* One budgeted block of the system prompt. */
 struct block {
-	struct wb_buf orig;        /* as rendered from the request */
+	const char *orig;       /* as rendered from the request, borrowed */
 	size_t head;            /* the length of its heading line, if any */
 	const char *base;       /* orig, or its summary */
 	size_t base_len;
@@ -482,18 +33,16 @@ struct block {
 struct prompt {
 	const struct wb_settings *set;
 	const struct wb_counter *c;
-	struct wb_buf role, format;
+	struct wb_render r;      /* the request's texts before budgets */
 	struct wb_tstats role_st, format_st, sep_st;
 	struct block blk[WB_NCAT];
-	struct turn *turns;
-	size_t nturns;
-	size_t first;           /* turns[first..nturns) are kept */
+	size_t first;           /* r.turns[first..r.nturns) are kept */
 	char *last;             /* the newest turn cut to fit, or NULL */
 	size_t last_len;
 	struct wb_tstats last_st;
 	uint64_t last_billed;
-	struct wb_tstats *suf;  /* statistics of turns[i..] joined */
-	uint64_t *bsuf;         /* exact: what turns[i..] are billed */
+	struct wb_tstats *suf;  /* statistics of r.turns[i..] joined */
+	uint64_t *bsuf;         /* exact: what r.turns[i..] are billed */
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
 	bool sys_valid;
 	uint64_t hist_original, hist_final;
@@ -518,7 +67,7 @@ history_stats(const struct prompt *p)
 {
 	struct wb_tstats none = { 0, 0, 0, 0, -1, -1 };
 
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return none;
 	if (p->last != NULL)
 		return p->last_st;
@@ -539,7 +88,7 @@ billed(const struct prompt *p, const char *role, const char *s, size_t len)
 static void
 render_system(const struct prompt *p, struct wb_buf *b)
 {
-	wb_buf_add(b, p->role.p, p->role.len);
+	wb_buf_add(b, p->r.role.p, p->r.role.len);
 	for (size_t i = 0; i < NDISPLAY; i++) {
 		const struct block *k = &p->blk[display[i]];
 		if (k->len == 0)
@@ -548,7 +97,7 @@ render_system(const struct prompt *p, struct wb_buf *b)
 		wb_buf_add(b, kept(k), k->len);
 	}
 	wb_buf_adds(b, SEP);
-	wb_buf_add(b, p->format.p, p->format.len);
+	wb_buf_add(b, p->r.format.p, p->r.format.len);
 }
 
 /*
@@ -559,7 +108,8 @@ render_system(const struct prompt *p, struct wb_buf *b)
 static uint64_t
 count_total(struct prompt *p, bool *oom)
 {
-	struct wb_buf b = { 0 };
+	char stack[16384];
+	struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 
 	if (heuristic(p)) {
 		struct wb_tstats all = p->role_st, h;
@@ -582,7 +132,7 @@ count_total(struct prompt *p, bool *oom)
 		*oom |= b.oom;
 		p->sys_billed = b.oom ? 0 : billed(p, "system", b.p, b.len);
 		p->sys_valid = !b.oom;
-		free(b.p);
+		wb_buf_free(&b);
 	}
 	return p->sys_billed + count_history(p, oom);
 }
@@ -649,9 +199,11 @@ struct last_trial {
 static int
 set_last(struct prompt *p, uint64_t b)
 {
-	const struct turn *t = &p->turns[p->nturns - 1];
+	const struct wb_turn *t = &p->r.turns[p->r.nturns - 1];
 	struct wb_trunc tr;
 	struct wb_buf nb = { 0 };
+	size_t len;
+	char *last;
 	int st;
 
 	if ((st = wb_truncate(p->c, t->content + t->prefix, t->len - t->prefix, b,
@@ -660,18 +212,17 @@ set_last(struct prompt *p, uint64_t b)
 	wb_buf_add(&nb, t->content, t->prefix);
 	wb_buf_add(&nb, tr.text, tr.len);
 	free(tr.text);
-	if (nb.oom || nb.p == NULL) {
-		free(nb.p);
+	len = nb.len;
+	if ((last = wb_buf_take(&nb)) == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	}
 	free(p->last);
-	p->last = nb.p;
-	p->last_len = nb.len;
+	p->last = last;
+	p->last_len = len;
 	if (heuristic(p))
-		wb_tstats_of(&p->last_st, nb.p, nb.len);
+		wb_tstats_of(&p->last_st, last, len);
 	else
 		p->last_billed = billed(p, t->assistant ? "assistant" : "user",
-		    nb.p, nb.len);
+		    last, len);
 	return WB_OK;
 }
 
@@ -690,7 +241,7 @@ count_history(const struct prompt *p, bool *oom)
 		struct wb_tstats h = history_stats(p);
 		return wb_tstats_count(&p->c->spec, &h);
 	}
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return 0;
 	if (p->last != NULL)
 		return p->last_billed;
@@ -719,11 +270,11 @@ static int
 fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 {
 	struct last_trial t = { p, limit, total };
-	const struct turn *last = &p->turns[p->nturns - 1];
+	const struct wb_turn *last = &p->r.turns[p->r.nturns - 1];
 	uint64_t best;
 	int st;
 
-	p->first = p->nturns - 1;
+	p->first = p->r.nturns - 1;
 	p->hist_truncated = true;
 	if ((st = wb_search_fit(last->len, last_fits, &t, &best)) != WB_OK)
 		return st;
@@ -735,7 +286,7 @@ fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 	    memcmp(p->last + last->prefix, ELLIPSIS, strlen(ELLIPSIS)) == 0)))
 		best = UINT64_MAX;
 	if (best == UINT64_MAX) {
-		p->first = p->nturns;
+		p->first = p->r.nturns;
 		p->hist_dropped = true;
 		free(p->last);
 		p->last = NULL;
@@ -750,8 +301,8 @@ fit_history(struct prompt *p)
 	uint64_t b = p->set->budget[WB_CAT_HISTORY];
 	bool oom = false;
 
-	p->first = p->nturns;
-	if (p->nturns == 0)
+	p->first = p->r.nturns;
+	if (p->r.nturns == 0)
 		return WB_OK;
 	/* O(1) a step with heuristic counters, from the suffix statistics. */
 	while (p->first > 0) {
@@ -763,7 +314,7 @@ fit_history(struct prompt *p)
 	}
 	if (oom)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	if (p->first < p->nturns) {
+	if (p->first < p->r.nturns) {
 		p->hist_truncated = p->first > 0;
 		return WB_OK;
 	}
@@ -777,10 +328,10 @@ shed_history(struct prompt *p, bool *fits)
 	bool oom = false;
 	int st;
 
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return WB_OK;
 	if (p->last == NULL) {
-		while (p->first < p->nturns - 1 &&
+		while (p->first < p->r.nturns - 1 &&
 		    count_total(p, &oom) > p->set->total) {
 			p->first++;
 			p->hist_truncated = true;
@@ -836,7 +387,7 @@ only_ellipsis(const struct block *k)
 	/* A short summary such as "ok" under the heading still says something. */
 	if (n >= e && memcmp(t + n - e, ELLIPSIS, e) == 0)
 		n -= e;
-	return n == 0 || (n <= k->head && memcmp(t, k->orig.p, n) == 0);
+	return n == 0 || (n <= k->head && memcmp(t, k->orig, n) == 0);
 }
 
 /*
@@ -938,114 +489,57 @@ static void
 prompt_free(struct prompt *p)
 {
 	for (int i = 0; i < WB_NCAT; i++) {
-		free(p->blk[i].orig.p);
 		free(p->blk[i].text);
 		free(p->blk[i].summary);
 	}
-	for (size_t i = 0; i < p->nturns; i++)
-		free(p->turns[i].content);
-	free(p->turns);
 	free(p->suf);
 	free(p->bsuf);
 	free(p->last);
-	free(p->role.p);
-	free(p->format.p);
+	wb_render_free(&p->r);
 }
 
-/* The blocks that are a heading and a string of the request. */
-static const struct {
-	enum wb_category cat;
-	const char *key;
-	enum wb_template heading;
-} texts[] = {
-	{ WB_CAT_DIRECTORIAL, "directorial_notes", WB_TPL_DIRECTOR },
-	{ WB_CAT_LOCATION, "location_context", WB_TPL_LOCATION_CONTEXT },
-	{ WB_CAT_PLAYER, "player_context", WB_TPL_PLAYER_CONTEXT },
-};
-
-/* Render every part of the request, as it would be without budgets. */
+/* Render the request and measure every part, as it is without budgets. */
 static int
-render(struct prompt *p, const json_t *r)
+prepare(struct prompt *p, const json_t *req)
 {
-	const struct wb_settings *s = p->set;
-	const json_t *ch = json_object_get(r, "responding_character");
-	const json_t *name = json_object_get(ch, "name"), *v;
-	const json_t *hist = json_object_get(r, "conversation_history");
 	bool oom = false;
-	size_t i;
+	size_t i, n;
+	int st;
 
-	addt(&p->role, tpl(s, WB_TPL_ROLE), name, json_object_get(ch, "archetype"));
-	render_format(&p->format, s, ch);
-	render_scene(&p->blk[WB_CAT_SCENE].orig, s, json_object_get(r,
-	    "scene_context"));
-	render_character(&p->blk[WB_CAT_CHARACTER].orig, s, ch);
-	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
-		struct block *k = &p->blk[texts[t].cat];
-		if (json_string_length(v = json_object_get(r, texts[t].key)) == 0)
-			continue;
-		wb_buf_adds(&k->orig, tpl(s, texts[t].heading));
-		wb_buf_adds(&k->orig, "\n");
-		k->head = k->orig.len;
-		addj(&k->orig, v);
-	}
-	if (json_array_size(v = json_object_get(r, "active_challenges")) > 0)
-		render_challenges(&p->blk[WB_CAT_CHALLENGES].orig, s, v);
-	/* The heading and the line under it say nothing by themselves. */
-	p->blk[WB_CAT_CHALLENGES].head = strlen(tpl(s, WB_TPL_CHALLENGES)) + 1 +
-	    strlen(CHALLENGES_INTRO);
-	if (json_array_size(v = json_object_get(r, "active_narrative_events")) > 0)
-		render_events(&p->blk[WB_CAT_NARRATIVE].orig, s, v);
-	p->blk[WB_CAT_NARRATIVE].head = strlen(tpl(s, WB_TPL_EVENTS)) + 1 +
-	    strlen(EVENTS_INTRO);
+	if ((st = wb_render_request(p->set, req, &p->r, p->err)) != WB_OK)
+		return st;
 	for (int c = 0; c < WB_NCAT; c++) {
 		struct block *k = &p->blk[c];
-		struct wb_buf *o = &k->orig;
-		/* Blocks end without the newline that separates their lines. */
-		while (o->len > 0 && o->p[o->len - 1] == '\n')
-			o->p[--o->len] = '\0';
-		oom |= o->oom;
-		k->base = o->p ? o->p : "";
-		k->base_len = o->len;
-		k->len = o->len;
+		const struct wb_buf *o = &p->r.block[c];
+		k->orig = k->base = o->p ? o->p : "";
+		k->base_len = k->len = o->len;
+		k->head = p->r.head[c];
 		k->original = k->final = measure(p, k->base, k->base_len, &k->st);
 	}
-	p->nturns = json_array_size(hist);
-	p->turns = calloc(p->nturns + 1, sizeof(*p->turns));
-	p->suf = calloc(p->nturns + 1, sizeof(*p->suf));
-	p->bsuf = calloc(p->nturns + 1, sizeof(*p->bsuf));
-	if (p->turns == NULL || p->suf == NULL || p->bsuf == NULL)
+	n = p->r.nturns;
+	p->suf = calloc(n + 1, sizeof(*p->suf));
+	p->bsuf = calloc(n + 1, sizeof(*p->bsuf));
+	if (p->suf == NULL || p->bsuf == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	json_array_foreach(hist, i, v) {
-		struct wb_buf b = { 0 };
-		const json_t *sp = json_object_get(v, "speaker");
-		addj(&b, sp);
-		wb_buf_adds(&b, ": ");
-		p->turns[i].prefix = b.len;
-		addj(&b, json_object_get(v, "text"));
-		oom |= b.oom;
-		p->turns[i].content = b.p;
-		p->turns[i].len = b.len;
-		p->turns[i].assistant = json_equal((json_t *)sp, (json_t *)name);
-		if (heuristic(p))
-			wb_tstats_of(&p->turns[i].st, b.p ? b.p : "", b.len);
-		else
-			p->turns[i].billed = billed(p, p->turns[i].assistant ?
-			    "assistant" : "user", b.p ? b.p : "", b.len);
-	}
-	for (i = p->nturns; i-- > 0;)
-		p->bsuf[i] = p->bsuf[i + 1] + p->turns[i].billed;
 	/* Suffix statistics make each "newest k turns" count O(1). */
-	if (heuristic(p) && p->nturns > 0) {
-		p->suf[p->nturns - 1] = p->turns[p->nturns - 1].st;
-		for (i = p->nturns - 1; i-- > 0;)
-			p->suf[i] = wb_tstats_cat(wb_tstats_cat(p->turns[i].st,
-			    p->sep_st), p->suf[i + 1]);
+	for (i = n; i-- > 0;) {
+		const struct wb_turn *t = &p->r.turns[i];
+		struct wb_tstats ts;
+		if (!heuristic(p)) {
+			p->bsuf[i] = p->bsuf[i + 1] + billed(p, t->assistant ?
+			    "assistant" : "user", t->content, t->len);
+			continue;
+		}
+		wb_tstats_of(&ts, t->content, t->len);
+		p->suf[i] = i == n - 1 ? ts :
+		    wb_tstats_cat(wb_tstats_cat(ts, p->sep_st), p->suf[i + 1]);
 	}
-	oom |= p->role.oom || p->format.oom;
-	if (oom)
-		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	measure(p, p->role.p, p->role.len, &p->role_st);
-	measure(p, p->format.p, p->format.len, &p->format_st);
+	if (heuristic(p)) {
+		wb_tstats_of(&p->role_st, p->r.role.p ? p->r.role.p : "",
+		    p->r.role.len);
+		wb_tstats_of(&p->format_st, p->r.format.p ? p->r.format.p : "",
+		    p->r.format.len);
+	}
 	p->first = 0;
 	p->hist_original = count_history(p, &oom);
 	return WB_OK;
@@ -1092,7 +586,7 @@ report(const struct prompt *p, uint64_t total, bool fits)
 	json_object_set_new(r, "sections_truncated", tr);
 	json_object_set_new(r, "sections_dropped", dr);
 	json_object_set_new(r, "history_turns_kept",
-	    json_integer((json_int_t)(p->nturns - p->first)));
+	    json_integer((json_int_t)(p->r.nturns - p->first)));
 	json_object_set_new(r, "history_turns_dropped",
 	    json_integer((json_int_t)p->first));
 	return r;
@@ -1114,7 +608,7 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	if ((st = wb_request_check(req, err)) != WB_OK)
 		return st;
 	wb_tstats_of(&p.sep_st, SEP, strlen(SEP));
-	if ((st = render(&p, req)) != WB_OK)
+	if ((st = prepare(&p, req)) != WB_OK)
 		goto done;
 	/* Each category to its own budget. */
 	for (int i = 0; i < WB_NCAT; i++) {
@@ -1157,29 +651,27 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	}
 	out->report = report(&p, total, fits);
 	render_system(&p, &sys);
-	render_action(&user, json_object_get(req, "player_action"),
-	    json_object_get(json_object_get(req, "responding_character"), "name"));
+	wb_render_action(&user, req);
 	if (sys.oom || user.oom) {
 		st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 		goto done;
 	}
 	out->messages = json_array();
 	json_array_append_new(out->messages, message("system", sys.p, sys.len));
-	for (size_t i = p.first; i < p.nturns; i++) {
-		const struct turn *t = &p.turns[i];
-		bool cut = p.last != NULL && i == p.nturns - 1;
+	for (size_t i = p.first; i < p.r.nturns; i++) {
+		const struct wb_turn *t = &p.r.turns[i];
+		bool cut = p.last != NULL && i == p.r.nturns - 1;
 		json_array_append_new(out->messages, message(t->assistant ?
 		    "assistant" : "user", cut ? p.last : t->content,
 		    cut ? p.last_len : t->len));
 	}
 	json_array_append_new(out->messages, message("user", user.p, user.len));
-	out->system = sys.p;
 	out->system_len = sys.len;
-	sys.p = NULL;
+	out->system = wb_buf_take(&sys);
 	st = WB_OK;  /* over the budget only when allowed, and reported */
 done:
-	free(sys.p);
-	free(user.p);
+	wb_buf_free(&sys);
+	wb_buf_free(&user);
 	prompt_free(&p);
 	return st;
 }

@@ -181,6 +181,33 @@ int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
 /* Check a wb-prompt request: the first problem, with its JSON path, 65. */
 int wb_request_check(const json_t *req, struct wb_err *err);
 
+/* prompt_render.c */
+
+/* One conversation turn as its chat message reads: "Speaker: text". */
+struct wb_turn {
+	char *content;          /* owned */
+	size_t len;
+	size_t prefix;          /* the length of "Speaker: " */
+	bool assistant;         /* said by the responding character */
+};
+
+/* A request's texts as they read before any budget. */
+struct wb_render {
+	struct wb_buf role, format;
+	struct wb_buf block[WB_NCAT];   /* by category; history's is empty */
+	size_t head[WB_NCAT];           /* the length of each one's heading */
+	struct wb_turn *turns;
+	size_t nturns;
+};
+
+/* Render a checked request's texts under the settings' templates. */
+int wb_render_request(const struct wb_settings *s, const json_t *req,
+    struct wb_render *out, struct wb_err *err);
+/* Free what wb_render_request made. */
+void wb_render_free(struct wb_render *r);
+/* The player's action, as the final user message. */
+void wb_render_action(struct wb_buf *b, const json_t *req);
+
 /* ws.c */
 
 /* A parsed ws:// or wss:// URL. */
