@@ -43,6 +43,7 @@ LIBSRC = \
 	lib/prompt_render.c \
 	lib/prompt_request.c \
 	lib/record.c \
+	lib/section.c \
 	lib/summarize.c \
 	lib/truncate.c \
 	lib/unicode_tables.c \
@@ -64,6 +65,7 @@ UNITS = \
 	test-messages \
 	test-record \
 	test-request \
+	test-section \
 	test-truncate
 
 FUZZERS = \

@@ -4,9 +4,6 @@
 
 #include "wb_priv.h"
 
-#define SEP "\n\n"
-#define ELLIPSIS "..."
-
 /* The order of the blocks in the system prompt, between role and format. */
 static const enum wb_category display[] = {
 	WB_CAT_SCENE, WB_CAT_LOCATION, WB_CAT_DIRECTORIAL, WB_CAT_CHARACTER,
@@ -14,28 +11,13 @@ static const enum wb_category display[] = {
 };
 #define NDISPLAY (sizeof(display) / sizeof(display[0]))
 
-/* One budgeted block of the system prompt. */
-struct block {
-	const char *orig;       /* as rendered from the request, borrowed */
-	size_t head;            /* the length of its heading line, if any */
-	const char *base;       /* orig, or its summary */
-	size_t base_len;
-	char *summary;
-	char *text;             /* the kept text, owned; NULL: the base */
-	size_t len;
-	struct wb_tstats st;
-	uint64_t original, final;
-	bool truncated, dropped, summarized;
-	char summary_error[sizeof(((struct wb_err *)0)->msg)];
-};
-
 /* Everything that is counted, and how much of it is kept. */
 struct prompt {
 	const struct wb_settings *set;
 	const struct wb_counter *c;
 	struct wb_render r;      /* the request's texts before budgets */
 	struct wb_tstats role_st, format_st, sep_st;
-	struct block blk[WB_NCAT];
+	struct wb_section blk[WB_NCAT];  /* the blocks of the system prompt */
 	size_t first;           /* r.turns[first..r.nturns) are kept */
 	char *last;             /* the newest turn cut to fit, or NULL */
 	size_t last_len;
@@ -49,12 +31,6 @@ struct prompt {
 	bool hist_truncated, hist_dropped;
 	struct wb_err *err;
 };
-
-static const char *
-kept(const struct block *b)
-{
-	return b->text != NULL ? b->text : b->base;
-}
 
 static bool
 heuristic(const struct prompt *p)
@@ -75,7 +51,7 @@ history_stats(const struct prompt *p)
 }
 
 static uint64_t count_history(const struct prompt *p, bool *oom);
-static void drop_block(struct prompt *p, struct block *k);
+static void drop_block(struct prompt *p, struct wb_section *k);
 
 /* What the chat API bills for a message: 3 tokens, its role, its content. */
 static uint64_t
@@ -90,13 +66,13 @@ render_system(const struct prompt *p, struct wb_buf *b)
 {
 	wb_buf_add(b, p->r.role.p, p->r.role.len);
 	for (size_t i = 0; i < NDISPLAY; i++) {
-		const struct block *k = &p->blk[display[i]];
+		const struct wb_section *k = &p->blk[display[i]];
 		if (k->len == 0)
 			continue;
-		wb_buf_adds(b, SEP);
-		wb_buf_add(b, kept(k), k->len);
+		wb_buf_adds(b, WB_SEP);
+		wb_buf_add(b, wb_section_kept(k), k->len);
 	}
-	wb_buf_adds(b, SEP);
+	wb_buf_adds(b, WB_SEP);
 	wb_buf_add(b, p->r.format.p, p->r.format.len);
 }
 
@@ -114,7 +90,7 @@ count_total(struct prompt *p, bool *oom)
 	if (heuristic(p)) {
 		struct wb_tstats all = p->role_st, h;
 		for (size_t i = 0; i < NDISPLAY; i++) {
-			const struct block *k = &p->blk[display[i]];
+			const struct wb_section *k = &p->blk[display[i]];
 			if (k->len == 0)
 				continue;
 			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), k->st);
@@ -137,56 +113,16 @@ count_total(struct prompt *p, bool *oom)
 	return p->sys_billed + count_history(p, oom);
 }
 
-static uint64_t
-measure(const struct prompt *p, const char *s, size_t len, struct wb_tstats *st)
-{
-	if (!heuristic(p))
-		return wb_count(p->c, s, len);
-	wb_tstats_of(st, s, len);
-	return wb_tstats_count(&p->c->spec, st);
-}
-
 /* Cut a block from its base to b tokens. */
 static int
-cut_block(struct prompt *p, struct block *k, uint64_t b)
+cut_block(struct prompt *p, struct wb_section *k, uint64_t b)
 {
-	struct wb_trunc t;
 	int st;
 
-	if ((st = wb_truncate(p->c, k->base, k->base_len, b, WB_KEEP_HEAD,
-	    ELLIPSIS, &t, p->err)) != WB_OK)
+	if ((st = wb_section_cut(k, p->c, b, WB_KEEP_HEAD, p->err)) != WB_OK)
 		return st;
-	free(k->text);
-	k->text = t.text;
-	k->len = t.len;
-	k->final = t.final_tokens;
 	p->sys_valid = false;
-	if (heuristic(p))
-		wb_tstats_of(&k->st, t.text, t.len);
-	if (t.was_truncated)
-		k->truncated = true;
 	return WB_OK;
-}
-
-/* Try the summarize command on an over-budget block's body. */
-static void
-summarize_block(struct prompt *p, struct block *k, enum wb_category cat)
-{
-	size_t head = k->head <= k->base_len ? k->head : 0, len;
-	struct wb_err e = { 0 };
-	char *out;
-
-	/* The heading stays; the summary stands for what was under it. */
-	if (wb_summarize_within(p->set, p->c, wb_category_name(cat),
-	    p->set->budget[cat], k->base, head, k->base + head,
-	    k->base_len - head, &out, &len, &e) != WB_OK) {
-		snprintf(k->summary_error, sizeof(k->summary_error), "%s", e.msg);
-		return;
-	}
-	k->summary = out;
-	k->base = out;
-	k->base_len = len;
-	k->summarized = true;
 }
 
 /* Fit the newest turn alone by cutting its text, keeping the speaker. */
@@ -207,7 +143,7 @@ set_last(struct prompt *p, uint64_t b)
 	int st;
 
 	if ((st = wb_truncate(p->c, t->content + t->prefix, t->len - t->prefix, b,
-	    WB_KEEP_TAIL, ELLIPSIS, &tr, p->err)) != WB_OK)
+	    WB_KEEP_TAIL, WB_ELLIPSIS, &tr, p->err)) != WB_OK)
 		return st;
 	wb_buf_add(&nb, t->content, t->prefix);
 	wb_buf_add(&nb, tr.text, tr.len);
@@ -282,8 +218,9 @@ fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 		return st;
 	/* A speaker with nothing said, or only an ellipsis, is no turn. */
 	if (best != UINT64_MAX && (p->last_len == last->prefix ||
-	    (p->last_len == last->prefix + strlen(ELLIPSIS) &&
-	    memcmp(p->last + last->prefix, ELLIPSIS, strlen(ELLIPSIS)) == 0)))
+	    (p->last_len == last->prefix + strlen(WB_ELLIPSIS) &&
+	    memcmp(p->last + last->prefix, WB_ELLIPSIS,
+	    strlen(WB_ELLIPSIS)) == 0)))
 		best = UINT64_MAX;
 	if (best == UINT64_MAX) {
 		p->first = p->r.nturns;
@@ -349,7 +286,7 @@ shed_history(struct prompt *p, bool *fits)
 
 struct block_trial {
 	struct prompt *p;
-	struct block *k;
+	struct wb_section *k;
 };
 
 static int
@@ -367,27 +304,10 @@ block_fits(void *ctx, uint64_t b)
 }
 
 static void
-drop_block(struct prompt *p, struct block *k)
+drop_block(struct prompt *p, struct wb_section *k)
 {
 	p->sys_valid = false;
-	k->dropped = k->truncated = true;
-	k->len = 0;
-	k->final = 0;
-	memset(&k->st, 0, sizeof(k->st));
-	k->st.lead = k->st.trail = -1;
-}
-
-/* Is nothing of the block left but (part of) its heading and an ellipsis? */
-static bool
-only_ellipsis(const struct block *k)
-{
-	const char *t = kept(k);
-	size_t n = k->len, e = strlen(ELLIPSIS);
-
-	/* A short summary such as "ok" under the heading still says something. */
-	if (n >= e && memcmp(t + n - e, ELLIPSIS, e) == 0)
-		n -= e;
-	return n == 0 || (n <= k->head && memcmp(t, k->orig, n) == 0);
+	wb_section_drop(k);
 }
 
 /*
@@ -401,7 +321,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
     bool *fits)
 {
 	struct block_trial t = { p, &p->blk[cat] };
-	struct block *k = &p->blk[cat];
+	struct wb_section *k = &p->blk[cat];
 	uint64_t best = UINT64_MAX;
 	bool oom = false;
 	int st;
@@ -412,7 +332,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 		return st;
 	if (best != UINT64_MAX && (st = cut_block(p, k, best)) != WB_OK)
 		return st;
-	if (best == UINT64_MAX || only_ellipsis(k)) {
+	if (best == UINT64_MAX || wb_section_is_empty(k)) {
 		if (may_drop) {
 			drop_block(p, k);
 		} else {
@@ -420,7 +340,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 			for (uint64_t b = 1; b <= hi; b++) {
 				if ((st = cut_block(p, k, b)) != WB_OK)
 					return st;
-				if (!only_ellipsis(k))
+				if (!wb_section_is_empty(k))
 					break;
 			}
 		}
@@ -433,9 +353,9 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 static uint64_t
 room(const struct prompt *p, enum wb_category cat)
 {
-	const struct block *k = &p->blk[cat];
+	const struct wb_section *k = &p->blk[cat];
 
-	return k->original < p->set->budget[cat] ? k->original :
+	return k->original_tokens < p->set->budget[cat] ? k->original_tokens :
 	    p->set->budget[cat];
 }
 
@@ -476,7 +396,7 @@ restore(struct prompt *p)
 	int st;
 
 	for (int i = 0; i < 2; i++) {
-		struct block *k = &p->blk[both[i]];
+		struct wb_section *k = &p->blk[both[i]];
 		if (k->base_len == 0)
 			continue;
 		if ((st = cut_block(p, k, p->set->budget[both[i]])) != WB_OK)
@@ -488,10 +408,8 @@ restore(struct prompt *p)
 static void
 prompt_free(struct prompt *p)
 {
-	for (int i = 0; i < WB_NCAT; i++) {
-		free(p->blk[i].text);
-		free(p->blk[i].summary);
-	}
+	for (int i = 0; i < WB_NCAT; i++)
+		wb_section_free(&p->blk[i]);
 	free(p->suf);
 	free(p->bsuf);
 	free(p->last);
@@ -509,12 +427,10 @@ prepare(struct prompt *p, const json_t *req)
 	if ((st = wb_render_request(p->set, req, &p->r, p->err)) != WB_OK)
 		return st;
 	for (int c = 0; c < WB_NCAT; c++) {
-		struct block *k = &p->blk[c];
+		struct wb_section *k = &p->blk[c];
 		const struct wb_buf *o = &p->r.block[c];
-		k->orig = k->base = o->p ? o->p : "";
-		k->base_len = k->len = o->len;
-		k->head = p->r.head[c];
-		k->original = k->final = measure(p, k->base, k->base_len, &k->st);
+		wb_section_init(k, o->p ? o->p : "", o->len, p->r.head[c]);
+		wb_section_measure(k, p->c);
 	}
 	n = p->r.nturns;
 	p->suf = calloc(n + 1, sizeof(*p->suf));
@@ -560,13 +476,14 @@ report(const struct prompt *p, uint64_t total, bool fits)
 
 	for (int i = 0; i < WB_NCAT; i++) {
 		enum wb_category c = wb_priority[i];
-		const struct block *k = &p->blk[c];
+		const struct wb_section *k = &p->blk[c];
 		bool history = c == WB_CAT_HISTORY;
 		bool truncated = history ? p->hist_truncated : k->truncated;
 		bool dropped = history ? p->hist_dropped : k->dropped;
 		o = json_pack("{s:I,s:I,s:b,s:I,s:b}", "original_tokens",
-		    (json_int_t)(history ? p->hist_original : k->original),
-		    "final_tokens", (json_int_t)(history ? p->hist_final : k->final),
+		    (json_int_t)(history ? p->hist_original : k->original_tokens),
+		    "final_tokens",
+		    (json_int_t)(history ? p->hist_final : k->final_tokens),
 		    "was_truncated", truncated, "budget",
 		    (json_int_t)p->set->budget[c], "summarized", k->summarized);
 		if (k->summary_error[0])
@@ -607,20 +524,20 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	memset(out, 0, sizeof(*out));
 	if ((st = wb_request_check(req, err)) != WB_OK)
 		return st;
-	wb_tstats_of(&p.sep_st, SEP, strlen(SEP));
+	wb_tstats_of(&p.sep_st, WB_SEP, strlen(WB_SEP));
 	if ((st = prepare(&p, req)) != WB_OK)
 		goto done;
 	/* Each category to its own budget. */
 	for (int i = 0; i < WB_NCAT; i++) {
-		struct block *k = &p.blk[i];
-		if (i == WB_CAT_HISTORY || k->original <= s->budget[i])
+		struct wb_section *k = &p.blk[i];
+		if (i == WB_CAT_HISTORY || k->original_tokens <= s->budget[i])
 			continue;
 		if (s->enable_summarization && s->summarize_command[0])
-			summarize_block(&p, k, (enum wb_category)i);
+			wb_section_summarize(k, s, c, (enum wb_category)i);
 		if ((st = cut_block(&p, k, s->budget[i])) != WB_OK)
 			goto done;
 		/* A heading with nothing under it says nothing: drop it. */
-		if (only_ellipsis(k))
+		if (wb_section_is_empty(k))
 			drop_block(&p, k);
 	}
 	if ((st = fit_history(&p)) != WB_OK)

@@ -170,8 +170,51 @@ int wb_summarize_within(const struct wb_settings *s,
     const char *prefix, size_t plen, const char *text, size_t len, char **out,
     size_t *outlen, struct wb_err *err);
 
-/* budget.c */
+/* section.c */
 
+/* What stands for the part of a text that was cut. */
+#define WB_ELLIPSIS "..."
+/* What joins the sections of a prompt: a blank line. */
+#define WB_SEP "\n\n"
+
+/*
+ * A text held to a budget. It is cut from its base, the original or a
+ * summary of it, and counted; or dropped.
+ */
+struct wb_section {
+	const char *orig;        /* as it came; borrowed */
+	size_t orig_len;
+	size_t head;             /* its heading, which says nothing alone */
+	const char *base;        /* what cuts start from: orig, or summary */
+	size_t base_len;
+	char *summary;           /* owned, when there is one */
+	char *text;              /* the kept text, owned; NULL: the base */
+	size_t len;
+	struct wb_tstats st;     /* of the kept text, for counts by statistics */
+	uint64_t original_tokens, final_tokens;
+	bool truncated, summarized, dropped;
+	char summary_error[sizeof(((struct wb_err *)0)->msg)];
+};
+
+/* Start s on text (borrowed), whose first head bytes are a heading. */
+void wb_section_init(struct wb_section *s, const char *text, size_t len,
+    size_t head);
+/* The text of s as it stands. */
+const char *wb_section_kept(const struct wb_section *s);
+/* Count s whole: its original tokens, and its statistics when c uses them. */
+uint64_t wb_section_measure(struct wb_section *s, const struct wb_counter *c);
+/* Cut s from its base to b tokens, keeping its head or its tail. */
+int wb_section_cut(struct wb_section *s, const struct wb_counter *c,
+    uint64_t b, enum wb_keep keep, struct wb_err *err);
+/* Try the summarize command on s, over its budget in category cat. */
+void wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
+    const struct wb_counter *c, enum wb_category cat);
+/* Drop s: nothing of it is kept. */
+void wb_section_drop(struct wb_section *s);
+/* Is nothing of s left but (part of) its heading and an ellipsis? */
+bool wb_section_is_empty(const struct wb_section *s);
+/* Free what s owns. */
+void wb_section_free(struct wb_section *s);
 /* The largest b in [0, hi] with fits(ctx, b) (1 yes, 0 no, <0 -status). */
 int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
     uint64_t *best);
