@@ -63,6 +63,7 @@ UNITS = \
 	test-count \
 	test-json \
 	test-messages \
+	test-prompt \
 	test-record \
 	test-request \
 	test-section \
