@@ -36,6 +36,7 @@ LIBSRC = \
 	lib/bpe.c \
 	lib/broadcast.c \
 	lib/budget.c \
+	lib/buf.c \
 	lib/cli.c \
 	lib/config.c \
 	lib/counter.c \
@@ -46,7 +47,10 @@ LIBSRC = \
 	lib/num.c \
 	lib/pretok.c \
 	lib/prompt.c \
+	lib/prompt_render.c \
+	lib/prompt_request.c \
 	lib/record.c \
+	lib/section.c \
 	lib/settings.c \
 	lib/summarize.c \
 	lib/text_stats.c \
@@ -64,10 +68,14 @@ CMDS = \
 
 UNITS = \
 	test-bpe \
+	test-buf \
 	test-count \
 	test-json \
 	test-messages \
+	test-prompt \
 	test-record \
+	test-request \
+	test-section \
 	test-truncate
 
 FUZZERS = \

@@ -122,13 +122,12 @@ static char *
 expand(const char *tpl, const json_t *rec, struct wb_err *err)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t cap = strlen(tpl) + 64, n = 0, len;
-	char *out = malloc(cap), *nb, name[256];
+	struct wb_buf out = { 0 };
+	size_t len;
+	char name[256], *url;
 	const char *p, *e, *s;
 	unsigned char c;
 
-	if (out == NULL)
-		goto nomem;
 	for (p = tpl; *p != '\0'; p++) {
 		if (*p != '{') {
 			s = p;
@@ -138,36 +137,29 @@ expand(const char *tpl, const json_t *rec, struct wb_err *err)
 			snprintf(name, sizeof(name), "%.*s", (int)(e - p - 1), p + 1);
 			p = e;
 			if (wb_get_string(rec, name, &s, &len, err) != WB_OK) {
-				free(out);
+				wb_buf_free(&out);
 				wb_err_prefix(err, "-u");
 				return NULL;
 			}
 		}
 		for (size_t i = 0; i < len; i++) {
-			if (n + 4 > cap) {
-				if ((nb = realloc(out, cap * 2)) == NULL)
-					goto nomem;
-				out = nb;
-				cap *= 2;
-			}
+			char pct[3];
 			c = (unsigned char)s[i];
 			if (*p != '}' || (c >= 'a' && c <= 'z') ||
 			    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			    c == '-' || c == '.' || c == '_' || c == '~') {
-				out[n++] = (char)c;
+				wb_buf_add(&out, s + i, 1);
 			} else {
-				out[n++] = '%';
-				out[n++] = hex[c >> 4];
-				out[n++] = hex[c & 15];
+				pct[0] = '%';
+				pct[1] = hex[c >> 4];
+				pct[2] = hex[c & 15];
+				wb_buf_add(&out, pct, 3);
 			}
 		}
 	}
-	out[n] = '\0';
-	return out;
-nomem:
-	free(out);
-	wb_err_set(err, WB_EINTERNAL, "out of memory");
-	return NULL;
+	if ((url = wb_buf_take(&out)) == NULL)
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return url;
 }
 
 /* Make a broadcaster; the caller owns it. */

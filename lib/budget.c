@@ -5,23 +5,11 @@
 
 #include "wb_priv.h"
 
-#define ELLIPSIS "..."
-#define SEP "\n\n"
-
-/* One section as the enforcement sees it. */
+/* One section of a record as the enforcement sees it. */
 struct section {
-	bool present;
-	const char *base;        /* what truncation starts from */
-	size_t base_len;
-	const char *orig;        /* the section as it came */
-	size_t orig_len;
-	char *text;              /* the kept text, owned; NULL: the base */
-	char *summary;           /* the summary, owned, when there is one */
-	struct wb_tstats ost, st; /* of the original and the kept text */
-	size_t len;
-	uint64_t original_tokens, final_tokens;
-	bool was_truncated, summarized, shed, dropped, changed;
-	char summary_error[sizeof(((struct wb_err *)0)->msg)];
+	struct wb_section s;
+	struct wb_tstats ost;    /* of the original, for counts by statistics */
+	bool present, shed, changed;
 };
 
 /* The sections of a record, checked: known names, string values. */
@@ -47,17 +35,10 @@ load_sections(const json_t *sections, struct section sec[WB_NCAT],
 			return wb_err_set(err, WB_EDATA,
 			    "sections.%s: not a string", key);
 		sec[c].present = true;
-		sec[c].orig = sec[c].base = json_string_value(v);
-		sec[c].orig_len = sec[c].base_len = json_string_length(v);
+		wb_section_init(&sec[c].s, json_string_value(v),
+		    json_string_length(v), 0);
 	}
 	return WB_OK;
-}
-
-/* The kept text of a section. */
-static const char *
-kept(const struct section *s)
-{
-	return s->text != NULL ? s->text : s->base;
 }
 
 /* The non-empty sections joined by a blank line, in priority order. */
@@ -68,18 +49,18 @@ render(const struct section sec[WB_NCAT], bool original, size_t *len)
 	char *b, *p;
 
 	for (int i = 0; i < WB_NCAT; i++)
-		n += (original ? sec[i].orig_len : sec[i].len) + strlen(SEP);
+		n += (original ? sec[i].s.orig_len : sec[i].s.len) + strlen(WB_SEP);
 	if ((b = p = malloc(n + 1)) == NULL)
 		return NULL;
 	for (int i = 0; i < WB_NCAT; i++) {
 		const struct section *s = &sec[wb_priority[i]];
-		const char *t = original ? s->orig : kept(s);
-		l = original ? s->orig_len : s->len;
+		const char *t = original ? s->s.orig : wb_section_kept(&s->s);
+		l = original ? s->s.orig_len : s->s.len;
 		if (!s->present || l == 0)
 			continue;
 		if (p != b) {
-			memcpy(p, SEP, strlen(SEP));
-			p += strlen(SEP);
+			memcpy(p, WB_SEP, strlen(WB_SEP));
+			p += strlen(WB_SEP);
 		}
 		memcpy(p, t, l);
 		p += l;
@@ -105,10 +86,10 @@ count_rendered(const struct wb_counter *c, const struct section sec[WB_NCAT],
 		struct wb_tstats all, sep;
 		memset(&all, 0, sizeof(all));
 		all.lead = all.trail = -1;
-		wb_tstats_of(&sep, SEP, strlen(SEP));
+		wb_tstats_of(&sep, WB_SEP, strlen(WB_SEP));
 		for (int i = 0; i < WB_NCAT; i++) {
 			const struct section *s = &sec[wb_priority[i]];
-			const struct wb_tstats *st = original ? &s->ost : &s->st;
+			const struct wb_tstats *st = original ? &s->ost : &s->s.st;
 			if (!s->present || st->bytes == 0)
 				continue;
 			if (all.bytes > 0)
@@ -134,86 +115,16 @@ keep_of(enum wb_category c)
 	return c == WB_CAT_HISTORY ? WB_KEEP_TAIL : WB_KEEP_HEAD;
 }
 
-/* Count text; for heuristic counters keep its statistics in st. */
-static uint64_t
-measure(const struct wb_counter *c, const char *text, size_t len,
-    struct wb_tstats *st)
-{
-	if (!wb_counter_by_stats(c))
-		return wb_count(c, text, len);
-	wb_tstats_of(st, text, len);
-	return wb_tstats_count(&c->spec, st);
-}
-
-/* Cut section s (category c) from its base to b tokens. */
+/* Cut section s (category cat) from its base to b tokens. */
 static int
 cut(const struct wb_counter *c, struct section *s, enum wb_category cat,
     uint64_t b, struct wb_err *err)
 {
-	struct wb_trunc t;
 	int st;
 
-	if ((st = wb_truncate(c, s->base, s->base_len, b, keep_of(cat),
-	    ELLIPSIS, &t, err)) != WB_OK)
+	if ((st = wb_section_cut(&s->s, c, b, keep_of(cat), err)) != WB_OK)
 		return st;
-	free(s->text);
-	s->text = t.text;
-	s->len = t.len;
-	s->final_tokens = t.final_tokens;
-	if (wb_counter_by_stats(c))
-		wb_tstats_of(&s->st, t.text, t.len);
-	if (t.was_truncated)
-		s->was_truncated = true;
 	s->changed = true;
-	return WB_OK;
-}
-
-/* Try the summarize command; on success the summary becomes the base. */
-static void
-summarize(const struct wb_settings *set, const struct wb_counter *c,
-    struct section *s, enum wb_category cat, uint64_t budget)
-{
-	struct wb_err err = { 0 };
-	char *out;
-	size_t len;
-
-	if (wb_summarize_within(set, c, wb_category_name(cat), budget, "", 0,
-	    s->base, s->base_len, &out, &len, &err) != WB_OK) {
-		snprintf(s->summary_error, sizeof(s->summary_error), "%s", err.msg);
-		return;
-	}
-	s->summary = out;
-	s->base = out;
-	s->base_len = len;
-	s->summarized = true;
-}
-
-/*
- * The largest b in [0, hi] with fits(ctx, b), searching as if fits were
- * monotonic (callers check the result on the final text); returns 0 and
- * *best = UINT64_MAX when none fits, or the callback's error status.
- */
-int
-wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
-    uint64_t *best)
-{
-	uint64_t lo = 0, mid;
-	int r;
-
-	*best = UINT64_MAX;
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((r = fits(ctx, mid)) < 0)
-			return -r;
-		if (r) {
-			*best = mid;
-			lo = mid + 1;
-		} else if (mid == 0) {
-			break;
-		} else {
-			hi = mid - 1;
-		}
-	}
 	return WB_OK;
 }
 
@@ -254,19 +165,15 @@ shed(const struct wb_settings *set, const struct wb_counter *c,
 	int st;
 
 	s->shed = true;
-	if (s->final_tokens > 0 &&
-	    (st = wb_search_fit(s->final_tokens - 1, trial_fits, &t, &best)))
+	if (s->s.final_tokens > 0 &&
+	    (st = wb_search_fit(s->s.final_tokens - 1, trial_fits, &t, &best)))
 		return st;
 	if (best != UINT64_MAX && (st = cut(c, s, cat, best, err)) != WB_OK)
 		return st;
-	if (best == UINT64_MAX || s->len == 0 ||
-	    (s->len == strlen(ELLIPSIS) && memcmp(kept(s), ELLIPSIS, s->len) == 0)) {
+	if (best == UINT64_MAX || wb_section_is_empty(&s->s)) {
 		/* Nothing but the ellipsis would fit: drop the section. */
-		s->dropped = s->changed = s->was_truncated = true;
-		s->len = 0;
-		s->final_tokens = 0;
-		memset(&s->st, 0, sizeof(s->st));
-		s->st.lead = s->st.trail = -1;
+		wb_section_drop(&s->s);
+		s->changed = true;
 	}
 	*fits = count_rendered(c, sec, false, &oom) <= set->total;
 	return oom ? wb_err_set(err, WB_EINTERNAL, "out of memory") : WB_OK;
@@ -297,28 +204,28 @@ report_of(const struct wb_settings *set, const struct section sec[WB_NCAT],
 		if (!s->present)
 			continue;
 		o = json_pack("{s:I,s:I,s:b,s:I}", "original_tokens",
-		    (json_int_t)s->original_tokens, "final_tokens",
-		    (json_int_t)s->final_tokens, "was_truncated", s->was_truncated,
+		    (json_int_t)s->s.original_tokens, "final_tokens",
+		    (json_int_t)s->s.final_tokens, "was_truncated", s->s.truncated,
 		    "budget", (json_int_t)set->budget[i]);
 		if (check)
 			json_object_set_new(o, "over_budget",
-			    json_boolean(s->original_tokens > set->budget[i]));
+			    json_boolean(s->s.original_tokens > set->budget[i]));
 		else
 			json_object_set_new(o, "summarized",
-			    json_boolean(s->summarized));
-		if (s->summary_error[0])
+			    json_boolean(s->s.summarized));
+		if (s->s.summary_error[0])
 			json_object_set_new(o, "summary_error",
-			    json_string(s->summary_error));
+			    json_string(s->s.summary_error));
 		json_object_set_new(ss, wb_category_name((enum wb_category)i), o);
 	}
 	json_object_set_new(r, "sections", ss);
 	json_object_set_new(r, "sections_truncated",
-	    names(sec, offsetof(struct section, was_truncated)));
+	    names(sec, offsetof(struct section, s.truncated)));
 	if (!check) {
 		json_object_set_new(r, "sections_shed",
 		    names(sec, offsetof(struct section, shed)));
 		json_object_set_new(r, "sections_dropped",
-		    names(sec, offsetof(struct section, dropped)));
+		    names(sec, offsetof(struct section, s.dropped)));
 	}
 	json_object_set_new(r, "total_original_tokens",
 	    json_integer((json_int_t)orig_total));
@@ -332,10 +239,8 @@ report_of(const struct wb_settings *set, const struct section sec[WB_NCAT],
 static void
 free_sections(struct section sec[WB_NCAT])
 {
-	for (int i = 0; i < WB_NCAT; i++) {
-		free(sec[i].text);
-		free(sec[i].summary);
-	}
+	for (int i = 0; i < WB_NCAT; i++)
+		wb_section_free(&sec[i].s);
 }
 
 /* Hold each section of a record to its budget and the whole to the total. */
@@ -355,14 +260,12 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
 		struct section *s = &sec[i];
 		if (!s->present)
 			continue;
-		s->original_tokens = s->final_tokens =
-		    measure(c, s->base, s->base_len, &s->ost);
-		s->st = s->ost;
-		s->len = s->base_len;
-		if (s->original_tokens <= set->budget[i])
+		wb_section_measure(&s->s, c);
+		s->ost = s->s.st;
+		if (s->s.original_tokens <= set->budget[i])
 			continue;
 		if (set->enable_summarization && set->summarize_command[0])
-			summarize(set, c, s, (enum wb_category)i, set->budget[i]);
+			wb_section_summarize(&s->s, set, c, (enum wb_category)i);
 		/* A summary fits, so this copies it; otherwise it truncates. */
 		if ((st = cut(c, s, (enum wb_category)i, set->budget[i], err)))
 			goto out;
@@ -373,7 +276,7 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
 	/* Shed from the least important up until the whole fits. */
 	for (int i = WB_NCAT - 1; !fits && !oom && i >= 0; i--) {
 		enum wb_category cat = wb_priority[i];
-		if (!sec[cat].present || sec[cat].len == 0)
+		if (!sec[cat].present || sec[cat].s.len == 0)
 			continue;
 		if ((st = shed(set, c, sec, cat, &fits, err)) != WB_OK)
 			goto out;
@@ -394,7 +297,8 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
 	for (int i = 0; i < WB_NCAT; i++)
 		if (sec[i].changed && json_object_set_new(sections,
 		    wb_category_name((enum wb_category)i),
-		    json_stringn_nocheck(kept(&sec[i]), sec[i].len)) != 0) {
+		    json_stringn_nocheck(wb_section_kept(&sec[i].s),
+		    sec[i].s.len)) != 0) {
 			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 			goto out;
 		}
@@ -420,9 +324,9 @@ wb_budget_check(const struct wb_settings *set, const struct wb_counter *c,
 	for (int i = 0; i < WB_NCAT; i++) {
 		if (!sec[i].present)
 			continue;
-		sec[i].original_tokens = sec[i].final_tokens =
-		    measure(c, sec[i].base, sec[i].base_len, &sec[i].ost);
-		if (sec[i].original_tokens > set->budget[i])
+		wb_section_measure(&sec[i].s, c);
+		sec[i].ost = sec[i].s.st;
+		if (sec[i].s.original_tokens > set->budget[i])
 			over = true;
 	}
 	total = count_rendered(c, sec, true, &oom);

@@ -482,46 +482,13 @@ wb_json_loadb(const char *buf, size_t len, json_error_t *je)
 /* Writing. */
 
 static bool
-grow(struct wb_jbuf *b, size_t more)
+put(struct wb_buf *b, const char *s, size_t n)
 {
-	size_t cap;
-	char *p;
-
-	if (b->cap - b->len >= more)
-		return true;
-	cap = b->cap * 2;
-	if (cap - b->len < more)
-		cap = b->len + more;
-	if (b->heap == NULL) {
-		if ((p = malloc(cap)) == NULL)
-			return false;
-		memcpy(p, b->p, b->len);
-	} else if ((p = realloc(b->heap, cap)) == NULL) {
-		return false;
-	}
-	b->p = b->heap = p;
-	b->cap = cap;
-	return true;
+	return wb_buf_add(b, s, n) == 0;
 }
 
 static bool
-put(struct wb_jbuf *b, const char *s, size_t n)
-{
-	if (!grow(b, n))
-		return false;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	return true;
-}
-
-int
-wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n)
-{
-	return put(b, s, n) ? 0 : -1;
-}
-
-static bool
-put_string(struct wb_jbuf *b, const char *s, size_t n)
+put_string(struct wb_buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n, *q;
 	static const char hex[] = "0123456789ABCDEF";
@@ -567,7 +534,7 @@ put_string(struct wb_jbuf *b, const char *s, size_t n)
 }
 
 static bool
-put_real(struct wb_jbuf *b, double d, int precision)
+put_real(struct wb_buf *b, double d, int precision)
 {
 	char buf[100], *e, *s, *t;
 	int n;
@@ -607,7 +574,7 @@ put_real(struct wb_jbuf *b, double d, int precision)
 }
 
 static bool
-dump(const json_t *j, int precision, struct wb_jbuf *b, int depth)
+dump(const json_t *j, int precision, struct wb_buf *b, int depth)
 {
 	char num[32];
 	const char *k;
@@ -664,7 +631,7 @@ dump(const json_t *j, int precision, struct wb_jbuf *b, int depth)
 }
 
 int
-wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b)
+wb_json_dump(const json_t *j, int precision, struct wb_buf *b)
 {
 	return j != NULL && dump(j, precision, b, 0) ? 0 : -1;
 }

@@ -1,48 +1,8 @@
 /* prompt.c: an NPC's system prompt and chat, built within its budgets. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "wb_priv.h"
-
-#define SEP "\n\n"
-#define ELLIPSIS "..."
-#define CHALLENGES_INTRO \
-	"The player's action or words may trigger these challenges:\n"
-#define EVENTS_INTRO "The player's action or words may trigger these story " \
-	"events, the most important first:\n"
-
-static const char *const tpl_default[WB_NTPL] = {
-	[WB_TPL_ROLE] = "You are roleplaying as {name}, a {archetype}.",
-	[WB_TPL_SCENE] = "CURRENT SCENE:",
-	[WB_TPL_LOCATION] = "LOCATION:",
-	[WB_TPL_TIME] = "TIME:",
-	[WB_TPL_PRESENT] = "OTHERS PRESENT:",
-	[WB_TPL_ITEMS] = "VISIBLE ITEMS IN AREA:",
-	[WB_TPL_DIRECTOR] = "=== DIRECTOR'S SCENE GUIDANCE ===",
-	[WB_TPL_MOOD] = "YOUR CURRENT MOOD:",
-	[WB_TPL_DISPOSITION] = "YOUR DISPOSITION TOWARD THE PLAYER:",
-	[WB_TPL_RELATIONSHIP] = "YOUR RELATIONSHIP TO THE PLAYER:",
-	[WB_TPL_KNOWN] = "=== KNOWN MOTIVATIONS ===",
-	[WB_TPL_SUSPECTED] =
-	    "=== SUSPECTED MOTIVATIONS (player senses something) ===",
-	[WB_TPL_SECRET] = "=== SECRET MOTIVATIONS (player does not know) ===",
-	[WB_TPL_SOCIAL] = "=== SOCIAL STANCE ===",
-	[WB_TPL_CHALLENGES] = "## Active Challenges",
-	[WB_TPL_EVENTS] = "## Active Narrative Events",
-	[WB_TPL_LOCATION_CONTEXT] = "=== LOCATION CONTEXT ===",
-	[WB_TPL_PLAYER_CONTEXT] = "=== PLAYER CONTEXT ===",
-	[WB_TPL_RESPONSE_FORMAT] =
-	    "RESPONSE FORMAT:\n"
-	    "<reasoning>\n"
-	    "How you mean to answer and why: what you know, what you feel, "
-	    "what you want from this moment. Only the Game Master reads this.\n"
-	    "</reasoning>\n"
-	    "<dialogue>\n"
-	    "What {name} says, in character and in their own voice, "
-	    "usually one to three sentences.\n"
-	    "</dialogue>",
-};
 
 /* The order of the blocks in the system prompt, between role and format. */
 static const enum wb_category display[] = {
@@ -51,740 +11,26 @@ static const enum wb_category display[] = {
 };
 #define NDISPLAY (sizeof(display) / sizeof(display[0]))
 
-/* A growing string; a failed allocation is remembered, not fatal here. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void
-add(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom || n == 0 || s == NULL)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = (b->len + n + 1) * 2;
-		char *np = realloc(b->p, nc);
-		if (np == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	if (b->p == NULL)  /* cannot happen after the growth above */
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-adds(struct buf *b, const char *s)
-{
-	add(b, s, strlen(s));
-}
-
-/* Append a JSON string's value, NULs and all. */
-static void
-addj(struct buf *b, const json_t *s)
-{
-	add(b, json_string_value(s), json_string_length(s));
-}
-
-/* Append a template, with {name} and {archetype} filled in. */
-static void
-addt(struct buf *b, const char *t, const json_t *name, const json_t *arch)
-{
-	const char *p;
-
-	while ((p = strchr(t, '{')) != NULL) {
-		add(b, t, (size_t)(p - t));
-		if (strncmp(p, "{name}", 6) == 0) {
-			addj(b, name);
-			t = p + 6;
-		} else if (strncmp(p, "{archetype}", 11) == 0) {
-			addj(b, arch);
-			t = p + 11;
-		} else {
-			add(b, p, 1);
-			t = p + 1;
-		}
-	}
-	adds(b, t);
-}
-
-/* Checking a request: each problem names its JSON path. */
-struct check {
-	struct wb_err *err;
-	int status;
-};
-
-static int
-bad(struct check *k, const char *path, const char *fmt, ...)
-{
-	char m[300];
-	va_list ap;
-
-	if (k->status != WB_OK)
-		return k->status;
-	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
-	va_end(ap);
-	k->status = wb_err_set(k->err, WB_EDATA, "%.180s: %s", path, m);
-	return k->status;
-}
-
-/* Member key of o at path base; required unless opt, typed by want. */
-static json_t *
-member(struct check *k, const json_t *o, const char *base, const char *key,
-    json_type want, bool opt)
-{
-	char path[200];
-	json_t *v = json_object_get(o, key);
-
-	if (v == NULL || (opt && json_is_null(v))) {
-		if (!opt) {
-			snprintf(path, sizeof(path), "%s%s%s", base,
-			    *base ? "." : "", key);
-			bad(k, path, "missing");
-		}
-		return NULL;
-	}
-	if (json_typeof(v) != want &&
-	    !(want == JSON_INTEGER && json_is_integer(v))) {
-		/* The path is made only for a message: most members are fine. */
-		snprintf(path, sizeof(path), "%s%s%s", base, *base ? "." : "", key);
-		bad(k, path, "expected %s, got %s",
-		    want == JSON_STRING ? "a string" : want == JSON_ARRAY ?
-		    "an array" : want == JSON_OBJECT ? "an object" :
-		    "an integer", wb_json_kind(v));
-		return NULL;
-	}
-	return v;
-}
-
-static json_t *
-str(struct check *k, const json_t *o, const char *base, const char *key)
-{
-	return member(k, o, base, key, JSON_STRING, false);
-}
-
-static json_t *
-ostr(struct check *k, const json_t *o, const char *base, const char *key)
-{
-	return member(k, o, base, key, JSON_STRING, true);
-}
-
-/* An array of strings; a missing optional one is empty. */
-static json_t *
-strs(struct check *k, const json_t *o, const char *base, const char *key,
-    bool opt)
-{
-	json_t *a = member(k, o, base, key, JSON_ARRAY, opt), *v;
-	char path[200];
-	size_t i;
-
-	json_array_foreach(a, i, v)
-		if (!json_is_string(v)) {
-			snprintf(path, sizeof(path), "%s%s%s[%zu]", base,
-			    *base ? "." : "", key, i);
-			bad(k, path, "expected a string, got %s", wb_json_kind(v));
-			return NULL;
-		}
-	return a;
-}
-
-/* An array of objects, each checked by fn with its own path. */
-static json_t *
-objs(struct check *k, const json_t *o, const char *base, const char *key,
-    bool opt, void (*fn)(struct check *, const json_t *, const char *))
-{
-	json_t *a = member(k, o, base, key, JSON_ARRAY, opt), *v;
-	char path[200];
-	size_t i;
-
-	json_array_foreach(a, i, v) {
-		snprintf(path, sizeof(path), "%s%s%s[%zu]", base, *base ? "." : "",
-		    key, i);
-		if (!json_is_object(v)) {
-			bad(k, path, "expected an object, got %s", wb_json_kind(v));
-			return NULL;
-		}
-		fn(k, v, path);
-	}
-	return a;
-}
-
-static void
-check_item(struct check *k, const json_t *o, const char *p)
-{
-	str(k, o, p, "name");
-	ostr(k, o, p, "description");
-	ostr(k, o, p, "item_type");
-}
-
-static void
-check_turn(struct check *k, const json_t *o, const char *p)
-{
-	str(k, o, p, "speaker");
-	str(k, o, p, "text");
-}
-
-static void
-check_actor(struct check *k, const json_t *o, const char *p)
-{
-	str(k, o, p, "name");
-	str(k, o, p, "actor_type");
-	str(k, o, p, "reason");
-}
-
-static void
-check_motivation(struct check *k, const json_t *o, const char *p)
-{
-	str(k, o, p, "description");
-	json_t *pr = member(k, o, p, "priority", JSON_INTEGER, false);
-	if (pr != NULL && json_integer_value(pr) < 0) {
-		char path[220];
-		snprintf(path, sizeof(path), "%s.priority", p);
-		bad(k, path, "must not be negative");
-	}
-	str(k, o, p, "intensity");
-	ostr(k, o, p, "target");
-	objs(k, o, p, "helpers", true, check_actor);
-	objs(k, o, p, "opponents", true, check_actor);
-}
-
-static void
-check_secret(struct check *k, const json_t *o, const char *p)
-{
-	check_motivation(k, o, p);
-	json_t *a;
-	if ((a = member(k, o, p, "sender", JSON_OBJECT, true)) != NULL) {
-		char path[220];
-		snprintf(path, sizeof(path), "%s.sender", p);
-		check_actor(k, a, path);
-	}
-	if ((a = member(k, o, p, "receiver", JSON_OBJECT, true)) != NULL) {
-		char path[220];
-		snprintf(path, sizeof(path), "%s.receiver", p);
-		check_actor(k, a, path);
-	}
-	str(k, o, p, "deflection_behavior");
-	strs(k, o, p, "tells", true);
-}
-
-static void
-check_relation(struct check *k, const json_t *o, const char *p)
-{
-	str(k, o, p, "name");
-	str(k, o, p, "character_type");
-	strs(k, o, p, "reasons", false);
-}
-
-static void
-check_challenge(struct check *k, const json_t *o, const char *p)
-{
-	static const char *const keys[] = { "id", "name", "description",
-	    "skill_name", "difficulty_display" };
-	for (size_t i = 0; i < 5; i++)
-		str(k, o, p, keys[i]);
-	strs(k, o, p, "trigger_hints", false);
-}
-
-static void
-check_event(struct check *k, const json_t *o, const char *p)
-{
-	static const char *const keys[] = { "id", "name", "description",
-	    "scene_direction" };
-	for (size_t i = 0; i < 4; i++)
-		str(k, o, p, keys[i]);
-	strs(k, o, p, "trigger_hints", false);
-	strs(k, o, p, "featured_npc_names", false);
-	member(k, o, p, "priority", JSON_INTEGER, false);
-}
-
-/* Check the whole request, in the engine's shapes. */
-static int
-check_request(const json_t *r, struct wb_err *err)
-{
-	struct check k = { err, WB_OK };
-	const json_t *o, *m, *soc;
-
-	ostr(&k, r, "", "world_id");
-	if ((o = member(&k, r, "", "player_action", JSON_OBJECT, false))) {
-		str(&k, o, "player_action", "action_type");
-		ostr(&k, o, "player_action", "target");
-		ostr(&k, o, "player_action", "dialogue");
-	}
-	if ((o = member(&k, r, "", "scene_context", JSON_OBJECT, false))) {
-		str(&k, o, "scene_context", "scene_name");
-		str(&k, o, "scene_context", "location_name");
-		str(&k, o, "scene_context", "time_context");
-		strs(&k, o, "scene_context", "present_characters", false);
-		objs(&k, o, "scene_context", "region_items", true, check_item);
-	}
-	str(&k, r, "", "directorial_notes");
-	objs(&k, r, "", "conversation_history", false, check_turn);
-	if ((o = member(&k, r, "", "responding_character", JSON_OBJECT, false))) {
-		const char *p = "responding_character";
-		ostr(&k, o, p, "character_id");
-		str(&k, o, p, "name");
-		str(&k, o, p, "archetype");
-		ostr(&k, o, p, "current_mood");
-		ostr(&k, o, p, "disposition_toward_player");
-		ostr(&k, o, p, "relationship_to_player");
-		strs(&k, o, p, "available_expressions", true);
-		strs(&k, o, p, "available_actions", true);
-		if ((m = member(&k, o, p, "motivations", JSON_OBJECT, true))) {
-			p = "responding_character.motivations";
-			objs(&k, m, p, "known", true, check_motivation);
-			objs(&k, m, p, "suspected", true, check_motivation);
-			objs(&k, m, p, "secret", true, check_secret);
-		}
-		p = "responding_character";
-		if ((soc = member(&k, o, p, "social_stance", JSON_OBJECT, true))) {
-			p = "responding_character.social_stance";
-			objs(&k, soc, p, "allies", true, check_relation);
-			objs(&k, soc, p, "enemies", true, check_relation);
-		}
-	}
-	objs(&k, r, "", "active_challenges", false, check_challenge);
-	objs(&k, r, "", "active_narrative_events", false, check_event);
-	ostr(&k, r, "", "location_context");
-	ostr(&k, r, "", "player_context");
-	member(&k, r, "", "context_budget", JSON_OBJECT, true);
-	return k.status;
-}
-
-/* The template t of the settings, or its default. */
-static const char *
-tpl(const struct wb_settings *s, enum wb_template t)
-{
-	return s->templates[t] != NULL ? s->templates[t] : tpl_default[t];
-}
-
-/* "a, b, c" from an array of strings. */
-static void
-join(struct buf *b, const json_t *a, const char *sep)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(a, i, v) {
-		if (i > 0)
-			adds(b, sep);
-		addj(b, v);
-	}
-}
-
-static void
-actors(struct buf *b, const char *label, const json_t *a)
-{
-	size_t i;
-	json_t *v;
-
-	if (json_array_size(a) == 0)
-		return;
-	adds(b, "  ");
-	adds(b, label);
-	json_array_foreach(a, i, v) {
-		adds(b, i ? "; " : " ");
-		addj(b, json_object_get(v, "name"));
-		adds(b, " (");
-		addj(b, json_object_get(v, "actor_type"));
-		adds(b, "): ");
-		addj(b, json_object_get(v, "reason"));
-	}
-	adds(b, "\n");
-}
-
-static void
-motivation(struct buf *b, const json_t *m)
-{
-	char n[32];
-	json_t *t = json_object_get(m, "target");
-
-	adds(b, "- ");
-	addj(b, json_object_get(m, "description"));
-	snprintf(n, sizeof(n), " (Priority: %lld, Intensity: ",
-	    (long long)json_integer_value(json_object_get(m, "priority")));
-	adds(b, n);
-	addj(b, json_object_get(m, "intensity"));
-	adds(b, ")\n");
-	if (json_is_string(t)) {
-		adds(b, "  Target: ");
-		addj(b, t);
-		adds(b, "\n");
-	}
-	actors(b, "Helpers:", json_object_get(m, "helpers"));
-	actors(b, "Opponents:", json_object_get(m, "opponents"));
-}
-
-static void
-actor_line(struct buf *b, const char *label, const json_t *a)
-{
-	if (!json_is_object(a))
-		return;
-	adds(b, label);
-	addj(b, json_object_get(a, "name"));
-	adds(b, " - ");
-	addj(b, json_object_get(a, "reason"));
-	adds(b, "\n");
-}
-
-/* The character block: mood, motivations, social stance. */
-static void
-render_character(struct buf *b, const struct wb_settings *s, const json_t *ch)
-{
-	static const struct { const char *key; enum wb_template t; } lines[] = {
-		{ "current_mood", WB_TPL_MOOD },
-		{ "disposition_toward_player", WB_TPL_DISPOSITION },
-		{ "relationship_to_player", WB_TPL_RELATIONSHIP },
-	};
-	const json_t *m = json_object_get(ch, "motivations");
-	const json_t *soc = json_object_get(ch, "social_stance"), *a, *v;
-	size_t i, j;
-
-	for (i = 0; i < 3; i++) {
-		v = json_object_get(ch, lines[i].key);
-		if (!json_is_string(v))
-			continue;
-		adds(b, tpl(s, lines[i].t));
-		adds(b, " ");
-		addj(b, v);
-		adds(b, "\n");
-	}
-	if (json_array_size(a = json_object_get(m, "known")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_KNOWN));
-		adds(b, "\n");
-		json_array_foreach(a, i, v)
-			motivation(b, v);
-	}
-	if (json_array_size(a = json_object_get(m, "suspected")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SUSPECTED));
-		adds(b, "\n");
-		json_array_foreach(a, i, v)
-			motivation(b, v);
-		adds(b, "The player senses this interest without knowing its "
-		    "cause; you may be evasive.\n");
-	}
-	if (json_array_size(a = json_object_get(m, "secret")) > 0) {
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SECRET));
-		adds(b, "\n");
-		json_array_foreach(a, i, v) {
-			json_t *tells = json_object_get(v, "tells"), *t;
-			motivation(b, v);
-			actor_line(b, "  Set in motion by: ",
-			    json_object_get(v, "sender"));
-			actor_line(b, "  For the benefit of: ",
-			    json_object_get(v, "receiver"));
-			adds(b, "  Behavioural guidance: when probed, ");
-			addj(b, json_object_get(v, "deflection_behavior"));
-			adds(b, "\n");
-			if (json_array_size(tells) > 0) {
-				adds(b, "  Tells you may let slip:\n");
-				json_array_foreach(tells, j, t) {
-					adds(b, "    * ");
-					addj(b, t);
-					adds(b, "\n");
-				}
-			}
-			adds(b, "  Never state this motivation outright.\n");
-		}
-	}
-	if (json_array_size(json_object_get(soc, "allies")) +
-	    json_array_size(json_object_get(soc, "enemies")) > 0) {
-		static const char *const side[] = { "allies", "enemies" };
-		static const char *const head[] = {
-			"ALLIES (characters you trust):\n",
-			"ENEMIES (characters you oppose):\n",
-		};
-		adds(b, b->len ? "\n" : "");
-		adds(b, tpl(s, WB_TPL_SOCIAL));
-		adds(b, "\n");
-		for (j = 0; j < 2; j++) {
-			a = json_object_get(soc, side[j]);
-			if (json_array_size(a) == 0)
-				continue;
-			adds(b, head[j]);
-			json_array_foreach(a, i, v) {
-				adds(b, "- ");
-				addj(b, json_object_get(v, "name"));
-				adds(b, " (");
-				addj(b, json_object_get(v, "character_type"));
-				adds(b, "): ");
-				join(b, json_object_get(v, "reasons"), "; ");
-				adds(b, "\n");
-			}
-		}
-	}
-}
-
-static void
-render_scene(struct buf *b, const struct wb_settings *s, const json_t *sc)
-{
-	const json_t *items = json_object_get(sc, "region_items"), *v, *t;
-	size_t i;
-
-	adds(b, tpl(s, WB_TPL_SCENE));
-	adds(b, " ");
-	addj(b, json_object_get(sc, "scene_name"));
-	adds(b, "\n");
-	adds(b, tpl(s, WB_TPL_LOCATION));
-	adds(b, " ");
-	addj(b, json_object_get(sc, "location_name"));
-	adds(b, "\n");
-	adds(b, tpl(s, WB_TPL_TIME));
-	adds(b, " ");
-	addj(b, json_object_get(sc, "time_context"));
-	adds(b, "\n");
-	if (json_array_size(json_object_get(sc, "present_characters")) > 0) {
-		adds(b, tpl(s, WB_TPL_PRESENT));
-		adds(b, " ");
-		join(b, json_object_get(sc, "present_characters"), ", ");
-		adds(b, "\n");
-	}
-	if (json_array_size(items) > 0) {
-		adds(b, tpl(s, WB_TPL_ITEMS));
-		adds(b, "\n");
-		json_array_foreach(items, i, v) {
-			adds(b, "- ");
-			addj(b, json_object_get(v, "name"));
-			if (json_is_string(t = json_object_get(v, "item_type"))) {
-				adds(b, " [");
-				addj(b, t);
-				adds(b, "]");
-			}
-			if (json_is_string(t = json_object_get(v, "description"))) {
-				adds(b, " - ");
-				addj(b, t);
-			}
-			adds(b, "\n");
-		}
-	}
-}
-
-static void
-render_challenges(struct buf *b, const struct wb_settings *s, const json_t *a)
-{
-	char n[32];
-	size_t i;
-	json_t *v;
-
-	adds(b, tpl(s, WB_TPL_CHALLENGES));
-	adds(b, "\n" CHALLENGES_INTRO);
-	json_array_foreach(a, i, v) {
-		snprintf(n, sizeof(n), "%zu. \"", i + 1);
-		adds(b, n);
-		addj(b, json_object_get(v, "name"));
-		adds(b, "\" (");
-		addj(b, json_object_get(v, "skill_name"));
-		adds(b, " ");
-		addj(b, json_object_get(v, "difficulty_display"));
-		adds(b, ")\n   Triggers: ");
-		join(b, json_object_get(v, "trigger_hints"), ", ");
-		adds(b, "\n   Description: ");
-		addj(b, json_object_get(v, "description"));
-		adds(b, "\n");
-	}
-	adds(b, "For each challenge, answer whether the player triggers it:\n"
-	    "<challenge name=\"NAME\"><quote>the player's words, or none"
-	    "</quote><trigger>YES or NO</trigger></challenge>\n");
-}
-
-/* An event and where it stood, so that equal priorities keep their order. */
-struct ranked {
-	json_t *ev;
-	size_t at;
-};
-
-static int
-by_priority(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	json_int_t px = json_integer_value(json_object_get(x->ev, "priority"));
-	json_int_t py = json_integer_value(json_object_get(y->ev, "priority"));
-
-	if (px != py)
-		return px < py ? 1 : -1;
-	return x->at < y->at ? -1 : 1;
-}
-
-static void
-render_events(struct buf *b, const struct wb_settings *s, const json_t *a)
-{
-	size_t n = json_array_size(a), i;
-	struct ranked *ev = malloc(n * sizeof(*ev) + 1);
-	char num[64];
-	json_t *v;
-
-	if (ev == NULL) {
-		b->oom = true;
-		return;
-	}
-	json_array_foreach(a, i, v) {
-		ev[i].ev = v;
-		ev[i].at = i;
-	}
-	qsort(ev, n, sizeof(*ev), by_priority);
-	adds(b, tpl(s, WB_TPL_EVENTS));
-	adds(b, "\n" EVENTS_INTRO);
-	for (i = 0; i < n; i++) {
-		v = ev[i].ev;
-		snprintf(num, sizeof(num), "%zu. \"", i + 1);
-		adds(b, num);
-		addj(b, json_object_get(v, "name"));
-		snprintf(num, sizeof(num), "\" (Priority: %lld)\n   Description: ",
-		    (long long)json_integer_value(json_object_get(v, "priority")));
-		adds(b, num);
-		addj(b, json_object_get(v, "description"));
-		adds(b, "\n   Scene direction: ");
-		addj(b, json_object_get(v, "scene_direction"));
-		adds(b, "\n");
-		if (json_array_size(json_object_get(v, "trigger_hints")) > 0) {
-			adds(b, "   Triggers when: ");
-			join(b, json_object_get(v, "trigger_hints"), ", ");
-			adds(b, "\n");
-		}
-		if (json_array_size(json_object_get(v, "featured_npc_names")) > 0) {
-			adds(b, "   Featured NPCs: ");
-			join(b, json_object_get(v, "featured_npc_names"), ", ");
-			adds(b, "\n");
-		}
-	}
-	adds(b, "For each event, answer whether the player triggers it:\n"
-	    "<event name=\"NAME\"><quote>the player's words, or none</quote>"
-	    "<trigger>YES or NO</trigger></event>\n");
-	free(ev);
-}
-
-/* The response format, with the character's markers when it has any. */
-static void
-render_format(struct buf *b, const struct wb_settings *s, const json_t *ch)
-{
-	const json_t *ex = json_object_get(ch, "available_expressions");
-	const json_t *ac = json_object_get(ch, "available_actions");
-
-	addt(b, tpl(s, WB_TPL_RESPONSE_FORMAT), json_object_get(ch, "name"),
-	    json_object_get(ch, "archetype"));
-	if (json_array_size(ex) > 0) {
-		adds(b, "\nShow a change of expression with a marker such as *");
-		addj(b, json_array_get(ex, 0));
-		adds(b, "*; use only these expressions: ");
-		join(b, ex, ", ");
-		adds(b, ".");
-	}
-	if (json_array_size(ac) > 0) {
-		adds(b, "\nShow an action with a marker such as *");
-		addj(b, json_array_get(ac, 0));
-		adds(b, "*; these actions suit the character: ");
-		join(b, ac, ", ");
-		adds(b, ".");
-	}
-}
-
-/* The player's action, as the final user message. */
-static void
-render_action(struct buf *b, const json_t *pa, const json_t *name)
-{
-	const char *type = json_string_value(json_object_get(pa, "action_type"));
-	const json_t *tg = json_object_get(pa, "target");
-	const json_t *dl = json_object_get(pa, "dialogue");
-	bool has_t = json_is_string(tg), has_d = json_is_string(dl);
-
-	if (strcmp(type, "speak") == 0 && has_d) {
-		adds(b, "The player says");
-		if (has_t) {
-			adds(b, " to ");
-			addj(b, tg);
-		}
-		adds(b, ": \"");
-		addj(b, dl);
-		adds(b, "\"");
-	} else if (strcmp(type, "examine") == 0 && has_t) {
-		adds(b, "The player examines ");
-		addj(b, tg);
-		adds(b, ".");
-	} else if (strcmp(type, "use_item") == 0 && has_t) {
-		adds(b, "The player uses an item on ");
-		addj(b, tg);
-		adds(b, ".");
-	} else {
-		adds(b, "The player performs the action: ");
-		addj(b, json_object_get(pa, "action_type"));
-		if (has_t) {
-			adds(b, "\nTarget: ");
-			addj(b, tg);
-		}
-		if (has_d) {
-			adds(b, "\nWords: \"");
-			addj(b, dl);
-			adds(b, "\"");
-		}
-	}
-	adds(b, "\n\nRespond as ");
-	addj(b, name);
-	adds(b, ".");
-}
-
-/* One conversation turn, as its chat message will read. */
-struct turn {
-	char *content;          /* "Speaker: text", owned */
-	size_t len;
-	size_t prefix;          /* the length of "Speaker: " */
-	bool assistant;
-	struct wb_tstats st;
-	uint64_t billed;        /* exact counters: as the chat API bills it */
-};
-
-/* One budgeted block of the system prompt. */
-struct block {
-	struct buf orig;        /* as rendered from the request */
-	size_t head;            /* the length of its heading line, if any */
-	const char *base;       /* orig, or its summary */
-	size_t base_len;
-	char *summary;
-	char *text;             /* the kept text, owned; NULL: the base */
-	size_t len;
-	struct wb_tstats st;
-	uint64_t original, final;
-	bool truncated, dropped, summarized;
-	char summary_error[sizeof(((struct wb_err *)0)->msg)];
-};
-
 /* Everything that is counted, and how much of it is kept. */
 struct prompt {
 	const struct wb_settings *set;
 	const struct wb_counter *c;
-	struct buf role, format;
+	struct wb_render r;      /* the request's texts before budgets */
 	struct wb_tstats role_st, format_st, sep_st;
-	struct block blk[WB_NCAT];
-	struct turn *turns;
-	size_t nturns;
-	size_t first;           /* turns[first..nturns) are kept */
+	struct wb_section blk[WB_NCAT];  /* the blocks of the system prompt */
+	size_t first;           /* r.turns[first..r.nturns) are kept */
 	char *last;             /* the newest turn cut to fit, or NULL */
 	size_t last_len;
 	struct wb_tstats last_st;
 	uint64_t last_billed;
-	struct wb_tstats *suf;  /* statistics of turns[i..] joined */
-	uint64_t *bsuf;         /* exact: what turns[i..] are billed */
+	struct wb_tstats *suf;  /* statistics of r.turns[i..] joined */
+	uint64_t *bsuf;         /* exact: what r.turns[i..] are billed */
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
 	bool sys_valid;
 	uint64_t hist_original, hist_final;
 	bool hist_truncated, hist_dropped;
 	struct wb_err *err;
 };
-
-static const char *
-kept(const struct block *b)
-{
-	return b->text != NULL ? b->text : b->base;
-}
 
 static bool
 heuristic(const struct prompt *p)
@@ -797,7 +43,7 @@ history_stats(const struct prompt *p)
 {
 	struct wb_tstats none = { 0, 0, 0, 0, -1, -1 };
 
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return none;
 	if (p->last != NULL)
 		return p->last_st;
@@ -805,7 +51,7 @@ history_stats(const struct prompt *p)
 }
 
 static uint64_t count_history(const struct prompt *p, bool *oom);
-static void drop_block(struct prompt *p, struct block *k);
+static void drop_block(struct prompt *p, struct wb_section *k);
 
 /* What the chat API bills for a message: 3 tokens, its role, its content. */
 static uint64_t
@@ -816,18 +62,18 @@ billed(const struct prompt *p, const char *role, const char *s, size_t len)
 
 /* Build the system prompt from the kept blocks. */
 static void
-render_system(const struct prompt *p, struct buf *b)
+render_system(const struct prompt *p, struct wb_buf *b)
 {
-	add(b, p->role.p, p->role.len);
+	wb_buf_add(b, p->r.role.p, p->r.role.len);
 	for (size_t i = 0; i < NDISPLAY; i++) {
-		const struct block *k = &p->blk[display[i]];
+		const struct wb_section *k = &p->blk[display[i]];
 		if (k->len == 0)
 			continue;
-		adds(b, SEP);
-		add(b, kept(k), k->len);
+		wb_buf_adds(b, WB_SEP);
+		wb_buf_add(b, wb_section_kept(k), k->len);
 	}
-	adds(b, SEP);
-	add(b, p->format.p, p->format.len);
+	wb_buf_adds(b, WB_SEP);
+	wb_buf_add(b, p->r.format.p, p->r.format.len);
 }
 
 /*
@@ -838,12 +84,13 @@ render_system(const struct prompt *p, struct buf *b)
 static uint64_t
 count_total(struct prompt *p, bool *oom)
 {
-	struct buf b = { 0 };
+	char stack[16384];
+	struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 
 	if (heuristic(p)) {
 		struct wb_tstats all = p->role_st, h;
 		for (size_t i = 0; i < NDISPLAY; i++) {
-			const struct block *k = &p->blk[display[i]];
+			const struct wb_section *k = &p->blk[display[i]];
 			if (k->len == 0)
 				continue;
 			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), k->st);
@@ -861,61 +108,21 @@ count_total(struct prompt *p, bool *oom)
 		*oom |= b.oom;
 		p->sys_billed = b.oom ? 0 : billed(p, "system", b.p, b.len);
 		p->sys_valid = !b.oom;
-		free(b.p);
+		wb_buf_free(&b);
 	}
 	return p->sys_billed + count_history(p, oom);
 }
 
-static uint64_t
-measure(const struct prompt *p, const char *s, size_t len, struct wb_tstats *st)
-{
-	if (!heuristic(p))
-		return wb_count(p->c, s, len);
-	wb_tstats_of(st, s, len);
-	return wb_tstats_count(&p->c->spec, st);
-}
-
 /* Cut a block from its base to b tokens. */
 static int
-cut_block(struct prompt *p, struct block *k, uint64_t b)
+cut_block(struct prompt *p, struct wb_section *k, uint64_t b)
 {
-	struct wb_trunc t;
 	int st;
 
-	if ((st = wb_truncate(p->c, k->base, k->base_len, b, WB_KEEP_HEAD,
-	    ELLIPSIS, &t, p->err)) != WB_OK)
+	if ((st = wb_section_cut(k, p->c, b, WB_KEEP_HEAD, p->err)) != WB_OK)
 		return st;
-	free(k->text);
-	k->text = t.text;
-	k->len = t.len;
-	k->final = t.final_tokens;
 	p->sys_valid = false;
-	if (heuristic(p))
-		wb_tstats_of(&k->st, t.text, t.len);
-	if (t.was_truncated)
-		k->truncated = true;
 	return WB_OK;
-}
-
-/* Try the summarize command on an over-budget block's body. */
-static void
-summarize_block(struct prompt *p, struct block *k, enum wb_category cat)
-{
-	size_t head = k->head <= k->base_len ? k->head : 0, len;
-	struct wb_err e = { 0 };
-	char *out;
-
-	/* The heading stays; the summary stands for what was under it. */
-	if (wb_summarize_within(p->set, p->c, wb_category_name(cat),
-	    p->set->budget[cat], k->base, head, k->base + head,
-	    k->base_len - head, &out, &len, &e) != WB_OK) {
-		snprintf(k->summary_error, sizeof(k->summary_error), "%s", e.msg);
-		return;
-	}
-	k->summary = out;
-	k->base = out;
-	k->base_len = len;
-	k->summarized = true;
 }
 
 /* Fit the newest turn alone by cutting its text, keeping the speaker. */
@@ -928,29 +135,30 @@ struct last_trial {
 static int
 set_last(struct prompt *p, uint64_t b)
 {
-	const struct turn *t = &p->turns[p->nturns - 1];
+	const struct wb_turn *t = &p->r.turns[p->r.nturns - 1];
 	struct wb_trunc tr;
-	struct buf nb = { 0 };
+	struct wb_buf nb = { 0 };
+	size_t len;
+	char *last;
 	int st;
 
 	if ((st = wb_truncate(p->c, t->content + t->prefix, t->len - t->prefix, b,
-	    WB_KEEP_TAIL, ELLIPSIS, &tr, p->err)) != WB_OK)
+	    WB_KEEP_TAIL, WB_ELLIPSIS, &tr, p->err)) != WB_OK)
 		return st;
-	add(&nb, t->content, t->prefix);
-	add(&nb, tr.text, tr.len);
+	wb_buf_add(&nb, t->content, t->prefix);
+	wb_buf_add(&nb, tr.text, tr.len);
 	free(tr.text);
-	if (nb.oom || nb.p == NULL) {
-		free(nb.p);
+	len = nb.len;
+	if ((last = wb_buf_take(&nb)) == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	}
 	free(p->last);
-	p->last = nb.p;
-	p->last_len = nb.len;
+	p->last = last;
+	p->last_len = len;
 	if (heuristic(p))
-		wb_tstats_of(&p->last_st, nb.p, nb.len);
+		wb_tstats_of(&p->last_st, last, len);
 	else
 		p->last_billed = billed(p, t->assistant ? "assistant" : "user",
-		    nb.p, nb.len);
+		    last, len);
 	return WB_OK;
 }
 
@@ -969,7 +177,7 @@ count_history(const struct prompt *p, bool *oom)
 		struct wb_tstats h = history_stats(p);
 		return wb_tstats_count(&p->c->spec, &h);
 	}
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return 0;
 	if (p->last != NULL)
 		return p->last_billed;
@@ -998,11 +206,11 @@ static int
 fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 {
 	struct last_trial t = { p, limit, total };
-	const struct turn *last = &p->turns[p->nturns - 1];
+	const struct wb_turn *last = &p->r.turns[p->r.nturns - 1];
 	uint64_t best;
 	int st;
 
-	p->first = p->nturns - 1;
+	p->first = p->r.nturns - 1;
 	p->hist_truncated = true;
 	if ((st = wb_search_fit(last->len, last_fits, &t, &best)) != WB_OK)
 		return st;
@@ -1010,11 +218,12 @@ fit_last_turn(struct prompt *p, uint64_t limit, bool total)
 		return st;
 	/* A speaker with nothing said, or only an ellipsis, is no turn. */
 	if (best != UINT64_MAX && (p->last_len == last->prefix ||
-	    (p->last_len == last->prefix + strlen(ELLIPSIS) &&
-	    memcmp(p->last + last->prefix, ELLIPSIS, strlen(ELLIPSIS)) == 0)))
+	    (p->last_len == last->prefix + strlen(WB_ELLIPSIS) &&
+	    memcmp(p->last + last->prefix, WB_ELLIPSIS,
+	    strlen(WB_ELLIPSIS)) == 0)))
 		best = UINT64_MAX;
 	if (best == UINT64_MAX) {
-		p->first = p->nturns;
+		p->first = p->r.nturns;
 		p->hist_dropped = true;
 		free(p->last);
 		p->last = NULL;
@@ -1029,8 +238,8 @@ fit_history(struct prompt *p)
 	uint64_t b = p->set->budget[WB_CAT_HISTORY];
 	bool oom = false;
 
-	p->first = p->nturns;
-	if (p->nturns == 0)
+	p->first = p->r.nturns;
+	if (p->r.nturns == 0)
 		return WB_OK;
 	/* O(1) a step with heuristic counters, from the suffix statistics. */
 	while (p->first > 0) {
@@ -1042,7 +251,7 @@ fit_history(struct prompt *p)
 	}
 	if (oom)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	if (p->first < p->nturns) {
+	if (p->first < p->r.nturns) {
 		p->hist_truncated = p->first > 0;
 		return WB_OK;
 	}
@@ -1056,10 +265,10 @@ shed_history(struct prompt *p, bool *fits)
 	bool oom = false;
 	int st;
 
-	if (p->first >= p->nturns)
+	if (p->first >= p->r.nturns)
 		return WB_OK;
 	if (p->last == NULL) {
-		while (p->first < p->nturns - 1 &&
+		while (p->first < p->r.nturns - 1 &&
 		    count_total(p, &oom) > p->set->total) {
 			p->first++;
 			p->hist_truncated = true;
@@ -1077,7 +286,7 @@ shed_history(struct prompt *p, bool *fits)
 
 struct block_trial {
 	struct prompt *p;
-	struct block *k;
+	struct wb_section *k;
 };
 
 static int
@@ -1095,27 +304,10 @@ block_fits(void *ctx, uint64_t b)
 }
 
 static void
-drop_block(struct prompt *p, struct block *k)
+drop_block(struct prompt *p, struct wb_section *k)
 {
 	p->sys_valid = false;
-	k->dropped = k->truncated = true;
-	k->len = 0;
-	k->final = 0;
-	memset(&k->st, 0, sizeof(k->st));
-	k->st.lead = k->st.trail = -1;
-}
-
-/* Is nothing of the block left but (part of) its heading and an ellipsis? */
-static bool
-only_ellipsis(const struct block *k)
-{
-	const char *t = kept(k);
-	size_t n = k->len, e = strlen(ELLIPSIS);
-
-	/* A short summary such as "ok" under the heading still says something. */
-	if (n >= e && memcmp(t + n - e, ELLIPSIS, e) == 0)
-		n -= e;
-	return n == 0 || (n <= k->head && memcmp(t, k->orig.p, n) == 0);
+	wb_section_drop(k);
 }
 
 /*
@@ -1129,7 +321,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
     bool *fits)
 {
 	struct block_trial t = { p, &p->blk[cat] };
-	struct block *k = &p->blk[cat];
+	struct wb_section *k = &p->blk[cat];
 	uint64_t best = UINT64_MAX;
 	bool oom = false;
 	int st;
@@ -1140,7 +332,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 		return st;
 	if (best != UINT64_MAX && (st = cut_block(p, k, best)) != WB_OK)
 		return st;
-	if (best == UINT64_MAX || only_ellipsis(k)) {
+	if (best == UINT64_MAX || wb_section_is_empty(k)) {
 		if (may_drop) {
 			drop_block(p, k);
 		} else {
@@ -1148,7 +340,7 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 			for (uint64_t b = 1; b <= hi; b++) {
 				if ((st = cut_block(p, k, b)) != WB_OK)
 					return st;
-				if (!only_ellipsis(k))
+				if (!wb_section_is_empty(k))
 					break;
 			}
 		}
@@ -1161,9 +353,9 @@ shed_block(struct prompt *p, enum wb_category cat, bool may_drop, uint64_t hi,
 static uint64_t
 room(const struct prompt *p, enum wb_category cat)
 {
-	const struct block *k = &p->blk[cat];
+	const struct wb_section *k = &p->blk[cat];
 
-	return k->original < p->set->budget[cat] ? k->original :
+	return k->original_tokens < p->set->budget[cat] ? k->original_tokens :
 	    p->set->budget[cat];
 }
 
@@ -1204,7 +396,7 @@ restore(struct prompt *p)
 	int st;
 
 	for (int i = 0; i < 2; i++) {
-		struct block *k = &p->blk[both[i]];
+		struct wb_section *k = &p->blk[both[i]];
 		if (k->base_len == 0)
 			continue;
 		if ((st = cut_block(p, k, p->set->budget[both[i]])) != WB_OK)
@@ -1216,115 +408,54 @@ restore(struct prompt *p)
 static void
 prompt_free(struct prompt *p)
 {
-	for (int i = 0; i < WB_NCAT; i++) {
-		free(p->blk[i].orig.p);
-		free(p->blk[i].text);
-		free(p->blk[i].summary);
-	}
-	for (size_t i = 0; i < p->nturns; i++)
-		free(p->turns[i].content);
-	free(p->turns);
+	for (int i = 0; i < WB_NCAT; i++)
+		wb_section_free(&p->blk[i]);
 	free(p->suf);
 	free(p->bsuf);
 	free(p->last);
-	free(p->role.p);
-	free(p->format.p);
+	wb_render_free(&p->r);
 }
 
-/* The blocks that are a heading and a string of the request. */
-static const struct {
-	enum wb_category cat;
-	const char *key;
-	enum wb_template heading;
-} texts[] = {
-	{ WB_CAT_DIRECTORIAL, "directorial_notes", WB_TPL_DIRECTOR },
-	{ WB_CAT_LOCATION, "location_context", WB_TPL_LOCATION_CONTEXT },
-	{ WB_CAT_PLAYER, "player_context", WB_TPL_PLAYER_CONTEXT },
-};
-
-/* Render every part of the request, as it would be without budgets. */
+/* Render the request and measure every part, as it is without budgets. */
 static int
-render(struct prompt *p, const json_t *r)
+prepare(struct prompt *p, const json_t *req)
 {
-	const struct wb_settings *s = p->set;
-	const json_t *ch = json_object_get(r, "responding_character");
-	const json_t *name = json_object_get(ch, "name"), *v;
-	const json_t *hist = json_object_get(r, "conversation_history");
 	bool oom = false;
-	size_t i;
+	size_t i, n;
+	int st;
 
-	addt(&p->role, tpl(s, WB_TPL_ROLE), name, json_object_get(ch, "archetype"));
-	render_format(&p->format, s, ch);
-	render_scene(&p->blk[WB_CAT_SCENE].orig, s, json_object_get(r,
-	    "scene_context"));
-	render_character(&p->blk[WB_CAT_CHARACTER].orig, s, ch);
-	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
-		struct block *k = &p->blk[texts[t].cat];
-		if (json_string_length(v = json_object_get(r, texts[t].key)) == 0)
-			continue;
-		adds(&k->orig, tpl(s, texts[t].heading));
-		adds(&k->orig, "\n");
-		k->head = k->orig.len;
-		addj(&k->orig, v);
-	}
-	if (json_array_size(v = json_object_get(r, "active_challenges")) > 0)
-		render_challenges(&p->blk[WB_CAT_CHALLENGES].orig, s, v);
-	/* The heading and the line under it say nothing by themselves. */
-	p->blk[WB_CAT_CHALLENGES].head = strlen(tpl(s, WB_TPL_CHALLENGES)) + 1 +
-	    strlen(CHALLENGES_INTRO);
-	if (json_array_size(v = json_object_get(r, "active_narrative_events")) > 0)
-		render_events(&p->blk[WB_CAT_NARRATIVE].orig, s, v);
-	p->blk[WB_CAT_NARRATIVE].head = strlen(tpl(s, WB_TPL_EVENTS)) + 1 +
-	    strlen(EVENTS_INTRO);
+	if ((st = wb_render_request(p->set, req, &p->r, p->err)) != WB_OK)
+		return st;
 	for (int c = 0; c < WB_NCAT; c++) {
-		struct block *k = &p->blk[c];
-		struct buf *o = &k->orig;
-		/* Blocks end without the newline that separates their lines. */
-		while (o->len > 0 && o->p[o->len - 1] == '\n')
-			o->p[--o->len] = '\0';
-		oom |= o->oom;
-		k->base = o->p ? o->p : "";
-		k->base_len = o->len;
-		k->len = o->len;
-		k->original = k->final = measure(p, k->base, k->base_len, &k->st);
+		struct wb_section *k = &p->blk[c];
+		const struct wb_buf *o = &p->r.block[c];
+		wb_section_init(k, o->p ? o->p : "", o->len, p->r.head[c]);
+		wb_section_measure(k, p->c);
 	}
-	p->nturns = json_array_size(hist);
-	p->turns = calloc(p->nturns + 1, sizeof(*p->turns));
-	p->suf = calloc(p->nturns + 1, sizeof(*p->suf));
-	p->bsuf = calloc(p->nturns + 1, sizeof(*p->bsuf));
-	if (p->turns == NULL || p->suf == NULL || p->bsuf == NULL)
+	n = p->r.nturns;
+	p->suf = calloc(n + 1, sizeof(*p->suf));
+	p->bsuf = calloc(n + 1, sizeof(*p->bsuf));
+	if (p->suf == NULL || p->bsuf == NULL)
 		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	json_array_foreach(hist, i, v) {
-		struct buf b = { 0 };
-		const json_t *sp = json_object_get(v, "speaker");
-		addj(&b, sp);
-		adds(&b, ": ");
-		p->turns[i].prefix = b.len;
-		addj(&b, json_object_get(v, "text"));
-		oom |= b.oom;
-		p->turns[i].content = b.p;
-		p->turns[i].len = b.len;
-		p->turns[i].assistant = json_equal((json_t *)sp, (json_t *)name);
-		if (heuristic(p))
-			wb_tstats_of(&p->turns[i].st, b.p ? b.p : "", b.len);
-		else
-			p->turns[i].billed = billed(p, p->turns[i].assistant ?
-			    "assistant" : "user", b.p ? b.p : "", b.len);
-	}
-	for (i = p->nturns; i-- > 0;)
-		p->bsuf[i] = p->bsuf[i + 1] + p->turns[i].billed;
 	/* Suffix statistics make each "newest k turns" count O(1). */
-	if (heuristic(p) && p->nturns > 0) {
-		p->suf[p->nturns - 1] = p->turns[p->nturns - 1].st;
-		for (i = p->nturns - 1; i-- > 0;)
-			p->suf[i] = wb_tstats_cat(wb_tstats_cat(p->turns[i].st,
-			    p->sep_st), p->suf[i + 1]);
+	for (i = n; i-- > 0;) {
+		const struct wb_turn *t = &p->r.turns[i];
+		struct wb_tstats ts;
+		if (!heuristic(p)) {
+			p->bsuf[i] = p->bsuf[i + 1] + billed(p, t->assistant ?
+			    "assistant" : "user", t->content, t->len);
+			continue;
+		}
+		wb_tstats_of(&ts, t->content, t->len);
+		p->suf[i] = i == n - 1 ? ts :
+		    wb_tstats_cat(wb_tstats_cat(ts, p->sep_st), p->suf[i + 1]);
 	}
-	oom |= p->role.oom || p->format.oom;
-	if (oom)
-		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
-	measure(p, p->role.p, p->role.len, &p->role_st);
-	measure(p, p->format.p, p->format.len, &p->format_st);
+	if (heuristic(p)) {
+		wb_tstats_of(&p->role_st, p->r.role.p ? p->r.role.p : "",
+		    p->r.role.len);
+		wb_tstats_of(&p->format_st, p->r.format.p ? p->r.format.p : "",
+		    p->r.format.len);
+	}
 	p->first = 0;
 	p->hist_original = count_history(p, &oom);
 	return WB_OK;
@@ -1345,13 +476,14 @@ report(const struct prompt *p, uint64_t total, bool fits)
 
 	for (int i = 0; i < WB_NCAT; i++) {
 		enum wb_category c = wb_priority[i];
-		const struct block *k = &p->blk[c];
+		const struct wb_section *k = &p->blk[c];
 		bool history = c == WB_CAT_HISTORY;
 		bool truncated = history ? p->hist_truncated : k->truncated;
 		bool dropped = history ? p->hist_dropped : k->dropped;
 		o = json_pack("{s:I,s:I,s:b,s:I,s:b}", "original_tokens",
-		    (json_int_t)(history ? p->hist_original : k->original),
-		    "final_tokens", (json_int_t)(history ? p->hist_final : k->final),
+		    (json_int_t)(history ? p->hist_original : k->original_tokens),
+		    "final_tokens",
+		    (json_int_t)(history ? p->hist_final : k->final_tokens),
 		    "was_truncated", truncated, "budget",
 		    (json_int_t)p->set->budget[c], "summarized", k->summarized);
 		if (k->summary_error[0])
@@ -1371,7 +503,7 @@ report(const struct prompt *p, uint64_t total, bool fits)
 	json_object_set_new(r, "sections_truncated", tr);
 	json_object_set_new(r, "sections_dropped", dr);
 	json_object_set_new(r, "history_turns_kept",
-	    json_integer((json_int_t)(p->nturns - p->first)));
+	    json_integer((json_int_t)(p->r.nturns - p->first)));
 	json_object_set_new(r, "history_turns_dropped",
 	    json_integer((json_int_t)p->first));
 	return r;
@@ -1384,28 +516,28 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
     struct wb_err *err)
 {
 	struct prompt p = { .set = s, .c = c, .err = err };
-	struct buf sys = { 0 }, user = { 0 };
+	struct wb_buf sys = { 0 }, user = { 0 };
 	bool fits, oom = false;
 	uint64_t total;
 	int st;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = check_request(req, err)) != WB_OK)
+	if ((st = wb_request_check(req, err)) != WB_OK)
 		return st;
-	wb_tstats_of(&p.sep_st, SEP, strlen(SEP));
-	if ((st = render(&p, req)) != WB_OK)
+	wb_tstats_of(&p.sep_st, WB_SEP, strlen(WB_SEP));
+	if ((st = prepare(&p, req)) != WB_OK)
 		goto done;
 	/* Each category to its own budget. */
 	for (int i = 0; i < WB_NCAT; i++) {
-		struct block *k = &p.blk[i];
-		if (i == WB_CAT_HISTORY || k->original <= s->budget[i])
+		struct wb_section *k = &p.blk[i];
+		if (i == WB_CAT_HISTORY || k->original_tokens <= s->budget[i])
 			continue;
 		if (s->enable_summarization && s->summarize_command[0])
-			summarize_block(&p, k, (enum wb_category)i);
+			wb_section_summarize(k, s, c, (enum wb_category)i);
 		if ((st = cut_block(&p, k, s->budget[i])) != WB_OK)
 			goto done;
 		/* A heading with nothing under it says nothing: drop it. */
-		if (only_ellipsis(k))
+		if (wb_section_is_empty(k))
 			drop_block(&p, k);
 	}
 	if ((st = fit_history(&p)) != WB_OK)
@@ -1436,29 +568,27 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	}
 	out->report = report(&p, total, fits);
 	render_system(&p, &sys);
-	render_action(&user, json_object_get(req, "player_action"),
-	    json_object_get(json_object_get(req, "responding_character"), "name"));
+	wb_render_action(&user, req);
 	if (sys.oom || user.oom) {
 		st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 		goto done;
 	}
 	out->messages = json_array();
 	json_array_append_new(out->messages, message("system", sys.p, sys.len));
-	for (size_t i = p.first; i < p.nturns; i++) {
-		const struct turn *t = &p.turns[i];
-		bool cut = p.last != NULL && i == p.nturns - 1;
+	for (size_t i = p.first; i < p.r.nturns; i++) {
+		const struct wb_turn *t = &p.r.turns[i];
+		bool cut = p.last != NULL && i == p.r.nturns - 1;
 		json_array_append_new(out->messages, message(t->assistant ?
 		    "assistant" : "user", cut ? p.last : t->content,
 		    cut ? p.last_len : t->len));
 	}
 	json_array_append_new(out->messages, message("user", user.p, user.len));
-	out->system = sys.p;
 	out->system_len = sys.len;
-	sys.p = NULL;
+	out->system = wb_buf_take(&sys);
 	st = WB_OK;  /* over the budget only when allowed, and reported */
 done:
-	free(sys.p);
-	free(user.p);
+	wb_buf_free(&sys);
+	wb_buf_free(&user);
 	prompt_free(&p);
 	return st;
 }

@@ -274,12 +274,12 @@ int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
 	char stack[65536];
-	struct wb_jbuf b = { stack, 0, sizeof(stack), NULL };
+	struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 	int st = WB_OK;
 
 	/* Print 0.1 as 0.1, not 0.10000000000000001, and lose no digit. */
 	if (wb_json_dump(rec, 0, &b) != 0 ||
-	    wb_jbuf_put(&b, "\n", 1) != 0) {
+	    wb_buf_add(&b, "\n", 1) != 0) {
 		free(b.heap);
 		return wb_err_set(err, WB_EINTERNAL,
 		    "cannot write a record (out of memory or not UTF-8)");

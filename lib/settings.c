@@ -49,15 +49,6 @@ static const struct {
 	{ "minimal", 2000, { 250, 400, 500, 200, 200, 150, 150, 150 } },
 };
 
-static const char *const template_names[WB_NTPL] = {
-	"role", "current_scene", "location", "time", "others_present",
-	"visible_items", "directorial_notes", "mood", "disposition",
-	"relationship", "known_motivations", "suspected_motivations",
-	"secret_motivations", "social_stance", "challenges",
-	"narrative_events", "location_context", "player_context",
-	"response_format",
-};
-
 /* The name of a category ("conversation_history"). */
 const char *
 wb_category_name(enum wb_category c)
@@ -133,13 +124,6 @@ wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 	for (int i = 0; i < WB_NTPL; i++)
 		if (l->tpl[i] != NULL)
 			s->templates[i] = l->tpl[i];
-}
-
-/* The key of a template in the configuration file ("current_scene"). */
-const char *
-wb_template_name(enum wb_template t)
-{
-	return template_names[t];
 }
 
 /* Free what a layer owns, not the layer. */

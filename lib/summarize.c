@@ -22,27 +22,6 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Append n bytes to a growing buffer, up to max; -1 when over. */
-static int
-append(char **b, size_t *len, size_t *cap, const char *p, size_t n,
-    size_t max)
-{
-	if (*len + n > max)
-		return -1;
-	if (*len + n + 1 > *cap) {
-		size_t nc = (*len + n + 1) * 2;
-		char *nb = realloc(*b, nc);
-		if (nb == NULL)
-			return -1;
-		*b = nb;
-		*cap = nc;
-	}
-	memcpy(*b + *len, p, n);
-	*len += n;
-	(*b)[*len] = '\0';
-	return 0;
-}
-
 /* Start sh -c cmd in its own process group, with three pipes. */
 static pid_t
 spawn(const char *cmd, const char *category, uint64_t target, int fds[3])
@@ -106,9 +85,9 @@ wb_summarize(const char *cmd, double timeout, const char *category,
     uint64_t target, const char *text, size_t len, char **out, size_t *outlen,
     struct wb_err *err)
 {
-	char head[256], buf[65536], *input = NULL, *res = NULL, *msg = NULL;
-	size_t inlen = 0, incap = 0, off = 0, rlen = 0, rcap = 0, mlen = 0,
-	    mcap = 0;
+	char head[256], buf[65536];
+	struct wb_buf input = { 0 }, res = { 0 }, msg = { 0 };
+	size_t off = 0;
 	int fds[3] = { -1, -1, -1 }, st = WB_OK, wstatus = 0;
 	double deadline = now() + timeout;
 	sigset_t pipeset, oldset;
@@ -119,9 +98,9 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 	snprintf(head, sizeof(head), "Summarize the following %s text in at "
 	    "most %llu tokens. Reply with the summary only.\n\n", category,
 	    (unsigned long long)target);
-	if (append(&input, &inlen, &incap, head, strlen(head), SIZE_MAX) < 0 ||
-	    append(&input, &inlen, &incap, text, len, SIZE_MAX) < 0) {
-		free(input);
+	if (wb_buf_adds(&input, head) != 0 ||
+	    wb_buf_add(&input, text, len) != 0) {
+		wb_buf_free(&input);
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	}
 	/* A command that stops reading must not kill us with SIGPIPE. */
@@ -158,10 +137,11 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 			if (pf[j].revents == 0)
 				continue;
 			if (pf[j].fd == fds[0]) {
-				ssize_t w = write(fds[0], input + off, inlen - off);
+				ssize_t w = write(fds[0], input.p + off,
+				    input.len - off);
 				if (w > 0)
 					off += (size_t)w;
-				if ((w < 0 && errno != EAGAIN) || off == inlen) {
+				if ((w < 0 && errno != EAGAIN) || off == input.len) {
 					close(fds[0]);
 					fds[0] = -1;
 				}
@@ -169,15 +149,16 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 			}
 			ssize_t r = read(pf[j].fd, buf, sizeof(buf));
 			if (r > 0 && pf[j].fd == fds[1]) {
-				if (append(&res, &rlen, &rcap, buf, (size_t)r,
-				    MAX_SUMMARY) < 0) {
+				if (res.len + (size_t)r > MAX_SUMMARY ||
+				    wb_buf_add(&res, buf, (size_t)r) != 0) {
 					kill(-pid, SIGKILL);
 					st = wb_err_set(err, WB_EDATA,
 					    "summary larger than %u bytes", MAX_SUMMARY);
 				}
 			} else if (r > 0) {
 				/* Only the start of stderr is kept, for the message. */
-				(void)append(&msg, &mlen, &mcap, buf, (size_t)r, 4096);
+				if (msg.len + (size_t)r <= 4096)
+					(void)wb_buf_add(&msg, buf, (size_t)r);
 			} else if (r == 0 || errno != EAGAIN) {
 				int i = pf[j].fd == fds[1] ? 1 : 2;
 				close(fds[i]);
@@ -196,23 +177,23 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 		    "after %g s", timeout);
 	} else if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
 		size_t l = 0;
-		while (msg != NULL && l < mlen && msg[l] != '\n')
+		while (l < msg.len && msg.p[l] != '\n')
 			l++;
 		if (WIFEXITED(wstatus))
 			st = wb_err_set(err, WB_EUNAVAIL,
 			    "summarize_command exited with status %d%s%.*s",
 			    WEXITSTATUS(wstatus), l ? ": " : "", (int)l,
-			    msg ? msg : "");
+			    msg.p ? msg.p : "");
 		else
 			st = wb_err_set(err, WB_EUNAVAIL,
 			    "summarize_command killed by signal %d",
 			    WTERMSIG(wstatus));
 	} else {
-		while (rlen > 0 && strchr(" \t\r\n", res[rlen - 1]) != NULL)
-			res[--rlen] = '\0';
-		if (rlen == 0)
+		while (res.len > 0 && strchr(" \t\r\n", res.p[res.len - 1]) != NULL)
+			res.p[--res.len] = '\0';
+		if (res.len == 0)
 			st = wb_err_set(err, WB_EDATA, "empty summary");
-		else if (wb_utf8_valid(res, rlen) != rlen)
+		else if (wb_utf8_valid(res.p, res.len) != res.len)
 			st = wb_err_set(err, WB_EDATA, "summary is not UTF-8");
 	}
 out:
@@ -226,14 +207,14 @@ out:
 			;
 	}
 	sigprocmask(SIG_SETMASK, &oldset, NULL);
-	free(input);
-	free(msg);
+	wb_buf_free(&input);
+	wb_buf_free(&msg);
 	if (st != WB_OK) {
-		free(res);
+		wb_buf_free(&res);
 		return st;
 	}
-	*out = res;
-	*outlen = rlen;
+	*outlen = res.len;
+	*out = wb_buf_take(&res);
 	return WB_OK;
 }
 

@@ -216,8 +216,6 @@ struct wb_settings {
 struct wb_config;
 struct wb_layer;
 
-/* The key of a template in the configuration file ("current_scene"). */
-const char *wb_template_name(enum wb_template t);
 /* Set key from a JSON value (a record's context_budget) in a layer. */
 int wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
     struct wb_err *err);
@@ -287,6 +285,11 @@ int wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
     struct wb_err *err);
 /* Free what wb_prompt_build made. */
 void wb_prompt_out_free(struct wb_prompt_out *out);
+
+/* prompt_render.c */
+
+/* The key of a template in the configuration file ("current_scene"). */
+const char *wb_template_name(enum wb_template t);
 
 /* summarize.c */
 

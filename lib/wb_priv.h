@@ -2,6 +2,8 @@
 #ifndef WB_PRIV_H
 #define WB_PRIV_H
 
+#include <string.h>
+
 #include "wb.h"
 
 /* The statistics of a text behind every heuristic count; concatenable. */
@@ -76,24 +78,53 @@ size_t wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int wb_utf8_seqlen(const unsigned char *s, size_t len);
 
-/* json.c */
+/* buf.c */
 
-/* A growing output buffer that may start on the caller's stack. */
-struct wb_jbuf {
+/*
+ * A growing byte string, NUL-terminated once anything is added. It may
+ * start empty ({ 0 }) or on the caller's stack ({ .p = a, .cap =
+ * sizeof(a) }). A failed allocation sets oom, and every later append
+ * fails too, so a caller checks once at the end.
+ */
+struct wb_buf {
 	char *p;
 	size_t len, cap;
-	char *heap;     /* p once it moved to the heap; the caller frees it */
+	char *heap;     /* p once it moved to the heap; wb_buf_free frees it */
+	bool oom;
 };
+
+/* Room for n more bytes and a NUL; false, and b->oom, when there is none. */
+bool wb_buf_grow(struct wb_buf *b, size_t n);
+/* Append the string s; as wb_buf_add. */
+int wb_buf_adds(struct wb_buf *b, const char *s);
+/* The text, for the caller to free; NULL only when out of memory. */
+char *wb_buf_take(struct wb_buf *b);
+/* Free what b holds; b is empty again. */
+void wb_buf_free(struct wb_buf *b);
+
+/* Append s[0..n); 0, or -1 once an allocation has failed. Inline, as
+ * JSON is written a few bytes at a time. */
+static inline int
+wb_buf_add(struct wb_buf *b, const char *s, size_t n)
+{
+	if (n == 0)
+		return b->oom ? -1 : 0;
+	if (n >= b->cap - b->len && !wb_buf_grow(b, n))
+		return -1;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+/* json.c */
 
 /* The value in buf, as jansson reads it; NULL if it would not or if unsure. */
 json_t *wb_json_parse(const char *buf, size_t len);
 /* json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je), faster. */
 json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
-/* Append s[0..n) to b; 0 or -1. */
-int wb_jbuf_put(struct wb_jbuf *b, const char *s, size_t n);
 /* Append j as json_dumpf(JSON_COMPACT | JSON_REAL_PRECISION(p)) would;
  * p = 0: each real as short as reads back the same, 15 digits at least. */
-int wb_json_dump(const json_t *j, int precision, struct wb_jbuf *b);
+int wb_json_dump(const json_t *j, int precision, struct wb_buf *b);
 
 /* bpe.c */
 
@@ -210,11 +241,86 @@ int wb_summarize_within(const struct wb_settings *s,
     const char *prefix, size_t plen, const char *text, size_t len, char **out,
     size_t *outlen, struct wb_err *err);
 
-/* budget.c */
+/* section.c */
 
+/* What stands for the part of a text that was cut. */
+#define WB_ELLIPSIS "..."
+/* What joins the sections of a prompt: a blank line. */
+#define WB_SEP "\n\n"
+
+/*
+ * A text held to a budget. It is cut from its base, the original or a
+ * summary of it, and counted; or dropped.
+ */
+struct wb_section {
+	const char *orig;        /* as it came; borrowed */
+	size_t orig_len;
+	size_t head;             /* its heading, which says nothing alone */
+	const char *base;        /* what cuts start from: orig, or summary */
+	size_t base_len;
+	char *summary;           /* owned, when there is one */
+	char *text;              /* the kept text, owned; NULL: the base */
+	size_t len;
+	struct wb_tstats st;     /* of the kept text, for counts by statistics */
+	uint64_t original_tokens, final_tokens;
+	bool truncated, summarized, dropped;
+	char summary_error[sizeof(((struct wb_err *)0)->msg)];
+};
+
+/* Start s on text (borrowed), whose first head bytes are a heading. */
+void wb_section_init(struct wb_section *s, const char *text, size_t len,
+    size_t head);
+/* The text of s as it stands. */
+const char *wb_section_kept(const struct wb_section *s);
+/* Count s whole: its original tokens, and its statistics when c uses them. */
+uint64_t wb_section_measure(struct wb_section *s, const struct wb_counter *c);
+/* Cut s from its base to b tokens, keeping its head or its tail. */
+int wb_section_cut(struct wb_section *s, const struct wb_counter *c,
+    uint64_t b, enum wb_keep keep, struct wb_err *err);
+/* Try the summarize command on s, over its budget in category cat. */
+void wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
+    const struct wb_counter *c, enum wb_category cat);
+/* Drop s: nothing of it is kept. */
+void wb_section_drop(struct wb_section *s);
+/* Is nothing of s left but (part of) its heading and an ellipsis? */
+bool wb_section_is_empty(const struct wb_section *s);
+/* Free what s owns. */
+void wb_section_free(struct wb_section *s);
 /* The largest b in [0, hi] with fits(ctx, b) (1 yes, 0 no, <0 -status). */
 int wb_search_fit(uint64_t hi, int (*fits)(void *ctx, uint64_t b), void *ctx,
     uint64_t *best);
+
+/* prompt_request.c */
+
+/* Check a wb-prompt request: the first problem, with its JSON path, 65. */
+int wb_request_check(const json_t *req, struct wb_err *err);
+
+/* prompt_render.c */
+
+/* One conversation turn as its chat message reads: "Speaker: text". */
+struct wb_turn {
+	char *content;          /* owned */
+	size_t len;
+	size_t prefix;          /* the length of "Speaker: " */
+	bool assistant;         /* said by the responding character */
+};
+
+/* A request's texts as they read before any budget. */
+struct wb_render {
+	struct wb_buf role, format;
+	struct wb_buf block[WB_NCAT];   /* by category; history's is empty */
+	size_t head[WB_NCAT];           /* the length of each one's heading */
+	struct wb_turn *turns;
+	size_t nturns;
+};
+
+/* Render a checked request's texts under the settings' templates. */
+int wb_render_request(const struct wb_settings *s, const json_t *req,
+    struct wb_render *out, struct wb_err *err);
+/* Free what wb_render_request made. */
+void wb_render_free(struct wb_render *r);
+/* The player's action, as the final user message. */
+void wb_render_action(struct wb_buf *b, const json_t *req);
 
 /* ws.c */
 

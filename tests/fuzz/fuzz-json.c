@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (a != NULL) {
 		char stack[64];
-		struct wb_jbuf out = { stack, 0, sizeof(stack), NULL };
+		struct wb_buf out = { .p = stack, .cap = sizeof(stack) };
 		char *s;
 
 		FUZZ_ASSERT(b != NULL && json_equal(a, b));

@@ -31,7 +31,7 @@ static bool
 same_dump(const json_t *j, int precision)
 {
 	char stack[16];  /* small: the heap path is taken too */
-	struct wb_jbuf b = { stack, 0, sizeof(stack), NULL };
+	struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 	size_t n = 0;
 	char *s = jansson_dump(j, precision, &n);
 	int r = wb_json_dump(j, precision, &b);
@@ -347,7 +347,7 @@ test_dump(void)
 	 * from 15 that read back, whatever its neighbours need. */
 	for (i = 0; i < sizeof(reals) / sizeof(*reals); i++) {
 		char stack[8], buf[40];
-		struct wb_jbuf b = { stack, 0, sizeof(stack), NULL };
+		struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 		size_t n = 0;
 		char *want;
 
