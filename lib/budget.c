@@ -8,7 +8,7 @@
 /* One section of a record as the enforcement sees it. */
 struct section {
 	struct wb_section s;
-	struct wb_tstats ost;    /* of the original, for counts by statistics */
+	struct wb_text_stats ost;    /* of the original, for counts by statistics */
 	bool present, shed, changed;
 };
 
@@ -83,20 +83,20 @@ count_rendered(const struct wb_counter *c, const struct section sec[WB_NCAT],
 	uint64_t n;
 
 	if (wb_counter_by_stats(c)) {
-		struct wb_tstats all, sep;
+		struct wb_text_stats all, sep;
 		memset(&all, 0, sizeof(all));
 		all.lead = all.trail = -1;
-		wb_tstats_of(&sep, WB_SEP, strlen(WB_SEP));
+		wb_text_stats_of(&sep, WB_SEP, strlen(WB_SEP));
 		for (int i = 0; i < WB_NCAT; i++) {
 			const struct section *s = &sec[wb_priority[i]];
-			const struct wb_tstats *st = original ? &s->ost : &s->s.st;
+			const struct wb_text_stats *st = original ? &s->ost : &s->s.st;
 			if (!s->present || st->bytes == 0)
 				continue;
 			if (all.bytes > 0)
-				all = wb_tstats_cat(all, sep);
-			all = wb_tstats_cat(all, *st);
+				all = wb_text_stats_cat(all, sep);
+			all = wb_text_stats_cat(all, *st);
 		}
-		return wb_tstats_count(&c->spec, &all);
+		return wb_text_stats_count(&c->spec, &all);
 	}
 	r = render(sec, original, &len);
 

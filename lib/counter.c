@@ -168,15 +168,15 @@ wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
 }
 
 /* Start counting a text that arrives in pieces; the caller owns it. */
-struct wb_cstream *
-wb_cstream_new(const struct wb_counter *c)
+struct wb_count_stream *
+wb_count_stream_new(const struct wb_counter *c)
 {
 	return c->ops->stream_new(c);
 }
 
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
 int
-wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
     struct wb_err *err)
 {
 	return cs->c->ops->stream_feed(cs, buf, len, err);
@@ -184,35 +184,35 @@ wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
 
 /* The count of everything fed so far; a lower bound until the end. */
 uint64_t
-wb_cstream_count(const struct wb_cstream *cs)
+wb_count_stream_count(const struct wb_count_stream *cs)
 {
 	return cs->c->ops->stream_count(cs);
 }
 
 /* Is the count of the whole text sure to exceed limit, whatever follows? */
 bool
-wb_cstream_over(const struct wb_cstream *cs, uint64_t limit)
+wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit)
 {
 	return cs->c->ops->stream_over(cs, limit);
 }
 
 /* The statistics of what was fed, for counters by statistics; else NULL. */
-const struct wb_tstats *
-wb_cstream_stats(const struct wb_cstream *cs)
+const struct wb_text_stats *
+wb_count_stream_stats(const struct wb_count_stream *cs)
 {
 	return cs->c->ops->stream_stats ? cs->c->ops->stream_stats(cs) : NULL;
 }
 
 /* End the text: fails if it stops inside a UTF-8 sequence. */
 int
-wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
 {
 	return cs->c->ops->stream_end(cs, count, err);
 }
 
 /* Free a stream. */
 void
-wb_cstream_free(struct wb_cstream *cs)
+wb_count_stream_free(struct wb_count_stream *cs)
 {
 	if (cs != NULL)
 		cs->c->ops->stream_free(cs);

@@ -201,7 +201,7 @@ exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
 
 /* An exact count stream: the text after the last cut found. */
 struct exact_stream {
-	struct wb_cstream base;
+	struct wb_count_stream base;
 	char *carry;
 	size_t len, cap;
 	size_t valid;            /* carry[0..valid) is whole UTF-8 characters */
@@ -210,7 +210,7 @@ struct exact_stream {
 	uint64_t count;          /* their tokens */
 };
 
-static struct wb_cstream *
+static struct wb_count_stream *
 exact_stream_new(const struct wb_counter *c)
 {
 	struct exact_stream *es = calloc(1, sizeof(*es));
@@ -230,7 +230,7 @@ add_count(struct exact_stream *es, uint64_t n)
 
 /* Count what lies before the last cut, and keep the rest. */
 static int
-exact_stream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
     struct wb_err *err)
 {
 	struct exact_stream *es = (struct exact_stream *)cs;
@@ -286,21 +286,21 @@ exact_stream_feed(struct wb_cstream *cs, const char *buf, size_t len,
 }
 
 static uint64_t
-exact_stream_count(const struct wb_cstream *cs)
+exact_stream_count(const struct wb_count_stream *cs)
 {
 	return ((const struct exact_stream *)cs)->count;
 }
 
 /* An exact count only grows as text is added. */
 static bool
-exact_stream_over(const struct wb_cstream *cs, uint64_t limit)
+exact_stream_over(const struct wb_count_stream *cs, uint64_t limit)
 {
 	return exact_stream_count(cs) > limit;
 }
 
 /* Count the rest. */
 static int
-exact_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+exact_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
 {
 	struct exact_stream *es = (struct exact_stream *)cs;
 
@@ -319,7 +319,7 @@ exact_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
 }
 
 static void
-exact_stream_free(struct wb_cstream *cs)
+exact_stream_free(struct wb_count_stream *cs)
 {
 	free(((struct exact_stream *)cs)->carry);
 	free(cs);

@@ -16,14 +16,14 @@ struct prompt {
 	const struct wb_settings *set;
 	const struct wb_counter *c;
 	struct wb_render r;      /* the request's texts before budgets */
-	struct wb_tstats role_st, format_st, sep_st;
+	struct wb_text_stats role_st, format_st, sep_st;
 	struct wb_section blk[WB_NCAT];  /* the blocks of the system prompt */
 	size_t first;           /* r.turns[first..r.nturns) are kept */
 	char *last;             /* the newest turn cut to fit, or NULL */
 	size_t last_len;
-	struct wb_tstats last_st;
+	struct wb_text_stats last_st;
 	uint64_t last_billed;
-	struct wb_tstats *suf;  /* statistics of r.turns[i..] joined */
+	struct wb_text_stats *suf;  /* statistics of r.turns[i..] joined */
 	uint64_t *bsuf;         /* exact: what r.turns[i..] are billed */
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
 	bool sys_valid;
@@ -38,10 +38,10 @@ heuristic(const struct prompt *p)
 	return wb_counter_by_stats(p->c);
 }
 
-static struct wb_tstats
+static struct wb_text_stats
 history_stats(const struct prompt *p)
 {
-	struct wb_tstats none = { 0, 0, 0, 0, -1, -1 };
+	struct wb_text_stats none = { 0, 0, 0, 0, -1, -1 };
 
 	if (p->first >= p->r.nturns)
 		return none;
@@ -88,18 +88,18 @@ count_total(struct prompt *p, bool *oom)
 	struct wb_buf b = { .p = stack, .cap = sizeof(stack) };
 
 	if (heuristic(p)) {
-		struct wb_tstats all = p->role_st, h;
+		struct wb_text_stats all = p->role_st, h;
 		for (size_t i = 0; i < NDISPLAY; i++) {
 			const struct wb_section *k = &p->blk[display[i]];
 			if (k->len == 0)
 				continue;
-			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), k->st);
+			all = wb_text_stats_cat(wb_text_stats_cat(all, p->sep_st), k->st);
 		}
-		all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), p->format_st);
+		all = wb_text_stats_cat(wb_text_stats_cat(all, p->sep_st), p->format_st);
 		h = history_stats(p);
 		if (h.bytes > 0)
-			all = wb_tstats_cat(wb_tstats_cat(all, p->sep_st), h);
-		return wb_tstats_count(&p->c->spec, &all);
+			all = wb_text_stats_cat(wb_text_stats_cat(all, p->sep_st), h);
+		return wb_text_stats_count(&p->c->spec, &all);
 	}
 	/* Exact: the messages as the chat API bills them. The system prompt
 	 * is encoded again only when a block has changed. */
@@ -155,7 +155,7 @@ set_last(struct prompt *p, uint64_t b)
 	p->last = last;
 	p->last_len = len;
 	if (heuristic(p))
-		wb_tstats_of(&p->last_st, last, len);
+		wb_text_stats_of(&p->last_st, last, len);
 	else
 		p->last_billed = billed(p, t->assistant ? "assistant" : "user",
 		    last, len);
@@ -174,8 +174,8 @@ count_history(const struct prompt *p, bool *oom)
 
 	(void)oom;
 	if (heuristic(p)) {
-		struct wb_tstats h = history_stats(p);
-		return wb_tstats_count(&p->c->spec, &h);
+		struct wb_text_stats h = history_stats(p);
+		return wb_text_stats_count(&p->c->spec, &h);
 	}
 	if (p->first >= p->r.nturns)
 		return 0;
@@ -440,20 +440,20 @@ prepare(struct prompt *p, const json_t *req)
 	/* Suffix statistics make each "newest k turns" count O(1). */
 	for (i = n; i-- > 0;) {
 		const struct wb_turn *t = &p->r.turns[i];
-		struct wb_tstats ts;
+		struct wb_text_stats ts;
 		if (!heuristic(p)) {
 			p->bsuf[i] = p->bsuf[i + 1] + billed(p, t->assistant ?
 			    "assistant" : "user", t->content, t->len);
 			continue;
 		}
-		wb_tstats_of(&ts, t->content, t->len);
+		wb_text_stats_of(&ts, t->content, t->len);
 		p->suf[i] = i == n - 1 ? ts :
-		    wb_tstats_cat(wb_tstats_cat(ts, p->sep_st), p->suf[i + 1]);
+		    wb_text_stats_cat(wb_text_stats_cat(ts, p->sep_st), p->suf[i + 1]);
 	}
 	if (heuristic(p)) {
-		wb_tstats_of(&p->role_st, p->r.role.p ? p->r.role.p : "",
+		wb_text_stats_of(&p->role_st, p->r.role.p ? p->r.role.p : "",
 		    p->r.role.len);
-		wb_tstats_of(&p->format_st, p->r.format.p ? p->r.format.p : "",
+		wb_text_stats_of(&p->format_st, p->r.format.p ? p->r.format.p : "",
 		    p->r.format.len);
 	}
 	p->first = 0;
@@ -524,7 +524,7 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	memset(out, 0, sizeof(*out));
 	if ((st = wb_request_check(req, err)) != WB_OK)
 		return st;
-	wb_tstats_of(&p.sep_st, WB_SEP, strlen(WB_SEP));
+	wb_text_stats_of(&p.sep_st, WB_SEP, strlen(WB_SEP));
 	if ((st = prepare(&p, req)) != WB_OK)
 		goto done;
 	/* Each category to its own budget. */

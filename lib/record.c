@@ -425,7 +425,7 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t limit, uint64_t *count, bool *over, struct wb_err *err)
 {
 	char buf[CHUNK];
-	struct wb_cstream *cs = wb_cstream_new(c);
+	struct wb_count_stream *cs = wb_count_stream_new(c);
 	ssize_t r;
 	int st = WB_OK;
 
@@ -437,21 +437,21 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 			st = WB_EIO;
 			goto out;
 		}
-		if ((st = wb_cstream_feed(cs, buf, (size_t)r, err)) != WB_OK)
+		if ((st = wb_count_stream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
-		if (wb_cstream_over(cs, limit)) {
+		if (wb_count_stream_over(cs, limit)) {
 			/* Past the limit: the rest cannot bring it back. */
-			*count = wb_cstream_count(cs);
+			*count = wb_count_stream_count(cs);
 			*over = true;
 			goto out;
 		}
 	}
-	st = wb_cstream_end(cs, count, err);
+	st = wb_count_stream_end(cs, count, err);
 	*over = st == WB_OK && *count > limit;
 out:
 	if (st == WB_EDATA)
 		wb_err_prefix(err, io->in_name);
-	wb_cstream_free(cs);
+	wb_count_stream_free(cs);
 	return st;
 }
 
@@ -462,7 +462,7 @@ wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     struct wb_trunc *out, struct wb_err *err)
 {
 	char buf[CHUNK];
-	struct wb_tstream *ts = wb_tstream_new(c, budget, keep, ellipsis);
+	struct wb_trunc_stream *ts = wb_trunc_stream_new(c, budget, keep, ellipsis);
 	ssize_t r;
 	int st;
 
@@ -474,14 +474,14 @@ wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
 			st = WB_EIO;
 			goto out;
 		}
-		if ((st = wb_tstream_feed(ts, buf, (size_t)r, err)) != WB_OK)
+		if ((st = wb_trunc_stream_feed(ts, buf, (size_t)r, err)) != WB_OK)
 			goto out;
 	}
-	st = wb_tstream_end(ts, out, err);
+	st = wb_trunc_stream_end(ts, out, err);
 out:
 	if (st == WB_EDATA)
 		wb_err_prefix(err, io->in_name);
-	wb_tstream_free(ts);
+	wb_trunc_stream_free(ts);
 	return st;
 }
 

@@ -29,8 +29,8 @@ uint64_t
 wb_section_measure(struct wb_section *s, const struct wb_counter *c)
 {
 	if (wb_counter_by_stats(c)) {
-		wb_tstats_of(&s->st, s->base, s->base_len);
-		s->original_tokens = wb_tstats_count(&c->spec, &s->st);
+		wb_text_stats_of(&s->st, s->base, s->base_len);
+		s->original_tokens = wb_text_stats_count(&c->spec, &s->st);
 	} else {
 		s->original_tokens = wb_count(c, s->base, s->base_len);
 	}
@@ -55,7 +55,7 @@ wb_section_cut(struct wb_section *s, const struct wb_counter *c, uint64_t b,
 	s->len = t.len;
 	s->final_tokens = t.final_tokens;
 	if (wb_counter_by_stats(c))
-		wb_tstats_of(&s->st, t.text, t.len);
+		wb_text_stats_of(&s->st, t.text, t.len);
 	if (t.was_truncated)
 		s->truncated = true;
 	return WB_OK;

@@ -13,15 +13,6 @@
 
 #define MAX_SUMMARY (16u << 20)
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Start sh -c cmd in its own process group, with three pipes. */
 static pid_t
 spawn(const char *cmd, const char *category, uint64_t target, int fds[3])
@@ -89,7 +80,7 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 	struct wb_buf input = { 0 }, res = { 0 }, msg = { 0 };
 	size_t off = 0;
 	int fds[3] = { -1, -1, -1 }, st = WB_OK, wstatus = 0;
-	double deadline = now() + timeout;
+	double deadline = wb_now() + timeout;
 	sigset_t pipeset, oldset;
 	bool killed = false;
 	pid_t pid;
@@ -115,7 +106,7 @@ wb_summarize(const char *cmd, double timeout, const char *category,
 	while (fds[1] >= 0 || fds[2] >= 0) {
 		struct pollfd pf[3];
 		int n = 0, ms;
-		double left = deadline - now();
+		double left = deadline - wb_now();
 
 		if (left <= 0) {
 			if (kill(-pid, SIGKILL) != 0)

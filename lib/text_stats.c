@@ -17,7 +17,7 @@ static const unsigned char ascii_class[128] = {
 
 /* Start a scan. */
 void
-wb_scan_init(struct wb_scan *sc)
+wb_stats_scan_init(struct wb_stats_scan *sc)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->st.lead = sc->st.trail = -1;
@@ -25,7 +25,7 @@ wb_scan_init(struct wb_scan *sc)
 
 /* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
 void
-wb_tstats_add(struct wb_tstats *st, uint32_t cp, size_t n)
+wb_text_stats_add(struct wb_text_stats *st, uint32_t cp, size_t n)
 {
 	int sp = wb_is_space(cp);
 
@@ -42,7 +42,7 @@ wb_tstats_add(struct wb_tstats *st, uint32_t cp, size_t n)
 
 /* Complete a UTF-8 sequence cut by the previous piece; returns bytes used. */
 static size_t
-finish_pending(struct wb_scan *sc, const unsigned char *p, size_t len,
+finish_pending(struct wb_stats_scan *sc, const unsigned char *p, size_t len,
     struct wb_err *err)
 {
 	size_t i = 0;
@@ -60,7 +60,7 @@ finish_pending(struct wb_scan *sc, const unsigned char *p, size_t len,
 		}
 		if (n > 0) {
 			wb_utf8_decode(sc->pend, (size_t)n, &cp);
-			wb_tstats_add(&sc->st, cp, (size_t)n);
+			wb_text_stats_add(&sc->st, cp, (size_t)n);
 			sc->npend = 0;
 			break;
 		}
@@ -70,10 +70,10 @@ finish_pending(struct wb_scan *sc, const unsigned char *p, size_t len,
 
 /* Scan the next piece; invalid UTF-8 fails with its offset in the text. */
 int
-wb_scan_feed(struct wb_scan *sc, const char *s, size_t len, struct wb_err *err)
+wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len, struct wb_err *err)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	struct wb_tstats *st = &sc->st;
+	struct wb_text_stats *st = &sc->st;
 	uint64_t words, punct, ascii = 0;
 	unsigned prev;
 	size_t i = 0, base;
@@ -91,7 +91,7 @@ wb_scan_feed(struct wb_scan *sc, const char *s, size_t len, struct wb_err *err)
 		if (n <= 0)
 			break;
 		i += wb_utf8_decode(p + i, (size_t)n, &cp);
-		wb_tstats_add(st, cp, (size_t)n);
+		wb_text_stats_add(st, cp, (size_t)n);
 	}
 	base = i;
 	prev = st->trail != 0;  /* 1: not inside a word */
@@ -139,21 +139,21 @@ wb_scan_feed(struct wb_scan *sc, const char *s, size_t len, struct wb_err *err)
 
 /* Statistics of s[0..len) (valid UTF-8). */
 void
-wb_tstats_of(struct wb_tstats *st, const char *s, size_t len)
+wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len)
 {
-	struct wb_scan sc;
+	struct wb_stats_scan sc;
 	struct wb_err err;
 
-	wb_scan_init(&sc);
-	wb_scan_feed(&sc, s, len, &err);
+	wb_stats_scan_init(&sc);
+	wb_stats_scan_feed(&sc, s, len, &err);
 	*st = sc.st;
 }
 
 /* The statistics of a followed by b. */
-struct wb_tstats
-wb_tstats_cat(struct wb_tstats a, struct wb_tstats b)
+struct wb_text_stats
+wb_text_stats_cat(struct wb_text_stats a, struct wb_text_stats b)
 {
-	struct wb_tstats r;
+	struct wb_text_stats r;
 
 	r.bytes = a.bytes + b.bytes;
 	r.scalars = a.scalars + b.scalars;
@@ -172,13 +172,13 @@ clamp(double d)
 }
 
 static uint64_t
-count_chars(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+count_chars(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 {
 	return clamp(ceil((double)st->scalars / spec->chars_per_token));
 }
 
 static uint64_t
-count_words(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+count_words(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 {
 	uint64_t base = clamp(ceil((double)st->words * spec->tokens_per_word));
 	uint64_t half = st->punct / 2;  /* floor(P / 2), as the engine has it */
@@ -188,7 +188,7 @@ count_words(const struct wb_counter_spec *spec, const struct wb_tstats *st)
 
 /* The heuristic count of a text with statistics st. */
 uint64_t
-wb_tstats_count(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+wb_text_stats_count(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 {
 	enum wb_method m = spec->method;
 
@@ -207,7 +207,7 @@ heuristic_count(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit)
 {
 	struct wb_counter_spec spec = c->spec;
-	struct wb_scan sc;
+	struct wb_stats_scan sc;
 	struct wb_err err;
 	size_t off = 0, step;
 
@@ -215,15 +215,15 @@ heuristic_count(const struct wb_counter *c, const char *s, size_t len,
 	if (spec.method == WB_METHOD_HYBRID)
 		spec.method = len < spec.hybrid_threshold ? WB_METHOD_CHAR :
 		    WB_METHOD_WORD;
-	wb_scan_init(&sc);
+	wb_stats_scan_init(&sc);
 	while (off < len) {
 		step = len - off < LIMIT_STEP ? len - off : LIMIT_STEP;
-		wb_scan_feed(&sc, s + off, step, &err);
+		wb_stats_scan_feed(&sc, s + off, step, &err);
 		off += step;
-		if (off < len && wb_tstats_count(&spec, &sc.st) > limit)
+		if (off < len && wb_text_stats_count(&spec, &sc.st) > limit)
 			break;
 	}
-	return wb_tstats_count(&spec, &sc.st);
+	return wb_text_stats_count(&spec, &sc.st);
 }
 
 static void
@@ -234,11 +234,11 @@ heuristic_free(struct wb_counter *c)
 
 /* A count stream of the heuristics: the statistics so far. */
 struct stats_stream {
-	struct wb_cstream base;
-	struct wb_scan scan;
+	struct wb_count_stream base;
+	struct wb_stats_scan scan;
 };
 
-static struct wb_cstream *
+static struct wb_count_stream *
 stats_stream_new(const struct wb_counter *c)
 {
 	struct stats_stream *ss = calloc(1, sizeof(*ss));
@@ -246,34 +246,34 @@ stats_stream_new(const struct wb_counter *c)
 	if (ss == NULL)
 		return NULL;
 	ss->base.c = c;
-	wb_scan_init(&ss->scan);
+	wb_stats_scan_init(&ss->scan);
 	return &ss->base;
 }
 
 static int
-stats_stream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+stats_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
     struct wb_err *err)
 {
-	return wb_scan_feed(&((struct stats_stream *)cs)->scan, buf, len, err);
+	return wb_stats_scan_feed(&((struct stats_stream *)cs)->scan, buf, len, err);
 }
 
 /* Has hybrid settled on its method: no more text can switch it? */
 static bool
-settled(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+settled(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 {
 	return spec->method != WB_METHOD_HYBRID ||
 	    st->bytes >= spec->hybrid_threshold;
 }
 
 static uint64_t
-stats_stream_count(const struct wb_cstream *cs)
+stats_stream_count(const struct wb_count_stream *cs)
 {
 	const struct wb_counter_spec *spec = &cs->c->spec;
-	const struct wb_tstats *st = &((const struct stats_stream *)cs)->scan.st;
+	const struct wb_text_stats *st = &((const struct stats_stream *)cs)->scan.st;
 	uint64_t a, b;
 
 	if (settled(spec, st))
-		return wb_tstats_count(spec, st);
+		return wb_text_stats_count(spec, st);
 	/* More text may still switch hybrid from chars to words. */
 	a = st->bytes ? count_chars(spec, st) : 0;
 	b = st->bytes ? count_words(spec, st) : 0;
@@ -282,24 +282,24 @@ stats_stream_count(const struct wb_cstream *cs)
 
 /* Only once hybrid has settled do counts only grow from here. */
 static bool
-stats_stream_over(const struct wb_cstream *cs, uint64_t limit)
+stats_stream_over(const struct wb_count_stream *cs, uint64_t limit)
 {
 	const struct stats_stream *ss = (const struct stats_stream *)cs;
 
 	return settled(&cs->c->spec, &ss->scan.st) &&
-	    wb_tstats_count(&cs->c->spec, &ss->scan.st) > limit;
+	    wb_text_stats_count(&cs->c->spec, &ss->scan.st) > limit;
 }
 
-static const struct wb_tstats *
-stats_stream_stats(const struct wb_cstream *cs)
+static const struct wb_text_stats *
+stats_stream_stats(const struct wb_count_stream *cs)
 {
 	return &((const struct stats_stream *)cs)->scan.st;
 }
 
 static int
-stats_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
+stats_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
 {
-	const struct wb_scan *sc = &((struct stats_stream *)cs)->scan;
+	const struct wb_stats_scan *sc = &((struct stats_stream *)cs)->scan;
 
 	if (sc->npend > 0) {
 		err->offset = sc->st.bytes;
@@ -307,12 +307,12 @@ stats_stream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err)
 		    "invalid UTF-8 at byte offset %llu: truncated sequence",
 		    (unsigned long long)sc->st.bytes);
 	}
-	*count = wb_tstats_count(&cs->c->spec, &sc->st);
+	*count = wb_text_stats_count(&cs->c->spec, &sc->st);
 	return WB_OK;
 }
 
 static void
-stats_stream_free(struct wb_cstream *cs)
+stats_stream_free(struct wb_count_stream *cs)
 {
 	free(cs);
 }

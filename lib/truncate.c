@@ -31,16 +31,16 @@ step(const char *s, size_t len, size_t off, bool right)
 }
 
 /* No text at all. */
-static const struct wb_tstats no_text = { .lead = -1, .trail = -1 };
+static const struct wb_text_stats no_text = { .lead = -1, .trail = -1 };
 
 /* The statistics of the scalar cp (n bytes) followed by a text with kept. */
-static struct wb_tstats
-prepend(uint32_t cp, size_t n, struct wb_tstats kept)
+static struct wb_text_stats
+prepend(uint32_t cp, size_t n, struct wb_text_stats kept)
 {
-	struct wb_tstats one = no_text;
+	struct wb_text_stats one = no_text;
 
-	wb_tstats_add(&one, cp, n);
-	return wb_tstats_cat(one, kept);
+	wb_text_stats_add(&one, cp, n);
+	return wb_text_stats_cat(one, kept);
 }
 
 /*
@@ -49,7 +49,7 @@ prepend(uint32_t cp, size_t n, struct wb_tstats kept)
  * word at its threshold, so below it a longer text may count fewer.
  */
 static bool
-monotone(const struct wb_counter_spec *spec, const struct wb_tstats *st)
+monotone(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 {
 	return spec->method != WB_METHOD_HYBRID ||
 	    st->bytes >= spec->hybrid_threshold;
@@ -64,11 +64,11 @@ monotone(const struct wb_counter_spec *spec, const struct wb_tstats *st)
  */
 static struct cuts
 heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
-    uint64_t budget, enum wb_keep keep, const struct wb_tstats *e)
+    uint64_t budget, enum wb_keep keep, const struct wb_text_stats *e)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct cuts r = { NONE, NONE };
-	struct wb_tstats kept = no_text, cand;
+	struct wb_text_stats kept = no_text, cand;
 	int prev = -1, next;
 	size_t i, j, n = 0;
 	uint32_t cp = 0;
@@ -78,15 +78,15 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 		for (i = 0; i < len; i += n) {
 			n = wb_utf8_decode(p + i, len - i, &cp);
 			next = wb_is_space(cp);
-			cand = wb_tstats_cat(kept, *e);
-			if (wb_tstats_count(spec, &cand) <= budget) {
+			cand = wb_text_stats_cat(kept, *e);
+			if (wb_text_stats_count(spec, &cand) <= budget) {
 				r.any = i;
 				if (prev == 0 && next == 1)
 					r.word = i;
 			} else if (monotone(spec, &cand)) {
 				break;
 			}
-			wb_tstats_add(&kept, cp, n);
+			wb_text_stats_add(&kept, cp, n);
 			prev = next;
 		}
 		return r;
@@ -98,8 +98,8 @@ heuristic_cuts(const struct wb_counter_spec *spec, const char *s, size_t len,
 		j = step(s, len, i, false);
 		n = wb_utf8_decode(p + j, len - j, &cp);
 		prev = wb_is_space(cp);
-		cand = wb_tstats_cat(*e, kept);
-		if (wb_tstats_count(spec, &cand) <= budget) {
+		cand = wb_text_stats_cat(*e, kept);
+		if (wb_text_stats_count(spec, &cand) <= budget) {
 			r.any = i;
 			if (prev == 1 && next == 0)
 				r.word = i;
@@ -268,7 +268,7 @@ truncate_part(const struct wb_counter *c, const char *s, size_t len,
     const char *ellipsis, struct wb_trunc *out, struct wb_err *err)
 {
 	size_t elen = strlen(ellipsis), cut, keep_len;
-	struct wb_tstats e;
+	struct wb_text_stats e;
 	struct cuts cuts;
 	char *t;
 
@@ -279,7 +279,7 @@ truncate_part(const struct wb_counter *c, const char *s, size_t len,
 		elen = 0;
 	} else {
 		if (wb_counter_by_stats(c)) {
-			wb_tstats_of(&e, ellipsis, elen);
+			wb_text_stats_of(&e, ellipsis, elen);
 			cuts = heuristic_cuts(&c->spec, s, len, budget, keep, &e);
 		} else if (exact_cuts(c, s, len, outside, budget, keep, ellipsis,
 		    &cuts) != 0) {
@@ -335,9 +335,9 @@ wb_truncate(const struct wb_counter *c, const char *s, size_t len,
  * until the text read so far is over the budget in a way no more text can
  * undo; a tail from the last place where the text after it alone is.
  */
-struct wb_tstream {
+struct wb_trunc_stream {
 	const struct wb_counter *c;
-	struct wb_cstream *cs;   /* the count of the whole, and its UTF-8 check */
+	struct wb_count_stream *cs;   /* the count of the whole, and its UTF-8 check */
 	uint64_t budget;
 	enum wb_keep keep;
 	const char *ell;
@@ -351,15 +351,15 @@ struct wb_tstream {
 };
 
 /* Start truncating a text that arrives in pieces; the caller owns it. */
-struct wb_tstream *
-wb_tstream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
+struct wb_trunc_stream *
+wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
     const char *ellipsis)
 {
-	struct wb_tstream *ts = calloc(1, sizeof(*ts));
+	struct wb_trunc_stream *ts = calloc(1, sizeof(*ts));
 
 	if (ts == NULL)
 		return NULL;
-	if ((ts->cs = wb_cstream_new(c)) == NULL) {
+	if ((ts->cs = wb_count_stream_new(c)) == NULL) {
 		free(ts);
 		return NULL;
 	}
@@ -373,7 +373,7 @@ wb_tstream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
 
 /* Look for what can go first once n bytes are kept, and after (tests). */
 void
-wb_tstream_set_step(struct wb_tstream *ts, size_t n)
+wb_trunc_stream_set_step(struct wb_trunc_stream *ts, size_t n)
 {
 	ts->step = ts->next = n;
 }
@@ -395,10 +395,10 @@ whole_end(const char *s, size_t len)
 
 /* Is a text with statistics st over the budget where counts only grow? */
 static bool
-over(const struct wb_counter_spec *spec, const struct wb_tstats *st,
+over(const struct wb_counter_spec *spec, const struct wb_text_stats *st,
     uint64_t budget)
 {
-	return monotone(spec, st) && wb_tstats_count(spec, st) > budget;
+	return monotone(spec, st) && wb_text_stats_count(spec, st) > budget;
 }
 
 /*
@@ -409,9 +409,9 @@ over(const struct wb_counter_spec *spec, const struct wb_tstats *st,
  * the search needs the character after it, which is kept too.
  */
 static void
-head_check(struct wb_tstream *ts)
+head_check(struct wb_trunc_stream *ts)
 {
-	const struct wb_tstats *st = wb_cstream_stats(ts->cs);
+	const struct wb_text_stats *st = wb_count_stream_stats(ts->cs);
 	size_t v, p;
 
 	if (st != NULL) {
@@ -437,11 +437,11 @@ head_check(struct wb_tstream *ts)
  * the block where the text goes over is walked a character at a time.
  */
 static size_t
-tail_over_heuristic(const struct wb_tstream *ts, size_t v)
+tail_over_heuristic(const struct wb_trunc_stream *ts, size_t v)
 {
 	const unsigned char *p = (const unsigned char *)ts->buf;
 	const struct wb_counter_spec *spec = &ts->c->spec;
-	struct wb_tstats kept = no_text, cand;
+	struct wb_text_stats kept = no_text, cand;
 	size_t i = v, b, n;
 	uint32_t cp;
 
@@ -451,8 +451,8 @@ tail_over_heuristic(const struct wb_tstream *ts, size_t v)
 		b = i > ts->step ? i - ts->step : 0;
 		while (b > 0 && (p[b] & 0xC0) == 0x80)
 			b--;
-		wb_tstats_of(&cand, ts->buf + b, i - b);
-		cand = wb_tstats_cat(cand, kept);
+		wb_text_stats_of(&cand, ts->buf + b, i - b);
+		cand = wb_text_stats_cat(cand, kept);
 		if (over(spec, &cand, ts->budget))
 			break;
 		kept = cand;
@@ -477,7 +477,7 @@ tail_over_heuristic(const struct wb_tstream *ts, size_t v)
  * times its length.
  */
 static size_t
-tail_over_exact(struct wb_tstream *ts, size_t v)
+tail_over_exact(struct wb_trunc_stream *ts, size_t v)
 {
 	size_t from = ts->start > 0 ? wb_counter_lookback(ts->c) : 0;
 	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
@@ -506,7 +506,7 @@ tail_over_exact(struct wb_tstream *ts, size_t v)
  * each cut it can choose.
  */
 static void
-tail_drop(struct wb_tstream *ts)
+tail_drop(struct wb_trunc_stream *ts)
 {
 	size_t v = whole_end(ts->buf, ts->len), d, back = 0;
 
@@ -528,12 +528,12 @@ tail_drop(struct wb_tstream *ts)
 
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
 int
-wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
     struct wb_err *err)
 {
 	int st;
 
-	if ((st = wb_cstream_feed(ts->cs, buf, len, err)) != WB_OK)
+	if ((st = wb_count_stream_feed(ts->cs, buf, len, err)) != WB_OK)
 		return st;
 	for (size_t i = 0; i < len; i++)
 		ts->scalars += (buf[i] & 0xC0) != 0x80;
@@ -562,14 +562,14 @@ wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
 
 /* End the text and truncate it as wb_truncate would all of it. */
 int
-wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
     struct wb_err *err)
 {
 	uint64_t original, inside = 0;
 	int st;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = wb_cstream_end(ts->cs, &original, err)) != WB_OK)
+	if ((st = wb_count_stream_end(ts->cs, &original, err)) != WB_OK)
 		return st;
 	/* Only a text over the budget lets any of it go. */
 	if (original <= ts->budget && (ts->full || ts->start > 0))
@@ -585,11 +585,11 @@ wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
 
 /* Free a truncation stream. */
 void
-wb_tstream_free(struct wb_tstream *ts)
+wb_trunc_stream_free(struct wb_trunc_stream *ts)
 {
 	if (ts == NULL)
 		return;
-	wb_cstream_free(ts->cs);
+	wb_count_stream_free(ts->cs);
 	free(ts->buf);
 	free(ts);
 }

@@ -84,7 +84,7 @@ struct wb_counter_spec {
 };
 
 struct wb_counter;
-struct wb_cstream;
+struct wb_count_stream;
 
 /* Fill spec with a named preset ("default" or "llama"); 0 or -1. */
 int wb_counter_preset(struct wb_counter_spec *spec, const char *name);
@@ -126,16 +126,16 @@ uint64_t wb_count(const struct wb_counter *c, const char *s, size_t len);
 uint64_t wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit);
 /* Start counting a text that arrives in pieces; the caller owns it. */
-struct wb_cstream *wb_cstream_new(const struct wb_counter *c);
+struct wb_count_stream *wb_count_stream_new(const struct wb_counter *c);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_cstream_feed(struct wb_cstream *cs, const char *buf, size_t len,
+int wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
     struct wb_err *err);
 /* The count of everything fed so far; a lower bound until the end. */
-uint64_t wb_cstream_count(const struct wb_cstream *cs);
+uint64_t wb_count_stream_count(const struct wb_count_stream *cs);
 /* End the text: fails if it stops inside a UTF-8 sequence. */
-int wb_cstream_end(struct wb_cstream *cs, uint64_t *count, struct wb_err *err);
+int wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err);
 /* Free a stream. */
-void wb_cstream_free(struct wb_cstream *cs);
+void wb_count_stream_free(struct wb_count_stream *cs);
 
 /* truncate.c */
 
@@ -158,19 +158,19 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
 
-struct wb_tstream;
+struct wb_trunc_stream;
 
 /* Start truncating a text that arrives in pieces (ellipsis borrowed). */
-struct wb_tstream *wb_tstream_new(const struct wb_counter *c, uint64_t budget,
+struct wb_trunc_stream *wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget,
     enum wb_keep keep, const char *ellipsis);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_tstream_feed(struct wb_tstream *ts, const char *buf, size_t len,
+int wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
     struct wb_err *err);
 /* End the text and truncate it as wb_truncate would all of it. */
-int wb_tstream_end(struct wb_tstream *ts, struct wb_trunc *out,
+int wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
     struct wb_err *err);
 /* Free a truncation stream. */
-void wb_tstream_free(struct wb_tstream *ts);
+void wb_trunc_stream_free(struct wb_trunc_stream *ts);
 
 /* settings.c, config.c */
 

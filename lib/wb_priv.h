@@ -7,7 +7,7 @@
 #include "wb.h"
 
 /* The statistics of a text behind every heuristic count; concatenable. */
-struct wb_tstats {
+struct wb_text_stats {
 	uint64_t bytes;    /* UTF-8 bytes */
 	uint64_t scalars;  /* Unicode scalar values */
 	uint64_t words;    /* maximal runs of non-White_Space scalars */
@@ -16,15 +16,15 @@ struct wb_tstats {
 	int trail;         /* last scalar, likewise */
 };
 
-/* A scanner that gathers wb_tstats over text fed in pieces. */
-struct wb_scan {
-	struct wb_tstats st;
+/* A scanner that gathers wb_text_stats over text fed in pieces. */
+struct wb_stats_scan {
+	struct wb_text_stats st;
 	unsigned char pend[4];  /* a UTF-8 sequence cut by a piece's end */
 	int npend;
 };
 
 /* Every count stream starts with this; each kind of counter adds its own. */
-struct wb_cstream {
+struct wb_count_stream {
 	const struct wb_counter *c;
 };
 
@@ -40,17 +40,17 @@ struct wb_counter_ops {
 	size_t (*last_cut)(const struct wb_counter *c, const char *s,
 	    size_t from, size_t to);
 	size_t (*lookback)(const struct wb_counter *c);
-	/* The count streams, as the wb_cstream_ functions. */
-	struct wb_cstream *(*stream_new)(const struct wb_counter *c);
-	int (*stream_feed)(struct wb_cstream *cs, const char *buf, size_t len,
+	/* The count streams, as the wb_count_stream_ functions. */
+	struct wb_count_stream *(*stream_new)(const struct wb_counter *c);
+	int (*stream_feed)(struct wb_count_stream *cs, const char *buf, size_t len,
 	    struct wb_err *err);
-	uint64_t (*stream_count)(const struct wb_cstream *cs);
-	bool (*stream_over)(const struct wb_cstream *cs, uint64_t limit);
+	uint64_t (*stream_count)(const struct wb_count_stream *cs);
+	bool (*stream_over)(const struct wb_count_stream *cs, uint64_t limit);
 	/* NULL unless the counter counts by statistics. */
-	const struct wb_tstats *(*stream_stats)(const struct wb_cstream *cs);
-	int (*stream_end)(struct wb_cstream *cs, uint64_t *count,
+	const struct wb_text_stats *(*stream_stats)(const struct wb_count_stream *cs);
+	int (*stream_end)(struct wb_count_stream *cs, uint64_t *count,
 	    struct wb_err *err);
-	void (*stream_free)(struct wb_cstream *cs);
+	void (*stream_free)(struct wb_count_stream *cs);
 	void (*free)(struct wb_counter *c);
 	/* Counts follow from concatenable statistics: truncation is exact. */
 	bool by_stats;
@@ -143,19 +143,19 @@ const char *wb_json_kind(const json_t *j);
 /* text_stats.c */
 
 /* Start a scan. */
-void wb_scan_init(struct wb_scan *sc);
+void wb_stats_scan_init(struct wb_stats_scan *sc);
 /* Scan the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_scan_feed(struct wb_scan *sc, const char *s, size_t len,
+int wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
     struct wb_err *err);
 /* Statistics of s[0..len) (valid UTF-8). */
-void wb_tstats_of(struct wb_tstats *st, const char *s, size_t len);
+void wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len);
 /* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
-void wb_tstats_add(struct wb_tstats *st, uint32_t cp, size_t n);
+void wb_text_stats_add(struct wb_text_stats *st, uint32_t cp, size_t n);
 /* The statistics of a followed by b. */
-struct wb_tstats wb_tstats_cat(struct wb_tstats a, struct wb_tstats b);
+struct wb_text_stats wb_text_stats_cat(struct wb_text_stats a, struct wb_text_stats b);
 /* The heuristic count of a text with statistics st. */
-uint64_t wb_tstats_count(const struct wb_counter_spec *spec,
-    const struct wb_tstats *st);
+uint64_t wb_text_stats_count(const struct wb_counter_spec *spec,
+    const struct wb_text_stats *st);
 /* Make a counter of the engine's heuristics; the caller owns it. */
 struct wb_counter *wb_stats_counter_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
@@ -172,9 +172,9 @@ size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
 /* How far before a cut the text must be kept to find it again, or 0. */
 size_t wb_counter_lookback(const struct wb_counter *c);
 /* Is the count of the whole text sure to exceed limit, whatever follows? */
-bool wb_cstream_over(const struct wb_cstream *cs, uint64_t limit);
+bool wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit);
 /* The statistics of what was fed, for counters by statistics; else NULL. */
-const struct wb_tstats *wb_cstream_stats(const struct wb_cstream *cs);
+const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *cs);
 
 /* exact.c */
 
@@ -231,7 +231,7 @@ void wb_settings_apply(struct wb_settings *s, const struct wb_layer *l);
 /* truncate.c */
 
 /* Look for what can go first once n bytes are kept, and after (tests). */
-void wb_tstream_set_step(struct wb_tstream *ts, size_t n);
+void wb_trunc_stream_set_step(struct wb_trunc_stream *ts, size_t n);
 
 /* summarize.c */
 
@@ -261,7 +261,7 @@ struct wb_section {
 	char *summary;           /* owned, when there is one */
 	char *text;              /* the kept text, owned; NULL: the base */
 	size_t len;
-	struct wb_tstats st;     /* of the kept text, for counts by statistics */
+	struct wb_text_stats st;     /* of the kept text, for counts by statistics */
 	uint64_t original_tokens, final_tokens;
 	bool truncated, summarized, dropped;
 	char summary_error[sizeof(((struct wb_err *)0)->msg)];

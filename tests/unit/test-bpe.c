@@ -230,7 +230,7 @@ streamed_counts_equal_whole_counts(void)
 	    "o200k_base" };
 	struct wb_counter_spec spec;
 	struct wb_counter *c;
-	struct wb_cstream *cs;
+	struct wb_count_stream *cs;
 	struct wb_err err;
 	size_t cases = 0, bad = 0, cap = 0;
 	char *text = NULL;
@@ -263,18 +263,18 @@ streamed_counts_equal_whole_counts(void)
 			if (wb_utf8_valid(text, len) != len)
 				continue;
 			want = wb_count(c, text, len);
-			cs = wb_cstream_new(c);
+			cs = wb_count_stream_new(c);
 			while (at < len) {
 				size_t m = unit_rand() % 4 == 0 ? 1 + unit_rand() % 4 :
 				    1 + unit_rand() % 300;
 
 				if (m > len - at)
 					m = len - at;
-				if (wb_cstream_feed(cs, text + at, m, &err) != WB_OK)
+				if (wb_count_stream_feed(cs, text + at, m, &err) != WB_OK)
 					break;
 				at += m;
 			}
-			if (at < len || wb_cstream_end(cs, &got, &err) != WB_OK ||
+			if (at < len || wb_count_stream_end(cs, &got, &err) != WB_OK ||
 			    got != want) {
 				if (bad++ < 5)
 					fprintf(stderr, "  %s special %d text %zu: %llu, "
@@ -282,7 +282,7 @@ streamed_counts_equal_whole_counts(void)
 					    (unsigned long long)got,
 					    (unsigned long long)want);
 			}
-			wb_cstream_free(cs);
+			wb_count_stream_free(cs);
 			cases++;
 		}
 		wb_counter_free(c);

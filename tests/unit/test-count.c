@@ -67,14 +67,14 @@ word_count_splits_on_unicode_white_space(void)
 
 	for (size_t i = 0; i < sizeof(spaces) / sizeof(spaces[0]); i++) {
 		snprintf(buf, sizeof(buf), "aa%sbb%scc", spaces[i], spaces[i]);
-		struct wb_tstats st;
-		wb_tstats_of(&st, buf, strlen(buf));
+		struct wb_text_stats st;
+		wb_text_stats_of(&st, buf, strlen(buf));
 		CHECK_U(st.words, 3);
 	}
 	for (size_t i = 0; i < sizeof(not_spaces) / sizeof(not_spaces[0]); i++) {
 		snprintf(buf, sizeof(buf), "aa%sbb", not_spaces[i]);
-		struct wb_tstats st;
-		wb_tstats_of(&st, buf, strlen(buf));
+		struct wb_text_stats st;
+		wb_text_stats_of(&st, buf, strlen(buf));
 		CHECK_U(st.words, 1);
 	}
 }
@@ -126,7 +126,7 @@ nul_is_a_scalar(void)
 
 /* The reference: one scalar at a time, as the engine's definition reads. */
 static void
-slow_stats(struct wb_tstats *st, const char *s, size_t len)
+slow_stats(struct wb_text_stats *st, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
@@ -173,7 +173,7 @@ random_text(char *buf, size_t max)
 }
 
 static int
-same_stats(const struct wb_tstats *a, const struct wb_tstats *b)
+same_stats(const struct wb_text_stats *a, const struct wb_text_stats *b)
 {
 	return a->bytes == b->bytes && a->scalars == b->scalars &&
 	    a->words == b->words && a->punct == b->punct &&
@@ -188,19 +188,19 @@ fast_scan_equals_reference_in_any_pieces(void)
 
 	for (int t = 0; t < 20000; t++) {
 		size_t len = random_text(buf, sizeof(buf));
-		struct wb_tstats ref, whole;
-		struct wb_scan sc;
+		struct wb_text_stats ref, whole;
+		struct wb_stats_scan sc;
 		struct wb_err err;
 
 		slow_stats(&ref, buf, len);
-		wb_tstats_of(&whole, buf, len);
+		wb_text_stats_of(&whole, buf, len);
 		/* the same text fed in random pieces, cutting sequences */
-		wb_scan_init(&sc);
+		wb_stats_scan_init(&sc);
 		for (size_t off = 0; off < len;) {
 			size_t step = 1 + unit_rand() % 7;
 			if (step > len - off)
 				step = len - off;
-			if (wb_scan_feed(&sc, buf + off, step, &err) != WB_OK)
+			if (wb_stats_scan_feed(&sc, buf + off, step, &err) != WB_OK)
 				bad++;
 			off += step;
 		}
@@ -208,10 +208,10 @@ fast_scan_equals_reference_in_any_pieces(void)
 		size_t cut = len ? unit_rand() % len : 0;
 		while (cut > 0 && (buf[cut] & 0xC0) == 0x80)
 			cut--;
-		struct wb_tstats a, b, ab;
-		wb_tstats_of(&a, buf, cut);
-		wb_tstats_of(&b, buf + cut, len - cut);
-		ab = wb_tstats_cat(a, b);
+		struct wb_text_stats a, b, ab;
+		wb_text_stats_of(&a, buf, cut);
+		wb_text_stats_of(&b, buf + cut, len - cut);
+		ab = wb_text_stats_cat(a, b);
 		if (!same_stats(&ref, &whole) || !same_stats(&ref, &sc.st) ||
 		    sc.npend != 0 || !same_stats(&ref, &ab))
 			bad++;
@@ -261,28 +261,28 @@ static void
 stream_reports_errors_across_pieces(void)
 {
 	struct wb_counter *c = counter(WB_METHOD_CHAR, "default");
-	struct wb_cstream *cs = wb_cstream_new(c);
+	struct wb_count_stream *cs = wb_count_stream_new(c);
 	struct wb_err err;
 	uint64_t n;
 
-	CHECK_U(wb_cstream_feed(cs, "abcd\xE2", 5, &err), WB_OK);
-	CHECK_U(wb_cstream_feed(cs, "\x82", 1, &err), WB_OK);
-	CHECK_U(wb_cstream_feed(cs, "\xAC", 1, &err), WB_OK);  /* U+20AC */
-	CHECK_U(wb_cstream_end(cs, &n, &err), WB_OK);
+	CHECK_U(wb_count_stream_feed(cs, "abcd\xE2", 5, &err), WB_OK);
+	CHECK_U(wb_count_stream_feed(cs, "\x82", 1, &err), WB_OK);
+	CHECK_U(wb_count_stream_feed(cs, "\xAC", 1, &err), WB_OK);  /* U+20AC */
+	CHECK_U(wb_count_stream_end(cs, &n, &err), WB_OK);
 	CHECK_U(n, 2);
-	wb_cstream_free(cs);
+	wb_count_stream_free(cs);
 
-	cs = wb_cstream_new(c);
-	CHECK_U(wb_cstream_feed(cs, "abcd\xE2", 5, &err), WB_OK);
-	CHECK_U(wb_cstream_feed(cs, "x", 1, &err), WB_EDATA);
+	cs = wb_count_stream_new(c);
+	CHECK_U(wb_count_stream_feed(cs, "abcd\xE2", 5, &err), WB_OK);
+	CHECK_U(wb_count_stream_feed(cs, "x", 1, &err), WB_EDATA);
 	CHECK_U(err.offset, 4);
-	wb_cstream_free(cs);
+	wb_count_stream_free(cs);
 
-	cs = wb_cstream_new(c);
-	CHECK_U(wb_cstream_feed(cs, "ab\xF0\x9F", 4, &err), WB_OK);
-	CHECK_U(wb_cstream_end(cs, &n, &err), WB_EDATA);
+	cs = wb_count_stream_new(c);
+	CHECK_U(wb_count_stream_feed(cs, "ab\xF0\x9F", 4, &err), WB_OK);
+	CHECK_U(wb_count_stream_end(cs, &n, &err), WB_EDATA);
 	CHECK_U(err.offset, 2);
-	wb_cstream_free(cs);
+	wb_count_stream_free(cs);
 	wb_counter_free(c);
 }
 

@@ -165,11 +165,11 @@ static uint64_t
 opaque_count(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit)
 {
-	struct wb_tstats st;
+	struct wb_text_stats st;
 
 	(void)limit;
-	wb_tstats_of(&st, s, len);
-	return wb_tstats_count(&c->spec, &st);
+	wb_text_stats_of(&st, s, len);
+	return wb_text_stats_count(&c->spec, &st);
 }
 
 static void
@@ -321,21 +321,21 @@ static int
 stream_trunc(struct wb_counter *c, const char *s, size_t len, uint64_t budget,
     enum wb_keep keep, const char *ell, struct wb_trunc *t, struct wb_err *err)
 {
-	struct wb_tstream *ts = wb_tstream_new(c, budget, keep, ell);
+	struct wb_trunc_stream *ts = wb_trunc_stream_new(c, budget, keep, ell);
 	size_t off = 0, n;
 	int st = WB_OK;
 
 	if (unit_rand() % 4)
-		wb_tstream_set_step(ts, 1 + unit_rand() % 300);
+		wb_trunc_stream_set_step(ts, 1 + unit_rand() % 300);
 	while (st == WB_OK && off < len) {
 		n = 1 + unit_rand() % (unit_rand() % 3 ? 16 : 400);
 		n = n < len - off ? n : len - off;
-		st = wb_tstream_feed(ts, s + off, n, err);
+		st = wb_trunc_stream_feed(ts, s + off, n, err);
 		off += n;
 	}
 	if (st == WB_OK)
-		st = wb_tstream_end(ts, t, err);
-	wb_tstream_free(ts);
+		st = wb_trunc_stream_end(ts, t, err);
+	wb_trunc_stream_free(ts);
 	return st;
 }
 
