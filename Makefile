@@ -197,7 +197,7 @@ $(ENCDIR)/llama3.tiktoken:
 	touch $(LLAMA3_STAMP)
 
 # The unit tests, then the bats tests against this build's commands.
-test: $(LIBA) $(BIN) $(UNIT) $(TOOL) encodings
+test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
 	    $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
 	WB_ENCODINGS_DIR=$(ENCDIR) $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
