@@ -780,7 +780,6 @@ fail:
 	return NULL;
 }
 
-/* Is name an encoding this library knows? */
 bool
 wb_bpe_known(const char *name)
 {
@@ -1150,7 +1149,6 @@ wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
 	b->small = n < WB_BPE_SMALL_PIECE ? n : WB_BPE_SMALL_PIECE;
 }
 
-/* Start the cache of merged pieces after n merges (SIZE_MAX: never). */
 void
 wb_bpe_set_cache_after(struct wb_bpe *b, size_t n)
 {

@@ -180,8 +180,6 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 	return WB_OK;
 }
 
-/* Parse the command line: shared options into cli, the command's own to
- * own_option; after -h or -V, cli->done is set. */
 int
 wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 {
@@ -234,7 +232,6 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 	return WB_OK;
 }
 
-/* The settings that the flags alone give, over the defaults. */
 int
 wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
     struct wb_err *err)
@@ -244,8 +241,6 @@ wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
 	return wb_settings_from(&l, 1, s, err);
 }
 
-/* The way out of every command: err's message first, if it has one (with
- * the usage for 64); then stdout is closed and checked. */
 int
 wb_cli_exit(struct wb_cli *cli, int status, const struct wb_err *err)
 {

@@ -29,7 +29,6 @@ static const struct {
 	{ "llama3", "llama3" },
 };
 
-/* The encoding of a model ("gpt-4o" is "o200k_base"), or NULL. */
 const char *
 wb_model_encoding(const char *model)
 {
@@ -39,7 +38,6 @@ wb_model_encoding(const char *model)
 	return NULL;
 }
 
-/* The exact encoding behind a counter, or NULL for the heuristics. */
 const struct wb_bpe *
 wb_counter_bpe(const struct wb_counter *c)
 {
@@ -300,7 +298,8 @@ exact_stream_over(const struct wb_count_stream *cs, uint64_t limit)
 
 /* Count the rest. */
 static int
-exact_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
+exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err)
 {
 	struct exact_stream *es = (struct exact_stream *)cs;
 
@@ -339,7 +338,6 @@ static const struct wb_counter_ops exact_ops = {
 	.free = exact_free,
 };
 
-/* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *
 wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {

@@ -509,7 +509,6 @@ report(const struct prompt *p, uint64_t total, bool fits)
 	return r;
 }
 
-/* Build the system prompt and messages of one request within budget. */
 int
 wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *req, bool allow_over, struct wb_prompt_out *out,
@@ -593,7 +592,6 @@ done:
 	return st;
 }
 
-/* Free what wb_prompt_build made. */
 void
 wb_prompt_out_free(struct wb_prompt_out *out)
 {

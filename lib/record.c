@@ -250,7 +250,6 @@ start:
 	return 1;
 }
 
-/* What kind of JSON value j is, for messages ("an array"). */
 const char *
 wb_json_kind(const json_t *j)
 {
@@ -269,7 +268,6 @@ wb_json_kind(const json_t *j)
 	return "unknown";
 }
 
-/* Write rec as one compact line, whole or not at all, and flush. */
 int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
@@ -341,7 +339,6 @@ parse(const struct reader *rd, const struct frame *f, json_t **rec,
 	return WB_OK;
 }
 
-/* Run fn over every record of io->in, writing one line per record. */
 int
 wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 {
@@ -419,7 +416,6 @@ read_piece(const struct wb_io *io, char *buf, size_t cap, struct wb_err *err)
 	return r;
 }
 
-/* Count all of io->in as one text, in constant memory; stop past limit. */
 int
 wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t limit, uint64_t *count, bool *over, struct wb_err *err)
@@ -455,7 +451,6 @@ out:
 	return st;
 }
 
-/* Truncate all of io->in as one text, holding only what the cut can keep. */
 int
 wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
@@ -485,7 +480,6 @@ out:
 	return st;
 }
 
-/* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int
 wb_close_out(const struct wb_io *io, int status)
 {
@@ -501,7 +495,6 @@ wb_close_out(const struct wb_io *io, int status)
 	return wb_status_worst(status, WB_EIO);
 }
 
-/* Fetch the string at key; a missing or non-string field fails. */
 int
 wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
     struct wb_err *err)
@@ -518,7 +511,6 @@ wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
 	return WB_OK;
 }
 
-/* Fetch an optional non-negative integer at key (at most 2^53). */
 int
 wb_get_uint(const json_t *rec, const char *key, bool *present, uint64_t *v,
     struct wb_err *err)
@@ -542,7 +534,6 @@ wb_get_uint(const json_t *rec, const char *key, bool *present, uint64_t *v,
 	return WB_OK;
 }
 
-/* Set key to a new integer; failure is an internal error. */
 int
 wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err)
 {

@@ -58,7 +58,7 @@ int wb_parse_size(const char *s, uint64_t *out, struct wb_err *err);
 
 /* The length of the longest prefix of s[0..len) that is whole UTF-8. */
 size_t wb_utf8_valid(const char *s, size_t len);
-/* True when cp has the Unicode White_Space property. */
+/* True when cp has the Unicode White_Space property (PropList.txt). */
 bool wb_is_space(uint32_t cp);
 
 /* The largest count, budget or limit: 2^53, exact in a double and in JSON. */
@@ -128,12 +128,13 @@ uint64_t wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
 /* Start counting a text that arrives in pieces; the caller owns it. */
 struct wb_count_stream *wb_count_stream_new(const struct wb_counter *c);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
-    struct wb_err *err);
+int wb_count_stream_feed(struct wb_count_stream *cs, const char *buf,
+    size_t len, struct wb_err *err);
 /* The count of everything fed so far; a lower bound until the end. */
 uint64_t wb_count_stream_count(const struct wb_count_stream *cs);
 /* End the text: fails if it stops inside a UTF-8 sequence. */
-int wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err);
+int wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err);
 /* Free a stream. */
 void wb_count_stream_free(struct wb_count_stream *cs);
 
@@ -160,12 +161,13 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 
 struct wb_trunc_stream;
 
-/* Start truncating a text that arrives in pieces (ellipsis borrowed). */
-struct wb_trunc_stream *wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget,
-    enum wb_keep keep, const char *ellipsis);
+/* Start truncating a text that arrives in pieces (ellipsis borrowed); the
+ * caller owns it. */
+struct wb_trunc_stream *wb_trunc_stream_new(const struct wb_counter *c,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
-    struct wb_err *err);
+int wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf,
+    size_t len, struct wb_err *err);
 /* End the text and truncate it as wb_truncate would all of it. */
 int wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
     struct wb_err *err);
@@ -356,7 +358,7 @@ int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
-/* Write rec as one compact line and flush. */
+/* Write rec as one compact line, whole or not at all, and flush. */
 int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int wb_close_out(const struct wb_io *io, int status);
@@ -501,7 +503,7 @@ int wb_bcast_record(void *bc, json_t *rec, struct wb_err *err);
 int wb_bcast_wait(void *bc, int fd);
 /* At the end: wait for acks, close, dead-letter the rest; the status. */
 int wb_bcast_finish(struct wb_bcast *bc, int status);
-/* Free a broadcaster. */
+/* Free a broadcaster and its connections. */
 void wb_bcast_free(struct wb_bcast *bc);
 
 #endif

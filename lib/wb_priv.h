@@ -42,7 +42,8 @@ struct wb_counter_ops {
 	size_t (*lookback)(const struct wb_counter *c);
 	/* The count streams, as the wb_count_stream_ functions. */
 	struct wb_count_stream *(*stream_new)(const struct wb_counter *c);
-	int (*stream_feed)(struct wb_count_stream *cs, const char *buf, size_t len,
+	int (*stream_feed)(struct wb_count_stream *cs, const char *buf,
+	    size_t len,
 	    struct wb_err *err);
 	uint64_t (*stream_count)(const struct wb_count_stream *cs);
 	bool (*stream_over)(const struct wb_count_stream *cs, uint64_t limit);
@@ -130,7 +131,7 @@ int wb_json_dump(const json_t *j, int precision, struct wb_buf *b);
 
 /* Merge the pieces longer than n bytes as long pieces are (for tests). */
 void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
-/* Start the cache of merged pieces after n merges (for tests). */
+/* Start the cache of merged pieces after n merges (SIZE_MAX: never; tests). */
 void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
 /* Length of the longest special token of the encoding. */
 size_t wb_bpe_special_max(const struct wb_bpe *b);
@@ -152,7 +153,8 @@ void wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len);
 /* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
 void wb_text_stats_add(struct wb_text_stats *st, uint32_t cp, size_t n);
 /* The statistics of a followed by b. */
-struct wb_text_stats wb_text_stats_cat(struct wb_text_stats a, struct wb_text_stats b);
+struct wb_text_stats wb_text_stats_cat(struct wb_text_stats a,
+    struct wb_text_stats b);
 /* The heuristic count of a text with statistics st. */
 uint64_t wb_text_stats_count(const struct wb_counter_spec *spec,
     const struct wb_text_stats *st);
