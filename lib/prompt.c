@@ -51,7 +51,6 @@ history_stats(const struct prompt *p)
 }
 
 static uint64_t count_history(const struct prompt *p, bool *oom);
-static void drop_block(struct prompt *p, struct wb_section *k);
 
 /* What the chat API bills for a message: 3 tokens, its role, its content. */
 static uint64_t
