@@ -76,7 +76,8 @@ UNITS = \
 	test-record \
 	test-request \
 	test-section \
-	test-truncate
+	test-truncate \
+	test-ws
 
 FUZZERS = \
 	fuzz-bpe \

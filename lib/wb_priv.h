@@ -119,6 +119,9 @@ wb_buf_add(struct wb_buf *b, const char *s, size_t n)
 }
 /* json.c */
 
+/* What kind of JSON value j is, for messages ("an array"). */
+const char *wb_json_kind(const json_t *j);
+
 /* The value in buf, as jansson reads it; NULL if it would not or if unsure. */
 json_t *wb_json_parse(const char *buf, size_t len);
 /* json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je), faster. */
@@ -135,11 +138,6 @@ void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
 void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
 /* Length of the longest special token of the encoding. */
 size_t wb_bpe_special_max(const struct wb_bpe *b);
-
-/* record.c */
-
-/* What kind of JSON value j is, for messages ("an array"). */
-const char *wb_json_kind(const json_t *j);
 
 /* text_stats.c */
 
