@@ -175,12 +175,6 @@ wb_count_stream_count(const struct wb_count_stream *cs)
 	return cs->c->ops->stream_count(cs);
 }
 
-bool
-wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	return cs->c->ops->stream_over(cs, limit);
-}
-
 const struct wb_text_stats *
 wb_count_stream_stats(const struct wb_count_stream *cs)
 {

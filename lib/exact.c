@@ -289,13 +289,6 @@ exact_stream_count(const struct wb_count_stream *cs)
 	return ((const struct exact_stream *)cs)->count;
 }
 
-/* An exact count only grows as text is added. */
-static bool
-exact_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	return exact_stream_count(cs) > limit;
-}
-
 /* Count the rest. */
 static int
 exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
@@ -332,7 +325,6 @@ static const struct wb_counter_ops exact_ops = {
 	.stream_new = exact_stream_new,
 	.stream_feed = exact_stream_feed,
 	.stream_count = exact_stream_count,
-	.stream_over = exact_stream_over,
 	.stream_end = exact_stream_end,
 	.stream_free = exact_stream_free,
 	.free = exact_free,

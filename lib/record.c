@@ -280,7 +280,11 @@ report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
 
 	fprintf(io->err, "%s: %s:%llu: %s\n", io->prog, io->in_name,
 	    (unsigned long long)line, msg);
-	e = json_pack("{s:{s:I,s:I,s:s}}", "error", "record", (json_int_t)recno,
+	e = io->in_file ?
+	    json_pack("{s:{s:s,s:I,s:I,s:s}}", "error", "file", io->in_name,
+	    "record", (json_int_t)recno, "line", (json_int_t)line, "message",
+	    msg) :
+	    json_pack("{s:{s:I,s:I,s:s}}", "error", "record", (json_int_t)recno,
 	    "line", (json_int_t)line, "message", msg);
 	if (e == NULL)
 		return WB_EINTERNAL;
@@ -400,7 +404,7 @@ read_piece(const struct wb_io *io, char *buf, size_t cap, struct wb_err *err)
 
 int
 wb_read_count(const struct wb_io *io, const struct wb_counter *c,
-    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err)
+    uint64_t *count, struct wb_err *err)
 {
 	char buf[CHUNK];
 	struct wb_count_stream *cs = wb_count_stream_new(c);
@@ -409,7 +413,6 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 
 	if (cs == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	*over = false;
 	while ((r = read_piece(io, buf, sizeof(buf), err)) != 0) {
 		if (r < 0) {
 			st = WB_EIO;
@@ -417,15 +420,8 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 		}
 		if ((st = wb_count_stream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
-		if (wb_count_stream_over(cs, limit)) {
-			/* Past the limit: the rest cannot bring it back. */
-			*count = wb_count_stream_count(cs);
-			*over = true;
-			goto out;
-		}
 	}
 	st = wb_count_stream_end(cs, count, err);
-	*over = st == WB_OK && *count > limit;
 out:
 	if (st == WB_EDATA)
 		wb_err_prefix(err, io->in_name);

@@ -276,16 +276,6 @@ stats_stream_count(const struct wb_count_stream *cs)
 	return a < b ? a : b;
 }
 
-/* Only once hybrid has settled do counts only grow from here. */
-static bool
-stats_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	const struct stats_stream *ss = (const struct stats_stream *)cs;
-
-	return settled(&cs->c->spec, &ss->scan.st) &&
-	    wb_text_stats_count(&cs->c->spec, &ss->scan.st) > limit;
-}
-
 static const struct wb_text_stats *
 stats_stream_stats(const struct wb_count_stream *cs)
 {
@@ -319,7 +309,6 @@ static const struct wb_counter_ops stats_ops = {
 	.stream_new = stats_stream_new,
 	.stream_feed = stats_stream_feed,
 	.stream_count = stats_stream_count,
-	.stream_over = stats_stream_over,
 	.stream_stats = stats_stream_stats,
 	.stream_end = stats_stream_end,
 	.stream_free = stats_stream_free,

@@ -334,7 +334,8 @@ uint32_t wb_bpe_n_vocab(const struct wb_bpe *bpe);
 struct wb_io {
 	const char *prog;      /* "wb-count": prefix of stderr messages */
 	FILE *in, *out, *err;
-	const char *in_name;   /* "stdin" */
+	const char *in_name;   /* "stdin", or the file's name */
+	bool in_file;          /* in is a named file: error records say so */
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
 	/* How a handled record is written; NULL: wb_emit. */
 	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
@@ -351,9 +352,9 @@ typedef int (*wb_record_fn)(void *ctx, json_t *rec, struct wb_err *err);
 
 /* Run fn over every record of io->in, writing one line per record. */
 int wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx);
-/* Count all of io->in as one text, in constant memory; stop past limit. */
+/* Count all of io->in as one text, in constant memory. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
-    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err);
+    uint64_t *count, struct wb_err *err);
 /* Truncate all of io->in as one text, holding only what the cut can keep. */
 int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
@@ -405,12 +406,28 @@ struct wb_cli {
 	const char *field;           /* -f; "text" */
 	bool raw, quiet;             /* -r, -q */
 	bool done;                   /* -h or -V answered: exit now */
+	/* The inputs: FILE operands, then the names --files-from gives. */
+	char **files;
+	size_t nfiles;
+	const char *files_from;      /* --files-from; "-" is stdin */
+	bool nul;                    /* -0: its names end with NUL */
+	size_t next;                 /* the next operand */
+	bool started;
+	FILE *list;                  /* --files-from, once open */
+	char *name;                  /* the last name read from it */
+	size_t name_cap;
+	int in_status;               /* 66 once an input could not be opened */
 };
 
 /* Parse the command line: shared options into cli, the command's own to
  * own_option; after -h or -V, cli->done is set. */
 int wb_cli_parse(struct wb_cli *cli, int argc, char **argv,
     struct wb_err *err);
+/* Open the next input as cli->io.in: 1, or 0 after the last. One that
+ * cannot be opened is said on stderr, makes in_status 66, and is skipped. */
+int wb_cli_next(struct wb_cli *cli);
+/* Run fn over the records of every input in turn; the worst status. */
+int wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx);
 /* The settings that the flags alone give, over the defaults. */
 int wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
     struct wb_err *err);

@@ -46,7 +46,6 @@ struct wb_counter_ops {
 	    size_t len,
 	    struct wb_err *err);
 	uint64_t (*stream_count)(const struct wb_count_stream *cs);
-	bool (*stream_over)(const struct wb_count_stream *cs, uint64_t limit);
 	/* NULL unless the counter counts by statistics. */
 	const struct wb_text_stats *(*stream_stats)(const struct wb_count_stream *cs);
 	int (*stream_end)(struct wb_count_stream *cs, uint64_t *count,
@@ -171,8 +170,6 @@ size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
     size_t from, size_t to);
 /* How far before a cut the text must be kept to find it again, or 0. */
 size_t wb_counter_lookback(const struct wb_counter *c);
-/* Is the count of the whole text sure to exceed limit, whatever follows? */
-bool wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit);
 /* The statistics of what was fed, for counters by statistics; else NULL. */
 const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *cs);
 

@@ -18,8 +18,8 @@ static char *
 run(const char *in, size_t inlen, uint64_t max, int *status)
 {
 	FILE *fi = tmpfile(), *fo = tmpfile(), *fe = tmpfile();
-	struct wb_io io = { "wb-test", fi, fo, fe, "stdin", max,
-	    NULL, NULL, NULL };
+	struct wb_io io = { .prog = "wb-test", .in = fi, .out = fo, .err = fe,
+	    .in_name = "stdin", .max_record = max };
 	char *out;
 	long n;
 	int seen = 0;
