@@ -42,6 +42,7 @@ LIBSRC = \
 	lib/counter.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/gguf.c \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
@@ -70,6 +71,7 @@ UNITS = \
 	test-bpe \
 	test-buf \
 	test-count \
+	test-gguf \
 	test-json \
 	test-messages \
 	test-prompt \
