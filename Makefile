@@ -46,6 +46,7 @@ LIBSRC = \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
+	lib/ollama.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/prompt_render.c \
@@ -74,6 +75,7 @@ UNITS = \
 	test-gguf \
 	test-json \
 	test-messages \
+	test-ollama \
 	test-prompt \
 	test-record \
 	test-request \

@@ -192,6 +192,15 @@ int wb_gguf_f32v(const struct wb_gguf *g, const char *key, float **out,
 int wb_gguf_i32v(const struct wb_gguf *g, const char *key, int32_t **out,
     size_t *n, struct wb_err *err);
 
+/* ollama.c */
+
+/* The GGUF file of an installed Ollama model, from "ollama:NAME[:TAG]"
+ * (NAME: [[HOST/]NAMESPACE/]MODEL) as Ollama stores it under
+ * $OLLAMA_MODELS or ~/.ollama/models: 64 for a bad name, 66 when not
+ * installed (the message names the paths tried), 65 for a bad manifest. */
+int wb_ollama_resolve(const char *spec, char *path, size_t size,
+    struct wb_err *err);
+
 /* bpe.c */
 
 /* Merge the pieces longer than n bytes as long pieces are (for tests). */
