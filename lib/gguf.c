@@ -373,7 +373,7 @@ static int
 parse(struct wb_gguf *g, struct wb_err *err)
 {
 	struct cur c = { g->p, g->size, 0, g->name, err };
-	uint64_t nkv, i;
+	uint64_t nkv = 0, i;
 	size_t cap = 0;
 
 	if (read_header(&c, g, &nkv) != WB_OK)
@@ -572,7 +572,7 @@ int_at(const unsigned char *p, int t, bool *neg)
 	case WB_GGUF_U16: return (uint64_t)p[0] | (uint64_t)p[1] << 8;
 	case WB_GGUF_U32: return rd32(p);
 	case WB_GGUF_U64: return rd64(p);
-	case WB_GGUF_I8:  s = (int8_t)p[0]; break;
+	case WB_GGUF_I8:  s = p[0] < 0x80 ? p[0] : (int64_t)p[0] - 0x100; break;
 	case WB_GGUF_I16: s = (int16_t)(uint16_t)(p[0] | p[1] << 8); break;
 	case WB_GGUF_I32: s = (int32_t)rd32(p); break;
 	default:          s = (int64_t)rd64(p); break;

@@ -72,11 +72,12 @@ parse_name(const char *spec, struct name *n, struct wb_err *err)
 {
 	const char *s = spec + strlen(PREFIX);
 	char *b = n->buf, *colon, *slash, *p;
+	size_t len = strlen(s);
 	int k;
 
-	if (strlen(s) >= sizeof(n->buf))
+	if (len >= sizeof(n->buf))
 		return wb_err_set(err, WB_EUSAGE, "%s: model name too long", spec);
-	strcpy(b, s);
+	memcpy(b, s, len + 1);
 	n->part[HOST] = DEFAULT_HOST;
 	n->part[NAMESPACE] = DEFAULT_NAMESPACE;
 	n->part[TAG] = DEFAULT_TAG;
@@ -233,7 +234,7 @@ int
 wb_ollama_resolve(const char *spec, char *path, size_t size,
     struct wb_err *err)
 {
-	struct name n;
+	struct name n = { 0 };
 	char dir[4096], manifest[8192];
 	const char *from = NULL, *digest = NULL;
 	json_t *m;
