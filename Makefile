@@ -85,6 +85,7 @@ UNITS = \
 FUZZERS = \
 	fuzz-bpe \
 	fuzz-config \
+	fuzz-gguf \
 	fuzz-json \
 	fuzz-records \
 	fuzz-truncate \
