@@ -119,7 +119,7 @@ static void
 gpt2_tokenizer_reads_back(void)
 {
 	static const char *const tokens[] = { "a", "b", "c", "ab", "abc",
-	    "\xc4\xa0", "\xc4\xa0" "a", "<|end|>" };
+	    "\xc4\xa0", "\304\240a", "<|end|>" };
 	static const char *const merges[] = { "a b", "ab c", "\xc4\xa0 a" };
 	static const int32_t types[] = { 1, 1, 1, 1, 1, 1, 1, 3 };
 	struct wb_gguf *g = open_fixture("gpt2.gguf");
@@ -166,7 +166,7 @@ static void
 llama_tokenizer_reads_back(void)
 {
 	static const char *const tokens[] = { "<unk>", "<s>", "</s>", "<0x0A>",
-	    "\xe2\x96\x81", "\xe2\x96\x81" "a", "b", "\xe2\x96\x81" "ab" };
+	    "\xe2\x96\x81", "\342\226\201a", "b", "\342\226\201ab" };
 	static const float scores[] = { 0, 0, 0, 0, -1.5f, -2.25f, -3, -0.5f };
 	static const int32_t types[] = { 2, 3, 3, 6, 1, 1, 1, 1 };
 	struct wb_gguf *g = open_fixture("llama.gguf");
