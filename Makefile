@@ -42,9 +42,11 @@ LIBSRC = \
 	lib/counter.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/gguf.c \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
+	lib/ollama.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/prompt_render.c \
@@ -70,8 +72,10 @@ UNITS = \
 	test-bpe \
 	test-buf \
 	test-count \
+	test-gguf \
 	test-json \
 	test-messages \
+	test-ollama \
 	test-prompt \
 	test-record \
 	test-request \
@@ -82,6 +86,7 @@ UNITS = \
 FUZZERS = \
 	fuzz-bpe \
 	fuzz-config \
+	fuzz-gguf \
 	fuzz-json \
 	fuzz-records \
 	fuzz-truncate \

@@ -129,6 +129,81 @@ json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
  * p = 0: each real as short as reads back the same, 15 digits at least. */
 int wb_json_dump(const json_t *j, int precision, struct wb_buf *b);
 
+/* gguf.c */
+
+/* The value types of GGUF metadata, numbered as the format numbers them. */
+enum wb_gguf_type {
+	WB_GGUF_U8 = 0,
+	WB_GGUF_I8 = 1,
+	WB_GGUF_U16 = 2,
+	WB_GGUF_I16 = 3,
+	WB_GGUF_U32 = 4,
+	WB_GGUF_I32 = 5,
+	WB_GGUF_F32 = 6,
+	WB_GGUF_BOOL = 7,
+	WB_GGUF_STRING = 8,
+	WB_GGUF_ARRAY = 9,
+	WB_GGUF_U64 = 10,
+	WB_GGUF_I64 = 11,
+	WB_GGUF_F64 = 12,
+};
+
+/* How deep arrays of arrays may nest before a file is refused. */
+#define WB_GGUF_MAX_DEPTH 4
+
+/* A string in a GGUF file: not NUL-terminated, borrowed from the file. */
+struct wb_gguf_str {
+	const char *s;
+	size_t len;
+};
+
+/* Open a GGUF file (v2, v3; little-endian) and check its metadata; the
+ * tensors are never read. 66 if it cannot be opened, 65 if malformed
+ * (the message names the byte offset). The caller owns the result. */
+struct wb_gguf *wb_gguf_open(const char *path, struct wb_err *err);
+/* The same over buf[0..size), borrowed until wb_gguf_free; name is for
+ * messages. */
+struct wb_gguf *wb_gguf_open_mem(const void *buf, size_t size,
+    const char *name, struct wb_err *err);
+/* Free g, and unmap its file. */
+void wb_gguf_free(struct wb_gguf *g);
+/* The format version (2 or 3), and general.alignment (32 if unset). */
+uint32_t wb_gguf_version(const struct wb_gguf *g);
+uint32_t wb_gguf_alignment(const struct wb_gguf *g);
+/* The number of metadata keys, and key i of them in byte order. */
+size_t wb_gguf_nkeys(const struct wb_gguf *g);
+struct wb_gguf_str wb_gguf_key(const struct wb_gguf *g, size_t i);
+/* The type of key's value, or -1 if absent; for an array, the type of
+ * its elements and their count in *elem and *count (either may be NULL). */
+int wb_gguf_type(const struct wb_gguf *g, const char *key, int *elem,
+    uint64_t *count);
+/* Lookups by key: WB_OK, or 65 when the key is absent or of another type.
+ * Integer lookups take any integer type whose value fits. */
+int wb_gguf_str(const struct wb_gguf *g, const char *key,
+    struct wb_gguf_str *out, struct wb_err *err);
+int wb_gguf_u32(const struct wb_gguf *g, const char *key, uint32_t *out,
+    struct wb_err *err);
+int wb_gguf_i32(const struct wb_gguf *g, const char *key, int32_t *out,
+    struct wb_err *err);
+int wb_gguf_bool(const struct wb_gguf *g, const char *key, bool *out,
+    struct wb_err *err);
+/* Arrays by key, into an array of *n elements the caller frees. */
+int wb_gguf_strv(const struct wb_gguf *g, const char *key,
+    struct wb_gguf_str **out, size_t *n, struct wb_err *err);
+int wb_gguf_f32v(const struct wb_gguf *g, const char *key, float **out,
+    size_t *n, struct wb_err *err);
+int wb_gguf_i32v(const struct wb_gguf *g, const char *key, int32_t **out,
+    size_t *n, struct wb_err *err);
+
+/* ollama.c */
+
+/* The GGUF file of an installed Ollama model, from "ollama:NAME[:TAG]"
+ * (NAME: [[HOST/]NAMESPACE/]MODEL) as Ollama stores it under
+ * $OLLAMA_MODELS or ~/.ollama/models: 64 for a bad name, 66 when not
+ * installed (the message names the paths tried), 65 for a bad manifest. */
+int wb_ollama_resolve(const char *spec, char *path, size_t size,
+    struct wb_err *err);
+
 /* bpe.c */
 
 /* Merge the pieces longer than n bytes as long pieces are (for tests). */
