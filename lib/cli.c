@@ -37,6 +37,8 @@ static const struct {
 	    WB_OPTS_TEXT, NULL },
 	{ { "quiet", 'q', NULL, "with -r: print the result alone" },
 	    WB_OPTS_TEXT, NULL },
+	{ { "raw-lines", 'R', NULL, "each line is a text, as jq -R reads it" },
+	    WB_OPTS_TEXT, NULL },
 	{ { "method", 'm', "METHOD", "count by char, word or hybrid "
 	    "(default hybrid)" }, WB_OPTS_COUNTER, "counter.method" },
 	{ { "preset", 'p', "PRESET", "the counter parameters of default or "
@@ -165,6 +167,7 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 	case 'w': cli->world = arg; break;
 	case 'r': cli->raw = true; break;
 	case 'q': cli->quiet = true; break;
+	case 'R': cli->lines = true; break;
 	case 'f':
 		if (wb_utf8_valid(arg, strlen(arg)) != strlen(arg))
 			return wb_err_set(err, WB_EUSAGE, "-f: not UTF-8");
@@ -198,7 +201,8 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 	int c, st;
 
 	cli->io = (struct wb_io){ .prog = cli->prog, .in = stdin, .out = stdout,
-	    .err = stderr, .in_name = "stdin" };
+	    .err = stderr, .in_name = "stdin",
+	    .text_modes = (cli->sets & WB_OPTS_TEXT) != 0 };
 	if (cli->field == NULL)
 		cli->field = "text";
 	if ((cli->flags = wb_layer_new()) == NULL)
@@ -236,6 +240,8 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 	cli->nfiles = (size_t)(argc - optind);
 	if (cli->nul && cli->files_from == NULL)
 		return wb_err_set(err, WB_EUSAGE, "-0: only with --files-from");
+	if (cli->lines && cli->raw)
+		return wb_err_set(err, WB_EUSAGE, "-R: not with -r");
 	if (cli->quiet && !cli->raw)
 		return wb_err_set(err, WB_EUSAGE, "-q: only with -r");
 	return WB_OK;
@@ -332,7 +338,8 @@ wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx)
 	int st = WB_OK, r;
 
 	while (wb_cli_next(cli) > 0) {
-		r = wb_records_run(&cli->io, fn, ctx);
+		r = cli->lines ? wb_lines_run(&cli->io, cli->field, fn, ctx) :
+		    wb_records_run(&cli->io, fn, ctx);
 		st = wb_status_worst(st, r);
 		if (r != WB_OK && r != WB_ECHECK && r != WB_EDATA)
 			break;

@@ -336,6 +336,7 @@ struct wb_io {
 	FILE *in, *out, *err;
 	const char *in_name;   /* "stdin", or the file's name */
 	bool in_file;          /* in is a named file: error records say so */
+	bool text_modes;       /* the command has -r and -R: hints name them */
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
 	/* How a handled record is written; NULL: wb_emit. */
 	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
@@ -352,6 +353,11 @@ typedef int (*wb_record_fn)(void *ctx, json_t *rec, struct wb_err *err);
 
 /* Run fn over every record of io->in, writing one line per record. */
 int wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx);
+/* Run fn over each line of io->in as the text at field of a record
+ * {"file": NAME, "line": N}, as jq -R reads lines; a line that is not
+ * UTF-8 is a bad record. */
+int wb_lines_run(const struct wb_io *io, const char *field, wb_record_fn fn,
+    void *ctx);
 /* Count all of io->in as one text, in constant memory. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t *count, struct wb_err *err);
@@ -404,7 +410,7 @@ struct wb_cli {
 	struct wb_layer *flags;      /* the settings the options gave */
 	const char *config, *world;  /* -c, -w */
 	const char *field;           /* -f; "text" */
-	bool raw, quiet;             /* -r, -q */
+	bool raw, quiet, lines;      /* -r, -q, -R */
 	bool done;                   /* -h or -V answered: exit now */
 	/* The inputs: FILE operands, then the names --files-from gives. */
 	char **files;

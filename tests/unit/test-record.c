@@ -141,7 +141,8 @@ records_over_the_maximum_are_skipped_whole(void)
 	got = run(in, strlen(in), 100000, &st);
 	CHECK_U(st, WB_EDATA);
 	CHECK(strcmp(got, "{\"error\":{\"record\":1,\"line\":1,\"message\":"
-	    "\"record exceeds the maximum record size of 100000 bytes\"}}\n"
+	    "\"record exceeds the maximum record size of 100000 bytes "
+	    "(--max-record)\"}}\n"
 	    "{\"a\":2,\"seen\":1}\n") == 0);
 	free(got);
 	/* just under the maximum is fine */
