@@ -11,7 +11,8 @@ static const char usage_text[] =
     "                 [-e ENCODING] [-M MODEL] [--allow-special]\n"
     "                 [--encodings-dir DIR] [--max-record SIZE]\n"
     "                 [--chars-per-token N] [--tokens-per-word N]\n"
-    "                 [--hybrid-threshold N]\n";
+    "                 [--hybrid-threshold N]\n"
+    "                 [--list-models] [--list-encodings]\n";
 
 enum { OPT_CHECK = 256, OPT_PRINT };
 

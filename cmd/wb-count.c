@@ -9,7 +9,8 @@ static const char usage_text[] =
     "                [-M MODEL] [-f FIELD] [-l LIMIT] [-C] [--ids] [-r [-q]]\n"
     "                [--allow-special] [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
-    "                [--tokens-per-word N] [--hybrid-threshold N]\n";
+    "                [--tokens-per-word N] [--hybrid-threshold N]\n"
+    "                [--list-models] [--list-encodings]\n";
 
 enum { OPT_IDS = 256 };
 

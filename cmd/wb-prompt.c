@@ -11,7 +11,8 @@ static const char usage_text[] =
     "                 [-p default|llama] [-e ENCODING] [-M MODEL]\n"
     "                 [--allow-special] [--encodings-dir DIR]\n"
     "                 [--max-record SIZE] [--chars-per-token N]\n"
-    "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
+    "                 [--tokens-per-word N] [--hybrid-threshold N]\n"
+    "                 [--list-models] [--list-encodings]\n";
 
 enum { OPT_MODEL = 256, OPT_ALLOW };
 

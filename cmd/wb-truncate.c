@@ -10,7 +10,8 @@ static const char usage_text[] =
     "                   [-M MODEL] [-f FIELD] [-r [-q]] [--allow-special]\n"
     "                   [--encodings-dir DIR] [--max-record SIZE]\n"
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
-    "                   [--hybrid-threshold N]\n";
+    "                   [--hybrid-threshold N]\n"
+    "                   [--list-models] [--list-encodings]\n";
 
 static const struct wb_opt options[] = {
 	{ "budget", 'b', "BUDGET", "the budget in tokens, unless a record has "

@@ -54,9 +54,9 @@ load helper
 
 @test "an unknown model or encoding is a usage error" {
 	run -64 --separate-stderr wb-count -M gpt-17
-	assert_equal "${stderr_lines[0]}" "wb-count: -M: 'gpt-17': unknown model"
+	assert_equal "${stderr_lines[0]}" "wb-count: -M: 'gpt-17': unknown model (wb-count --list-models lists them)"
 	run -64 --separate-stderr wb-count -e cl200k </dev/null
-	assert_equal "${stderr_lines[0]}" "wb-count: -e: 'cl200k': unknown encoding (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
+	assert_equal "${stderr_lines[0]}" "wb-count: -e: 'cl200k': unknown encoding (wb-count --list-encodings lists them)"
 }
 
 @test "a missing rank file exits 66 and names the command that fetches it" {
@@ -99,7 +99,7 @@ load helper
 	assert_output --partial '"encoding":"o200k_base"}'
 	printf 'counter:\n  model: gpt-17\n' >"$BATS_TEST_TMPDIR/c.yaml"
 	run -78 --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
-	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR/c.yaml:2:10: counter.model: 'gpt-17': unknown model"
+	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR/c.yaml:2:10: counter.model: 'gpt-17': unknown model (wb-count --list-models lists them)"
 	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null <"$TOP/examples/request.json"
 	assert_equal "$(jq -c '.report.categories.character.original_tokens' <<<"$output")" 382
 }

@@ -13,9 +13,24 @@
 
 static const char *const encodings[] = {
 	"r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base",
-	"llama3",
+	"llama3", "gpt2", "o200k_harmony",
 };
 #define NENC (sizeof(encodings) / sizeof(encodings[0]))
+
+/*
+ * Encodings that tiktoken defines with the ranks, pattern and special
+ * tokens of another (gpt2: r50k_base's, which its npm package ships
+ * twice, byte for byte) or with more special tokens only (o200k_harmony:
+ * o200k_base's and the gpt-oss ones): the other's ids are theirs on every
+ * text of the corpus, which has none of the special tokens o200k_base
+ * lacks in a text with special tokens allowed, but "<|startoftext|>" in
+ * one (checked below, with the rest of harmony's).
+ */
+static const struct {
+	const char *name, *as;
+} same_ids_as[] = {
+	{ "gpt2", "r50k_base" }, { "o200k_harmony", "o200k_base" },
+};
 
 static struct wb_bpe *bpe[NENC];
 static json_t **texts;
@@ -130,6 +145,20 @@ every_id_equals_tiktokens(void)
 			if (bad++ < 5)
 				fprintf(stderr, "  case %zu %s special %d differs\n", c,
 				    encodings[e], special);
+		}
+		for (size_t k = 0; k < WB_NELEM(same_ids_as); k++) {
+			size_t a = enc_index(same_ids_as[k].name), ns;
+
+			if (strcmp(encodings[e], same_ids_as[k].as) != 0 ||
+			    bpe[a] == NULL)
+				continue;
+			ns = wb_bpe_encode(bpe[a], s, len, special, got, gcap, &err);
+			if (strstr(s, "<|startoftext|>") != NULL && special)
+				continue;
+			if (!same_ids(want, nw, got, ns) && bad++ < 5)
+				fprintf(stderr, "  case %zu %s special %d differs\n",
+				    c, encodings[a], special);
+			lines++;
 		}
 		/* counting without ids takes other paths; same number */
 		if (wb_bpe_encode(bpe[e], s, len, special, NULL, 0, &err) != nw &&
@@ -364,7 +393,89 @@ models_map_to_their_encodings(void)
 	CHECK(strcmp(wb_model_encoding("code-davinci-002"), "p50k_base") == 0);
 	CHECK(strcmp(wb_model_encoding("babbage"), "r50k_base") == 0);
 	CHECK(strcmp(wb_model_encoding("llama3"), "llama3") == 0);
-	CHECK(wb_model_encoding("gpt-5-turbo-max") == NULL);
+	CHECK(strcmp(wb_model_encoding("gpt-2"), "gpt2") == 0);
+	/* then the prefixes, in order: ft:gpt-4o before ft:gpt-4 */
+	CHECK(strcmp(wb_model_encoding("gpt-4o-2024-08-06"), "o200k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("ft:gpt-4o-mini:org::x"),
+	    "o200k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("ft:gpt-4-0613:org::x"),
+	    "cl100k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("gpt-5-turbo-max"), "o200k_base") == 0);
+	CHECK(strcmp(wb_model_encoding("gpt-oss-120b"), "o200k_harmony") == 0);
+	CHECK(wb_model_encoding("gpt-oss") == NULL);
+	CHECK(wb_model_encoding("gpt-17") == NULL);
+	CHECK(wb_model_encoding("") == NULL);
+}
+
+/* Every model and prefix listed maps to an encoding -e knows. */
+static void
+listed_models_have_known_encodings(void)
+{
+	const char *name, *enc;
+	bool prefix;
+	size_t n = 0, np = 0;
+
+	for (size_t i = 0; (name = wb_model_at(i, &prefix, &enc)) != NULL; i++) {
+		CHECK(wb_bpe_known(enc));
+		if (!prefix)
+			CHECK(strcmp(wb_model_encoding(name), enc) == 0);
+		n++;
+		np += prefix;
+	}
+	CHECK(n > 100);
+	CHECK_U(np, 17);
+}
+
+/*
+ * o200k_harmony's special tokens, with the ids npm tiktoken 1.0.22 gives
+ * when built as tiktoken defines the encoding (o200k_base's ranks and
+ * pattern, its special tokens and those of the gpt-oss models).
+ */
+static void
+harmony_special_tokens_have_tiktokens_ids(void)
+{
+	static const char text[] = "<|start|>assistant<|channel|>final"
+	    "<|message|>Hi<|end|><|reserved_200018|><|reserved_201088|>"
+	    "<|reserved_0200013|><|endofprompt|><|startoftext|>";
+	static const uint32_t want[] = { 200006, 173781, 200005, 17196, 200008,
+	    12194, 200007, 200018, 27, 91, 116758, 62, 667, 43163, 91, 3784, 91,
+	    116758, 62, 19164, 7659, 18, 91, 29, 200018, 199998 };
+	static const struct {
+		const char *text;
+		uint32_t id;
+	} each[] = {
+		{ "<|startoftext|>", 199998 }, { "<|endoftext|>", 199999 },
+		{ "<|reserved_200000|>", 200000 }, { "<|return|>", 200002 },
+		{ "<|constrain|>", 200003 }, { "<|channel|>", 200005 },
+		{ "<|start|>", 200006 }, { "<|end|>", 200007 },
+		{ "<|message|>", 200008 }, { "<|call|>", 200012 },
+		{ "<|reserved_200013|>", 200013 },
+		{ "<|reserved_201087|>", 201087 },
+	};
+	size_t e = enc_index("o200k_harmony"), len;
+	uint32_t ids[64];
+	struct wb_err err;
+	const char *t;
+
+	if (bpe[e] == NULL)
+		return;
+	CHECK_U(wb_bpe_encode(bpe[e], text, sizeof(text) - 1, 1, ids, 64, &err),
+	    WB_NELEM(want));
+	CHECK(memcmp(ids, want, sizeof(want)) == 0);
+	for (size_t i = 0; i < WB_NELEM(each); i++) {
+		CHECK_U(wb_bpe_encode(bpe[e], each[i].text, strlen(each[i].text), 1,
+		    ids, 64, &err), 1);
+		CHECK_U(ids[0], each[i].id);
+		t = wb_bpe_token(bpe[e], each[i].id, &len);
+		CHECK(t != NULL && len == strlen(each[i].text) &&
+		    memcmp(t, each[i].text, len) == 0);
+	}
+	CHECK_U(wb_bpe_n_vocab(bpe[e]), 201088);
+	CHECK(wb_bpe_token(bpe[e], 201088, &len) == NULL);
+	CHECK_U(wb_bpe_special_max(bpe[e]), strlen("<|reserved_200000|>"));
+	/* not special in o200k_base */
+	e = enc_index("o200k_base");
+	CHECK(wb_bpe_encode(bpe[e], "<|start|>", 9, 1, ids, 64, &err) > 1);
 }
 
 int
@@ -380,6 +491,8 @@ main(void)
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(special_token_text_is_plain_unless_allowed);
 	RUN(models_map_to_their_encodings);
+	RUN(listed_models_have_known_encodings);
+	RUN(harmony_special_tokens_have_tiktokens_ids);
 	for (size_t i = 0; i < NENC; i++)
 		wb_bpe_free(bpe[i]);
 	for (size_t i = 0; i < ntexts; i++)
