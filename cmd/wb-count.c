@@ -66,9 +66,16 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 {
 	const char *s;
 	size_t len;
-	uint64_t n;
+	uint64_t n, lim = limit;
+	bool own = false;
 
 	(void)ctx;
+	/* A record's own "limit" wins over -l, as its "budget" does in
+	 * wb-truncate. */
+	if (wb_get_uint(rec, "limit", &own, &lim, err) != WB_OK)
+		return WB_EDATA;
+	if (!own)
+		lim = limit;
 	if (chat) {
 		if (wb_count_chat(counter, json_object_get(rec, "messages"), &n,
 		    err) != WB_OK)
@@ -76,21 +83,22 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	} else {
 		if (wb_get_string(rec, field, &s, &len, err) != WB_OK)
 			return WB_EDATA;
-		n = wb_count_limit(counter, s, len, limit);
+		/* The whole count, even past the limit: it is printed. */
+		n = wb_count(counter, s, len);
 		if (ids && add_ids(rec, s, len, err) != WB_OK)
 			return WB_EINTERNAL;
 	}
 	if (wb_set_int(rec, "tokens", n, err) != WB_OK)
 		return WB_EINTERNAL;
-	if (!has_limit) {
+	if (!has_limit && !own) {
 		/* An earlier run's verdict would be wrong about this count. */
 		if (json_is_boolean(json_object_get(rec, "over_limit")))
 			json_object_del(rec, "over_limit");
 		return WB_OK;
 	}
-	if (json_object_set_new(rec, "over_limit", json_boolean(n > limit)))
+	if (json_object_set_new(rec, "over_limit", json_boolean(n > lim)))
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	return n > limit ? WB_ECHECK : WB_OK;
+	return n > lim ? WB_ECHECK : WB_OK;
 }
 
 /* One input's count: a record (named when it is a file), or with -q a

@@ -34,7 +34,7 @@ static int
 set_result(json_t *rec, const char *key, const struct wb_trunc *t,
     uint64_t b, struct wb_err *err)
 {
-	if (json_object_set_new(rec, key, json_stringn(t->text, t->len)) ||
+	if (wb_path_set(rec, key, json_stringn(t->text, t->len)) ||
 	    json_object_set_new(rec, "original_tokens",
 	    json_integer((json_int_t)t->original_tokens)) ||
 	    json_object_set_new(rec, "final_tokens",

@@ -607,11 +607,108 @@ wb_close_out(const struct wb_io *io, int status)
 	return wb_status_worst(status, WB_EIO);
 }
 
+/* Split the next step of a path at p into name (unescaped), advancing p
+ * past it and its dot; false when the name is too long. */
+static bool
+path_step(const char **p, char *name, size_t size)
+{
+	size_t n = 0;
+	const char *q = *p;
+
+	for (; *q != '\0' && *q != '.'; q++) {
+		if (*q == '\\' && q[1] != '\0')
+			q++;
+		if (n + 1 >= size)
+			return false;
+		name[n++] = *q;
+	}
+	name[n] = '\0';
+	*p = *q == '.' ? q + 1 : q;
+	return true;
+}
+
+/* The value of an array at the index written in name, or NULL. */
+static json_t *
+array_at(const json_t *a, const char *name)
+{
+	char *end;
+	unsigned long long i;
+
+	if (name[0] < '0' || name[0] > '9' || (name[0] == '0' && name[1]))
+		return NULL;
+	i = strtoull(name, &end, 10);
+	return *end == '\0' && i < json_array_size(a) ?
+	    json_array_get(a, (size_t)i) : NULL;
+}
+
+/* The container that holds the last step of path, and that step's name;
+ * NULL if a step before it is missing. */
+static json_t *
+path_parent(json_t *rec, const char *path, char *last, size_t size)
+{
+	json_t *cur = rec;
+	const char *p = path;
+
+	if (!path_step(&p, last, size))
+		return NULL;
+	while (*p != '\0' || p[-1] == '.') {
+		if (json_is_object(cur))
+			cur = json_object_get(cur, last);
+		else if (json_is_array(cur))
+			cur = array_at(cur, last);
+		else
+			return NULL;
+		if (cur == NULL || !path_step(&p, last, size))
+			return NULL;
+		if (*p == '\0')
+			break;
+	}
+	return cur;
+}
+
+json_t *
+wb_path_get(const json_t *rec, const char *path)
+{
+	char last[256];
+	json_t *parent, *v;
+
+	/* A member whose whole name is path comes first. */
+	if ((v = json_object_get(rec, path)) != NULL ||
+	    strpbrk(path, ".\\") == NULL)
+		return v;
+	parent = path_parent((json_t *)rec, path, last, sizeof(last));
+	if (json_is_object(parent))
+		return json_object_get(parent, last);
+	if (json_is_array(parent))
+		return array_at(parent, last);
+	return NULL;
+}
+
+int
+wb_path_set(json_t *rec, const char *path, json_t *v)
+{
+	char last[256];
+	json_t *parent, *old;
+
+	if (json_object_get(rec, path) != NULL || strpbrk(path, ".\\") == NULL)
+		return json_object_set_new(rec, path, v);
+	parent = path_parent(rec, path, last, sizeof(last));
+	if (json_is_object(parent))
+		return json_object_set_new(parent, last, v);
+	if (json_is_array(parent) && (old = array_at(parent, last)) != NULL) {
+		for (size_t i = 0; i < json_array_size(parent); i++)
+			if (json_array_get(parent, i) == old)
+				return json_array_set_new(parent, i, v);
+	}
+	json_decref(v);
+	return -1;
+}
+
 int
 wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
     struct wb_err *err)
 {
-	json_t *v = json_object_get(rec, key);
+	json_t *v = wb_path_get(rec, key);
 
 	if (v == NULL)
 		return wb_err_set(err, WB_EDATA, "missing field \"%s\"", key);

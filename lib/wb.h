@@ -377,7 +377,13 @@ int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int wb_close_out(const struct wb_io *io, int status);
 
-/* Fetch the string at key; a missing or non-string field fails. */
+/* The value at path in rec: a member name, or names and array indexes
+ * joined by dots ("messages.0.content"; "\." is a dot in a name); a member
+ * whose whole name is path comes first. NULL if there is none. */
+json_t *wb_path_get(const json_t *rec, const char *path);
+/* Set the value at path to v (stolen); its container must exist; 0 or -1. */
+int wb_path_set(json_t *rec, const char *path, json_t *v);
+/* Fetch the string at key (a path); a missing or non-string field fails. */
 int wb_get_string(const json_t *rec, const char *key, const char **s,
     size_t *len, struct wb_err *err);
 /* Fetch an optional non-negative integer at key (at most 2^53). */

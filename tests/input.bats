@@ -103,3 +103,27 @@ load helper
 	run -64 --separate-stderr wb-count -R -r
 	assert_equal "${stderr_lines[0]}" "wb-count: -R: not with -r"
 }
+
+@test "-f takes a path of names and indexes; a whole name comes first" {
+	rec='{"prompt":{"user":"a b c"},"messages":[{"content":"x"},{"content":"y z"}],"a.b":"q r s t","c.d":{"e":"u v"}}'
+	for f in prompt.user:4 messages.1.content:3 a.b:6 'c\.d.e:3'; do
+		run --separate-stderr wb-count -m word -f "${f%:*}" <<<"$rec"
+		assert_success
+		assert_equal "$(jq .tokens <<<"$output")" "${f##*:}"
+	done
+	run -65 --separate-stderr wb-count -f messages.2.content <<<"$rec"
+	assert_equal "$stderr" 'wb-count: stdin:1: missing field "messages.2.content"'
+	run --separate-stderr wb-truncate -m word -b 2 -f messages.1.content <<<"$rec"
+	assert_equal "$(jq -c '[.messages[1].content, .final_tokens]' <<<"$output")" '["y...",2]'
+}
+
+@test "a record's own limit wins over -l, and the count is always whole" {
+	run -1 --separate-stderr wb-count -m word -l 100 <<-'EOF2'
+	{"text":"a b c d e","limit":2}
+	{"text":"a b","limit":5}
+	{"text":"a b c"}
+	EOF2
+	assert_equal "$(jq -c '[.tokens, .over_limit]' <<<"$output" | paste -sd,)" '[7,true],[3,false],[4,false]'
+	run -65 --separate-stderr wb-count <<<'{"text":"a","limit":-1}'
+	assert_equal "$stderr" 'wb-count: stdin:1: field "limit" is out of range 0 to 9007199254740992'
+}
