@@ -11,7 +11,7 @@ static const char usage_text[] =
     "                    [--cacert FILE] [--insecure] [--no-ack] [--window N]\n"
     "                    [--rate N] [--timeout SECONDS] [--ping SECONDS]\n"
     "                    [--dead-letter FILE] [--run ID] [--max-record SIZE]\n"
-    "                    [--files-from FILE [-0]] [FILE ...]\n";
+    "                    [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
 
 enum {
 	OPT_UNKNOWN = 256, OPT_TOKFILE, OPT_CACERT, OPT_INSECURE, OPT_NOACK,

@@ -11,7 +11,7 @@ static const char usage_text[] =
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                [--list-models] [--list-encodings]\n"
-    "                [--files-from FILE [-0]] [FILE ...]\n";
+    "                [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_IDS = 256 };
 
@@ -24,6 +24,7 @@ static const struct wb_opt options[] = {
 };
 
 static struct wb_counter *counter;
+static const struct wb_io *in;      /* the input, for annotations */
 static const char *field;
 static uint64_t limit = UINT64_MAX;
 static bool has_limit, chat, ids;
@@ -98,6 +99,9 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	}
 	if (json_object_set_new(rec, "over_limit", json_boolean(n > lim)))
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	if (n > lim)
+		wb_annotate(in, err->line, "%llu tokens, over the limit of %llu",
+		    (unsigned long long)n, (unsigned long long)lim);
 	return n > lim ? WB_ECHECK : WB_OK;
 }
 
@@ -193,6 +197,7 @@ count_raw(struct wb_cli *cli)
 			/* Not UTF-8 (a PNG among the prompts) or unreadable:
 			 * said, skipped, and the status at the end. */
 			fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+			wb_annotate(io, 0, "%s", err.msg);
 			st = wb_status_worst(st, r);
 			continue;
 		}
@@ -200,6 +205,9 @@ count_raw(struct wb_cli *cli)
 		t.tokens = n > WB_MAX_TOKENS - t.tokens ? WB_MAX_TOKENS :
 		    t.tokens + n;
 		t.over += has_limit && n > limit;
+		if (has_limit && n > limit)
+			wb_annotate(io, 0, "%llu tokens, over the limit of %llu",
+			    (unsigned long long)n, (unsigned long long)limit);
 		if (t.largest_name == NULL || n > t.largest) {
 			free(t.largest_name);
 			t.largest_name = strdup(io->in_file ? io->in_name : "-");
@@ -270,6 +278,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
 	field = cli.field;
+	in = &cli.io;
 	st = cli.raw ? count_raw(&cli) :
 	    wb_cli_records(&cli, count_record, NULL);
 	wb_counter_free(counter);

@@ -12,7 +12,7 @@ static const char usage_text[] =
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
     "                   [--hybrid-threshold N]\n"
     "                   [--list-models] [--list-encodings]\n"
-    "                   [--files-from FILE [-0]] [FILE ...]\n";
+    "                   [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
 
 static const struct wb_opt options[] = {
 	{ "budget", 'b', "BUDGET", "the budget in tokens, unless a record has "

@@ -12,7 +12,7 @@
  * at 256 and stay below these. */
 enum {
 	O_MAXREC = 1000, O_SPECIAL, O_ENCDIR, O_CPT, O_TPW, O_HT, O_FILES,
-	O_LISTM, O_LISTE,
+	O_LISTM, O_LISTE, O_ANNOTATE,
 };
 
 /* A shared option: its row, the set it belongs to, and the settings key it
@@ -68,6 +68,8 @@ static const struct {
 	    "FILE (- for stdin)" }, WB_OPTS_COMMON, NULL },
 	{ { "null", '0', NULL, "with --files-from: the names end with NUL, not "
 	    "a newline" }, WB_OPTS_COMMON, NULL },
+	{ { "annotate", O_ANNOTATE, "github", "also say each problem as a "
+	    "GitHub Actions annotation" }, WB_OPTS_COMMON, NULL },
 	{ { "help", 'h', NULL, "print this help and exit" }, WB_OPTS_COMMON,
 	    NULL },
 	{ { "version", 'V', NULL, "print the version and exit" },
@@ -209,6 +211,12 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 			return wb_err_prefix(err, "--max-record");
 		break;
 	case O_FILES: cli->files_from = arg; break;
+	case O_ANNOTATE:
+		if (strcmp(arg, "github") != 0)
+			return wb_err_set(err, WB_EUSAGE, "--annotate: '%s': not "
+			    "github", arg);
+		cli->io.annotate = true;
+		break;
 	case '0': cli->nul = true; break;
 	case 'h':
 		help(cli, cli->io.out);

@@ -1,5 +1,6 @@
 /* record.c: JSON records in, one line per record out, bad ones reported. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,6 +328,52 @@ wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 	return st;
 }
 
+/* Write s escaped as a workflow command's data, or with prop its property
+ * value too (GitHub's rules: % CR LF, and : , in properties). */
+static void
+escaped(FILE *f, const char *s, bool prop)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			fputs("%25", f);
+		else if (*s == '\r')
+			fputs("%0D", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (prop && *s == ':')
+			fputs("%3A", f);
+		else if (prop && *s == ',')
+			fputs("%2C", f);
+		else
+			putc(*s, f);
+	}
+}
+
+void
+wb_annotate(const struct wb_io *io, uint64_t line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!io->annotate)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fputs("::error ", io->err);
+	if (io->in_file) {
+		fputs("file=", io->err);
+		escaped(io->err, io->in_name, true);
+		if (line > 0)
+			fputc(',', io->err);
+	}
+	if (line > 0)
+		fprintf(io->err, "line=%llu", (unsigned long long)line);
+	fputs("::", io->err);
+	escaped(io->err, msg, false);
+	fputc('\n', io->err);
+}
+
 /* Report a bad record: a line on stderr and an error record in its place. */
 static int
 report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
@@ -337,6 +384,7 @@ report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
 
 	fprintf(io->err, "%s: %s:%llu: %s\n", io->prog, io->in_name,
 	    (unsigned long long)line, msg);
+	wb_annotate(io, line, "%s", msg);
 	e = io->in_file ?
 	    json_pack("{s:{s:s,s:I,s:I,s:s}}", "error", "file", io->in_name,
 	    "record", (json_int_t)recno, "line", (json_int_t)line, "message",

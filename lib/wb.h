@@ -344,6 +344,7 @@ struct wb_io {
 	const char *in_name;   /* "stdin", or the file's name */
 	bool in_file;          /* in is a named file: error records say so */
 	bool text_modes;       /* the command has -r and -R: hints name them */
+	bool annotate;         /* --annotate github: workflow commands too */
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
 	/* How a handled record is written; NULL: wb_emit. */
 	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
@@ -372,6 +373,10 @@ int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
+/* With --annotate github, one "::error file=F,line=L::message" line on
+ * io->err for a problem at line (0: none) of the input; else nothing. */
+void wb_annotate(const struct wb_io *io, uint64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Write rec as one compact line, whole or not at all, and flush. */
 int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */

@@ -108,3 +108,32 @@ setup() {
 	assert_success
 	assert_equal "${#lines[@]}" 2
 }
+
+@test "--annotate github says each over-limit text and bad record as an annotation" {
+	printf '{"text":"a b c"}\nbad\n' >x.jsonl
+	run -65 --separate-stderr wb-count -m word -l 2 --annotate github x.jsonl
+	assert_equal "${stderr_lines[0]}" "::error file=x.jsonl,line=1::4 tokens, over the limit of 2"
+	assert_equal "${stderr_lines[2]}" "::error file=x.jsonl,line=2::invalid JSON: invalid token near 'bad' (plain text? -r reads each input as one text, -R each line)"
+	cp a.txt 'a,b:c.txt'
+	run -65 --separate-stderr wb-count -r -l 2 --annotate github 'a,b:c.txt' c.png
+	assert_equal "${stderr_lines[0]}" '::error file=a%2Cb%3Ac.txt::3 tokens, over the limit of 2'
+	assert_equal "${stderr_lines[2]}" '::error file=c.png::c.png: invalid UTF-8 at byte offset 0'
+	run -64 --separate-stderr wb-count --annotate gitlab
+	assert_equal "${stderr_lines[0]}" "wb-count: --annotate: 'gitlab': not github"
+}
+
+@test "the README's CI recipe works as written and fails the job" {
+	# The recipe's check, from the README, on a folder with one prompt over.
+	recipe=$(sed -n '/^ *# ci: check the prompts/,/^$/p' "$TOP/README.md" | sed 's/^ *//')
+	[ -n "$recipe" ]
+	mkdir -p prompts
+	printf 'short prompt\n' >prompts/a.md
+	yes 'word' | head -n 5000 >prompts/b.md
+	git init -q . && git add prompts
+	run --separate-stderr env WB_MODEL=gpt-4o bash -c "$recipe"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" '::error file=prompts/b.md::10000 tokens, over the limit of 4000'
+	rm prompts/b.md && git rm -q --cached prompts/b.md
+	run --separate-stderr env WB_MODEL=gpt-4o bash -c "$recipe"
+	assert_success
+}
