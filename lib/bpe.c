@@ -367,81 +367,29 @@ align8(uint64_t x)
 	return (x + 7) & ~(uint64_t)7;
 }
 
-/* Build the image of the rank file text[0..size) (path for messages). */
+/* Build the image of the tokens toks[0..ntok) (their bytes in dec) into
+ * b; path names the source in messages. */
 static int
-build(struct wb_bpe *b, const char *path, const char *text, size_t size,
+build_img(struct wb_bpe *b, const char *path, const struct tok *toks,
+    size_t ntok, const unsigned char *dec, uint32_t max_len, uint32_t n_ranks,
     const struct stat *st, struct wb_err *err)
 {
-	size_t ntok = 0, cap = 0, line = 0, i;
-	struct tok *toks = NULL;
-	unsigned char *dec = NULL;
-	uint32_t *by_rank = NULL, max_len = 0, n_ranks = 0, slots, r;
-	size_t dec_len = 0;
-	const char *p = text, *end = text + size;
+	uint32_t *by_rank = NULL, slots, r;
 	struct img *im;
 	uint32_t *off;
 	uint64_t *table;
 	uint32_t *pair;
 	unsigned char *blob;
 	uint64_t total, blob_at, table_at, pair_at;
+	size_t i, dec_len = 0;
 	int status = WB_EDATA;
 
-	for (i = 0; i < size; i++)
-		cap += text[i] == '\n';
-	cap++;
-	toks = malloc(cap * sizeof(*toks));
-	dec = malloc(size / 4 * 3 + 4);
-	if (!toks || !dec) {
-		status = WB_EINTERNAL;
-		goto nomem;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *sp;
-		uint64_t v = 0;
-		long dl;
-
-		line++;
-		if (le > p && le[-1] == '\r')
-			le--;
-		if (le == p) {
-			p = nl ? nl + 1 : end;
-			continue;
-		}
-		sp = memchr(p, ' ', (size_t)(le - p));
-		if (!sp || sp + 1 == le)
-			goto bad;
-		dl = b64dec(p, (size_t)(sp - p), dec + dec_len);
-		if (dl <= 0)
-			goto bad;
-		for (const char *q = sp + 1; q < le; q++) {
-			if (*q < '0' || *q > '9' || v > (1u << RANK_BITS))
-				goto bad;
-			v = v * 10 + (uint64_t)(*q - '0');
-		}
-		if (v >= (1u << RANK_BITS))
-			goto bad;
-		toks[ntok].rank = (uint32_t)v;
-		toks[ntok].at = (uint32_t)dec_len;
-		toks[ntok].len = (uint32_t)dl;
-		ntok++;
-		dec_len += (size_t)dl;
-		if ((uint32_t)dl > max_len)
-			max_len = (uint32_t)dl;
-		if ((uint32_t)v + 1 > n_ranks)
-			n_ranks = (uint32_t)v + 1;
-		p = nl ? nl + 1 : end;
-	}
-	if (ntok != b->def->n_tokens) {
-		seterr(err, WB_EDATA, "%s: %zu tokens, the official %s file has %u; "
-		    "run scripts/fetch-encodings", path, ntok, b->def->ranks,
-		    (unsigned)b->def->n_tokens);
-		goto fail;
-	}
+	for (i = 0; i < ntok; i++)
+		dec_len += toks[i].len;
 	if (n_ranks > 2 * ntok + 1024) {
 		seterr(err, WB_EDATA, "%s: ranks go up to %u for %zu tokens",
 		    path, (unsigned)(n_ranks - 1), ntok);
-		goto fail;
+		return WB_EDATA;
 	}
 	by_rank = malloc((size_t)(n_ranks ? n_ranks : 1) * sizeof(*by_rank));
 	if (!by_rank) {
@@ -540,8 +488,6 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 			goto fail;
 		}
 	}
-	free(toks);
-	free(dec);
 	free(by_rank);
 	b->mem = im;
 	b->mem_len = (size_t)total;
@@ -551,6 +497,82 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 		return WB_EDATA;
 	}
 	return 0;
+nomem:
+	seterr(err, WB_EINTERNAL, "%s: out of memory", path);
+fail:
+	free(by_rank);
+	return status;
+}
+
+/* Build the image of the rank file text[0..size) (path for messages). */
+static int
+build(struct wb_bpe *b, const char *path, const char *text, size_t size,
+    const struct stat *st, struct wb_err *err)
+{
+	size_t ntok = 0, cap = 0, line = 0, i;
+	struct tok *toks = NULL;
+	unsigned char *dec = NULL;
+	uint32_t max_len = 0, n_ranks = 0;
+	size_t dec_len = 0;
+	const char *p = text, *end = text + size;
+	int status = WB_EDATA;
+
+	for (i = 0; i < size; i++)
+		cap += text[i] == '\n';
+	cap++;
+	toks = malloc(cap * sizeof(*toks));
+	dec = malloc(size / 4 * 3 + 4);
+	if (!toks || !dec) {
+		status = WB_EINTERNAL;
+		goto nomem;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *sp;
+		uint64_t v = 0;
+		long dl;
+
+		line++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		sp = memchr(p, ' ', (size_t)(le - p));
+		if (!sp || sp + 1 == le)
+			goto bad;
+		dl = b64dec(p, (size_t)(sp - p), dec + dec_len);
+		if (dl <= 0)
+			goto bad;
+		for (const char *q = sp + 1; q < le; q++) {
+			if (*q < '0' || *q > '9' || v > (1u << RANK_BITS))
+				goto bad;
+			v = v * 10 + (uint64_t)(*q - '0');
+		}
+		if (v >= (1u << RANK_BITS))
+			goto bad;
+		toks[ntok].rank = (uint32_t)v;
+		toks[ntok].at = (uint32_t)dec_len;
+		toks[ntok].len = (uint32_t)dl;
+		ntok++;
+		dec_len += (size_t)dl;
+		if ((uint32_t)dl > max_len)
+			max_len = (uint32_t)dl;
+		if ((uint32_t)v + 1 > n_ranks)
+			n_ranks = (uint32_t)v + 1;
+		p = nl ? nl + 1 : end;
+	}
+	if (ntok != b->def->n_tokens) {
+		seterr(err, WB_EDATA, "%s: %zu tokens, the official %s file has %u; "
+		    "run scripts/fetch-encodings", path, ntok, b->def->ranks,
+		    (unsigned)b->def->n_tokens);
+		goto fail;
+	}
+	status = build_img(b, path, toks, ntok, dec, max_len, n_ranks, st, err);
+	free(toks);
+	free(dec);
+	return status;
 bad:
 	seterr(err, WB_EDATA, "%s:%zu: not a line of the form \"BASE64 RANK\"",
 	    path, line);
@@ -560,7 +582,6 @@ nomem:
 fail:
 	free(toks);
 	free(dec);
-	free(by_rank);
 	return status;
 }
 
