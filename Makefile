@@ -42,6 +42,7 @@ LIBSRC = \
 	lib/counter.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/hf.c \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \

@@ -163,7 +163,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, err.status, &err);
 	if (ids && !wb_counter_has_ids(counter)) {
 		wb_counter_free(counter);
-		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e or -M)");
+		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e, -M or -T)");
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
 	field = cli.field;
