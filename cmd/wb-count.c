@@ -6,8 +6,8 @@
 
 static const char usage_text[] =
     "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
-    "                [-M MODEL] [-f FIELD] [-l LIMIT] [-C] [--ids] [-r [-q]]\n"
-    "                [--allow-special] [--encodings-dir DIR]\n"
+    "                [-M MODEL] [-T FILE] [-f FIELD] [-l LIMIT] [-C] [--ids]\n"
+    "                [-r [-q]] [--allow-special] [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n";
 

@@ -44,8 +44,7 @@ static const struct {
 	{ { "model", 'M', "MODEL", "exact tokens of a model's encoding, such "
 	    "as gpt-4o" }, WB_OPTS_COUNTER, "counter.model" },
 	{ { "tokenizer", 'T', "FILE", "exact tokens of a Hugging Face "
-	    "tokenizer.json (byte-level BPE)" }, WB_OPTS_COUNTER,
-	    "counter.tokenizer" },
+	    "tokenizer.json" }, WB_OPTS_COUNTER, "counter.tokenizer" },
 	{ { "allow-special", O_SPECIAL, NULL, "special-token text counts as "
 	    "its special token" }, WB_OPTS_COUNTER, "counter.allow_special" },
 	{ { "encodings-dir", O_ENCDIR, "DIR", "where the rank files are" },
