@@ -946,6 +946,12 @@ fail:
 	return NULL;
 }
 
+uint32_t
+wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n)
+{
+	return rank_of(b, p, n);
+}
+
 /* Is name an encoding this library knows? */
 bool
 wb_bpe_known(const char *name)

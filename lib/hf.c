@@ -13,9 +13,11 @@
  * pre-tokenizer or regex, another model -- is refused with its name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "wb_priv.h"
 
@@ -147,68 +149,62 @@ pre_tokenizer(const char *path, const json_t *pt, struct wb_err *err)
 	return NULL;
 }
 
-/* The two halves of merge m ("A B" or ["A", "B"]) into buf as "AB" and
- * the length of A in *la; false if m is neither. */
+/* The bytes of the two halves of merge m ("A B" or ["A", "B"]) one after
+ * the other into buf, and the length of the first in *la; false if m is
+ * neither, or a half is not byte-level. */
 static bool
-merge_pair(const json_t *m, char *buf, size_t cap, size_t *la)
+merge_pair(const int byte_of[324], const json_t *m, unsigned char *buf,
+    size_t cap, size_t *la, size_t *len)
 {
 	const char *a, *b, *sp;
-	size_t lb;
+	size_t na, nb;
+	long x, y;
 
 	if (json_is_string(m)) {
 		a = json_string_value(m);
 		if ((sp = strchr(a, ' ')) == NULL || strchr(sp + 1, ' ') != NULL)
 			return false;
-		*la = (size_t)(sp - a);
+		na = (size_t)(sp - a);
 		b = sp + 1;
 	} else if (json_array_size(m) == 2 &&
 	    (a = json_string_value(json_array_get(m, 0))) != NULL &&
 	    (b = json_string_value(json_array_get(m, 1))) != NULL) {
-		*la = strlen(a);
+		na = strlen(a);
 	} else {
 		return false;
 	}
-	lb = strlen(b);
-	if (*la + lb + 1 > cap)
+	nb = strlen(b);
+	if (na + nb > cap || (x = unlevel(byte_of, a, na, buf)) <= 0 ||
+	    (y = unlevel(byte_of, b, nb, buf + x)) <= 0)
 		return false;
-	memcpy(buf, a, *la);
-	memcpy(buf + *la, b, lb + 1);
+	*la = (size_t)x;
+	*len = (size_t)(x + y);
 	return true;
-}
-
-/* The id of vocabulary token s, or -1. */
-static json_int_t
-id_of(const json_t *vocab, const char *s)
-{
-	const json_t *v = json_object_get(vocab, s);
-
-	return json_is_integer(v) ? json_integer_value(v) : -1;
 }
 
 /* Do the merges make their tokens in the order of the tokens' ids?  Then
  * merging by the lowest id is merging by the lowest rank. */
 static int
-check_merges(const char *path, const json_t *vocab, const json_t *merges,
+check_merges(const char *path, const struct wb_bpe *b, const json_t *merges,
     struct wb_err *err)
 {
-	char buf[1024], half[1024];
-	json_int_t last = -1, z, x, y;
+	int byte_of[324];
+	unsigned char buf[1024];
+	uint32_t last = 0, z;
 	const json_t *m;
-	size_t i, la;
+	size_t i, la, len;
 
+	byte_alphabet(byte_of);
 	if (!json_is_array(merges))
 		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
 		    "array", path);
 	json_array_foreach(merges, i, m) {
-		if (!merge_pair(m, buf, sizeof(buf), &la))
+		if (!merge_pair(byte_of, m, buf, sizeof(buf), &la, &len))
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
-			    "two tokens", path, i);
-		z = id_of(vocab, buf);
-		memcpy(half, buf, la);
-		half[la] = '\0';
-		x = id_of(vocab, half);
-		y = id_of(vocab, buf + la);
-		if (z < 0 || x < 0 || y < 0)
+			    "two byte-level tokens", path, i);
+		z = wb_bpe_id_of(b, buf, len);
+		if (z == UINT32_MAX || wb_bpe_id_of(b, buf, la) == UINT32_MAX ||
+		    wb_bpe_id_of(b, buf + la, len - la) == UINT32_MAX)
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu: a token "
 			    "that is not in the vocabulary", path, i);
 		if (z < last)
@@ -381,10 +377,56 @@ check(const char *path, const json_t *root, struct wb_err *err)
 	return pre_tokenizer(path, json_object_get(root, "pre_tokenizer"), err);
 }
 
+/* The JSON of the file at path: read whole, then parsed (jansson's own
+ * file reading takes a character at a time, twice as long). */
+static json_t *
+load(const char *path, struct wb_err *err)
+{
+	struct stat st;
+	json_error_t je;
+	json_t *root;
+	char *text;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, fd < 0 ?
+		    strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got < (size_t)st.st_size) {
+		free(text);
+		wb_err_set(err, WB_EIO, "%s: read error", path);
+		return NULL;
+	}
+	root = json_loadb(text, got, 0, &je);
+	free(text);
+	if (root == NULL)
+		wb_err_set(err, WB_EDATA, "%s:%d:%d: %s", path, je.line,
+		    je.column, je.text);
+	return root;
+}
+
 struct wb_bpe *
 wb_hf_open(const char *path, struct wb_err *err)
 {
-	json_error_t je;
 	json_t *root, *model;
 	struct wb_bpe *b = NULL;
 	struct wb_bpe_added *added = NULL;
@@ -392,28 +434,22 @@ wb_hf_open(const char *path, struct wb_err *err)
 	uint32_t *offs = NULL, n_ids = 0;
 	size_t n_added = 0;
 	const char *like;
-	struct stat st;
 
-	if (stat(path, &st) != 0) {
-		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, strerror(errno));
+	if ((root = load(path, err)) == NULL)
 		return NULL;
-	}
-	if ((root = json_load_file(path, 0, &je)) == NULL) {
-		wb_err_set(err, S_ISREG(st.st_mode) ? WB_EDATA : WB_ENOINPUT,
-		    "%s:%d:%d: %s", path, je.line, je.column, je.text);
-		return NULL;
-	}
 	model = json_object_get(root, "model");
 	if ((like = check(path, root, err)) != NULL &&
-	    check_merges(path, json_object_get(model, "vocab"),
-	    json_object_get(model, "merges"), err) == WB_OK &&
 	    vocabulary(path, json_object_get(model, "vocab"), &bytes, &offs,
 	    &n_ids, err) == WB_OK &&
 	    added_tokens(path, json_object_get(root, "added_tokens"), &added,
-	    &n_added, err) == WB_OK)
-		b = wb_bpe_from_tokens(path, like, bytes, offs, n_ids, added,
-		    n_added, !json_is_true(json_object_get(model, "ignore_merges")),
-		    err);
+	    &n_added, err) == WB_OK &&
+	    (b = wb_bpe_from_tokens(path, like, bytes, offs, n_ids, added,
+	    n_added, !json_is_true(json_object_get(model, "ignore_merges")),
+	    err)) != NULL &&
+	    check_merges(path, b, json_object_get(model, "merges"), err) != WB_OK) {
+		wb_bpe_free(b);
+		b = NULL;
+	}
 	free(added);
 	free(bytes);
 	free(offs);

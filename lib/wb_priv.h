@@ -138,6 +138,8 @@ size_t wb_bpe_special_max(const struct wb_bpe *b, int allow_special);
  * and end after it? */
 bool wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c);
+/* The id of the token whose bytes are p[0..n), or UINT32_MAX. */
+uint32_t wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n);
 /* A token that a vocabulary adds to its byte-pair merges: text[0..len)
  * (no NUL) is token id; special ones count only with allow_special, the
  * others always. */
