@@ -43,9 +43,11 @@ LIBSRC = \
 	lib/err.c \
 	lib/exact.c \
 	lib/hf.c \
+	lib/gguf.c \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \
+	lib/ollama.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/prompt_render.c \
@@ -72,17 +74,21 @@ UNITS = \
 	test-buf \
 	test-count \
 	test-hf \
+	test-gguf \
 	test-json \
 	test-messages \
+	test-ollama \
 	test-prompt \
 	test-record \
 	test-request \
 	test-section \
-	test-truncate
+	test-truncate \
+	test-ws
 
 FUZZERS = \
 	fuzz-bpe \
 	fuzz-config \
+	fuzz-gguf \
 	fuzz-json \
 	fuzz-records \
 	fuzz-truncate \

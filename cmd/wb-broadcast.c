@@ -10,7 +10,8 @@ static const char usage_text[] =
     "usage: wb-broadcast [-aMn] [-u URL] [--allow-unknown] [--token-file FILE]\n"
     "                    [--cacert FILE] [--insecure] [--no-ack] [--window N]\n"
     "                    [--rate N] [--timeout SECONDS] [--ping SECONDS]\n"
-    "                    [--dead-letter FILE] [--run ID] [--max-record SIZE]\n";
+    "                    [--dead-letter FILE] [--run ID] [--max-record SIZE]\n"
+    "                    [--files-from FILE [-0]] [FILE ...]\n";
 
 enum {
 	OPT_UNKNOWN = 256, OPT_TOKFILE, OPT_CACERT, OPT_INSECURE, OPT_NOACK,
@@ -183,7 +184,7 @@ main(int argc, char *argv[])
 		cli.io.wait = wb_bcast_wait;
 		cli.io.wait_ctx = bc;
 	}
-	st = wb_records_run(&cli.io, wb_bcast_record, bc);
+	st = wb_cli_records(&cli, wb_bcast_record, bc);
 	st = wb_bcast_finish(bc, st);
 	wb_bcast_free(bc);
 	if (dead != NULL && fclose(dead) != 0)

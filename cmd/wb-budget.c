@@ -11,7 +11,8 @@ static const char usage_text[] =
     "                 [-e ENCODING] [-M MODEL] [-T FILE] [--allow-special]\n"
     "                 [--encodings-dir DIR] [--max-record SIZE]\n"
     "                 [--chars-per-token N] [--tokens-per-word N]\n"
-    "                 [--hybrid-threshold N]\n";
+    "                 [--hybrid-threshold N]\n"
+    "                 [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_CHECK = 256, OPT_PRINT };
 
@@ -152,7 +153,7 @@ main(int argc, char *argv[])
 	else if (print)
 		st = print_config(&err);
 	else
-		st = wb_records_run(&cli.io, budget_record, NULL);
+		st = wb_cli_records(&cli, budget_record, NULL);
 	wb_counter_free(counter);
 	wb_config_free(cfg);
 	return wb_cli_exit(&cli, st, &err);

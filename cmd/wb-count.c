@@ -7,9 +7,10 @@
 static const char usage_text[] =
     "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
     "                [-M MODEL] [-T FILE] [-f FIELD] [-l LIMIT] [-C] [--ids]\n"
-    "                [-r [-q]] [--allow-special] [--encodings-dir DIR]\n"
+    "                [-r [-q] | -R] [--allow-special] [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
-    "                [--tokens-per-word N] [--hybrid-threshold N]\n";
+    "                [--tokens-per-word N] [--hybrid-threshold N]\n"
+    "                [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_IDS = 256 };
 
@@ -91,28 +92,121 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	return n > limit ? WB_ECHECK : WB_OK;
 }
 
-/* Count all of stdin as one text. */
+/* One input's count: a record (named when it is a file), or with -q a
+ * line "N NAME" as wc writes it. */
 static int
-count_raw(const struct wb_io *io, bool quiet)
+print_count(const struct wb_io *io, bool quiet, uint64_t n)
 {
-	struct wb_err err = { 0 };
-	uint64_t n = 0;
-	bool over;
+	struct wb_err err;
+	json_t *rec;
 	int st;
 
-	st = wb_read_count(io, counter, limit, &n, &over, &err);
-	if (st != WB_OK) {
-		fprintf(io->err, "%s: %s\n", io->prog, err.msg);
-		return st;
+	if (quiet) {
+		if (io->in_file)
+			fprintf(io->out, "%llu %s\n", (unsigned long long)n,
+			    io->in_name);
+		else
+			fprintf(io->out, "%llu\n", (unsigned long long)n);
+		return WB_OK;
 	}
-	if (quiet)
-		fprintf(io->out, "%llu\n", (unsigned long long)n);
-	else if (has_limit)
-		fprintf(io->out, "{\"tokens\":%llu,\"over_limit\":%s}\n",
-		    (unsigned long long)n, over ? "true" : "false");
-	else
-		fprintf(io->out, "{\"tokens\":%llu}\n", (unsigned long long)n);
-	return over ? WB_ECHECK : WB_OK;
+	rec = json_object();
+	if (rec == NULL || (io->in_file && json_object_set_new(rec, "file",
+	    json_string(io->in_name)) != 0) ||
+	    json_object_set_new(rec, "tokens", json_integer((json_int_t)n)) ||
+	    (has_limit && json_object_set_new(rec, "over_limit",
+	    json_boolean(n > limit)))) {
+		json_decref(rec);
+		fprintf(io->err, "%s: %s: cannot write its count (a name that is "
+		    "not UTF-8?)\n", io->prog, io->in_name);
+		return WB_EDATA;
+	}
+	if ((st = wb_emit(io->out, rec, &err)) != WB_OK)
+		fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+	json_decref(rec);
+	return st;
+}
+
+/* What a run of -r over several inputs adds up to. */
+struct total {
+	uint64_t texts, tokens, over, largest;
+	char *largest_name;
+};
+
+/* After several inputs, their total: a record {"total": {...}} that has no
+ * "file", so that select(.file) keeps the others; with -q "N total". */
+static int
+print_total(const struct wb_io *io, bool quiet, const struct total *t)
+{
+	struct wb_err err;
+	json_t *rec;
+	int st;
+
+	if (has_limit && t->over > 0)
+		fprintf(io->err, "%s: %llu of %llu texts over %llu tokens; the "
+		    "largest: %s (%llu)\n", io->prog, (unsigned long long)t->over,
+		    (unsigned long long)t->texts, (unsigned long long)limit,
+		    t->largest_name, (unsigned long long)t->largest);
+	if (quiet) {
+		fprintf(io->out, "%llu total\n", (unsigned long long)t->tokens);
+		return WB_OK;
+	}
+	rec = json_pack("{s:{s:I,s:I}}", "total", "texts", (json_int_t)t->texts,
+	    "tokens", (json_int_t)t->tokens);
+	if (rec != NULL && t->largest_name != NULL)
+		json_object_set_new(json_object_get(rec, "total"), "largest",
+		    json_pack("{s:s?,s:I}", "file", t->largest_name, "tokens",
+		    (json_int_t)t->largest));
+	if (rec != NULL && has_limit)
+		json_object_set_new(json_object_get(rec, "total"), "over",
+		    json_integer((json_int_t)t->over));
+	if (rec == NULL)
+		return WB_EINTERNAL;
+	if ((st = wb_emit(io->out, rec, &err)) != WB_OK)
+		fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+	json_decref(rec);
+	return st;
+}
+
+/* -r: each input is one text, counted whole; after several, a total. */
+static int
+count_raw(struct wb_cli *cli)
+{
+	const struct wb_io *io = &cli->io;
+	bool many = cli->nfiles > 1 || cli->files_from != NULL;
+	struct total t = { 0 };
+	struct wb_err err;
+	uint64_t n;
+	int st = WB_OK, r;
+
+	while (wb_cli_next(cli) > 0) {
+		memset(&err, 0, sizeof(err));
+		if ((r = wb_read_count(io, counter, &n, &err)) != WB_OK) {
+			/* Not UTF-8 (a PNG among the prompts) or unreadable:
+			 * said, skipped, and the status at the end. */
+			fprintf(io->err, "%s: %s\n", io->prog, err.msg);
+			st = wb_status_worst(st, r);
+			continue;
+		}
+		t.texts++;
+		t.tokens = n > WB_MAX_TOKENS - t.tokens ? WB_MAX_TOKENS :
+		    t.tokens + n;
+		t.over += has_limit && n > limit;
+		if (t.largest_name == NULL || n > t.largest) {
+			free(t.largest_name);
+			t.largest_name = strdup(io->in_file ? io->in_name : "-");
+			t.largest = n;
+		}
+		r = print_count(io, cli->quiet, n);
+		st = wb_status_worst(st, r);
+		if (r == WB_EIO)
+			break;
+	}
+	if (many && st != WB_EIO)
+		st = wb_status_worst(st, print_total(io, cli->quiet, &t));
+	free(t.largest_name);
+	if (t.over > 0)
+		st = wb_status_worst(st, WB_ECHECK);
+	return wb_status_worst(st, cli->in_status);
 }
 
 /* wb-count's own options. */
@@ -167,8 +261,8 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
 	field = cli.field;
-	st = cli.raw ? count_raw(&cli.io, cli.quiet) :
-	    wb_records_run(&cli.io, count_record, NULL);
+	st = cli.raw ? count_raw(&cli) :
+	    wb_cli_records(&cli, count_record, NULL);
 	wb_counter_free(counter);
 	return wb_cli_exit(&cli, st, &err);
 }

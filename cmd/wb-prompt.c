@@ -11,7 +11,8 @@ static const char usage_text[] =
     "                 [-p default|llama] [-e ENCODING] [-M MODEL] [-T FILE]\n"
     "                 [--allow-special] [--encodings-dir DIR]\n"
     "                 [--max-record SIZE] [--chars-per-token N]\n"
-    "                 [--tokens-per-word N] [--hybrid-threshold N]\n";
+    "                 [--tokens-per-word N] [--hybrid-threshold N]\n"
+    "                 [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_MODEL = 256, OPT_ALLOW };
 
@@ -29,6 +30,7 @@ enum format { F_JSON, F_TEXT, F_OPENAI, F_OLLAMA };
 static struct wb_config *cfg;
 static struct wb_counter *counter;  /* reused while the records agree */
 static struct wb_layer *flags;
+static const struct wb_io *in;      /* the input, for messages */
 static const char *world, *model_name;
 static enum format format = F_JSON;
 static bool allow_over;
@@ -108,7 +110,7 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 	if (st == WB_ECHECK) {
 		/* No prompt over budget: the report, and a message. A chat
 		 * body must not go out, so those formats keep the report only. */
-		fprintf(stderr, "wb-prompt: stdin:%llu: %s\n",
+		fprintf(stderr, "wb-prompt: %s:%llu: %s\n", in->in_name,
 		    (unsigned long long)err->line, err->msg);
 		if (format == F_OPENAI || format == F_OLLAMA)
 			json_object_clear(rec);
@@ -120,9 +122,9 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		json_t *total = json_object_get(o.report, "total_tokens");
 		/* --allow-over writes it, but says so, and the status says so. */
 		if (over)
-			fprintf(stderr, "wb-prompt: stdin:%llu: the prompt has "
+			fprintf(stderr, "wb-prompt: %s:%llu: the prompt has "
 			    "%lld tokens, over the budget of %llu, written "
-			    "because of --allow-over\n",
+			    "because of --allow-over\n", in->in_name,
 			    (unsigned long long)err->line,
 			    (long long)json_integer_value(total),
 			    (unsigned long long)s.total);
@@ -192,6 +194,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, st, &err);
 	flags = cli.flags;
 	world = cli.world;
+	in = &cli.io;
 	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */
@@ -201,7 +204,7 @@ main(int argc, char *argv[])
 	} else {
 		if (format == F_TEXT)
 			cli.io.emit = emit_text;
-		st = wb_records_run(&cli.io, prompt_record, NULL);
+		st = wb_cli_records(&cli, prompt_record, NULL);
 	}
 	wb_counter_free(counter);
 	wb_config_free(cfg);

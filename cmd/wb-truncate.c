@@ -7,11 +7,12 @@
 static const char usage_text[] =
     "usage: wb-truncate [-b BUDGET] [-k head|tail] [-E ELLIPSIS]\n"
     "                   [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
-    "                   [-M MODEL] [-T FILE] [-f FIELD] [-r [-q]]\n"
+    "                   [-M MODEL] [-T FILE] [-f FIELD] [-r [-q] | -R]\n"
     "                   [--allow-special]\n"
     "                   [--encodings-dir DIR] [--max-record SIZE]\n"
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
-    "                   [--hybrid-threshold N]\n";
+    "                   [--hybrid-threshold N]\n"
+    "                   [--files-from FILE [-0]] [FILE ...]\n";
 
 static const struct wb_opt options[] = {
 	{ "budget", 'b', "BUDGET", "the budget in tokens, unless a record has "
@@ -82,9 +83,10 @@ truncate_record(void *ctx, json_t *rec, struct wb_err *err)
 	return st;
 }
 
-/* Truncate all of stdin as one text, streamed. */
+/* -r: one input, streamed, cut as one text; a record, or with -q the
+ * text itself. */
 static int
-truncate_raw(const struct wb_io *io, bool quiet)
+truncate_one(const struct wb_io *io, bool quiet)
 {
 	struct wb_err err = { 0 };
 	struct wb_trunc t = { 0 };
@@ -99,8 +101,11 @@ truncate_raw(const struct wb_io *io, bool quiet)
 			st = wb_err_set(&err, WB_EIO, "stdout: write error");
 		goto out;
 	}
-	if ((rec = json_object()) == NULL) {
-		st = wb_err_set(&err, WB_EINTERNAL, "out of memory");
+	if ((rec = json_object()) == NULL ||
+	    (io->in_file && json_object_set_new(rec, "file",
+	    json_string(io->in_name)) != 0)) {
+		st = wb_err_set(&err, WB_EDATA, "%s: cannot write its record "
+		    "(a name that is not UTF-8?)", io->in_name);
 		goto out;
 	}
 	if ((st = set_result(rec, field, &t, budget, &err)) == WB_OK)
@@ -111,6 +116,21 @@ out:
 	json_decref(rec);
 	free(t.text);
 	return st;
+}
+
+/* -r: each input cut as one text, one record each. */
+static int
+truncate_raw(struct wb_cli *cli)
+{
+	int st = WB_OK, r;
+
+	while (wb_cli_next(cli) > 0) {
+		r = truncate_one(&cli->io, cli->quiet);
+		st = wb_status_worst(st, r);
+		if (r != WB_OK && r != WB_EDATA)
+			break;
+	}
+	return wb_status_worst(st, cli->in_status);
 }
 
 /* wb-truncate's own options. */
@@ -158,13 +178,17 @@ main(int argc, char *argv[])
 		wb_err_set(&err, WB_EUSAGE, "-r needs -b");
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
+	if (cli.quiet && (cli.nfiles > 1 || cli.files_from != NULL)) {
+		wb_err_set(&err, WB_EUSAGE, "-q: with one input only");
+		return wb_cli_exit(&cli, WB_EUSAGE, &err);
+	}
 	if ((st = wb_cli_settings(&cli, &s, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	if ((counter = wb_counter_new(&s.counter, &err)) == NULL)
 		return wb_cli_exit(&cli, err.status, &err);
 	field = cli.field;
-	st = cli.raw ? truncate_raw(&cli.io, cli.quiet) :
-	    wb_records_run(&cli.io, truncate_record, NULL);
+	st = cli.raw ? truncate_raw(&cli) :
+	    wb_cli_records(&cli, truncate_record, NULL);
 	wb_counter_free(counter);
 	return wb_cli_exit(&cli, st, &err);
 }

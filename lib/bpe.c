@@ -952,7 +952,6 @@ wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n)
 	return rank_of(b, p, n);
 }
 
-/* Is name an encoding this library knows? */
 bool
 wb_bpe_known(const char *name)
 {
@@ -1340,7 +1339,6 @@ wb_bpe_set_small_piece(struct wb_bpe *b, size_t n)
 	b->small = n < WB_BPE_SMALL_PIECE ? n : WB_BPE_SMALL_PIECE;
 }
 
-/* Start the cache of merged pieces after n merges (SIZE_MAX: never). */
 void
 wb_bpe_set_cache_after(struct wb_bpe *b, size_t n)
 {

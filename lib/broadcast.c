@@ -162,7 +162,6 @@ expand(const char *tpl, const json_t *rec, struct wb_err *err)
 	return url;
 }
 
-/* Make a broadcaster; the caller owns it. */
 struct wb_bcast *
 wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 {
@@ -194,7 +193,6 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 	return bc;
 }
 
-/* Check what a broadcaster would be made from: 64 when it cannot be. */
 int
 wb_bcast_check(const struct wb_bcast_opts *o, struct wb_err *err)
 {
@@ -675,7 +673,6 @@ wb_bcast_record(void *arg, json_t *rec, struct wb_err *err)
 	return enqueue(bc, rec, url, err);
 }
 
-/* Wait until fd has input, keeping the connections alive meanwhile. */
 int
 wb_bcast_wait(void *arg, int fd)
 {
@@ -764,7 +761,6 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 	return wb_status_worst(status, bc->status);
 }
 
-/* Free a broadcaster and its connections. */
 void
 wb_bcast_free(struct wb_bcast *bc)
 {

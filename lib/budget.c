@@ -243,7 +243,6 @@ free_sections(struct section sec[WB_NCAT])
 		wb_section_free(&sec[i].s);
 }
 
-/* Hold each section of a record to its budget and the whole to the total. */
 int
 wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
     json_t *sections, json_t **report, struct wb_err *err)
@@ -308,7 +307,6 @@ out:
 	return st;
 }
 
-/* Measure the sections against the budgets without changing them. */
 int
 wb_budget_check(const struct wb_settings *set, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err)

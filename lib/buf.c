@@ -41,7 +41,6 @@ wb_buf_grow(struct wb_buf *b, size_t n)
 	return true;
 }
 
-/* Append the string s. */
 int
 wb_buf_adds(struct wb_buf *b, const char *s)
 {
@@ -70,7 +69,6 @@ wb_buf_take(struct wb_buf *b)
 	return p;
 }
 
-/* Free what b holds; b is empty again. */
 void
 wb_buf_free(struct wb_buf *b)
 {

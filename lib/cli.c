@@ -1,15 +1,17 @@
 /* cli.c: the command line every wb command shares: one table of the
  * options several commands take, one parser, --help, one way out. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "wb_priv.h"
 
 /* Ids of the shared options that have no letter; a command's own start
  * at 256 and stay below these. */
 enum {
-	O_MAXREC = 1000, O_SPECIAL, O_ENCDIR, O_CPT, O_TPW, O_HT,
+	O_MAXREC = 1000, O_SPECIAL, O_ENCDIR, O_CPT, O_TPW, O_HT, O_FILES,
 };
 
 /* A shared option: its row, the set it belongs to, and the settings key it
@@ -35,6 +37,8 @@ static const struct {
 	    WB_OPTS_TEXT, NULL },
 	{ { "quiet", 'q', NULL, "with -r: print the result alone" },
 	    WB_OPTS_TEXT, NULL },
+	{ { "raw-lines", 'R', NULL, "each line is a text, as jq -R reads it" },
+	    WB_OPTS_TEXT, NULL },
 	{ { "method", 'm', "METHOD", "count by char, word or hybrid "
 	    "(default hybrid)" }, WB_OPTS_COUNTER, "counter.method" },
 	{ { "preset", 'p', "PRESET", "the counter parameters of default or "
@@ -57,6 +61,10 @@ static const struct {
 	    "words" }, WB_OPTS_COUNTER, "counter.hybrid_threshold" },
 	{ { "max-record", O_MAXREC, "SIZE", "the largest record, in bytes "
 	    "(K, M, G; default 64M)" }, WB_OPTS_COMMON, NULL },
+	{ { "files-from", O_FILES, "FILE", "read the names of the inputs from "
+	    "FILE (- for stdin)" }, WB_OPTS_COMMON, NULL },
+	{ { "null", '0', NULL, "with --files-from: the names end with NUL, not "
+	    "a newline" }, WB_OPTS_COMMON, NULL },
 	{ { "help", 'h', NULL, "print this help and exit" }, WB_OPTS_COMMON,
 	    NULL },
 	{ { "version", 'V', NULL, "print the version and exit" },
@@ -161,6 +169,7 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 	case 'w': cli->world = arg; break;
 	case 'r': cli->raw = true; break;
 	case 'q': cli->quiet = true; break;
+	case 'R': cli->lines = true; break;
 	case 'f':
 		if (wb_utf8_valid(arg, strlen(arg)) != strlen(arg))
 			return wb_err_set(err, WB_EUSAGE, "-f: not UTF-8");
@@ -170,6 +179,8 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 		if (wb_parse_size(arg, &cli->io.max_record, err))
 			return wb_err_prefix(err, "--max-record");
 		break;
+	case O_FILES: cli->files_from = arg; break;
+	case '0': cli->nul = true; break;
 	case 'h':
 		help(cli, cli->io.out);
 		cli->done = true;
@@ -182,8 +193,6 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 	return WB_OK;
 }
 
-/* Parse the command line: shared options into cli, the command's own to
- * own_option; after -h or -V, cli->done is set. */
 int
 wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 {
@@ -194,7 +203,8 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 	int c, st;
 
 	cli->io = (struct wb_io){ .prog = cli->prog, .in = stdin, .out = stdout,
-	    .err = stderr, .in_name = "stdin" };
+	    .err = stderr, .in_name = "stdin",
+	    .text_modes = (cli->sets & WB_OPTS_TEXT) != 0 };
 	if (cli->field == NULL)
 		cli->field = "text";
 	if ((cli->flags = wb_layer_new()) == NULL)
@@ -228,15 +238,117 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 		if (cli->done)
 			return WB_OK;
 	}
-	if (optind < argc)
-		return wb_err_set(err, WB_EUSAGE, "%s: unexpected argument",
-		    argv[optind]);
+	cli->files = argv + optind;
+	cli->nfiles = (size_t)(argc - optind);
+	if (cli->nul && cli->files_from == NULL)
+		return wb_err_set(err, WB_EUSAGE, "-0: only with --files-from");
+	if (cli->lines && cli->raw)
+		return wb_err_set(err, WB_EUSAGE, "-R: not with -r");
 	if (cli->quiet && !cli->raw)
 		return wb_err_set(err, WB_EUSAGE, "-q: only with -r");
 	return WB_OK;
 }
 
-/* The settings that the flags alone give, over the defaults. */
+/* The next name that --files-from gives, or NULL after the last. */
+static const char *
+listed(struct wb_cli *cli)
+{
+	ssize_t n;
+
+	if (cli->files_from == NULL)
+		return NULL;
+	if (cli->list == NULL) {
+		cli->list = strcmp(cli->files_from, "-") == 0 ? stdin :
+		    fopen(cli->files_from, "r");
+		if (cli->list == NULL) {
+			fprintf(cli->io.err, "%s: --files-from: %s: %s\n", cli->prog,
+			    cli->files_from, strerror(errno));
+			cli->in_status = wb_status_worst(cli->in_status, WB_ENOINPUT);
+			cli->files_from = NULL;
+			return NULL;
+		}
+	}
+	do {
+		n = getdelim(&cli->name, &cli->name_cap, cli->nul ? '\0' : '\n',
+		    cli->list);
+		if (n > 0 && !cli->nul && cli->name[n - 1] == '\n')
+			cli->name[--n] = '\0';
+	} while (n == 0);
+	if (n > 0)
+		return cli->name;
+	if (ferror(cli->list)) {
+		fprintf(cli->io.err, "%s: --files-from: %s: %s\n", cli->prog,
+		    cli->files_from, strerror(errno));
+		cli->in_status = wb_status_worst(cli->in_status, WB_EIO);
+	}
+	if (cli->list != stdin)
+		fclose(cli->list);
+	cli->list = NULL;
+	cli->files_from = NULL;
+	return NULL;
+}
+
+/* A directory is no input: fopen opens it, and reading it fails later. */
+int
+wb_cli_next(struct wb_cli *cli)
+{
+	const char *name;
+	struct stat sb;
+	FILE *f;
+
+	if (cli->io.in != NULL && cli->io.in != stdin)
+		fclose(cli->io.in);
+	cli->io.in = NULL;
+	for (;;) {
+		if (cli->next < cli->nfiles)
+			name = cli->files[cli->next++];
+		else if (cli->files_from != NULL)
+			name = listed(cli);
+		else
+			name = cli->started ? NULL : "-";
+		cli->started = true;
+		if (name == NULL)
+			return 0;
+		if (strcmp(name, "-") == 0) {
+			cli->io.in = stdin;
+			cli->io.in_name = "stdin";
+			cli->io.in_file = false;
+			return 1;
+		}
+		errno = 0;
+		if ((f = fopen(name, "r")) == NULL ||
+		    (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode))) {
+			fprintf(cli->io.err, "%s: %s: %s\n", cli->prog, name,
+			    f ? strerror(EISDIR) : strerror(errno));
+			if (f != NULL)
+				fclose(f);
+			cli->in_status = wb_status_worst(cli->in_status, WB_ENOINPUT);
+			continue;
+		}
+		cli->io.in = f;
+		cli->io.in_name = name;
+		cli->io.in_file = true;
+		return 1;
+	}
+}
+
+/* A failure of the output or the machine stops the run; bad input does
+ * not. */
+int
+wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx)
+{
+	int st = WB_OK, r;
+
+	while (wb_cli_next(cli) > 0) {
+		r = cli->lines ? wb_lines_run(&cli->io, cli->field, fn, ctx) :
+		    wb_records_run(&cli->io, fn, ctx);
+		st = wb_status_worst(st, r);
+		if (r != WB_OK && r != WB_ECHECK && r != WB_EDATA)
+			break;
+	}
+	return wb_status_worst(st, cli->in_status);
+}
+
 int
 wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
     struct wb_err *err)
@@ -246,8 +358,6 @@ wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
 	return wb_settings_from(&l, 1, s, err);
 }
 
-/* The way out of every command: err's message first, if it has one (with
- * the usage for 64); then stdout is closed and checked. */
 int
 wb_cli_exit(struct wb_cli *cli, int status, const struct wb_err *err)
 {
@@ -259,6 +369,11 @@ wb_cli_exit(struct wb_cli *cli, int status, const struct wb_err *err)
 	}
 	wb_layer_free(cli->flags);
 	cli->flags = NULL;
+	if (cli->io.in != NULL && cli->io.in != stdin)
+		fclose(cli->io.in);
+	if (cli->list != NULL && cli->list != stdin)
+		fclose(cli->list);
+	free(cli->name);
 	if (cli->io.out == NULL)
 		return status;
 	return wb_close_out(&cli->io, status);

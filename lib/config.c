@@ -337,7 +337,6 @@ parse_doc(struct yp *y, struct wb_config *cfg)
 	return WB_OK;
 }
 
-/* Load a YAML configuration file; errors are FILE:LINE:COL, status 78. */
 struct wb_config *
 wb_config_load(const char *path, struct wb_err *err)
 {
@@ -380,7 +379,6 @@ wb_config_load(const char *path, struct wb_err *err)
 	return cfg;
 }
 
-/* Free a configuration. */
 void
 wb_config_free(struct wb_config *cfg)
 {
@@ -395,7 +393,6 @@ wb_config_free(struct wb_config *cfg)
 	free(cfg);
 }
 
-/* Find the configuration file by the documented search; NULL for none. */
 const char *
 wb_config_find(char *buf, size_t size)
 {
@@ -426,8 +423,6 @@ wb_config_find(char *buf, size_t size)
 	return NULL;
 }
 
-/* Resolve the settings of world (or none) under cfg (or none), a record's
- * own layer (or none) and flags, in that order. */
 int
 wb_settings_resolve(const struct wb_config *cfg, const char *world,
     const struct wb_layer *rec, const struct wb_layer *flags,
@@ -441,7 +436,6 @@ wb_settings_resolve(const struct wb_config *cfg, const char *world,
 	return wb_settings_from(ls, 4, s, err);
 }
 
-/* Load path, or the file the search finds (none: defaults), under flags. */
 int
 wb_config_open(const char *path, const struct wb_layer *flags,
     struct wb_config **cfg, struct wb_err *err)
@@ -461,7 +455,6 @@ wb_config_open(const char *path, const struct wb_layer *flags,
 	return WB_OK;
 }
 
-/* Is world one of the configuration's? */
 bool
 wb_config_has_world(const struct wb_config *cfg, const char *world)
 {
@@ -471,7 +464,6 @@ wb_config_has_world(const struct wb_config *cfg, const char *world)
 	return false;
 }
 
-/* Check the top level and every world again with the flags laid over. */
 int
 wb_config_check_flags(const struct wb_config *cfg, const struct wb_layer *flags,
     struct wb_err *err)

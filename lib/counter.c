@@ -5,7 +5,6 @@
 
 #include "wb_priv.h"
 
-/* Fill spec with a named preset ("default" or "llama"); 0 or -1. */
 int
 wb_counter_preset(struct wb_counter_spec *spec, const char *name)
 {
@@ -29,7 +28,6 @@ static const char *const method_names[] = {
 	[WB_METHOD_HYBRID] = "hybrid",
 };
 
-/* Parse a method name ("char", "word", "hybrid"); 0 or -1. */
 int
 wb_method_parse(const char *name, enum wb_method *m)
 {
@@ -42,14 +40,12 @@ wb_method_parse(const char *name, enum wb_method *m)
 	return -1;
 }
 
-/* The name of a method. */
 const char *
 wb_method_name(enum wb_method m)
 {
 	return method_names[m];
 }
 
-/* Fill spec with the engine's defaults: hybrid, preset "default". */
 void
 wb_counter_spec_default(struct wb_counter_spec *spec)
 {
@@ -58,7 +54,6 @@ wb_counter_spec_default(struct wb_counter_spec *spec)
 	wb_counter_preset(spec, "default");
 }
 
-/* Make a counter; the caller owns it. */
 struct wb_counter *
 wb_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
@@ -69,7 +64,6 @@ wb_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
 	return wb_stats_counter_new(spec, err);
 }
 
-/* Do two specs make the same counter? */
 bool
 wb_counter_spec_same(const struct wb_counter_spec *a,
     const struct wb_counter_spec *b)
@@ -94,7 +88,6 @@ wb_counter_spec_same(const struct wb_counter_spec *a,
 	    a->hybrid_threshold == b->hybrid_threshold;
 }
 
-/* Free a counter. */
 void
 wb_counter_free(struct wb_counter *c)
 {
@@ -102,7 +95,6 @@ wb_counter_free(struct wb_counter *c)
 		c->ops->free(c);
 }
 
-/* The counter in *slot if spec makes the same, else a new one put there. */
 struct wb_counter *
 wb_counter_reuse(struct wb_counter **slot, const struct wb_counter_spec *spec,
     struct wb_err *err)
@@ -154,21 +146,18 @@ wb_count_chat(const struct wb_counter *c, const json_t *messages, uint64_t *n,
 	return WB_OK;
 }
 
-/* A short description of the counter, such as "hybrid". */
 const char *
 wb_counter_name(const struct wb_counter *c)
 {
 	return c->name;
 }
 
-/* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */
 uint64_t
 wb_count(const struct wb_counter *c, const char *s, size_t len)
 {
 	return c->ops->count(c, s, len, UINT64_MAX);
 }
 
-/* Count, stopping early once the count is known to exceed limit. */
 uint64_t
 wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit)
@@ -176,14 +165,12 @@ wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
 	return c->ops->count(c, s, len, limit);
 }
 
-/* Start counting a text that arrives in pieces; the caller owns it. */
 struct wb_count_stream *
 wb_count_stream_new(const struct wb_counter *c)
 {
 	return c->ops->stream_new(c);
 }
 
-/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
 int
 wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
     struct wb_err *err)
@@ -191,35 +178,25 @@ wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	return cs->c->ops->stream_feed(cs, buf, len, err);
 }
 
-/* The count of everything fed so far; a lower bound until the end. */
 uint64_t
 wb_count_stream_count(const struct wb_count_stream *cs)
 {
 	return cs->c->ops->stream_count(cs);
 }
 
-/* Is the count of the whole text sure to exceed limit, whatever follows? */
-bool
-wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	return cs->c->ops->stream_over(cs, limit);
-}
-
-/* The statistics of what was fed, for counters by statistics; else NULL. */
 const struct wb_text_stats *
 wb_count_stream_stats(const struct wb_count_stream *cs)
 {
 	return cs->c->ops->stream_stats ? cs->c->ops->stream_stats(cs) : NULL;
 }
 
-/* End the text: fails if it stops inside a UTF-8 sequence. */
 int
-wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
+wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err)
 {
 	return cs->c->ops->stream_end(cs, count, err);
 }
 
-/* Free a stream. */
 void
 wb_count_stream_free(struct wb_count_stream *cs)
 {
@@ -227,22 +204,18 @@ wb_count_stream_free(struct wb_count_stream *cs)
 		cs->c->ops->stream_free(cs);
 }
 
-/* Do counts follow from concatenable text statistics (the heuristics)? */
 bool
 wb_counter_by_stats(const struct wb_counter *c)
 {
 	return c->ops->by_stats;
 }
 
-/* Can the counter give token ids (wb_counter_encode)? */
 bool
 wb_counter_has_ids(const struct wb_counter *c)
 {
 	return c->ops->encode != NULL;
 }
 
-/* Token ids of s (the first cap into ids, which may be NULL); their
- * number, or WB_BPE_FAIL with err set. */
 size_t
 wb_counter_encode(const struct wb_counter *c, const char *s, size_t len,
     uint32_t *ids, size_t cap, struct wb_err *err)
@@ -267,7 +240,6 @@ wb_counter_last_cut(const struct wb_counter *c, const char *s, size_t from,
 	return c->ops->last_cut ? c->ops->last_cut(c, s, from, to) : 0;
 }
 
-/* How far before a cut the text must be kept to find it again, or 0. */
 size_t
 wb_counter_lookback(const struct wb_counter *c)
 {

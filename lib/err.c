@@ -14,7 +14,6 @@ sanitize(char *m)
 		m[i] = '?';
 }
 
-/* Set err to status and a printf-style message; returns status. */
 int
 wb_err_set(struct wb_err *err, int status, const char *fmt, ...)
 {
@@ -43,14 +42,12 @@ severity(int s)
 	}
 }
 
-/* Combine two exit statuses into the one a command should report. */
 int
 wb_status_worst(int a, int b)
 {
 	return severity(b) > severity(a) ? b : a;
 }
 
-/* Put what (an option, a file, a field) in front of err's message. */
 int
 wb_err_prefix(struct wb_err *err, const char *what)
 {

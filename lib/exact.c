@@ -29,7 +29,6 @@ static const struct {
 	{ "llama3", "llama3" },
 };
 
-/* The encoding of a model ("gpt-4o" is "o200k_base"), or NULL. */
 const char *
 wb_model_encoding(const char *model)
 {
@@ -39,7 +38,6 @@ wb_model_encoding(const char *model)
 	return NULL;
 }
 
-/* The exact encoding behind a counter, or NULL for the heuristics. */
 const struct wb_bpe *
 wb_counter_bpe(const struct wb_counter *c)
 {
@@ -289,16 +287,10 @@ exact_stream_count(const struct wb_count_stream *cs)
 	return ((const struct exact_stream *)cs)->count;
 }
 
-/* An exact count only grows as text is added. */
-static bool
-exact_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	return exact_stream_count(cs) > limit;
-}
-
 /* Count the rest. */
 static int
-exact_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
+exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err)
 {
 	struct exact_stream *es = (struct exact_stream *)cs;
 
@@ -331,14 +323,11 @@ static const struct wb_counter_ops exact_ops = {
 	.stream_new = exact_stream_new,
 	.stream_feed = exact_stream_feed,
 	.stream_count = exact_stream_count,
-	.stream_over = exact_stream_over,
 	.stream_end = exact_stream_end,
 	.stream_free = exact_stream_free,
 	.free = exact_free,
 };
 
-/* Make an exact counter of the encoding b, named name; it owns b, and
- * frees it if it fails. */
 struct wb_counter *
 wb_exact_from_bpe(const struct wb_counter_spec *spec, struct wb_bpe *b,
     const char *name, struct wb_err *err)
@@ -357,7 +346,6 @@ wb_exact_from_bpe(const struct wb_counter_spec *spec, struct wb_bpe *b,
 	return c;
 }
 
-/* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *
 wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {

@@ -457,7 +457,6 @@ wb_hf_open(const char *path, struct wb_err *err)
 	return b;
 }
 
-/* Make a counter for the tokenizer.json file spec->tokenizer. */
 struct wb_counter *
 wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {

@@ -635,3 +635,21 @@ wb_json_dump(const json_t *j, int precision, struct wb_buf *b)
 {
 	return j != NULL && dump(j, precision, b, 0) ? 0 : -1;
 }
+
+const char *
+wb_json_kind(const json_t *j)
+{
+	if (j == NULL)
+		return "nothing";
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:  return "an object";
+	case JSON_ARRAY:   return "an array";
+	case JSON_STRING:  return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL:    return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:   return "a boolean";
+	case JSON_NULL:    return "null";
+	}
+	return "unknown";
+}

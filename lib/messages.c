@@ -76,7 +76,6 @@ find_type(const char *type)
 	return NULL;
 }
 
-/* Check msg against the catalog: a known "type" and its string fields. */
 int
 wb_message_check(const json_t *msg, bool allow_unknown, struct wb_err *err)
 {
@@ -98,7 +97,6 @@ wb_message_check(const json_t *msg, bool allow_unknown, struct wb_err *err)
 	return WB_OK;
 }
 
-/* The message type of a route and op; NULL if the table has none. */
 const char *
 wb_mutation_type(const char *route, const char *op)
 {

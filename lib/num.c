@@ -7,7 +7,6 @@
 
 #include "wb_priv.h"
 
-/* Seconds on the monotonic clock. */
 double
 wb_now(void)
 {
@@ -17,7 +16,6 @@ wb_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Parse a decimal unsigned integer in [min, max]; no sign, no junk. */
 int
 wb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
     struct wb_err *err)
@@ -39,7 +37,6 @@ wb_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 	return WB_OK;
 }
 
-/* Parse a finite positive decimal number. */
 int
 wb_parse_pos_double(const char *s, double *out, struct wb_err *err)
 {
@@ -56,7 +53,6 @@ wb_parse_pos_double(const char *s, double *out, struct wb_err *err)
 	return WB_OK;
 }
 
-/* Parse a size with an optional K, M or G (binary) suffix. */
 int
 wb_parse_size(const char *s, uint64_t *out, struct wb_err *err)
 {

@@ -51,7 +51,6 @@ history_stats(const struct prompt *p)
 }
 
 static uint64_t count_history(const struct prompt *p, bool *oom);
-static void drop_block(struct prompt *p, struct wb_section *k);
 
 /* What the chat API bills for a message: 3 tokens, its role, its content. */
 static uint64_t
@@ -509,7 +508,6 @@ report(const struct prompt *p, uint64_t total, bool fits)
 	return r;
 }
 
-/* Build the system prompt and messages of one request within budget. */
 int
 wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *req, bool allow_over, struct wb_prompt_out *out,
@@ -593,7 +591,6 @@ done:
 	return st;
 }
 
-/* Free what wb_prompt_build made. */
 void
 wb_prompt_out_free(struct wb_prompt_out *out)
 {

@@ -51,7 +51,6 @@ static const struct {
 	    "</dialogue>" },
 };
 
-/* The key of a template in the configuration file ("current_scene"). */
 const char *
 wb_template_name(enum wb_template t)
 {
@@ -419,7 +418,6 @@ render_format(struct wb_buf *b, const struct wb_settings *s, const json_t *ch)
 	}
 }
 
-/* The player's action, as the final user message. */
 void
 wb_render_action(struct wb_buf *b, const json_t *req)
 {
@@ -477,7 +475,6 @@ static const struct {
 	{ WB_CAT_PLAYER, "player_context", WB_TPL_PLAYER_CONTEXT },
 };
 
-/* Render a checked request's texts as they read before any budget. */
 int
 wb_render_request(const struct wb_settings *s, const json_t *r,
     struct wb_render *out, struct wb_err *err)
@@ -540,7 +537,6 @@ wb_render_request(const struct wb_settings *s, const json_t *r,
 	return oom ? wb_err_set(err, WB_EINTERNAL, "out of memory") : WB_OK;
 }
 
-/* Free what wb_render_request made. */
 void
 wb_render_free(struct wb_render *r)
 {

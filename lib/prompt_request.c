@@ -258,7 +258,6 @@ check_shape(struct check *k, const json_t *o, const char *base,
 	}
 }
 
-/* Check a request against the engine's shapes; the first problem is 65. */
 int
 wb_request_check(const json_t *req, struct wb_err *err)
 {

@@ -15,6 +15,7 @@ struct reader {
 	size_t cap, head, tail;  /* unread bytes are buf[head..tail) */
 	uint64_t line;           /* the line of buf[head] */
 	bool eof;
+	bool hinted;             /* said that the input looks like plain text */
 	int errnum;              /* a read error */
 	int stopped;             /* the status that io->wait stopped with */
 	char *stack;             /* open brackets of the current value */
@@ -27,7 +28,26 @@ struct frame {
 	size_t len;
 	uint64_t line;      /* where it starts */
 	bool too_big;       /* it was skipped, not kept */
+	size_t resync;      /* where a value in column 1 went on this one as
+	                     * valid JSON could: the next record if this one
+	                     * is broken; NO_RESYNC for none */
 };
+
+#define NO_RESYNC SIZE_MAX
+
+/* Newlines in p[0..n). */
+static uint64_t
+newlines(const char *p, size_t n)
+{
+	uint64_t c = 0;
+	const char *e = p + n;
+
+	while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		c++;
+		p++;
+	}
+	return c;
+}
 
 /* Read more input after buf[tail]; keep buf[head..tail), moved to the front. */
 static int
@@ -102,10 +122,9 @@ str_special(const char *p)
  * Find the next top-level value: 1 found, 0 end of input, -1 read error.
  * A value is framed by its brackets and strings only; jansson parses it
  * afterwards. A raw newline in a string, a closing bracket that does not
- * match, or a line that starts with '{' or '[' in column 1 while a value
- * is still open ends the value early (as a bad record), so one broken
- * line of JSON Lines costs that line only. Objects nested at column 1
- * are therefore not supported in pretty-printed input.
+ * match, an RS, or a line that starts with '{' or '[' in column 1 where
+ * valid JSON could not have it ends the value early (as a bad record), so
+ * one broken line of JSON Lines costs that line only.
  */
 static int
 frame(struct reader *rd, struct frame *f)
@@ -114,6 +133,8 @@ frame(struct reader *rd, struct frame *f)
 	size_t kept;  /* bytes of the value dropped while skipping a huge one */
 	int mode = 0; /* '{': brackets; '"': string; 'l': to end of line */
 	bool in_str = false, esc = false, col1 = false, done = false;
+	char prev = 0; /* the last byte outside strings that was not space */
+	size_t resync = NO_RESYNC;
 	size_t end = 0;
 	char c;
 
@@ -131,7 +152,10 @@ frame(struct reader *rd, struct frame *f)
 				rd->head += 3;
 				continue;
 			}
-			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			/* RS starts each text of a JSON text sequence
+			 * (RFC 7464, jq --seq). */
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
+			    c != '\x1E')
 				goto start;
 			if (c == '\n')
 				rd->line++;
@@ -151,6 +175,8 @@ start:
 	for (;;) {
 		if (rd->head + k == rd->tail) {
 			if (rd->eof) {
+				if (mode == '{' && resync != NO_RESYNC)
+					goto give_back;  /* unterminated */
 				end = k;
 				break;
 			}
@@ -160,6 +186,7 @@ start:
 				kept += k;
 				rd->head += k;
 				k = 0;
+				resync = NO_RESYNC;
 			}
 			if (fill(rd) < 0)
 				return -1;
@@ -168,6 +195,7 @@ start:
 		c = rd->buf[rd->head + k];
 		if (mode == 0) {
 			mode = (c == '{' || c == '[') ? '{' : c == '"' ? '"' : 'l';
+			prev = c;
 			if (mode == '"')
 				in_str = true;
 			if (mode == '{' && push(rd, c) < 0) {
@@ -179,6 +207,10 @@ start:
 		}
 		if (c == '\n' && (mode == 'l' || in_str)) {
 			end = k;  /* the newline is not part of it */
+			break;
+		}
+		if (c == '\x1E' && !esc) {
+			end = k;  /* the next text of a sequence: this one ends */
 			break;
 		}
 		if (in_str && !esc && c != '"' && c != '\\' && c != '\n') {
@@ -200,11 +232,21 @@ start:
 				esc = true;
 			else if (c == '"') {
 				in_str = false;
+				prev = '"';
 				if (mode == '"')
 					done = true;
 			}
 		} else if (mode == '{') {
-			if (col1 && (c == '{' || c == '[')) {
+			/* A value in column 1 goes on this one only where valid
+			 * JSON can have it (after '[' or ',' in an array, ':'
+			 * in an object: Python's indent=0); anywhere else it is
+			 * the next record, and this one was broken. */
+			if (col1 && (c == '{' || c == '[') &&
+			    (rd->stack[rd->depth - 1] == '[' ?
+			    prev == '[' || prev == ',' : prev == ':')) {
+				if (resync == NO_RESYNC)
+					resync = k;
+			} else if (col1 && (c == '{' || c == '[')) {
 				/* Leave the newline out, unless a skip dropped it. */
 				if (k > 0) {
 					end = k - 1;
@@ -213,6 +255,8 @@ start:
 				break;
 			}
 			col1 = false;
+			if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+				prev = c;
 			switch (c) {
 			case '"':
 				in_str = true;
@@ -225,8 +269,11 @@ start:
 				break;
 			case '}': case ']':
 				if (rd->depth == 0 ||
-				    rd->stack[rd->depth - 1] != (c == '}' ? '{' : '['))
+				    rd->stack[rd->depth - 1] != (c == '}' ? '{' : '[')) {
+					if (resync != NO_RESYNC)
+						goto give_back;
 					mode = 'l';  /* a mismatch: the line is lost */
+				}
 				else if (--rd->depth == 0)
 					done = true;
 				break;
@@ -242,34 +289,24 @@ start:
 			break;
 		}
 	}
+	if (0) {
+give_back:
+		/* Broken: it ends where a value in column 1 could have
+		 * started the next record, which is read again from there,
+		 * and so are the lines after it. */
+		end = resync;
+		rd->line -= newlines(rd->buf + rd->head + end, k - end);
+		resync = NO_RESYNC;
+	}
 	f->p = rd->buf + rd->head;
 	f->len = end;
+	f->resync = resync;
 	if (kept + end > rd->io->max_record)
 		f->too_big = true;
 	rd->head += end;
 	return 1;
 }
 
-/* What kind of JSON value j is, for messages ("an array"). */
-const char *
-wb_json_kind(const json_t *j)
-{
-	if (j == NULL)
-		return "nothing";
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:  return "an object";
-	case JSON_ARRAY:   return "an array";
-	case JSON_STRING:  return "a string";
-	case JSON_INTEGER: return "an integer";
-	case JSON_REAL:    return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:   return "a boolean";
-	case JSON_NULL:    return "null";
-	}
-	return "unknown";
-}
-
-/* Write rec as one compact line, whole or not at all, and flush. */
 int
 wb_emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
@@ -300,7 +337,11 @@ report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
 
 	fprintf(io->err, "%s: %s:%llu: %s\n", io->prog, io->in_name,
 	    (unsigned long long)line, msg);
-	e = json_pack("{s:{s:I,s:I,s:s}}", "error", "record", (json_int_t)recno,
+	e = io->in_file ?
+	    json_pack("{s:{s:s,s:I,s:I,s:s}}", "error", "file", io->in_name,
+	    "record", (json_int_t)recno, "line", (json_int_t)line, "message",
+	    msg) :
+	    json_pack("{s:{s:I,s:I,s:s}}", "error", "record", (json_int_t)recno,
 	    "line", (json_int_t)line, "message", msg);
 	if (e == NULL)
 		return WB_EINTERNAL;
@@ -313,21 +354,32 @@ report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
 
 /* Parse one framed value into an object; set err and return 65 if not. */
 static int
-parse(const struct reader *rd, const struct frame *f, json_t **rec,
+parse(struct reader *rd, const struct frame *f, json_t **rec, bool *broken,
     struct wb_err *err)
 {
+	*broken = false;
 	json_error_t je;
 	json_t *j;
 
 	if (f->too_big) {
 		err->line = f->line;
 		return wb_err_set(err, WB_EDATA,
-		    "record exceeds the maximum record size of %llu bytes",
-		    (unsigned long long)rd->io->max_record);
+		    "record exceeds the maximum record size of %llu bytes "
+		    "(--max-record%s)", (unsigned long long)rd->io->max_record,
+		    rd->io->text_modes ? "; -r reads a text of any size" : "");
 	}
 	j = wb_json_loadb(f->p, f->len, &je);
 	if (j == NULL) {
+		*broken = true;
 		err->line = f->line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
+		/* No JSON value starts so: plain text, said once an input. */
+		if (rd->io->text_modes && !rd->hinted &&
+		    strchr("{[\"-0123456789tfn", f->p[0]) == NULL) {
+			rd->hinted = true;
+			return wb_err_set(err, WB_EDATA, "invalid JSON: %s (plain "
+			    "text? -r reads each input as one text, -R each "
+			    "line)", je.text);
+		}
 		return wb_err_set(err, WB_EDATA, "invalid JSON: %s", je.text);
 	}
 	if (!json_is_object(j)) {
@@ -341,7 +393,40 @@ parse(const struct reader *rd, const struct frame *f, json_t **rec,
 	return WB_OK;
 }
 
-/* Run fn over every record of io->in, writing one line per record. */
+/* Hand a parsed record (or the status st that parsing gave, with err) to
+ * fn, write it, and report it if bad; the status of the record. */
+static int
+handle(const struct wb_io *io, wb_record_fn fn, void *ctx, json_t *rec,
+    int st, uint64_t recno, uint64_t line, struct wb_err *err)
+{
+	if (st == WB_OK) {
+		err->line = line;
+		st = fn(ctx, rec, err);
+		if (st == WB_OK || st == WB_ECHECK) {
+			int w = (io->emit ? io->emit : wb_emit)(io->out, rec, err);
+			if (w != WB_OK) {
+				fprintf(io->err, "%s: %s\n", io->prog, err->msg);
+				st = w;
+			}
+		}
+	}
+	json_decref(rec);
+	if (st == WB_EDATA)
+		st = wb_status_worst(WB_EDATA,
+		    report(io, recno, err->line ? err->line : line, err->msg));
+	if (st != WB_OK && st != WB_ECHECK && st != WB_EDATA && st != WB_EIO)
+		fprintf(io->err, "%s: %s:%llu: %s\n", io->prog, io->in_name,
+		    (unsigned long long)line, err->msg);
+	return st;
+}
+
+/* A run goes on past bad records and checks; anything else stops it. */
+static bool
+goes_on(int st)
+{
+	return st == WB_OK || st == WB_ECHECK || st == WB_EDATA;
+}
+
 int
 wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 {
@@ -351,6 +436,7 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 	uint64_t recno = 0;
 	struct frame f;
 	struct wb_err err;
+	bool broken;
 	json_t *rec;
 
 	if (dio.max_record == 0)
@@ -363,33 +449,23 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 		return WB_EINTERNAL;
 	}
 	while ((r = frame(&rd, &f)) == 1) {
-		recno++;
 		memset(&err, 0, sizeof(err));
 		rec = NULL;
-		st = parse(&rd, &f, &rec, &err);
-		if (st == WB_OK) {
-			err.line = f.line;
-			st = fn(ctx, rec, &err);
-			if (st == WB_OK || st == WB_ECHECK) {
-				int w = (io->emit ? io->emit : wb_emit)(io->out, rec,
-				    &err);
-				if (w != WB_OK) {
-					fprintf(io->err, "%s: %s\n", io->prog, err.msg);
-					st = w;
-				}
-			}
+		st = parse(&rd, &f, &rec, &broken, &err);
+		if (broken && f.resync != NO_RESYNC && f.resync > 0 &&
+		    !f.too_big) {
+			/* Broken where the next record could start: it ends
+			 * there, and reading goes on from there. */
+			rd.head = (size_t)(f.p - rd.buf) + f.resync;
+			rd.line = f.line + newlines(f.p, f.resync);
+			f.len = f.resync;
+			memset(&err, 0, sizeof(err));
+			st = parse(&rd, &f, &rec, &broken, &err);
 		}
-		json_decref(rec);
-		if (st == WB_EDATA)
-			st = wb_status_worst(WB_EDATA,
-			    report(io, recno, err.line ? err.line : f.line, err.msg));
+		st = handle(io, fn, ctx, rec, st, ++recno, f.line, &err);
 		status = wb_status_worst(status, st);
-		if (st != WB_OK && st != WB_ECHECK && st != WB_EDATA) {
-			if (st != WB_EIO)
-				fprintf(io->err, "%s: %s:%llu: %s\n", io->prog,
-				    io->in_name, (unsigned long long)f.line, err.msg);
+		if (!goes_on(st))
 			break;
-		}
 	}
 	if (r < 0 && rd.stopped != 0) {
 		status = wb_status_worst(status, rd.stopped);  /* its caller says why */
@@ -401,6 +477,47 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 	}
 	free(rd.buf);
 	free(rd.stack);
+	return status;
+}
+
+int
+wb_lines_run(const struct wb_io *io, const char *field, wb_record_fn fn,
+    void *ctx)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	uint64_t line = 0;
+	int status = WB_OK, st;
+	struct wb_err err;
+	ssize_t n;
+	json_t *rec;
+
+	while ((n = getline(&buf, &cap, io->in)) > 0) {
+		line++;
+		if (buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		memset(&err, 0, sizeof(err));
+		st = WB_OK;
+		rec = NULL;
+		if (wb_utf8_valid(buf, (size_t)n) != (size_t)n)
+			st = wb_err_set(&err, WB_EDATA, "invalid UTF-8 at byte "
+			    "offset %zu of the line", wb_utf8_valid(buf, (size_t)n));
+		else if ((rec = json_object()) == NULL || (io->in_file &&
+		    json_object_set_new(rec, "file", json_string(io->in_name))) ||
+		    json_object_set_new(rec, "line", json_integer((json_int_t)line)) ||
+		    json_object_set_new(rec, field, json_stringn(buf, (size_t)n)))
+			st = wb_err_set(&err, WB_EINTERNAL, "out of memory");
+		st = handle(io, fn, ctx, rec, st, line, line, &err);
+		status = wb_status_worst(status, st);
+		if (!goes_on(st))
+			break;
+	}
+	if (ferror(io->in)) {
+		fprintf(io->err, "%s: %s: %s\n", io->prog, io->in_name,
+		    strerror(errno));
+		status = wb_status_worst(status, WB_EIO);
+	}
+	free(buf);
 	return status;
 }
 
@@ -419,10 +536,9 @@ read_piece(const struct wb_io *io, char *buf, size_t cap, struct wb_err *err)
 	return r;
 }
 
-/* Count all of io->in as one text, in constant memory; stop past limit. */
 int
 wb_read_count(const struct wb_io *io, const struct wb_counter *c,
-    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err)
+    uint64_t *count, struct wb_err *err)
 {
 	char buf[CHUNK];
 	struct wb_count_stream *cs = wb_count_stream_new(c);
@@ -431,7 +547,6 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 
 	if (cs == NULL)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	*over = false;
 	while ((r = read_piece(io, buf, sizeof(buf), err)) != 0) {
 		if (r < 0) {
 			st = WB_EIO;
@@ -439,15 +554,8 @@ wb_read_count(const struct wb_io *io, const struct wb_counter *c,
 		}
 		if ((st = wb_count_stream_feed(cs, buf, (size_t)r, err)) != WB_OK)
 			goto out;
-		if (wb_count_stream_over(cs, limit)) {
-			/* Past the limit: the rest cannot bring it back. */
-			*count = wb_count_stream_count(cs);
-			*over = true;
-			goto out;
-		}
 	}
 	st = wb_count_stream_end(cs, count, err);
-	*over = st == WB_OK && *count > limit;
 out:
 	if (st == WB_EDATA)
 		wb_err_prefix(err, io->in_name);
@@ -455,7 +563,6 @@ out:
 	return st;
 }
 
-/* Truncate all of io->in as one text, holding only what the cut can keep. */
 int
 wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
@@ -485,7 +592,6 @@ out:
 	return st;
 }
 
-/* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int
 wb_close_out(const struct wb_io *io, int status)
 {
@@ -501,7 +607,6 @@ wb_close_out(const struct wb_io *io, int status)
 	return wb_status_worst(status, WB_EIO);
 }
 
-/* Fetch the string at key; a missing or non-string field fails. */
 int
 wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
     struct wb_err *err)
@@ -518,7 +623,6 @@ wb_get_string(const json_t *rec, const char *key, const char **s, size_t *len,
 	return WB_OK;
 }
 
-/* Fetch an optional non-negative integer at key (at most 2^53). */
 int
 wb_get_uint(const json_t *rec, const char *key, bool *present, uint64_t *v,
     struct wb_err *err)
@@ -542,7 +646,6 @@ wb_get_uint(const json_t *rec, const char *key, bool *present, uint64_t *v,
 	return WB_OK;
 }
 
-/* Set key to a new integer; failure is an internal error. */
 int
 wb_set_int(json_t *rec, const char *key, uint64_t v, struct wb_err *err)
 {

@@ -5,7 +5,6 @@
 
 #include "wb_priv.h"
 
-/* Start s on text (borrowed), whose first head bytes are a heading. */
 void
 wb_section_init(struct wb_section *s, const char *text, size_t len,
     size_t head)
@@ -17,14 +16,12 @@ wb_section_init(struct wb_section *s, const char *text, size_t len,
 	s->st.lead = s->st.trail = -1;
 }
 
-/* The text of s as it stands. */
 const char *
 wb_section_kept(const struct wb_section *s)
 {
 	return s->text != NULL ? s->text : s->base;
 }
 
-/* Count s whole: its original tokens, and its statistics when c uses them. */
 uint64_t
 wb_section_measure(struct wb_section *s, const struct wb_counter *c)
 {
@@ -39,7 +36,6 @@ wb_section_measure(struct wb_section *s, const struct wb_counter *c)
 	return s->original_tokens;
 }
 
-/* Cut s from its base to b tokens, keeping its head or its tail. */
 int
 wb_section_cut(struct wb_section *s, const struct wb_counter *c, uint64_t b,
     enum wb_keep keep, struct wb_err *err)
@@ -88,7 +84,6 @@ wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
 	s->summarized = true;
 }
 
-/* Drop s: nothing of it is kept. */
 void
 wb_section_drop(struct wb_section *s)
 {
@@ -99,7 +94,6 @@ wb_section_drop(struct wb_section *s)
 	s->st.lead = s->st.trail = -1;
 }
 
-/* Is nothing of s left but (part of) its heading and an ellipsis? */
 bool
 wb_section_is_empty(const struct wb_section *s)
 {
@@ -112,7 +106,6 @@ wb_section_is_empty(const struct wb_section *s)
 	return n == 0 || (n <= s->head && memcmp(t, s->orig, n) == 0);
 }
 
-/* Free what s owns. */
 void
 wb_section_free(struct wb_section *s)
 {

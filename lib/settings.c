@@ -49,14 +49,12 @@ static const struct {
 	{ "minimal", 2000, { 250, 400, 500, 200, 200, 150, 150, 150 } },
 };
 
-/* The name of a category ("conversation_history"). */
 const char *
 wb_category_name(enum wb_category c)
 {
 	return cat_names[c];
 }
 
-/* Parse a category name; 0 or -1. */
 int
 wb_category_parse(const char *name, enum wb_category *c)
 {
@@ -68,7 +66,6 @@ wb_category_parse(const char *name, enum wb_category *c)
 	return -1;
 }
 
-/* Fill s with the built-in defaults. */
 void
 wb_settings_default(struct wb_settings *s)
 {
@@ -80,7 +77,6 @@ wb_settings_default(struct wb_settings *s)
 	wb_counter_spec_default(&s->counter);
 }
 
-/* Lay l over s: the preset first, then the keys given one by one. */
 void
 wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 {
@@ -135,7 +131,6 @@ wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 			s->templates[i] = l->tpl[i];
 }
 
-/* Free what a layer owns, not the layer. */
 void
 wb_layer_clear(struct wb_layer *l)
 {
@@ -143,7 +138,6 @@ wb_layer_clear(struct wb_layer *l)
 		free(l->tpl[i]);
 }
 
-/* Is v, as written (plain: not quoted), a null? */
 bool
 wb_setting_null(const char *v, bool plain)
 {
@@ -321,8 +315,6 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 	return WB_OK;
 }
 
-/* The key named name ("counter.method"), or -1; keys that only flags set
- * are -1 unless flag. */
 int
 wb_setting_key(const char *name, bool flag)
 {
@@ -332,28 +324,24 @@ wb_setting_key(const char *name, bool flag)
 	return -1;
 }
 
-/* The name of key k. */
 const char *
 wb_setting_name(int k)
 {
 	return key_names[k];
 }
 
-/* Did l set key k? */
 bool
 wb_layer_has(const struct wb_layer *l, int k)
 {
 	return (l->set & 1u << k) != 0;
 }
 
-/* A layer of settings from flags; the caller owns it. */
 struct wb_layer *
 wb_layer_new(void)
 {
 	return calloc(1, sizeof(struct wb_layer));
 }
 
-/* Free a layer. */
 void
 wb_layer_free(struct wb_layer *l)
 {
@@ -362,7 +350,6 @@ wb_layer_free(struct wb_layer *l)
 	free(l);
 }
 
-/* Set key from a JSON value (a record's context_budget) in a layer. */
 int
 wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
     struct wb_err *err)
@@ -399,8 +386,6 @@ wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
 	return wb_err_set(err, WB_EDATA, "unknown key \"%s\"", key);
 }
 
-/* Set key (a configuration file key) to value in a flags layer; messages
- * name flag, the option as typed. */
 int
 wb_layer_set(struct wb_layer *l, const char *key, const char *value,
     const char *flag, struct wb_err *err)
@@ -412,7 +397,6 @@ wb_layer_set(struct wb_layer *l, const char *key, const char *value,
 	return wb_layer_put(l, k, value, true, WB_FROM_FLAG, flag, err);
 }
 
-/* Settings from the defaults and layers[0..n) (NULLs skipped), validated. */
 int
 wb_settings_from(const struct wb_layer *const *layers, size_t n,
     struct wb_settings *s, struct wb_err *err)
@@ -424,7 +408,6 @@ wb_settings_from(const struct wb_layer *const *layers, size_t n,
 	return wb_settings_validate(s, err);
 }
 
-/* Check the settings as the engine does: total > 0, sum <= 3 x total. */
 int
 wb_settings_validate(const struct wb_settings *s, struct wb_err *err)
 {
@@ -444,7 +427,6 @@ wb_settings_validate(const struct wb_settings *s, struct wb_err *err)
 }
 
 
-/* The settings as one JSON object with the keys of the file; new ref. */
 json_t *
 wb_settings_json(const struct wb_settings *s)
 {

@@ -70,7 +70,6 @@ spawn(const char *cmd, const char *category, uint64_t target, int fds[3])
 	return pid;
 }
 
-/* Run cmd on text with a deadline; its output, if it fits, in *out. */
 int
 wb_summarize(const char *cmd, double timeout, const char *category,
     uint64_t target, const char *text, size_t len, char **out, size_t *outlen,

@@ -15,7 +15,6 @@ static const unsigned char ascii_class[128] = {
 /* How much text to scan between checks of a count limit. */
 #define LIMIT_STEP 65536
 
-/* Start a scan. */
 void
 wb_stats_scan_init(struct wb_stats_scan *sc)
 {
@@ -23,7 +22,6 @@ wb_stats_scan_init(struct wb_stats_scan *sc)
 	sc->st.lead = sc->st.trail = -1;
 }
 
-/* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
 void
 wb_text_stats_add(struct wb_text_stats *st, uint32_t cp, size_t n)
 {
@@ -68,9 +66,9 @@ finish_pending(struct wb_stats_scan *sc, const unsigned char *p, size_t len,
 	return i;
 }
 
-/* Scan the next piece; invalid UTF-8 fails with its offset in the text. */
 int
-wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len, struct wb_err *err)
+wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
+    struct wb_err *err)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct wb_text_stats *st = &sc->st;
@@ -137,7 +135,6 @@ wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len, struct w
 	return WB_OK;
 }
 
-/* Statistics of s[0..len) (valid UTF-8). */
 void
 wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len)
 {
@@ -149,7 +146,6 @@ wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len)
 	*st = sc.st;
 }
 
-/* The statistics of a followed by b. */
 struct wb_text_stats
 wb_text_stats_cat(struct wb_text_stats a, struct wb_text_stats b)
 {
@@ -186,9 +182,9 @@ count_words(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
 	return base > WB_MAX_TOKENS - half ? WB_MAX_TOKENS : base + half;
 }
 
-/* The heuristic count of a text with statistics st. */
 uint64_t
-wb_text_stats_count(const struct wb_counter_spec *spec, const struct wb_text_stats *st)
+wb_text_stats_count(const struct wb_counter_spec *spec,
+    const struct wb_text_stats *st)
 {
 	enum wb_method m = spec->method;
 
@@ -280,16 +276,6 @@ stats_stream_count(const struct wb_count_stream *cs)
 	return a < b ? a : b;
 }
 
-/* Only once hybrid has settled do counts only grow from here. */
-static bool
-stats_stream_over(const struct wb_count_stream *cs, uint64_t limit)
-{
-	const struct stats_stream *ss = (const struct stats_stream *)cs;
-
-	return settled(&cs->c->spec, &ss->scan.st) &&
-	    wb_text_stats_count(&cs->c->spec, &ss->scan.st) > limit;
-}
-
 static const struct wb_text_stats *
 stats_stream_stats(const struct wb_count_stream *cs)
 {
@@ -297,7 +283,8 @@ stats_stream_stats(const struct wb_count_stream *cs)
 }
 
 static int
-stats_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err)
+stats_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err)
 {
 	const struct wb_stats_scan *sc = &((struct stats_stream *)cs)->scan;
 
@@ -322,7 +309,6 @@ static const struct wb_counter_ops stats_ops = {
 	.stream_new = stats_stream_new,
 	.stream_feed = stats_stream_feed,
 	.stream_count = stats_stream_count,
-	.stream_over = stats_stream_over,
 	.stream_stats = stats_stream_stats,
 	.stream_end = stats_stream_end,
 	.stream_free = stats_stream_free,
@@ -330,7 +316,6 @@ static const struct wb_counter_ops stats_ops = {
 	.by_stats = true,
 };
 
-/* Make a counter of the engine's heuristics; the caller owns it. */
 struct wb_counter *
 wb_stats_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {

@@ -320,7 +320,6 @@ truncate_part(const struct wb_counter *c, const char *s, size_t len,
 	return WB_OK;
 }
 
-/* Cut s[0..len) to at most budget tokens, keeping as much as fits. */
 int
 wb_truncate(const struct wb_counter *c, const char *s, size_t len,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
@@ -350,10 +349,9 @@ struct wb_trunc_stream {
 	size_t need;             /* exact tail: the stretch last found over */
 };
 
-/* Start truncating a text that arrives in pieces; the caller owns it. */
 struct wb_trunc_stream *
-wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep keep,
-    const char *ellipsis)
+wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget,
+    enum wb_keep keep, const char *ellipsis)
 {
 	struct wb_trunc_stream *ts = calloc(1, sizeof(*ts));
 
@@ -371,7 +369,6 @@ wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget, enum wb_keep ke
 	return ts;
 }
 
-/* Look for what can go first once n bytes are kept, and after (tests). */
 void
 wb_trunc_stream_set_step(struct wb_trunc_stream *ts, size_t n)
 {
@@ -526,7 +523,6 @@ tail_drop(struct wb_trunc_stream *ts)
 	ts->next = 2 * ts->len + ts->step;
 }
 
-/* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
 int
 wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
     struct wb_err *err)
@@ -560,7 +556,6 @@ wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
 	return WB_OK;
 }
 
-/* End the text and truncate it as wb_truncate would all of it. */
 int
 wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
     struct wb_err *err)
@@ -583,7 +578,6 @@ wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
 	    err);
 }
 
-/* Free a truncation stream. */
 void
 wb_trunc_stream_free(struct wb_trunc_stream *ts)
 {

@@ -1,7 +1,6 @@
 /* utf8.c: UTF-8 validation and decoding, and the White_Space property. */
 #include "wb_priv.h"
 
-/* Length of the UTF-8 sequence at s: 0 if invalid, -1 if cut short. */
 int
 wb_utf8_seqlen(const unsigned char *s, size_t len)
 {
@@ -64,7 +63,6 @@ wb_utf8_valid(const char *s, size_t len)
 	return len;
 }
 
-/* Decode the scalar at s (valid UTF-8 assumed); returns its length. */
 size_t
 wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
@@ -87,7 +85,6 @@ wb_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return 4;
 }
 
-/* True when cp has the Unicode White_Space property (PropList.txt). */
 bool
 wb_is_space(uint32_t cp)
 {

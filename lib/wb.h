@@ -58,7 +58,7 @@ int wb_parse_size(const char *s, uint64_t *out, struct wb_err *err);
 
 /* The length of the longest prefix of s[0..len) that is whole UTF-8. */
 size_t wb_utf8_valid(const char *s, size_t len);
-/* True when cp has the Unicode White_Space property. */
+/* True when cp has the Unicode White_Space property (PropList.txt). */
 bool wb_is_space(uint32_t cp);
 
 /* The largest count, budget or limit: 2^53, exact in a double and in JSON. */
@@ -129,12 +129,13 @@ uint64_t wb_count_limit(const struct wb_counter *c, const char *s, size_t len,
 /* Start counting a text that arrives in pieces; the caller owns it. */
 struct wb_count_stream *wb_count_stream_new(const struct wb_counter *c);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_count_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
-    struct wb_err *err);
+int wb_count_stream_feed(struct wb_count_stream *cs, const char *buf,
+    size_t len, struct wb_err *err);
 /* The count of everything fed so far; a lower bound until the end. */
 uint64_t wb_count_stream_count(const struct wb_count_stream *cs);
 /* End the text: fails if it stops inside a UTF-8 sequence. */
-int wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count, struct wb_err *err);
+int wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err);
 /* Free a stream. */
 void wb_count_stream_free(struct wb_count_stream *cs);
 
@@ -161,12 +162,13 @@ int wb_truncate(const struct wb_counter *c, const char *s, size_t len,
 
 struct wb_trunc_stream;
 
-/* Start truncating a text that arrives in pieces (ellipsis borrowed). */
-struct wb_trunc_stream *wb_trunc_stream_new(const struct wb_counter *c, uint64_t budget,
-    enum wb_keep keep, const char *ellipsis);
+/* Start truncating a text that arrives in pieces (ellipsis borrowed); the
+ * caller owns it. */
+struct wb_trunc_stream *wb_trunc_stream_new(const struct wb_counter *c,
+    uint64_t budget, enum wb_keep keep, const char *ellipsis);
 /* Feed the next piece; invalid UTF-8 fails with its offset in the text. */
-int wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
-    struct wb_err *err);
+int wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf,
+    size_t len, struct wb_err *err);
 /* End the text and truncate it as wb_truncate would all of it. */
 int wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
     struct wb_err *err);
@@ -333,7 +335,9 @@ uint32_t wb_bpe_n_vocab(const struct wb_bpe *bpe);
 struct wb_io {
 	const char *prog;      /* "wb-count": prefix of stderr messages */
 	FILE *in, *out, *err;
-	const char *in_name;   /* "stdin" */
+	const char *in_name;   /* "stdin", or the file's name */
+	bool in_file;          /* in is a named file: error records say so */
+	bool text_modes;       /* the command has -r and -R: hints name them */
 	uint64_t max_record;   /* bytes; 0 = WB_MAX_RECORD */
 	/* How a handled record is written; NULL: wb_emit. */
 	int (*emit)(FILE *out, const json_t *rec, struct wb_err *err);
@@ -350,14 +354,19 @@ typedef int (*wb_record_fn)(void *ctx, json_t *rec, struct wb_err *err);
 
 /* Run fn over every record of io->in, writing one line per record. */
 int wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx);
-/* Count all of io->in as one text, in constant memory; stop past limit. */
+/* Run fn over each line of io->in as the text at field of a record
+ * {"file": NAME, "line": N}, as jq -R reads lines; a line that is not
+ * UTF-8 is a bad record. */
+int wb_lines_run(const struct wb_io *io, const char *field, wb_record_fn fn,
+    void *ctx);
+/* Count all of io->in as one text, in constant memory. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
-    uint64_t limit, uint64_t *count, bool *over, struct wb_err *err);
+    uint64_t *count, struct wb_err *err);
 /* Truncate all of io->in as one text, holding only what the cut can keep. */
 int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,
     struct wb_trunc *out, struct wb_err *err);
-/* Write rec as one compact line and flush. */
+/* Write rec as one compact line, whole or not at all, and flush. */
 int wb_emit(FILE *out, const json_t *rec, struct wb_err *err);
 /* Flush and close stdout; a write error makes status WB_EIO, said once. */
 int wb_close_out(const struct wb_io *io, int status);
@@ -402,14 +411,30 @@ struct wb_cli {
 	struct wb_layer *flags;      /* the settings the options gave */
 	const char *config, *world;  /* -c, -w */
 	const char *field;           /* -f; "text" */
-	bool raw, quiet;             /* -r, -q */
+	bool raw, quiet, lines;      /* -r, -q, -R */
 	bool done;                   /* -h or -V answered: exit now */
+	/* The inputs: FILE operands, then the names --files-from gives. */
+	char **files;
+	size_t nfiles;
+	const char *files_from;      /* --files-from; "-" is stdin */
+	bool nul;                    /* -0: its names end with NUL */
+	size_t next;                 /* the next operand */
+	bool started;
+	FILE *list;                  /* --files-from, once open */
+	char *name;                  /* the last name read from it */
+	size_t name_cap;
+	int in_status;               /* 66 once an input could not be opened */
 };
 
 /* Parse the command line: shared options into cli, the command's own to
  * own_option; after -h or -V, cli->done is set. */
 int wb_cli_parse(struct wb_cli *cli, int argc, char **argv,
     struct wb_err *err);
+/* Open the next input as cli->io.in: 1, or 0 after the last. One that
+ * cannot be opened is said on stderr, makes in_status 66, and is skipped. */
+int wb_cli_next(struct wb_cli *cli);
+/* Run fn over the records of every input in turn; the worst status. */
+int wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx);
 /* The settings that the flags alone give, over the defaults. */
 int wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
     struct wb_err *err);
@@ -502,7 +527,7 @@ int wb_bcast_record(void *bc, json_t *rec, struct wb_err *err);
 int wb_bcast_wait(void *bc, int fd);
 /* At the end: wait for acks, close, dead-letter the rest; the status. */
 int wb_bcast_finish(struct wb_bcast *bc, int status);
-/* Free a broadcaster. */
+/* Free a broadcaster and its connections. */
 void wb_bcast_free(struct wb_bcast *bc);
 
 #endif

@@ -42,10 +42,10 @@ struct wb_counter_ops {
 	size_t (*lookback)(const struct wb_counter *c);
 	/* The count streams, as the wb_count_stream_ functions. */
 	struct wb_count_stream *(*stream_new)(const struct wb_counter *c);
-	int (*stream_feed)(struct wb_count_stream *cs, const char *buf, size_t len,
+	int (*stream_feed)(struct wb_count_stream *cs, const char *buf,
+	    size_t len,
 	    struct wb_err *err);
 	uint64_t (*stream_count)(const struct wb_count_stream *cs);
-	bool (*stream_over)(const struct wb_count_stream *cs, uint64_t limit);
 	/* NULL unless the counter counts by statistics. */
 	const struct wb_text_stats *(*stream_stats)(const struct wb_count_stream *cs);
 	int (*stream_end)(struct wb_count_stream *cs, uint64_t *count,
@@ -118,6 +118,9 @@ wb_buf_add(struct wb_buf *b, const char *s, size_t n)
 }
 /* json.c */
 
+/* What kind of JSON value j is, for messages ("an array"). */
+const char *wb_json_kind(const json_t *j);
+
 /* The value in buf, as jansson reads it; NULL if it would not or if unsure. */
 json_t *wb_json_parse(const char *buf, size_t len);
 /* json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je), faster. */
@@ -126,11 +129,86 @@ json_t *wb_json_loadb(const char *buf, size_t len, json_error_t *je);
  * p = 0: each real as short as reads back the same, 15 digits at least. */
 int wb_json_dump(const json_t *j, int precision, struct wb_buf *b);
 
+/* gguf.c */
+
+/* The value types of GGUF metadata, numbered as the format numbers them. */
+enum wb_gguf_type {
+	WB_GGUF_U8 = 0,
+	WB_GGUF_I8 = 1,
+	WB_GGUF_U16 = 2,
+	WB_GGUF_I16 = 3,
+	WB_GGUF_U32 = 4,
+	WB_GGUF_I32 = 5,
+	WB_GGUF_F32 = 6,
+	WB_GGUF_BOOL = 7,
+	WB_GGUF_STRING = 8,
+	WB_GGUF_ARRAY = 9,
+	WB_GGUF_U64 = 10,
+	WB_GGUF_I64 = 11,
+	WB_GGUF_F64 = 12,
+};
+
+/* How deep arrays of arrays may nest before a file is refused. */
+#define WB_GGUF_MAX_DEPTH 4
+
+/* A string in a GGUF file: not NUL-terminated, borrowed from the file. */
+struct wb_gguf_str {
+	const char *s;
+	size_t len;
+};
+
+/* Open a GGUF file (v2, v3; little-endian) and check its metadata; the
+ * tensors are never read. 66 if it cannot be opened, 65 if malformed
+ * (the message names the byte offset). The caller owns the result. */
+struct wb_gguf *wb_gguf_open(const char *path, struct wb_err *err);
+/* The same over buf[0..size), borrowed until wb_gguf_free; name is for
+ * messages. */
+struct wb_gguf *wb_gguf_open_mem(const void *buf, size_t size,
+    const char *name, struct wb_err *err);
+/* Free g, and unmap its file. */
+void wb_gguf_free(struct wb_gguf *g);
+/* The format version (2 or 3), and general.alignment (32 if unset). */
+uint32_t wb_gguf_version(const struct wb_gguf *g);
+uint32_t wb_gguf_alignment(const struct wb_gguf *g);
+/* The number of metadata keys, and key i of them in byte order. */
+size_t wb_gguf_nkeys(const struct wb_gguf *g);
+struct wb_gguf_str wb_gguf_key(const struct wb_gguf *g, size_t i);
+/* The type of key's value, or -1 if absent; for an array, the type of
+ * its elements and their count in *elem and *count (either may be NULL). */
+int wb_gguf_type(const struct wb_gguf *g, const char *key, int *elem,
+    uint64_t *count);
+/* Lookups by key: WB_OK, or 65 when the key is absent or of another type.
+ * Integer lookups take any integer type whose value fits. */
+int wb_gguf_str(const struct wb_gguf *g, const char *key,
+    struct wb_gguf_str *out, struct wb_err *err);
+int wb_gguf_u32(const struct wb_gguf *g, const char *key, uint32_t *out,
+    struct wb_err *err);
+int wb_gguf_i32(const struct wb_gguf *g, const char *key, int32_t *out,
+    struct wb_err *err);
+int wb_gguf_bool(const struct wb_gguf *g, const char *key, bool *out,
+    struct wb_err *err);
+/* Arrays by key, into an array of *n elements the caller frees. */
+int wb_gguf_strv(const struct wb_gguf *g, const char *key,
+    struct wb_gguf_str **out, size_t *n, struct wb_err *err);
+int wb_gguf_f32v(const struct wb_gguf *g, const char *key, float **out,
+    size_t *n, struct wb_err *err);
+int wb_gguf_i32v(const struct wb_gguf *g, const char *key, int32_t **out,
+    size_t *n, struct wb_err *err);
+
+/* ollama.c */
+
+/* The GGUF file of an installed Ollama model, from "ollama:NAME[:TAG]"
+ * (NAME: [[HOST/]NAMESPACE/]MODEL) as Ollama stores it under
+ * $OLLAMA_MODELS or ~/.ollama/models: 64 for a bad name, 66 when not
+ * installed (the message names the paths tried), 65 for a bad manifest. */
+int wb_ollama_resolve(const char *spec, char *path, size_t size,
+    struct wb_err *err);
+
 /* bpe.c */
 
 /* Merge the pieces longer than n bytes as long pieces are (for tests). */
 void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
-/* Start the cache of merged pieces after n merges (for tests). */
+/* Start the cache of merged pieces after n merges (SIZE_MAX: never; tests). */
 void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
 /* Length of the longest special token that counts with allow_special. */
 size_t wb_bpe_special_max(const struct wb_bpe *b, int allow_special);
@@ -160,11 +238,6 @@ struct wb_bpe *wb_bpe_from_tokens(const char *name, const char *pattern_of,
     const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
     struct wb_err *err);
 
-/* record.c */
-
-/* What kind of JSON value j is, for messages ("an array"). */
-const char *wb_json_kind(const json_t *j);
-
 /* text_stats.c */
 
 /* Start a scan. */
@@ -177,7 +250,8 @@ void wb_text_stats_of(struct wb_text_stats *st, const char *s, size_t len);
 /* Add one scalar of n bytes to st: the slow path, a scalar at a time. */
 void wb_text_stats_add(struct wb_text_stats *st, uint32_t cp, size_t n);
 /* The statistics of a followed by b. */
-struct wb_text_stats wb_text_stats_cat(struct wb_text_stats a, struct wb_text_stats b);
+struct wb_text_stats wb_text_stats_cat(struct wb_text_stats a,
+    struct wb_text_stats b);
 /* The heuristic count of a text with statistics st. */
 uint64_t wb_text_stats_count(const struct wb_counter_spec *spec,
     const struct wb_text_stats *st);
@@ -196,8 +270,6 @@ size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
     size_t from, size_t to);
 /* How far before a cut the text must be kept to find it again, or 0. */
 size_t wb_counter_lookback(const struct wb_counter *c);
-/* Is the count of the whole text sure to exceed limit, whatever follows? */
-bool wb_count_stream_over(const struct wb_count_stream *cs, uint64_t limit);
 /* The statistics of what was fed, for counters by statistics; else NULL. */
 const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *cs);
 

@@ -48,7 +48,6 @@ struct wb_ws {
 	struct wb_ws_handler h;
 };
 
-/* Parse ws://HOST[:PORT]/PATH or wss://...; 64 on a malformed URL. */
 int
 wb_url_parse(const char *s, struct wb_url *u, struct wb_err *err)
 {
@@ -638,7 +637,6 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 	return WB_OK;
 }
 
-/* Open a WebSocket to url; 69 unreachable, 77 refused, 78 not there. */
 struct wb_ws *
 wb_ws_connect(const char *url, const struct wb_ws_opts *o,
     const struct wb_ws_handler *h, struct wb_err *err)
@@ -665,7 +663,6 @@ wb_ws_connect(const char *url, const struct wb_ws_opts *o,
 	return ws;
 }
 
-/* Run the client handshake over fd with a fixed key (tests). */
 struct wb_ws *
 wb_ws_open_fd(int fd, const char *url, const char *key,
     const struct wb_ws_opts *o, const struct wb_ws_handler *h,
@@ -703,7 +700,6 @@ queue(struct wb_ws *ws, uint8_t op, const void *p, size_t len,
 	return WB_OK;
 }
 
-/* Queue one text frame; it is written by wb_ws_io. */
 int
 wb_ws_send_text(struct wb_ws *ws, const char *s, size_t len,
     struct wb_err *err)
@@ -711,28 +707,24 @@ wb_ws_send_text(struct wb_ws *ws, const char *s, size_t len,
 	return queue(ws, WSLAY_TEXT_FRAME, s, len, err);
 }
 
-/* Queue a ping. */
 int
 wb_ws_ping(struct wb_ws *ws, struct wb_err *err)
 {
 	return queue(ws, WSLAY_PING, "wb", 2, err);
 }
 
-/* Queue a close frame with code; the peer's answer ends the connection. */
 void
 wb_ws_close(struct wb_ws *ws, unsigned code)
 {
 	wslay_event_queue_close(ws->ctx, (uint16_t)code, (const uint8_t *)"", 0);
 }
 
-/* The socket to poll. */
 int
 wb_ws_fd(const struct wb_ws *ws)
 {
 	return ws->fd;
 }
 
-/* The poll events the connection waits for; 0 once it is over. */
 short
 wb_ws_events(const struct wb_ws *ws)
 {
@@ -747,7 +739,6 @@ wb_ws_events(const struct wb_ws *ws)
 	return ev;
 }
 
-/* True when bytes wait in a buffer that poll cannot see. */
 bool
 wb_ws_buffered(const struct wb_ws *ws)
 {
@@ -755,14 +746,12 @@ wb_ws_buffered(const struct wb_ws *ws)
 	    (ws->ssl != NULL && SSL_pending(ws->ssl) > 0);
 }
 
-/* Messages queued and not yet written. */
 size_t
 wb_ws_queued(const struct wb_ws *ws)
 {
 	return wslay_event_get_queued_msg_count(ws->ctx);
 }
 
-/* When the last frame arrived, on the wb_now() clock. */
 double
 wb_ws_last_rx(const struct wb_ws *ws)
 {
@@ -805,7 +794,6 @@ wb_ws_io(struct wb_ws *ws, struct wb_err *err)
 	return ws->lost ? ended(ws, err) : WB_OK;
 }
 
-/* Close the socket and free the connection. */
 void
 wb_ws_free(struct wb_ws *ws)
 {

@@ -137,9 +137,9 @@ load helper
 
 @test "a 100 MB record is refused with a clear error" {
 	run -65 --separate-stderr bash -c '{ printf "{\"text\":\""; head -c 100000000 /dev/zero | tr "\0" a; printf "\"}\n{\"text\":\"ok\"}\n"; } | wb-count'
-	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 67108864 bytes"}}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 67108864 bytes (--max-record; -r reads a text of any size)"}}'
 	assert_line -n 1 '{"text":"ok","tokens":1}'
-	assert_equal "$stderr" 'wb-count: stdin:1: record exceeds the maximum record size of 67108864 bytes'
+	assert_equal "$stderr" 'wb-count: stdin:1: record exceeds the maximum record size of 67108864 bytes (--max-record; -r reads a text of any size)'
 }
 
 @test "--max-record sets the maximum record size" {
@@ -224,7 +224,7 @@ load helper
 
 @test "an oversized value cut by a read boundary does not eat the next record" {
 	run -65 --separate-stderr bash -c '(printf "[1,2,3,4,5,6,7,8,9,\n"; sleep 0.3; printf "{\"text\":\"ok\"}\n") | wb-count --max-record 16'
-	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 16 bytes"}}'
+	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"record exceeds the maximum record size of 16 bytes (--max-record; -r reads a text of any size)"}}'
 	assert_line -n 1 '{"text":"ok","tokens":1}'
 }
 

@@ -89,8 +89,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fuzz_file(data + 2, size - 2, &fd);
 	out = fopen("/dev/null", "w");
 	errf = fopen("/dev/null", "w");
-	struct wb_io io = { "fuzz", in, out, errf, "stdin", 1 << 20,
-	    NULL, NULL, NULL };
+	struct wb_io io = { .prog = "fuzz", .in = in, .out = out, .err = errf,
+	    .in_name = "stdin", .max_record = 1 << 20 };
 	int st = wb_records_run(&io, handle, &x);
 	FUZZ_ASSERT(st == WB_OK || st == WB_ECHECK || st == WB_EDATA);
 	fclose(in);

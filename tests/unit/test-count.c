@@ -2,18 +2,6 @@
 #include "wb_priv.h"
 #include "unit.h"
 
-static struct wb_counter *
-counter(enum wb_method m, const char *preset)
-{
-	struct wb_counter_spec spec;
-	struct wb_err err;
-
-	wb_counter_spec_default(&spec);
-	spec.method = m;
-	wb_counter_preset(&spec, preset);
-	return wb_counter_new(&spec, &err);
-}
-
 static uint64_t
 count(enum wb_method m, const char *preset, const char *s)
 {

@@ -30,7 +30,7 @@ file_index(const char *name)
 }
 
 static struct wb_counter *
-counter(size_t e, int special)
+hf_counter(size_t e, int special)
 {
 	struct wb_counter_spec spec;
 	struct wb_err err;
@@ -56,11 +56,11 @@ both_files_load(void)
 
 		snprintf(path[i], sizeof(path[i]), "%s/%s/tokenizer.json", dir,
 		    files[i]);
-		CHECK((ctr[i][0] = counter(i, 0)) != NULL);
+		CHECK((ctr[i][0] = hf_counter(i, 0)) != NULL);
 		if (ctr[i][0] != NULL)
 			printf("# %s loaded in %.0f ms\n", files[i],
 			    (wb_now() - t0) * 1e3);
-		CHECK((ctr[i][1] = counter(i, 1)) != NULL);
+		CHECK((ctr[i][1] = hf_counter(i, 1)) != NULL);
 		if (ctr[i][1] != NULL)
 			bpe[i] = (struct wb_bpe *)wb_counter_bpe(ctr[i][1]);
 	}

@@ -18,8 +18,8 @@ static char *
 run(const char *in, size_t inlen, uint64_t max, int *status)
 {
 	FILE *fi = tmpfile(), *fo = tmpfile(), *fe = tmpfile();
-	struct wb_io io = { "wb-test", fi, fo, fe, "stdin", max,
-	    NULL, NULL, NULL };
+	struct wb_io io = { .prog = "wb-test", .in = fi, .out = fo, .err = fe,
+	    .in_name = "stdin", .max_record = max };
 	char *out;
 	long n;
 	int seen = 0;
@@ -141,7 +141,8 @@ records_over_the_maximum_are_skipped_whole(void)
 	got = run(in, strlen(in), 100000, &st);
 	CHECK_U(st, WB_EDATA);
 	CHECK(strcmp(got, "{\"error\":{\"record\":1,\"line\":1,\"message\":"
-	    "\"record exceeds the maximum record size of 100000 bytes\"}}\n"
+	    "\"record exceeds the maximum record size of 100000 bytes "
+	    "(--max-record)\"}}\n"
 	    "{\"a\":2,\"seen\":1}\n") == 0);
 	free(got);
 	/* just under the maximum is fine */

@@ -35,6 +35,21 @@ static int unit_failed, unit_checks;
 
 #define UNIT_END() (unit_failed ? 1 : 0)
 
+#ifdef WB_H
+/* A heuristic counter of method m with a preset's parameters. */
+static inline struct wb_counter *
+counter(enum wb_method m, const char *preset)
+{
+	struct wb_counter_spec spec;
+	struct wb_err err;
+
+	wb_counter_spec_default(&spec);
+	spec.method = m;
+	wb_counter_preset(&spec, preset);
+	return wb_counter_new(&spec, &err);
+}
+#endif
+
 /* A seeded generator, so a failure can be replayed with WB_SEED. */
 static uint64_t unit_rng = 0x9E3779B97F4A7C15ULL;
 
