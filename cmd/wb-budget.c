@@ -12,6 +12,7 @@ static const char usage_text[] =
     "                 [--encodings-dir DIR] [--max-record SIZE]\n"
     "                 [--chars-per-token N] [--tokens-per-word N]\n"
     "                 [--hybrid-threshold N]\n"
+    "                 [--list-models] [--list-encodings]\n"
     "                 [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_CHECK = 256, OPT_PRINT };

@@ -10,6 +10,7 @@ static const char usage_text[] =
     "                [-r [-q] | -R] [--allow-special] [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n"
+    "                [--list-models] [--list-encodings]\n"
     "                [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_IDS = 256 };

@@ -44,6 +44,8 @@ struct encdef {
 	uint32_t n_tokens;      /* tokens in the official rank file */
 	const struct special *sp;
 	size_t n_sp;
+	uint32_t res_lo, res_hi; /* "<|reserved_N|>" is N for N in [lo, hi];
+	                          * none if hi is 0 */
 };
 
 static const struct special sp_r50k[] = {
@@ -66,18 +68,51 @@ static const struct special sp_o200k[] = {
 	{ "<|endoftext|>", 199999 },
 	{ "<|endofprompt|>", 200018 },
 };
+/* o200k_harmony, as tiktoken defines it: o200k_base's special tokens, these,
+ * and "<|reserved_N|>" for N from 200013 to 201087 (so that both
+ * "<|endofprompt|>" and "<|reserved_200018|>" are 200018; it decodes as
+ * the first). */
+static const struct special sp_harmony[] = {
+	{ "<|endofprompt|>", 200018 },
+	{ "<|startoftext|>", 199998 },
+	{ "<|endoftext|>", 199999 },
+	{ "<|reserved_200000|>", 200000 },
+	{ "<|reserved_200001|>", 200001 },
+	{ "<|return|>", 200002 },
+	{ "<|constrain|>", 200003 },
+	{ "<|reserved_200004|>", 200004 },
+	{ "<|channel|>", 200005 },
+	{ "<|start|>", 200006 },
+	{ "<|end|>", 200007 },
+	{ "<|message|>", 200008 },
+	{ "<|reserved_200009|>", 200009 },
+	{ "<|reserved_200010|>", 200010 },
+	{ "<|reserved_200011|>", 200011 },
+	{ "<|call|>", 200012 },
+};
 
 
 #include "llama3_special.h"
 
 static const struct encdef encodings[] = {
-	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, WB_NELEM(sp_r50k) },
-	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, WB_NELEM(sp_r50k) },
-	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, WB_NELEM(sp_p50k_edit) },
-	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, WB_NELEM(sp_cl100k) },
-	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, WB_NELEM(sp_o200k) },
+	/* GPT-2's own files hold r50k_base's ranks, pattern and token. */
+	{ "gpt2", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, WB_NELEM(sp_r50k),
+	    0, 0 },
+	{ "r50k_base", "r50k_base", WB_PAT_R50K, 50256, sp_r50k, WB_NELEM(sp_r50k),
+	    0, 0 },
+	{ "p50k_base", "p50k_base", WB_PAT_R50K, 50280, sp_r50k, WB_NELEM(sp_r50k),
+	    0, 0 },
+	{ "p50k_edit", "p50k_base", WB_PAT_R50K, 50280, sp_p50k_edit, WB_NELEM(sp_p50k_edit),
+	    0, 0 },
+	{ "cl100k_base", "cl100k_base", WB_PAT_CL100K, 100256, sp_cl100k, WB_NELEM(sp_cl100k),
+	    0, 0 },
+	{ "o200k_base", "o200k_base", WB_PAT_O200K, 199998, sp_o200k, WB_NELEM(sp_o200k),
+	    0, 0 },
+	{ "o200k_harmony", "o200k_base", WB_PAT_O200K, 199998, sp_harmony,
+	    WB_NELEM(sp_harmony), 200013, 201087 },
 	/* Meta's tokenizer.model: cl100k's pattern, ranks = ids. */
-	{ "llama3", "llama3", WB_PAT_CL100K, 128000, sp_llama3, WB_NELEM(sp_llama3) },
+	{ "llama3", "llama3", WB_PAT_CL100K, 128000, sp_llama3, WB_NELEM(sp_llama3),
+	    0, 0 },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -87,6 +122,7 @@ static const struct encdef encodings[] = {
 #define IMG_VERSION 2u
 #define IMG_ENDIAN 0x01020304u
 #define RANK_BITS 26    /* ranks are less than 1 << RANK_BITS */
+#define RES_STRIDE 24   /* "<|reserved_4294967295|>" and its NUL */
 
 struct img {
 	char magic[8];
@@ -123,6 +159,8 @@ struct wb_bpe {
 	uint32_t n_vocab;
 	uint32_t blob_len;
 	uint32_t byte_rank[256];
+	char *res_text;         /* "<|reserved_N|>" of the range, RES_STRIDE
+	                         * bytes each */
 	size_t small;           /* longest piece merged by merge_small */
 	size_t cache_after;     /* merges before a call starts its cache */
 	void *mem;              /* the image, malloc'd or mapped */
@@ -694,6 +732,18 @@ sp_setup(struct wb_bpe *b)
 		if (l > b->sp_reach[1])
 			b->sp_reach[1] = l;
 	}
+	if (b->res_text != NULL) {   /* "<|reserved_N|>", special ones */
+		size_t l = strlen(b->res_text + (size_t)(def->res_hi -
+		    def->res_lo) * RES_STRIDE);
+
+		b->sp_first['<'] |= 2;
+		if (def->n_sp == 0)
+			b->sp_one = '<';
+		else if (b->sp_one != '<')
+			b->sp_one = -1;
+		if (l > b->sp_reach[1])
+			b->sp_reach[1] = l;
+	}
 }
 
 static char *
@@ -728,6 +778,7 @@ wb_bpe_free(struct wb_bpe *b)
 	free(b->own_sp);
 	free(b->own_text);
 	free(b->always);
+	free(b->res_text);
 	free(b);
 }
 
@@ -750,9 +801,8 @@ wb_bpe_open(const char *dir, const char *encoding, unsigned flags,
 		if (strcmp(encodings[i].name, encoding) == 0)
 			def = &encodings[i];
 	if (!def) {
-		seterr(err, WB_EUSAGE, "unknown encoding '%s' (known: r50k_base, "
-		    "p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)",
-		    encoding ? encoding : "(null)");
+		seterr(err, WB_EUSAGE, "unknown encoding '%s' (wb-count "
+		    "--list-encodings lists them)", encoding ? encoding : "(null)");
 		return NULL;
 	}
 	if (!dir) {
@@ -828,6 +878,23 @@ done:
 		}
 		if (id + 1 > b->n_vocab)
 			b->n_vocab = id + 1;
+	}
+	if (def->res_hi != 0) {
+		if (def->res_lo < b->n_ranks) {
+			seterr(err, WB_EDATA, "%s: %s: its reserved tokens from %u "
+			    "on are also ranks", encoding, path,
+			    (unsigned)def->res_lo);
+			goto fail;
+		}
+		b->res_text = malloc((size_t)(def->res_hi - def->res_lo + 1) *
+		    RES_STRIDE);
+		if (b->res_text == NULL)
+			goto nomem;
+		for (uint32_t id = def->res_lo; id <= def->res_hi; id++)
+			snprintf(b->res_text + (size_t)(id - def->res_lo) *
+			    RES_STRIDE, RES_STRIDE, "<|reserved_%u|>", (unsigned)id);
+		if (def->res_hi + 1 > b->n_vocab)
+			b->n_vocab = def->res_hi + 1;
 	}
 	sp_setup(b);
 	free(text);
@@ -950,6 +1017,21 @@ uint32_t
 wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n)
 {
 	return rank_of(b, p, n);
+}
+
+/* Encoding i of those known: its name, its rank file (without
+ * ".tiktoken") and how many special tokens it has; NULL past the last. */
+const char *
+wb_bpe_encoding_at(size_t i, const char **ranks, size_t *n_special)
+{
+	const struct encdef *d;
+
+	if (i >= WB_NELEM(encodings))
+		return NULL;
+	d = &encodings[i];
+	*ranks = d->ranks;
+	*n_special = d->n_sp + (d->res_hi ? d->res_hi - d->res_lo + 1 : 0);
+	return d->name;
 }
 
 bool
@@ -1293,15 +1375,39 @@ sp_active(const struct wb_bpe *b, size_t k, int allow)
 	return allow || (b->always != NULL && b->always[k]);
 }
 
-/* The first special token at or after s[i] (of those that count with
- * allow; the first of the list where several start at one place, so that
- * lists longest first find the longest); its start in *at. */
-static const struct special *
+/* Is s[0..n) "<|reserved_N|>" for an N of def's range (N written as
+ * printf writes it)?  Its length then, else 0. */
+static size_t
+reserved_at(const struct encdef *def, const unsigned char *s, size_t n,
+    uint32_t *id)
+{
+	static const char pre[] = "<|reserved_";
+	size_t i = sizeof(pre) - 1;
+	uint64_t v = 0;
+
+	if (def->res_hi == 0 || n < i + 3 || memcmp(s, pre, i) != 0 ||
+	    s[i] < '1' || s[i] > '9')
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9' && v <= def->res_hi)
+		v = v * 10 + (uint64_t)(s[i++] - '0');
+	if (v < def->res_lo || v > def->res_hi || n - i < 2 || s[i] != '|' ||
+	    s[i + 1] != '>')
+		return 0;
+	*id = (uint32_t)v;
+	return i + 2;
+}
+
+/* The first special token at or after s[i] of those that count with
+ * allow (the first of the list where several start at one place, so that
+ * lists longest first find the longest): its start in *at, its id in
+ * *id; its length, or 0 if there is none. */
+static size_t
 find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
-    size_t n, size_t i, size_t *at)
+    size_t n, size_t i, size_t *at, uint32_t *id)
 {
 	const struct encdef *def = b->def;
 	unsigned mask = allow ? 2u : 1u;
+	size_t l;
 
 	while (i < n) {
 		if (!(b->sp_first[s[i]] & mask)) {
@@ -1318,17 +1424,21 @@ find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
 				break;  /* only specials that do not count start so */
 		}
 		for (size_t k = 0; k < def->n_sp; k++) {
-			size_t l = strlen(def->sp[k].text);
-
+			l = strlen(def->sp[k].text);
 			if (sp_active(b, k, allow) && l <= n - i &&
 			    memcmp(s + i, def->sp[k].text, l) == 0) {
 				*at = i;
-				return &def->sp[k];
+				*id = def->sp[k].id;
+				return l;
 			}
+		}
+		if (allow && (l = reserved_at(def, s + i, n - i, id)) != 0) {
+			*at = i;
+			return l;
 		}
 		i++;
 	}
-	return NULL;
+	return 0;
 }
 
 /* Merge the pieces longer than n bytes (at most WB_BPE_SMALL_PIECE, the
@@ -1370,6 +1480,11 @@ wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
 				return true;
 		}
 	}
+	/* "<|reserved_N|>": any "<|" may start one */
+	for (size_t j = c > reach ? c - reach : 0; allow_special &&
+	    b->res_text != NULL && j < c; j++)
+		if (s[j] == '<' && (j + 1 == c || s[j + 1] == '|'))
+			return true;
 	return false;
 }
 
@@ -1384,16 +1499,18 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 	int rc = 0;
 
 	for (;;) {
-		const struct special *sp = NULL;
+		size_t splen = 0;
+		uint32_t id = 0;
 
 		at = len;
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
-			sp = find_special(b, allow_special, s, len, pos, &at);
+			splen = find_special(b, allow_special, s, len, pos, &at,
+			    &id);
 		rc = ordinary(b, s + pos, at - pos, &w, &o, err);
-		if (rc != 0 || !sp)
+		if (rc != 0 || splen == 0)
 			break;
-		emit(&o, sp->id);
-		pos = at + strlen(sp->text);
+		emit(&o, id);
+		pos = at + splen;
 	}
 	free(w.tree);
 	free(w.cache);
@@ -1418,6 +1535,13 @@ wb_bpe_token(const struct wb_bpe *b, uint32_t id, size_t *len)
 			*len = strlen(b->def->sp[i].text);
 			return b->def->sp[i].text;
 		}
+	}
+	if (b->res_text != NULL && id >= b->def->res_lo && id <= b->def->res_hi) {
+		const char *t = b->res_text + (size_t)(id - b->def->res_lo) *
+		    RES_STRIDE;
+
+		*len = strlen(t);
+		return t;
 	}
 	*len = 0;
 	return NULL;

@@ -12,6 +12,7 @@
  * at 256 and stay below these. */
 enum {
 	O_MAXREC = 1000, O_SPECIAL, O_ENCDIR, O_CPT, O_TPW, O_HT, O_FILES,
+	O_LISTM, O_LISTE,
 };
 
 /* A shared option: its row, the set it belongs to, and the settings key it
@@ -59,6 +60,10 @@ static const struct {
 	    "method" }, WB_OPTS_COUNTER, "counter.tokens_per_word" },
 	{ { "hybrid-threshold", O_HT, "N", "bytes from which hybrid counts "
 	    "words" }, WB_OPTS_COUNTER, "counter.hybrid_threshold" },
+	{ { "list-models", O_LISTM, NULL, "print the models -M knows, one JSON "
+	    "line each, and exit" }, WB_OPTS_COUNTER, NULL },
+	{ { "list-encodings", O_LISTE, NULL, "print the encodings -e knows, one "
+	    "JSON line each, and exit" }, WB_OPTS_COUNTER, NULL },
 	{ { "max-record", O_MAXREC, "SIZE", "the largest record, in bytes "
 	    "(K, M, G; default 64M)" }, WB_OPTS_COMMON, NULL },
 	{ { "files-from", O_FILES, "FILE", "read the names of the inputs from "
@@ -152,6 +157,32 @@ set_category(struct wb_layer *l, const char *arg, struct wb_err *err)
 	return wb_layer_set(l, key, eq + 1, "-s", err);
 }
 
+/* --list-models: the models, then the prefixes, in the order -M tries
+ * them. */
+static void
+list_models(FILE *f)
+{
+	const char *name, *enc;
+	bool prefix;
+
+	for (size_t i = 0; (name = wb_model_at(i, &prefix, &enc)) != NULL; i++)
+		fprintf(f, "{\"%s\":\"%s\",\"encoding\":\"%s\"}\n",
+		    prefix ? "prefix" : "model", name, enc);
+}
+
+/* --list-encodings: each encoding, its rank file and special tokens. */
+static void
+list_encodings(FILE *f)
+{
+	const char *name, *ranks;
+	size_t nsp;
+
+	for (size_t i = 0; (name = wb_bpe_encoding_at(i, &ranks, &nsp)) != NULL;
+	    i++)
+		fprintf(f, "{\"encoding\":\"%s\",\"rank_file\":\"%s.tiktoken\","
+		    "\"special_tokens\":%zu}\n", name, ranks, nsp);
+}
+
 /* Handle a shared option i with its argument. */
 static int
 shared_option(struct wb_cli *cli, size_t i, const char *arg,
@@ -183,6 +214,14 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 	case '0': cli->nul = true; break;
 	case 'h':
 		help(cli, cli->io.out);
+		cli->done = true;
+		break;
+	case O_LISTM:
+		list_models(cli->io.out);
+		cli->done = true;
+		break;
+	case O_LISTE:
+		list_encodings(cli->io.out);
 		cli->done = true;
 		break;
 	case 'V':
@@ -246,6 +285,11 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 		return wb_err_set(err, WB_EUSAGE, "-R: not with -r");
 	if (cli->quiet && !cli->raw)
 		return wb_err_set(err, WB_EUSAGE, "-q: only with -r");
+	if (cli->sets & WB_OPTS_COUNTER) {
+		const char *enc;
+
+		return wb_env_model(&enc, err);
+	}
 	return WB_OK;
 }
 

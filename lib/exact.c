@@ -11,33 +11,155 @@
 #define WB_DATADIR "/usr/local/share/wb"
 #endif
 
-/* Which encoding each model uses, as OpenAI's tiktoken maps them. */
-static const struct {
-	const char *model, *encoding;
-} models[] = {
-	{ "gpt-4o", "o200k_base" }, { "gpt-4o-mini", "o200k_base" },
-	{ "gpt-4.1", "o200k_base" }, { "o1", "o200k_base" },
-	{ "o3", "o200k_base" }, { "o4-mini", "o200k_base" },
+/*
+ * Which encoding each model uses, as OpenAI's tiktoken maps them: first
+ * the names tiktoken's Python package (0.14.0) lists, then those its npm
+ * package (1.0.22) lists besides, each of which the Python package maps
+ * the same way through a prefix; then Meta's Llama 3.
+ */
+struct model {
+	const char *name, *encoding;
+};
+static const struct model models[] = {
+	{ "o1", "o200k_base" }, { "o3", "o200k_base" },
+	{ "o4-mini", "o200k_base" }, { "gpt-5", "o200k_base" },
+	{ "gpt-4.1", "o200k_base" }, { "gpt-4o", "o200k_base" },
 	{ "gpt-4", "cl100k_base" }, { "gpt-3.5-turbo", "cl100k_base" },
+	{ "gpt-3.5", "cl100k_base" }, { "gpt-35-turbo", "cl100k_base" },
+	{ "davinci-002", "cl100k_base" }, { "babbage-002", "cl100k_base" },
+	{ "text-embedding-ada-002", "cl100k_base" },
 	{ "text-embedding-3-small", "cl100k_base" },
 	{ "text-embedding-3-large", "cl100k_base" },
-	{ "text-embedding-ada-002", "cl100k_base" },
-	{ "text-davinci-003", "p50k_base" }, { "text-davinci-002", "p50k_base" },
-	{ "code-davinci-002", "p50k_base" },
+	{ "text-davinci-003", "p50k_base" },
+	{ "text-davinci-002", "p50k_base" },
+	{ "text-davinci-001", "r50k_base" }, { "text-curie-001", "r50k_base" },
+	{ "text-babbage-001", "r50k_base" }, { "text-ada-001", "r50k_base" },
 	{ "davinci", "r50k_base" }, { "curie", "r50k_base" },
 	{ "babbage", "r50k_base" }, { "ada", "r50k_base" },
+	{ "code-davinci-002", "p50k_base" },
+	{ "code-davinci-001", "p50k_base" },
+	{ "code-cushman-002", "p50k_base" },
+	{ "code-cushman-001", "p50k_base" }, { "davinci-codex", "p50k_base" },
+	{ "cushman-codex", "p50k_base" },
+	{ "text-davinci-edit-001", "p50k_edit" },
+	{ "code-davinci-edit-001", "p50k_edit" },
+	{ "text-similarity-davinci-001", "r50k_base" },
+	{ "text-similarity-curie-001", "r50k_base" },
+	{ "text-similarity-babbage-001", "r50k_base" },
+	{ "text-similarity-ada-001", "r50k_base" },
+	{ "text-search-davinci-doc-001", "r50k_base" },
+	{ "text-search-curie-doc-001", "r50k_base" },
+	{ "text-search-babbage-doc-001", "r50k_base" },
+	{ "text-search-ada-doc-001", "r50k_base" },
+	{ "code-search-babbage-code-001", "r50k_base" },
+	{ "code-search-ada-code-001", "r50k_base" }, { "gpt2", "gpt2" },
+	{ "gpt-2", "gpt2" },
+	{ "gpt-3.5-turbo-0301", "cl100k_base" },
+	{ "gpt-3.5-turbo-0613", "cl100k_base" },
+	{ "gpt-3.5-turbo-1106", "cl100k_base" },
+	{ "gpt-3.5-turbo-0125", "cl100k_base" },
+	{ "gpt-3.5-turbo-16k", "cl100k_base" },
+	{ "gpt-3.5-turbo-16k-0613", "cl100k_base" },
+	{ "gpt-3.5-turbo-instruct", "cl100k_base" },
+	{ "gpt-3.5-turbo-instruct-0914", "cl100k_base" },
+	{ "gpt-4-0314", "cl100k_base" }, { "gpt-4-0613", "cl100k_base" },
+	{ "gpt-4-32k", "cl100k_base" }, { "gpt-4-32k-0314", "cl100k_base" },
+	{ "gpt-4-32k-0613", "cl100k_base" }, { "gpt-4-turbo", "cl100k_base" },
+	{ "gpt-4-turbo-2024-04-09", "cl100k_base" },
+	{ "gpt-4-turbo-preview", "cl100k_base" },
+	{ "gpt-4-1106-preview", "cl100k_base" },
+	{ "gpt-4-0125-preview", "cl100k_base" },
+	{ "gpt-4-vision-preview", "cl100k_base" },
+	{ "gpt-4o-2024-05-13", "o200k_base" },
+	{ "gpt-4o-2024-08-06", "o200k_base" },
+	{ "gpt-4o-2024-11-20", "o200k_base" },
+	{ "gpt-4o-mini-2024-07-18", "o200k_base" },
+	{ "gpt-4o-mini", "o200k_base" },
+	{ "gpt-4o-search-preview", "o200k_base" },
+	{ "gpt-4o-search-preview-2025-03-11", "o200k_base" },
+	{ "gpt-4o-mini-search-preview", "o200k_base" },
+	{ "gpt-4o-mini-search-preview-2025-03-11", "o200k_base" },
+	{ "gpt-4o-audio-preview", "o200k_base" },
+	{ "gpt-4o-audio-preview-2024-12-17", "o200k_base" },
+	{ "gpt-4o-audio-preview-2024-10-01", "o200k_base" },
+	{ "gpt-4o-mini-audio-preview", "o200k_base" },
+	{ "gpt-4o-mini-audio-preview-2024-12-17", "o200k_base" },
+	{ "o1-2024-12-17", "o200k_base" }, { "o1-mini", "o200k_base" },
+	{ "o1-mini-2024-09-12", "o200k_base" }, { "o1-preview", "o200k_base" },
+	{ "o1-preview-2024-09-12", "o200k_base" }, { "o1-pro", "o200k_base" },
+	{ "o1-pro-2025-03-19", "o200k_base" },
+	{ "o3-2025-04-16", "o200k_base" }, { "o3-mini", "o200k_base" },
+	{ "o3-mini-2025-01-31", "o200k_base" },
+	{ "o4-mini-2025-04-16", "o200k_base" },
+	{ "chatgpt-4o-latest", "o200k_base" },
+	{ "gpt-4o-realtime", "o200k_base" },
+	{ "gpt-4o-realtime-preview-2024-10-01", "o200k_base" },
+	{ "gpt-4o-realtime-preview-2024-12-17", "o200k_base" },
+	{ "gpt-4o-mini-realtime-preview", "o200k_base" },
+	{ "gpt-4o-mini-realtime-preview-2024-12-17", "o200k_base" },
+	{ "gpt-4.1-2025-04-14", "o200k_base" },
+	{ "gpt-4.1-mini", "o200k_base" },
+	{ "gpt-4.1-mini-2025-04-14", "o200k_base" },
+	{ "gpt-4.1-nano", "o200k_base" },
+	{ "gpt-4.1-nano-2025-04-14", "o200k_base" },
+	{ "gpt-4.5-preview", "o200k_base" },
+	{ "gpt-4.5-preview-2025-02-27", "o200k_base" },
+	{ "gpt-5-2025-08-07", "o200k_base" }, { "gpt-5-nano", "o200k_base" },
+	{ "gpt-5-nano-2025-08-07", "o200k_base" },
+	{ "gpt-5-mini", "o200k_base" },
+	{ "gpt-5-mini-2025-08-07", "o200k_base" },
+	{ "gpt-5-chat-latest", "o200k_base" },
 	{ "llama3", "llama3" },
 };
 
+/* The prefixes tried, in this order, for a name that is not a model
+ * above: dated snapshots, fine-tuned models, and models newer than these
+ * tables, as tiktoken's Python package tries them. */
+static const struct model prefixes[] = {
+	{ "o1-", "o200k_base" }, { "o3-", "o200k_base" },
+	{ "o4-mini-", "o200k_base" }, { "gpt-5", "o200k_base" },
+	{ "gpt-4.5-", "o200k_base" }, { "gpt-4.1-", "o200k_base" },
+	{ "chatgpt-4o-", "o200k_base" }, { "gpt-4o-", "o200k_base" },
+	{ "gpt-4-", "cl100k_base" }, { "gpt-3.5-turbo-", "cl100k_base" },
+	{ "gpt-35-turbo-", "cl100k_base" }, { "gpt-oss-", "o200k_harmony" },
+	{ "ft:gpt-4o", "o200k_base" }, { "ft:gpt-4", "cl100k_base" },
+	{ "ft:gpt-3.5-turbo", "cl100k_base" },
+	{ "ft:davinci-002", "cl100k_base" },
+	{ "ft:babbage-002", "cl100k_base" },
+};
+
+/* The encoding of a model ("gpt-4o" is "o200k_base"), or NULL. */
 const char *
 wb_model_encoding(const char *model)
 {
 	for (size_t i = 0; i < WB_NELEM(models); i++)
-		if (strcmp(model, models[i].model) == 0)
+		if (strcmp(model, models[i].name) == 0)
 			return models[i].encoding;
+	for (size_t i = 0; i < WB_NELEM(prefixes); i++)
+		if (strncmp(model, prefixes[i].name, strlen(prefixes[i].name)) == 0)
+			return prefixes[i].encoding;
 	return NULL;
 }
 
+/* Model i of those known, then prefix i - (number of models): its name
+ * or prefix (*prefix says which) and its encoding; NULL past the last. */
+const char *
+wb_model_at(size_t i, bool *prefix, const char **encoding)
+{
+	const struct model *m;
+
+	if (i < WB_NELEM(models))
+		m = &models[i];
+	else if (i - WB_NELEM(models) < WB_NELEM(prefixes))
+		m = &prefixes[i - WB_NELEM(models)];
+	else
+		return NULL;
+	*prefix = i >= WB_NELEM(models);
+	*encoding = m->encoding;
+	return m->name;
+}
+
+/* The exact encoding behind a counter, or NULL for the heuristics. */
 const struct wb_bpe *
 wb_counter_bpe(const struct wb_counter *c)
 {

@@ -66,15 +66,40 @@ wb_category_parse(const char *name, enum wb_category *c)
 	return -1;
 }
 
+/* The encoding of the model $WB_MODEL names: NULL if it is unset or
+ * empty, else an error (78) if the model is unknown. */
+int
+wb_env_model(const char **encoding, struct wb_err *err)
+{
+	const char *m = getenv("WB_MODEL");
+
+	*encoding = NULL;
+	if (m == NULL || *m == '\0')
+		return WB_OK;
+	if ((*encoding = wb_model_encoding(m)) == NULL)
+		return wb_err_set(err, WB_ECONFIG, "WB_MODEL: '%.200s': unknown "
+		    "model (wb-count --list-models lists them)", m);
+	return WB_OK;
+}
+
+/* Fill s with the defaults: the built-in ones, then $WB_MODEL's encoding
+ * (the layer below any file; an unknown model, which wb_env_model
+ * reports, is left out). */
 void
 wb_settings_default(struct wb_settings *s)
 {
+	const char *enc;
+	struct wb_err err;
+
 	memset(s, 0, sizeof(*s));
 	s->total = presets[0].total;
 	memcpy(s->budget, presets[0].budget, sizeof(s->budget));
 	s->enable_summarization = true;
 	s->summarize_timeout = 30;
 	wb_counter_spec_default(&s->counter);
+	if (wb_env_model(&enc, &err) == WB_OK && enc != NULL)
+		snprintf(s->counter.encoding, sizeof(s->counter.encoding), "%s",
+		    enc);
 }
 
 void
@@ -281,7 +306,8 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 		if (k == K_MODELENC) {
 			if (wb_model_encoding(v) == NULL)
 				st = wb_err_set(err, WB_ECONFIG,
-				    "%s: '%s': unknown model", key, v);
+				    "%s: '%s': unknown model (wb-count "
+				    "--list-models lists them)", key, v);
 			else
 				snprintf(l->enc, sizeof(l->enc), "%s",
 				    wb_model_encoding(v));
@@ -289,8 +315,7 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 		}
 		if (!wb_bpe_known(v) || strlen(v) >= sizeof(l->enc))
 			st = wb_err_set(err, WB_ECONFIG, "%s: '%s': unknown encoding "
-			    "(known: r50k_base, p50k_base, p50k_edit, cl100k_base, "
-			    "o200k_base, llama3)", key, v);
+			    "(wb-count --list-encodings lists them)", key, v);
 		else
 			memcpy(l->enc, v, strlen(v) + 1);
 		break;

@@ -97,6 +97,9 @@ int wb_method_parse(const char *name, enum wb_method *m);
 const char *wb_method_name(enum wb_method m);
 /* The encoding of a model ("gpt-4o" is "o200k_base"), or NULL. */
 const char *wb_model_encoding(const char *model);
+/* Model i of those known, then the prefixes: its name or prefix (*prefix
+ * says which) and its encoding; NULL past the last. */
+const char *wb_model_at(size_t i, bool *prefix, const char **encoding);
 /* Do two specs make the same counter? */
 bool wb_counter_spec_same(const struct wb_counter_spec *a,
     const struct wb_counter_spec *b);
@@ -226,7 +229,7 @@ int wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
 const char *wb_category_name(enum wb_category c);
 /* Parse a category name; 0 or -1. */
 int wb_category_parse(const char *name, enum wb_category *c);
-/* Fill s with the built-in defaults. */
+/* Fill s with the defaults: the built-in ones, then $WB_MODEL's encoding. */
 void wb_settings_default(struct wb_settings *s);
 /* Load a YAML configuration file; errors are FILE:LINE:COL, status 78. */
 struct wb_config *wb_config_load(const char *path, struct wb_err *err);
@@ -316,6 +319,10 @@ struct wb_bpe *wb_bpe_open(const char *dir, const char *encoding,
 void wb_bpe_free(struct wb_bpe *bpe);
 /* Is name an encoding this library knows? */
 bool wb_bpe_known(const char *name);
+/* Encoding i of those known: its name, its rank file (without ".tiktoken")
+ * and how many special tokens it has; NULL past the last. */
+const char *wb_bpe_encoding_at(size_t i, const char **ranks,
+    size_t *n_special);
 /* The encoding's name. */
 const char *wb_bpe_name(const struct wb_bpe *bpe);
 /* Token ids of s (the first cap into ids, which may be NULL); their count. */

@@ -337,6 +337,9 @@ bool wb_layer_has(const struct wb_layer *l, int k);
 void wb_layer_clear(struct wb_layer *l);
 /* Lay l over s: the preset first, then the keys given one by one. */
 void wb_settings_apply(struct wb_settings *s, const struct wb_layer *l);
+/* The encoding of the model $WB_MODEL names: NULL if it is unset or empty,
+ * else an error (78) if the model is unknown. */
+int wb_env_model(const char **encoding, struct wb_err *err);
 
 /* truncate.c */
 

@@ -25,6 +25,9 @@ if [ -n "${WB_VALGRIND:-}" ] && [ -z "${WB_WRAPPED:-}" ]; then
 fi
 [ -n "${WB_WRAPPED:-}" ] && PATH=$WB_WRAPPED:$PATH
 
+# A default model from the caller's shell would change every default count.
+unset WB_MODEL
+
 # Tests that limit memory cannot run under a sanitizer or valgrind.
 under_tool() {
 	[ -n "${WB_SANITIZE:-}" ] || [ -n "${WB_VALGRIND:-}" ]

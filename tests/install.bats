@@ -83,7 +83,7 @@ setup_file() {
 	cat >"$npm" <<-'EOF'
 	#!/bin/sh
 	mkdir -p p/package/encoders
-	for n in r50k_base p50k_base cl100k_base o200k_base; do
+	for n in gpt2 r50k_base p50k_base cl100k_base o200k_base; do
 		printf '{"bpe_ranks":"! 0 YQ=="}' >p/package/encoders/$n.json
 	done
 	tar -czf t.tgz -C p package && echo t.tgz
@@ -91,6 +91,8 @@ setup_file() {
 	chmod +x "$npm"
 	run -65 --separate-stderr env NPM="$npm" "$x/share/wb/fetch-encodings" "$BATS_TEST_TMPDIR/enc"
 	assert_equal "$(grep -c 'sha256 .*, expected .*; not installed' <<<"$stderr")" 4
+	# and the package's gpt2 ranks are not r50k_base's
+	grep -qxF "fetch-encodings: gpt2: sha256 $(printf 'YQ== 0\n' | sha256sum | cut -d' ' -f1), not r50k_base's ranks, which wb's gpt2 reads" <<<"$stderr"
 	[ ! -e "$BATS_TEST_TMPDIR/enc/o200k_base.tiktoken" ]
 }
 

@@ -224,10 +224,10 @@ page_statuses() {
 	# Which command reaches which getenv() of cmd/ and lib/.
 	local -A reads=(
 	    [wb-broadcast]="WB_RELAY_TOKEN"
-	    [wb-budget]="HOME WB_CONFIG WB_ENCODINGS_DIR XDG_CONFIG_HOME XDG_DATA_HOME"
-	    [wb-count]="HOME WB_ENCODINGS_DIR XDG_DATA_HOME"
-	    [wb-prompt]="HOME WB_CONFIG WB_ENCODINGS_DIR XDG_CONFIG_HOME XDG_DATA_HOME"
-	    [wb-truncate]="HOME WB_ENCODINGS_DIR XDG_DATA_HOME")
+	    [wb-budget]="HOME WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-count]="HOME WB_ENCODINGS_DIR WB_MODEL XDG_DATA_HOME"
+	    [wb-prompt]="HOME WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-truncate]="HOME WB_ENCODINGS_DIR WB_MODEL XDG_DATA_HOME")
 	# Read by lib/ollama.c, which no command calls yet.
 	local unreached="OLLAMA_MODELS"
 	words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }

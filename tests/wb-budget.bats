@@ -111,7 +111,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
 	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
 	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
-	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding (known: r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, llama3)"
+	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding (wb-count --list-encodings lists them)"
 }
 
 @test "malformed YAML is a configuration error with its position" {
@@ -161,7 +161,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 		run -64 --separate-stderr $cmd --hybrid-threshold x
 		assert_equal "${stderr_lines[0]}" "$cmd: --hybrid-threshold: expected a whole number, not 'x'"
 		run -64 --separate-stderr $cmd -M gpt-17
-		assert_equal "${stderr_lines[0]}" "$cmd: -M: 'gpt-17': unknown model"
+		assert_equal "${stderr_lines[0]}" "$cmd: -M: 'gpt-17': unknown model (wb-count --list-models lists them)"
 	done
 }
 
