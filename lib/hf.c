@@ -243,7 +243,7 @@ vocabulary(const char *path, const json_t *vocab, unsigned char **bytes,
 	*n_ids = (uint32_t)(max + 1);
 	len = calloc((size_t)max + 2, sizeof(*len));
 	off = malloc(((size_t)max + 2) * sizeof(*off));
-	at = malloc(((size_t)max + 2) * sizeof(*at));
+	at = calloc((size_t)max + 2, sizeof(*at));
 	b = malloc(total + 1);
 	if (len == NULL || off == NULL || at == NULL || b == NULL) {
 		st = wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
