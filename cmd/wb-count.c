@@ -6,8 +6,8 @@
 
 static const char usage_text[] =
     "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
-    "                [-M MODEL] [-f FIELD] [-l LIMIT] [-C] [--ids] [-r [-q] | -R]\n"
-    "                [--allow-special] [--encodings-dir DIR]\n"
+    "                [-M MODEL] [-T FILE] [-f FIELD] [-l LIMIT] [-C] [--ids]\n"
+    "                [-r [-q] | -R] [--allow-special] [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                [--list-models] [--list-encodings]\n"
@@ -274,7 +274,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, err.status, &err);
 	if (ids && !wb_counter_has_ids(counter)) {
 		wb_counter_free(counter);
-		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e or -M)");
+		wb_err_set(&err, WB_EUSAGE, "--ids: needs an encoding (-e, -M or -T)");
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
 	field = cli.field;

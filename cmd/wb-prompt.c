@@ -8,7 +8,7 @@ static const char usage_text[] =
     "usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]\n"
     "                 [--model-name NAME] [--allow-over] [-P PRESET]\n"
     "                 [-t TOTAL] [-s CATEGORY=N]... [-m char|word|hybrid]\n"
-    "                 [-p default|llama] [-e ENCODING] [-M MODEL]\n"
+    "                 [-p default|llama] [-e ENCODING] [-M MODEL] [-T FILE]\n"
     "                 [--allow-special] [--encodings-dir DIR]\n"
     "                 [--max-record SIZE] [--chars-per-token N]\n"
     "                 [--tokens-per-word N] [--hybrid-threshold N]\n"

@@ -7,7 +7,8 @@
 static const char usage_text[] =
     "usage: wb-truncate [-b BUDGET] [-k head|tail] [-E ELLIPSIS]\n"
     "                   [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
-    "                   [-M MODEL] [-f FIELD] [-r [-q] | -R] [--allow-special]\n"
+    "                   [-M MODEL] [-T FILE] [-f FIELD] [-r [-q] | -R]\n"
+    "                   [--allow-special]\n"
     "                   [--encodings-dir DIR] [--max-record SIZE]\n"
     "                   [--chars-per-token N] [--tokens-per-word N]\n"
     "                   [--hybrid-threshold N]\n"

@@ -166,6 +166,22 @@ struct wb_bpe {
 	void *mem;              /* the image, malloc'd or mapped */
 	size_t mem_len;
 	int mapped;
+	/* The special tokens: bit 1 of sp_first[c]: an "always" one starts
+	 * with the byte c, bit 2: any one does; sp_one: the byte they all
+	 * start with, or -1; sp_reach[0]: the longest "always" one, [1]: the
+	 * longest of all. */
+	unsigned char sp_first[256];
+	int sp_one;
+	size_t sp_reach[2];
+	/* What wb_bpe_from_tokens owns: its encoding and special tokens;
+	 * always[i]: def->sp[i] counts even without allow_special (NULL: none
+	 * does); merge_whole: a piece that is a token is merged all the
+	 * same. */
+	struct encdef own;
+	struct special *own_sp;
+	char *own_text;
+	bool *always;
+	bool merge_whole;
 };
 
 static void
@@ -405,81 +421,29 @@ align8(uint64_t x)
 	return (x + 7) & ~(uint64_t)7;
 }
 
-/* Build the image of the rank file text[0..size) (path for messages). */
+/* Build the image of the tokens toks[0..ntok) (their bytes in dec) into
+ * b; path names the source in messages. */
 static int
-build(struct wb_bpe *b, const char *path, const char *text, size_t size,
+build_img(struct wb_bpe *b, const char *path, const struct tok *toks,
+    size_t ntok, const unsigned char *dec, uint32_t max_len, uint32_t n_ranks,
     const struct stat *st, struct wb_err *err)
 {
-	size_t ntok = 0, cap = 0, line = 0, i;
-	struct tok *toks = NULL;
-	unsigned char *dec = NULL;
-	uint32_t *by_rank = NULL, max_len = 0, n_ranks = 0, slots, r;
-	size_t dec_len = 0;
-	const char *p = text, *end = text + size;
+	uint32_t *by_rank = NULL, slots, r;
 	struct img *im;
 	uint32_t *off;
 	uint64_t *table;
 	uint32_t *pair;
 	unsigned char *blob;
 	uint64_t total, blob_at, table_at, pair_at;
+	size_t i, dec_len = 0;
 	int status = WB_EDATA;
 
-	for (i = 0; i < size; i++)
-		cap += text[i] == '\n';
-	cap++;
-	toks = malloc(cap * sizeof(*toks));
-	dec = malloc(size / 4 * 3 + 4);
-	if (!toks || !dec) {
-		status = WB_EINTERNAL;
-		goto nomem;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *sp;
-		uint64_t v = 0;
-		long dl;
-
-		line++;
-		if (le > p && le[-1] == '\r')
-			le--;
-		if (le == p) {
-			p = nl ? nl + 1 : end;
-			continue;
-		}
-		sp = memchr(p, ' ', (size_t)(le - p));
-		if (!sp || sp + 1 == le)
-			goto bad;
-		dl = b64dec(p, (size_t)(sp - p), dec + dec_len);
-		if (dl <= 0)
-			goto bad;
-		for (const char *q = sp + 1; q < le; q++) {
-			if (*q < '0' || *q > '9' || v > (1u << RANK_BITS))
-				goto bad;
-			v = v * 10 + (uint64_t)(*q - '0');
-		}
-		if (v >= (1u << RANK_BITS))
-			goto bad;
-		toks[ntok].rank = (uint32_t)v;
-		toks[ntok].at = (uint32_t)dec_len;
-		toks[ntok].len = (uint32_t)dl;
-		ntok++;
-		dec_len += (size_t)dl;
-		if ((uint32_t)dl > max_len)
-			max_len = (uint32_t)dl;
-		if ((uint32_t)v + 1 > n_ranks)
-			n_ranks = (uint32_t)v + 1;
-		p = nl ? nl + 1 : end;
-	}
-	if (ntok != b->def->n_tokens) {
-		seterr(err, WB_EDATA, "%s: %zu tokens, the official %s file has %u; "
-		    "run scripts/fetch-encodings", path, ntok, b->def->ranks,
-		    (unsigned)b->def->n_tokens);
-		goto fail;
-	}
+	for (i = 0; i < ntok; i++)
+		dec_len += toks[i].len;
 	if (n_ranks > 2 * ntok + 1024) {
 		seterr(err, WB_EDATA, "%s: ranks go up to %u for %zu tokens",
 		    path, (unsigned)(n_ranks - 1), ntok);
-		goto fail;
+		return WB_EDATA;
 	}
 	by_rank = malloc((size_t)(n_ranks ? n_ranks : 1) * sizeof(*by_rank));
 	if (!by_rank) {
@@ -578,8 +542,6 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 			goto fail;
 		}
 	}
-	free(toks);
-	free(dec);
 	free(by_rank);
 	b->mem = im;
 	b->mem_len = (size_t)total;
@@ -589,6 +551,82 @@ build(struct wb_bpe *b, const char *path, const char *text, size_t size,
 		return WB_EDATA;
 	}
 	return 0;
+nomem:
+	seterr(err, WB_EINTERNAL, "%s: out of memory", path);
+fail:
+	free(by_rank);
+	return status;
+}
+
+/* Build the image of the rank file text[0..size) (path for messages). */
+static int
+build(struct wb_bpe *b, const char *path, const char *text, size_t size,
+    const struct stat *st, struct wb_err *err)
+{
+	size_t ntok = 0, cap = 0, line = 0, i;
+	struct tok *toks = NULL;
+	unsigned char *dec = NULL;
+	uint32_t max_len = 0, n_ranks = 0;
+	size_t dec_len = 0;
+	const char *p = text, *end = text + size;
+	int status = WB_EDATA;
+
+	for (i = 0; i < size; i++)
+		cap += text[i] == '\n';
+	cap++;
+	toks = malloc(cap * sizeof(*toks));
+	dec = malloc(size / 4 * 3 + 4);
+	if (!toks || !dec) {
+		status = WB_EINTERNAL;
+		goto nomem;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *sp;
+		uint64_t v = 0;
+		long dl;
+
+		line++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		sp = memchr(p, ' ', (size_t)(le - p));
+		if (!sp || sp + 1 == le)
+			goto bad;
+		dl = b64dec(p, (size_t)(sp - p), dec + dec_len);
+		if (dl <= 0)
+			goto bad;
+		for (const char *q = sp + 1; q < le; q++) {
+			if (*q < '0' || *q > '9' || v > (1u << RANK_BITS))
+				goto bad;
+			v = v * 10 + (uint64_t)(*q - '0');
+		}
+		if (v >= (1u << RANK_BITS))
+			goto bad;
+		toks[ntok].rank = (uint32_t)v;
+		toks[ntok].at = (uint32_t)dec_len;
+		toks[ntok].len = (uint32_t)dl;
+		ntok++;
+		dec_len += (size_t)dl;
+		if ((uint32_t)dl > max_len)
+			max_len = (uint32_t)dl;
+		if ((uint32_t)v + 1 > n_ranks)
+			n_ranks = (uint32_t)v + 1;
+		p = nl ? nl + 1 : end;
+	}
+	if (ntok != b->def->n_tokens) {
+		seterr(err, WB_EDATA, "%s: %zu tokens, the official %s file has %u; "
+		    "run scripts/fetch-encodings", path, ntok, b->def->ranks,
+		    (unsigned)b->def->n_tokens);
+		goto fail;
+	}
+	status = build_img(b, path, toks, ntok, dec, max_len, n_ranks, st, err);
+	free(toks);
+	free(dec);
+	return status;
 bad:
 	seterr(err, WB_EDATA, "%s:%zu: not a line of the form \"BASE64 RANK\"",
 	    path, line);
@@ -598,7 +636,6 @@ nomem:
 fail:
 	free(toks);
 	free(dec);
-	free(by_rank);
 	return status;
 }
 
@@ -672,6 +709,43 @@ try_cache(struct wb_bpe *b, const char *cache, const struct stat *src)
 	return 0;
 }
 
+/* The tables of b's special tokens (see struct wb_bpe). */
+static void
+sp_setup(struct wb_bpe *b)
+{
+	const struct encdef *def = b->def;
+
+	memset(b->sp_first, 0, sizeof(b->sp_first));
+	b->sp_reach[0] = b->sp_reach[1] = 0;
+	b->sp_one = def->n_sp > 0 ? (unsigned char)def->sp[0].text[0] : -1;
+	for (size_t i = 0; i < def->n_sp; i++) {
+		const struct special *sp = &def->sp[i];
+		unsigned char c = (unsigned char)sp->text[0];
+		size_t l = strlen(sp->text);
+		bool always = b->always != NULL && b->always[i];
+
+		b->sp_first[c] |= (unsigned char)(always ? 3 : 2);
+		if (c != b->sp_one)
+			b->sp_one = -1;
+		if (always && l > b->sp_reach[0])
+			b->sp_reach[0] = l;
+		if (l > b->sp_reach[1])
+			b->sp_reach[1] = l;
+	}
+	if (b->res_text != NULL) {   /* "<|reserved_N|>", special ones */
+		size_t l = strlen(b->res_text + (size_t)(def->res_hi -
+		    def->res_lo) * RES_STRIDE);
+
+		b->sp_first['<'] |= 2;
+		if (def->n_sp == 0)
+			b->sp_one = '<';
+		else if (b->sp_one != '<')
+			b->sp_one = -1;
+		if (l > b->sp_reach[1])
+			b->sp_reach[1] = l;
+	}
+}
+
 static char *
 join(const char *a, const char *b, const char *c)
 {
@@ -701,6 +775,9 @@ wb_bpe_free(struct wb_bpe *b)
 		munmap(b->mem, b->mem_len);
 	else
 		free(b->mem);
+	free(b->own_sp);
+	free(b->own_text);
+	free(b->always);
 	free(b->res_text);
 	free(b);
 }
@@ -819,6 +896,7 @@ done:
 		if (def->res_hi + 1 > b->n_vocab)
 			b->n_vocab = def->res_hi + 1;
 	}
+	sp_setup(b);
 	free(text);
 	free(defdir);
 	free(path);
@@ -833,6 +911,112 @@ fail:
 	free(cache);
 	wb_bpe_free(b);
 	return NULL;
+}
+
+/* Longest first, so that the first match at a place is the longest. */
+static int
+by_length_desc(const void *x, const void *y)
+{
+	size_t a = strlen(((const struct special *)x)->text);
+	size_t c = strlen(((const struct special *)y)->text);
+
+	return a < c ? 1 : a > c ? -1 : 0;
+}
+
+struct wb_bpe *
+wb_bpe_from_tokens(const char *name, const char *pattern_of,
+    const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
+    const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
+    struct wb_err *err)
+{
+	struct wb_bpe *b = calloc(1, sizeof(*b));
+	struct tok *toks = malloc((n_ids ? n_ids : 1) * sizeof(*toks));
+	const struct encdef *like = NULL;
+	struct stat st = { 0 };
+	size_t ntok = 0, text_len = strlen(name) + 1, i;
+	uint32_t max_len = 0, n_ranks = 0, r;
+	char *t;
+
+	if (err) {
+		err->status = WB_OK;
+		err->msg[0] = '\0';
+	}
+	for (i = 0; i < WB_NELEM(encodings); i++)
+		if (strcmp(encodings[i].name, pattern_of) == 0)
+			like = &encodings[i];
+	for (i = 0; i < n_added; i++)
+		text_len += added[i].len + 1;
+	if (b == NULL || toks == NULL || like == NULL)
+		goto nomem;
+	b->own_sp = calloc(n_added ? n_added : 1, sizeof(*b->own_sp));
+	b->always = calloc(n_added ? n_added : 1, sizeof(*b->always));
+	b->own_text = t = malloc(text_len);
+	if (b->own_sp == NULL || b->always == NULL || t == NULL)
+		goto nomem;
+	for (r = 0; r < n_ids; r++) {
+		uint32_t len = off[r + 1] - off[r];
+
+		if (len == 0)
+			continue;
+		toks[ntok++] = (struct tok){ r, off[r], len };
+		if (len > max_len)
+			max_len = len;
+		n_ranks = r + 1;
+	}
+	memcpy(t, name, strlen(name) + 1);
+	b->own = (struct encdef){ .name = t, .ranks = t, .pat = like->pat,
+	    .n_tokens = (uint32_t)ntok, .sp = b->own_sp, .n_sp = n_added };
+	b->merge_whole = merge_whole;
+	t += strlen(name) + 1;
+	for (i = 0; i < n_added; i++) {
+		memcpy(t, added[i].text, added[i].len);
+		t[added[i].len] = '\0';
+		b->own_sp[i] = (struct special){ t, added[i].id };
+		t += added[i].len + 1;
+	}
+	/* Longest first; the special bit rides in the id's top bit meanwhile. */
+	for (i = 0; i < n_added; i++)
+		b->own_sp[i].id |= added[i].special ? 0 : 1u << 31;
+	qsort(b->own_sp, n_added, sizeof(*b->own_sp), by_length_desc);
+	for (i = 0; i < n_added; i++) {
+		b->always[i] = b->own_sp[i].id >> 31;
+		b->own_sp[i].id &= ~(1u << 31);
+	}
+	b->def = &b->own;
+	if (build_img(b, name, toks, ntok, bytes, max_len, n_ranks, &st, err) != 0)
+		goto fail;
+	b->n_vocab = b->n_ranks;
+	b->small = WB_BPE_SMALL_PIECE;
+	b->cache_after = CACHE_AFTER;
+	for (i = 0; i < n_added; i++) {
+		uint32_t id = b->own_sp[i].id;
+		uint32_t l = id < b->n_ranks ? b->off[id + 1] - b->off[id] : 0;
+
+		if (l != 0 && (l != strlen(b->own_sp[i].text) || memcmp(b->blob +
+		    b->off[id], b->own_sp[i].text, l) != 0)) {
+			seterr(err, WB_EDATA, "%s: added token %s has id %u, which "
+			    "the vocabulary gives to other bytes", name,
+			    b->own_sp[i].text, (unsigned)id);
+			goto fail;
+		}
+		if (id + 1 > b->n_vocab)
+			b->n_vocab = id + 1;
+	}
+	sp_setup(b);
+	free(toks);
+	return b;
+nomem:
+	seterr(err, WB_EINTERNAL, "%s: out of memory", name);
+fail:
+	free(toks);
+	wb_bpe_free(b);
+	return NULL;
+}
+
+uint32_t
+wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n)
+{
+	return rank_of(b, p, n);
 }
 
 /* Encoding i of those known: its name, its rank file (without
@@ -850,7 +1034,6 @@ wb_bpe_encoding_at(size_t i, const char **ranks, size_t *n_special)
 	return d->name;
 }
 
-/* Is name an encoding this library knows? */
 bool
 wb_bpe_known(const char *name)
 {
@@ -1126,7 +1309,7 @@ static int
 piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
     struct out *o, struct wb_err *err)
 {
-	uint32_t r = rank_of(b, p, n);
+	uint32_t r = b->merge_whole ? NORANK : rank_of(b, p, n);
 
 	if (r != NORANK) {
 		emit(o, r);
@@ -1185,6 +1368,13 @@ ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
 	return 0;
 }
 
+/* Can the special token k of b count where allow_special is allow? */
+static inline bool
+sp_active(const struct wb_bpe *b, size_t k, int allow)
+{
+	return allow || (b->always != NULL && b->always[k]);
+}
+
 /* Is s[0..n) "<|reserved_N|>" for an N of def's range (N written as
  * printf writes it)?  Its length then, else 0. */
 static size_t
@@ -1207,34 +1397,46 @@ reserved_at(const struct encdef *def, const unsigned char *s, size_t n,
 	return i + 2;
 }
 
-/* The first special token at or after s[i]: its start in *at, its id in
+/* The first special token at or after s[i] of those that count with
+ * allow (the first of the list where several start at one place, so that
+ * lists longest first find the longest): its start in *at, its id in
  * *id; its length, or 0 if there is none. */
 static size_t
-find_special(const struct encdef *def, const unsigned char *s, size_t n,
-    size_t i, size_t *at, uint32_t *id)
+find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
+    size_t n, size_t i, size_t *at, uint32_t *id)
 {
-	while (i + 1 < n) {
-		const unsigned char *q = memchr(s + i, '<', n - i - 1);
-		size_t j, k, l;
+	const struct encdef *def = b->def;
+	unsigned mask = allow ? 2u : 1u;
+	size_t l;
 
-		if (!q)
-			break;
-		j = (size_t)(q - s);
-		if (s[j + 1] == '|') {
-			for (k = 0; k < def->n_sp; k++) {
-				l = strlen(def->sp[k].text);
-				if (l <= n - j && memcmp(s + j, def->sp[k].text, l) == 0) {
-					*at = j;
-					*id = def->sp[k].id;
-					return l;
-				}
+	while (i < n) {
+		if (!(b->sp_first[s[i]] & mask)) {
+			const unsigned char *q;
+
+			if (b->sp_one < 0) {
+				i++;
+				continue;
 			}
-			if ((l = reserved_at(def, s + j, n - j, id)) != 0) {
-				*at = j;
+			if ((q = memchr(s + i, b->sp_one, n - i)) == NULL)
+				break;
+			i = (size_t)(q - s);
+			if (!(b->sp_first[s[i]] & mask))
+				break;  /* only specials that do not count start so */
+		}
+		for (size_t k = 0; k < def->n_sp; k++) {
+			l = strlen(def->sp[k].text);
+			if (sp_active(b, k, allow) && l <= n - i &&
+			    memcmp(s + i, def->sp[k].text, l) == 0) {
+				*at = i;
+				*id = def->sp[k].id;
 				return l;
 			}
 		}
-		i = j + 1;
+		if (allow && (l = reserved_at(def, s + i, n - i, id)) != 0) {
+			*at = i;
+			return l;
+		}
+		i++;
 	}
 	return 0;
 }
@@ -1254,18 +1456,36 @@ wb_bpe_set_cache_after(struct wb_bpe *b, size_t n)
 }
 
 size_t
-wb_bpe_special_max(const struct wb_bpe *b)
+wb_bpe_special_max(const struct wb_bpe *b, int allow_special)
 {
-	size_t m = 0;
+	return b->sp_reach[allow_special ? 1 : 0];
+}
 
-	for (size_t i = 0; i < b->def->n_sp; i++)
-		if (strlen(b->def->sp[i].text) > m)
-			m = strlen(b->def->sp[i].text);
-	if (b->res_text != NULL && strlen(b->res_text + (size_t)(b->def->res_hi -
-	    b->def->res_lo) * RES_STRIDE) > m)
-		m = strlen(b->res_text + (size_t)(b->def->res_hi - b->def->res_lo) *
-		    RES_STRIDE);
-	return m;
+bool
+wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
+    const unsigned char *s, size_t c)
+{
+	size_t reach = b->sp_reach[allow_special ? 1 : 0];
+	unsigned mask = allow_special ? 2u : 1u;
+
+	for (size_t j = c > reach ? c - reach : 0; j < c; j++) {
+		if (!(b->sp_first[s[j]] & mask))
+			continue;
+		for (size_t k = 0; k < b->def->n_sp; k++) {
+			const struct special *sp = &b->def->sp[k];
+
+			if (sp_active(b, k, allow_special) &&
+			    strlen(sp->text) > c - j &&
+			    memcmp(s + j, sp->text, c - j) == 0)
+				return true;
+		}
+	}
+	/* "<|reserved_N|>": any "<|" may start one */
+	for (size_t j = c > reach ? c - reach : 0; allow_special &&
+	    b->res_text != NULL && j < c; j++)
+		if (s[j] == '<' && (j + 1 == c || s[j + 1] == '|'))
+			return true;
+	return false;
 }
 
 size_t
@@ -1283,8 +1503,9 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 		uint32_t id = 0;
 
 		at = len;
-		if (allow_special)
-			splen = find_special(b->def, s, len, pos, &at, &id);
+		if (b->sp_reach[allow_special ? 1 : 0] > 0)
+			splen = find_special(b, allow_special, s, len, pos, &at,
+			    &id);
 		rc = ordinary(b, s + pos, at - pos, &w, &o, err);
 		if (rc != 0 || splen == 0)
 			break;

@@ -1,5 +1,5 @@
 /* counter.c: the counter interface: specs, presets, and counting through
- * whichever kind of counter a spec makes (text_stats.c, exact.c). */
+ * whichever kind of counter a spec makes (text_stats.c, exact.c, hf.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +57,8 @@ wb_counter_spec_default(struct wb_counter_spec *spec)
 struct wb_counter *
 wb_counter_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
+	if (spec->tokenizer != NULL && spec->tokenizer[0] != '\0')
+		return wb_hf_new(spec, err);
 	if (spec->encoding[0] != '\0')
 		return wb_exact_new(spec, err);
 	return wb_stats_counter_new(spec, err);
@@ -66,6 +68,13 @@ bool
 wb_counter_spec_same(const struct wb_counter_spec *a,
     const struct wb_counter_spec *b)
 {
+	const char *ta = a->tokenizer ? a->tokenizer : "";
+	const char *tb = b->tokenizer ? b->tokenizer : "";
+
+	if (strcmp(ta, tb) != 0)
+		return false;
+	if (ta[0] != '\0')
+		return a->allow_special == b->allow_special;
 	if (strcmp(a->encoding, b->encoding) != 0)
 		return false;
 	if (a->encoding[0] != '\0')

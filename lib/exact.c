@@ -190,7 +190,7 @@ exact_encode(const struct wb_counter *c, const char *s, size_t len,
 static size_t
 exact_lookback(const struct wb_counter *c)
 {
-	return c->spec.allow_special ? wb_bpe_special_max(c->bpe) : 0;
+	return wb_bpe_special_max(c->bpe, c->spec.allow_special);
 }
 
 static void
@@ -261,8 +261,9 @@ load(const struct wb_counter_spec *spec, struct wb_err *err)
  * that may follow a word start with an apostrophe.  No match that ends
  * there reads past the character after it, and a match from there on
  * does not look back, so the count of the whole is the sum of the counts
- * of the two sides, each as a whole text.  With special tokens allowed,
- * the cut must not fall inside one.  A run without such a place (100 KB
+ * of the two sides, each as a whole text.  The cut must not fall inside a
+ * special token that counts (with --allow-special, or one that a
+ * vocabulary always splits out).  A run without such a place (100 KB
  * of one letter) is held whole until it ends.
  */
 
@@ -277,12 +278,11 @@ class_of(const unsigned char *s)
 }
 
 /* Can the text be cut before the character at s[c] (c > 0, and s[0..c]
- * whole characters)?  spmax is the longest special token, 0 if none can
- * occur. */
+ * whole characters), with the special tokens of ctr? */
 static bool
-is_cut(const unsigned char *s, size_t c, size_t spmax)
+is_cut(const struct wb_counter *ctr, const unsigned char *s, size_t c)
 {
-	size_t p = c - 1, j;
+	size_t p = c - 1;
 
 	if (s[c] == '\'' || (class_of(s + c) & (WB_UC_L | WB_UC_M)))
 		return false;
@@ -290,22 +290,20 @@ is_cut(const unsigned char *s, size_t c, size_t spmax)
 		p--;
 	if (!(class_of(s + p) & WB_UC_L))
 		return false;
-	for (j = c > spmax ? c - spmax : 0; spmax > 0 && j < c; j++)
-		if (s[j] == '<' && s[j + 1] == '|')
-			return false;
-	return true;
+	return !wb_bpe_special_across(ctr->bpe, ctr->spec.allow_special, s, c);
 }
 
 /* The last cut at an offset in [from, to) (to: the end of the whole
  * characters), or 0 if there is none. */
 static size_t
-last_cut(const unsigned char *s, size_t from, size_t to, size_t spmax)
+last_cut(const struct wb_counter *ctr, const unsigned char *s, size_t from,
+    size_t to)
 {
 	size_t c = to;
 
 	while (c > from) {
 		c--;
-		if (c > 0 && (s[c] & 0xC0) != 0x80 && is_cut(s, c, spmax))
+		if (c > 0 && (s[c] & 0xC0) != 0x80 && is_cut(ctr, s, c))
 			return c;
 	}
 	return 0;
@@ -316,7 +314,7 @@ static size_t
 exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
     size_t to)
 {
-	return last_cut((const unsigned char *)s, from, to, exact_lookback(c));
+	return last_cut(c, (const unsigned char *)s, from, to);
 }
 
 /* An exact count stream: the text after the last cut found. */
@@ -392,7 +390,7 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	}
 	es->valid = i;
 	/* The last cut, looking only where earlier calls have not. */
-	if ((c = last_cut(s, es->checked, es->valid, exact_lookback(ctr))) == 0) {
+	if ((c = last_cut(ctr, s, es->checked, es->valid)) == 0) {
 		es->checked = es->valid;
 		return WB_OK;
 	}
@@ -453,20 +451,27 @@ static const struct wb_counter_ops exact_ops = {
 };
 
 struct wb_counter *
-wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
+wb_exact_from_bpe(const struct wb_counter_spec *spec, struct wb_bpe *b,
+    const char *name, struct wb_err *err)
 {
 	struct wb_counter *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
+		wb_bpe_free(b);
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	if ((c->bpe = load(spec, err)) == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->bpe = b;
 	c->ops = &exact_ops;
 	c->spec = *spec;
-	snprintf(c->name, sizeof(c->name), "%s", spec->encoding);
+	snprintf(c->name, sizeof(c->name), "%s", name);
 	return c;
+}
+
+struct wb_counter *
+wb_exact_new(const struct wb_counter_spec *spec, struct wb_err *err)
+{
+	struct wb_bpe *b = load(spec, err);
+
+	return b == NULL ? NULL : wb_exact_from_bpe(spec, b, spec->encoding, err);
 }

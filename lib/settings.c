@@ -22,7 +22,7 @@ static const char *const cat_names[WB_NCAT] = {
 enum key {
 	K_PRESET, K_TOTAL, K_CAT0,
 	K_SUMM = K_CAT0 + WB_NCAT, K_MODEL, K_CMD, K_TIMEOUT,
-	K_METHOD, K_CPRESET, K_CPT, K_TPW, K_HT, K_ENC, K_MODELENC,
+	K_METHOD, K_CPRESET, K_CPT, K_TPW, K_HT, K_ENC, K_MODELENC, K_TOKENIZER,
 	K_SPECIAL, K_ENCDIR,   /* only flags set these */
 	K_NKEYS
 };
@@ -36,7 +36,7 @@ static const char *const key_names[K_NKEYS] = {
 	"summarize_timeout", "counter.method", "counter.preset",
 	"counter.chars_per_token", "counter.tokens_per_word",
 	"counter.hybrid_threshold", "counter.encoding", "counter.model",
-	"counter.allow_special", "counter.encodings_dir",
+	"counter.tokenizer", "counter.allow_special", "counter.encodings_dir",
 };
 
 /* The engine's three budget presets: total, then the categories in order. */
@@ -132,12 +132,21 @@ wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 		s->counter.tokens_per_word = l->tpw;
 	if (l->set & 1u << K_HT)
 		s->counter.hybrid_threshold = l->ht;
-	/* A layer that picks a heuristic drops an encoding from below it. */
+	/* A layer that picks a heuristic drops an encoding or a tokenizer
+	 * from below it; one that picks either drops the other. */
 	if (l->set & (1u << K_METHOD | 1u << K_CPRESET | 1u << K_CPT |
-	    1u << K_TPW | 1u << K_HT))
+	    1u << K_TPW | 1u << K_HT)) {
 		s->counter.encoding[0] = '\0';
-	if (l->set & (1u << K_ENC | 1u << K_MODELENC))
+		s->counter.tokenizer = NULL;
+	}
+	if (l->set & (1u << K_ENC | 1u << K_MODELENC)) {
 		memcpy(s->counter.encoding, l->enc, sizeof(l->enc));
+		s->counter.tokenizer = NULL;
+	}
+	if (l->set & 1u << K_TOKENIZER) {
+		s->counter.tokenizer = l->tokenizer;
+		s->counter.encoding[0] = '\0';
+	}
 	if (l->set & 1u << K_SPECIAL)
 		s->counter.allow_special = true;
 	if (l->set & 1u << K_ENCDIR)
@@ -310,6 +319,11 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 		else
 			memcpy(l->enc, v, strlen(v) + 1);
 		break;
+	case K_TOKENIZER:
+		/* null: no tokenizer, as --print-config writes it. */
+		st = copy_string(key, wb_setting_null(v, plain) ? "" : v,
+		    l->tokenizer, sizeof(l->tokenizer), err);
+		break;
 	case K_SPECIAL:
 		break;
 	case K_ENCDIR:
@@ -466,6 +480,9 @@ wb_settings_json(const struct wb_settings *s)
 	    json_integer((json_int_t)s->counter.hybrid_threshold));
 	json_object_set_new(c, "encoding", s->counter.encoding[0] ?
 	    json_string(s->counter.encoding) : json_null());
+	if (s->counter.tokenizer != NULL && s->counter.tokenizer[0] != '\0')
+		json_object_set_new(c, "tokenizer",
+		    json_string(s->counter.tokenizer));
 	json_object_set_new(o, "counter", c);
 	return o;
 }

@@ -81,6 +81,7 @@ struct wb_counter_spec {
 	char encoding[32];          /* an exact encoding; "" for the heuristics */
 	bool allow_special;         /* special-token text maps to special ids */
 	const char *encodings_dir;  /* where the rank files are; NULL: search */
+	const char *tokenizer;      /* a tokenizer.json file; NULL or "": none */
 };
 
 struct wb_counter;

@@ -210,8 +210,33 @@ int wb_ollama_resolve(const char *spec, char *path, size_t size,
 void wb_bpe_set_small_piece(struct wb_bpe *b, size_t n);
 /* Start the cache of merged pieces after n merges (SIZE_MAX: never; tests). */
 void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
-/* Length of the longest special token of the encoding. */
-size_t wb_bpe_special_max(const struct wb_bpe *b);
+/* Length of the longest special token that counts with allow_special. */
+size_t wb_bpe_special_max(const struct wb_bpe *b, int allow_special);
+/* Could a special token that counts with allow_special start before s[c]
+ * and end after it? */
+bool wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
+    const unsigned char *s, size_t c);
+/* The id of the token whose bytes are p[0..n), or UINT32_MAX. */
+uint32_t wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n);
+/* A token that a vocabulary adds to its byte-pair merges: text[0..len)
+ * (no NUL) is token id; special ones count only with allow_special, the
+ * others always. */
+struct wb_bpe_added {
+	const char *text;
+	size_t len;
+	uint32_t id;
+	bool special;
+};
+/* An encoding from a vocabulary: the bytes of id r are bytes[off[r] ..
+ * off[r + 1]) (none if empty), for r < n_ids, merged by rank = id; text
+ * split into pieces as the encoding named pattern_of ("cl100k_base")
+ * splits it; added tokens split out first, the longest where several
+ * start at one place.  With merge_whole, a piece that is a token is
+ * merged all the same rather than taken whole.  name names it. */
+struct wb_bpe *wb_bpe_from_tokens(const char *name, const char *pattern_of,
+    const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
+    const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
+    struct wb_err *err);
 
 /* text_stats.c */
 
@@ -253,6 +278,18 @@ const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *
 /* Make a counter for spec->encoding; the caller owns it. */
 struct wb_counter *wb_exact_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
+/* Make an exact counter of the encoding b, named name; it owns b, and
+ * frees it if it fails. */
+struct wb_counter *wb_exact_from_bpe(const struct wb_counter_spec *spec,
+    struct wb_bpe *b, const char *name, struct wb_err *err);
+
+/* hf.c */
+
+/* Make a counter for the tokenizer.json file spec->tokenizer. */
+struct wb_counter *wb_hf_new(const struct wb_counter_spec *spec,
+    struct wb_err *err);
+/* The encoding of the tokenizer.json file path. */
+struct wb_bpe *wb_hf_open(const char *path, struct wb_err *err);
 
 /* settings.c */
 
@@ -278,6 +315,7 @@ struct wb_layer {
 	uint64_t ht;
 	char enc[32];            /* counter.encoding, or a model's encoding */
 	char encdir[1024];       /* counter.encodings_dir */
+	char tokenizer[1024];    /* counter.tokenizer: a tokenizer.json file */
 	uint64_t line, col;      /* where the block starts */
 	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
 };

@@ -47,7 +47,7 @@ load helper
 
 @test "--ids needs an encoding, and not -C" {
 	run -64 --separate-stderr wb-count --ids
-	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: needs an encoding (-e or -M)'
+	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: needs an encoding (-e, -M or -T)'
 	run -64 --separate-stderr wb-count --ids -C -e cl100k_base
 	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: not with -C'
 }

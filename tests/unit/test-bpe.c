@@ -511,7 +511,8 @@ harmony_special_tokens_have_tiktokens_ids(void)
 	}
 	CHECK_U(wb_bpe_n_vocab(bpe[e]), 201088);
 	CHECK(wb_bpe_token(bpe[e], 201088, &len) == NULL);
-	CHECK_U(wb_bpe_special_max(bpe[e]), strlen("<|reserved_200000|>"));
+	CHECK_U(wb_bpe_special_max(bpe[e], 1), strlen("<|reserved_200000|>"));
+	CHECK_U(wb_bpe_special_max(bpe[e], 0), 0);
 	/* not special in o200k_base */
 	e = enc_index("o200k_base");
 	CHECK(wb_bpe_encode(bpe[e], "<|start|>", 9, 1, ids, 64, &err) > 1);

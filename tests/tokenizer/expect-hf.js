@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// expect-hf.js DIR CORPUS.jsonl: the ids that Hugging Face's tokenizers
+// (the npm package `tokenizers`, in DIR/node) give for the tokenizer.json
+// files DIR/NAME/tokenizer.json (NAME: llama3_1, gptoss), as JSON lines
+// {"file": NAME, "special": 0|1, "name": "...", "text": "...", "ids": [...]}
+// for every text of the corpus that is valid Unicode, and for texts made
+// here: runs of one character, the added tokens among words, and the whole
+// corpus as one text.  encode(text, null, {addSpecialTokens: false}): no
+// BOS.  special 1: the file as it is, whose special tokens split out;
+// special 0: the same file without its special added tokens, so that their
+// text is ordinary text, as wb counts without --allow-special.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const [dir, corpus] = process.argv.slice(2);
+const { Tokenizer } = require(path.resolve(dir, 'node/node_modules/tokenizers'));
+
+const valid = (t) => Buffer.from(t, 'utf8').toString('utf8') === t;
+const base = fs.readFileSync(corpus, 'utf8').split('\n').filter((l) => l !== '')
+  .map((l) => JSON.parse(l)).filter((c) => valid(c.text));
+
+function made(json) {
+  const out = [];
+  for (const ch of [' ', '-', '=', '\n', '\t', '.', '*', '#', '/', '\u00a0', '\u3000', 'a', '7', '日', '👍'])
+    for (let n = 1; n <= 40; n++)
+      out.push({ name: `run ${JSON.stringify(ch)} ${n}`, text: `x${ch.repeat(n)}y` });
+  const added = json.added_tokens.map((a) => a.content);
+  added.forEach((t, i) => {
+    out.push({ name: `added ${i}`, text: `word${t}word ${t} ${t}${t}\n${t.slice(0, -1)} ${t.slice(1)}` });
+  });
+  out.push({ name: 'added all', text: added.join(' and ') + added.join('') });
+  out.push({ name: 'joined', text: base.map((c) => c.text).join('\n') + added.join('\n') });
+  return out;
+}
+
+(async () => {
+  const lines = [];
+  for (const file of ['llama3_1', 'gptoss']) {
+    const text = fs.readFileSync(path.join(dir, file, 'tokenizer.json'), 'utf8');
+    const json = JSON.parse(text);
+    const plain = JSON.parse(text);
+    plain.added_tokens = plain.added_tokens.filter((a) => !a.special);
+    const tk = [Tokenizer.fromString(JSON.stringify(plain)), Tokenizer.fromString(text)];
+    const cases = base.map((c) => ({ name: c.name, text: c.text })).concat(made(json));
+    for (const special of [0, 1]) {
+      for (const c of cases) {
+        const enc = await tk[special].encode(c.text, null, { addSpecialTokens: false });
+        const ids = enc.getIds();
+        if ((await tk[special].decode(ids, false)) !== c.text)
+          throw new Error(`${file}: ${c.name}: the ids do not decode to the text`);
+        lines.push(JSON.stringify({ file, special, name: c.name, text: c.text, ids }));
+      }
+    }
+    process.stderr.write(`expect-hf: ${file}: ${cases.length} texts\n`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+})().catch((e) => {
+  process.stderr.write(`expect-hf: ${e.message}\n`);
+  process.exit(1);
+});
