@@ -320,8 +320,7 @@ exact_last_cut(const struct wb_counter *c, const char *s, size_t from,
 /* An exact count stream: the text after the last cut found. */
 struct exact_stream {
 	struct wb_count_stream base;
-	char *carry;
-	size_t len, cap;
+	struct wb_buf carry;     /* the text after the last cut found */
 	size_t valid;            /* carry[0..valid) is whole UTF-8 characters */
 	size_t checked;          /* no cut at offsets below this */
 	uint64_t done;           /* bytes counted before carry */
@@ -359,26 +358,15 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 
 	if (len == 0)
 		return WB_OK;
-	if (len > es->cap - es->len) {
-		size_t cap = es->cap ? es->cap : 65536;
-		char *nb;
-
-		while (cap - es->len < len)
-			cap *= 2;
-		if ((nb = realloc(es->carry, cap)) == NULL)
-			return wb_err_set(err, WB_EINTERNAL, "out of memory");
-		es->carry = nb;
-		es->cap = cap;
-	}
-	memcpy(es->carry + es->len, buf, len);
-	es->len += len;
-	s = (const unsigned char *)es->carry;
-	for (i = es->valid; i < es->len; i += (size_t)n) {
+	if (wb_buf_add(&es->carry, buf, len) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	s = (const unsigned char *)es->carry.p;
+	for (i = es->valid; i < es->carry.len; i += (size_t)n) {
 		if (s[i] < 0x80) {
 			n = 1;
 			continue;
 		}
-		n = wb_utf8_seqlen(s + i, es->len - i);
+		n = wb_utf8_seqlen(s + i, es->carry.len - i);
 		if (n < 0)
 			break;  /* the rest of it comes with the next piece */
 		if (n == 0) {
@@ -394,9 +382,9 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		es->checked = es->valid;
 		return WB_OK;
 	}
-	add_count(es, exact_count(ctr, es->carry, c, UINT64_MAX));
-	memmove(es->carry, es->carry + c, es->len - c);
-	es->len -= c;
+	add_count(es, exact_count(ctr, es->carry.p, c, UINT64_MAX));
+	memmove(es->carry.p, es->carry.p + c, es->carry.len - c);
+	es->carry.len -= c;
 	es->valid -= c;
 	es->done += c;
 	es->checked = es->valid;
@@ -416,16 +404,16 @@ exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
 {
 	struct exact_stream *es = (struct exact_stream *)cs;
 
-	if (es->valid < es->len) {
+	if (es->valid < es->carry.len) {
 		err->offset = es->done + es->valid;
 		return wb_err_set(err, WB_EDATA,
 		    "invalid UTF-8 at byte offset %llu: truncated sequence",
 		    (unsigned long long)err->offset);
 	}
-	if (es->len > 0)
-		add_count(es, exact_count(cs->c, es->carry, es->len, UINT64_MAX));
-	es->done += es->len;
-	es->len = es->valid = es->checked = 0;
+	if (es->carry.len > 0)
+		add_count(es, exact_count(cs->c, es->carry.p, es->carry.len, UINT64_MAX));
+	es->done += es->carry.len;
+	es->carry.len = es->valid = es->checked = 0;
 	*count = es->count;
 	return WB_OK;
 }
@@ -433,7 +421,7 @@ exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
 static void
 exact_stream_free(struct wb_count_stream *cs)
 {
-	free(((struct exact_stream *)cs)->carry);
+	wb_buf_free(&((struct exact_stream *)cs)->carry);
 	free(cs);
 }
 

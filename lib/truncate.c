@@ -340,8 +340,7 @@ struct wb_trunc_stream {
 	uint64_t budget;
 	enum wb_keep keep;
 	const char *ell;
-	char *buf;               /* the head, or the tail from byte start on */
-	size_t len, cap;
+	struct wb_buf b;         /* the head, or the tail from byte start on */
 	uint64_t start;
 	bool full;               /* a head that can keep nothing more */
 	uint64_t scalars;        /* characters of the text so far */
@@ -413,18 +412,18 @@ head_check(struct wb_trunc_stream *ts)
 
 	if (st != NULL) {
 		if (over(&ts->c->spec, st, ts->budget)) {
-			ts->len = (size_t)st->bytes;
+			ts->b.len = (size_t)st->bytes;
 			ts->full = true;
 		}
 		return;
 	}
-	v = whole_end(ts->buf, ts->len);
-	p = wb_counter_last_cut(ts->c, ts->buf, 0, v);
-	if (p > 0 && wb_count(ts->c, ts->buf, p) > ts->budget) {
-		ts->len = v;
+	v = whole_end(ts->b.p, ts->b.len);
+	p = wb_counter_last_cut(ts->c, ts->b.p, 0, v);
+	if (p > 0 && wb_count(ts->c, ts->b.p, p) > ts->budget) {
+		ts->b.len = v;
 		ts->full = true;
 	}
-	ts->next = 2 * ts->len + ts->step;
+	ts->next = 2 * ts->b.len + ts->step;
 }
 
 /*
@@ -436,7 +435,7 @@ head_check(struct wb_trunc_stream *ts)
 static size_t
 tail_over_heuristic(const struct wb_trunc_stream *ts, size_t v)
 {
-	const unsigned char *p = (const unsigned char *)ts->buf;
+	const unsigned char *p = (const unsigned char *)ts->b.p;
 	const struct wb_counter_spec *spec = &ts->c->spec;
 	struct wb_text_stats kept = no_text, cand;
 	size_t i = v, b, n;
@@ -448,7 +447,7 @@ tail_over_heuristic(const struct wb_trunc_stream *ts, size_t v)
 		b = i > ts->step ? i - ts->step : 0;
 		while (b > 0 && (p[b] & 0xC0) == 0x80)
 			b--;
-		wb_text_stats_of(&cand, ts->buf + b, i - b);
+		wb_text_stats_of(&cand, ts->b.p + b, i - b);
 		cand = wb_text_stats_cat(cand, kept);
 		if (over(spec, &cand, ts->budget))
 			break;
@@ -456,7 +455,7 @@ tail_over_heuristic(const struct wb_trunc_stream *ts, size_t v)
 		i = b;
 	}
 	while (i > b) {
-		i = step(ts->buf, v, i, false);
+		i = step(ts->b.p, v, i, false);
 		n = wb_utf8_decode(p + i, v - i, &cp);
 		kept = prepend(cp, n, kept);
 		if (over(spec, &kept, ts->budget))
@@ -480,13 +479,13 @@ tail_over_exact(struct wb_trunc_stream *ts, size_t v)
 	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
 	    ts->step / 16 + 1;
 
-	if ((d2 = wb_counter_last_cut(ts->c, ts->buf, from, v)) == 0)
+	if ((d2 = wb_counter_last_cut(ts->c, ts->b.p, from, v)) == 0)
 		return 0;
 	while (g < d2) {
-		if ((d1 = wb_counter_last_cut(ts->c, ts->buf, from,
+		if ((d1 = wb_counter_last_cut(ts->c, ts->b.p, from,
 		    d2 - g + 1)) == 0)
 			return 0;
-		if (wb_count(ts->c, ts->buf + d1, d2 - d1) > ts->budget) {
+		if (wb_count(ts->c, ts->b.p + d1, d2 - d1) > ts->budget) {
 			ts->need = d2 - d1;
 			return d1;
 		}
@@ -505,7 +504,7 @@ tail_over_exact(struct wb_trunc_stream *ts, size_t v)
 static void
 tail_drop(struct wb_trunc_stream *ts)
 {
-	size_t v = whole_end(ts->buf, ts->len), d, back = 0;
+	size_t v = whole_end(ts->b.p, ts->b.len), d, back = 0;
 
 	if (wb_counter_by_stats(ts->c)) {
 		d = tail_over_heuristic(ts, v);
@@ -513,14 +512,14 @@ tail_drop(struct wb_trunc_stream *ts)
 		d = tail_over_exact(ts, v);
 		back = wb_counter_lookback(ts->c);
 		back = back > 0 ? back : 1;
-		d = d > back ? step(ts->buf, v, d - back + 1, false) : 0;
+		d = d > back ? step(ts->b.p, v, d - back + 1, false) : 0;
 	}
 	if (d > 0) {
-		memmove(ts->buf, ts->buf + d, ts->len - d);
-		ts->len -= d;
+		memmove(ts->b.p, ts->b.p + d, ts->b.len - d);
+		ts->b.len -= d;
 		ts->start += d;
 	}
-	ts->next = 2 * ts->len + ts->step;
+	ts->next = 2 * ts->b.len + ts->step;
 }
 
 int
@@ -535,23 +534,12 @@ wb_trunc_stream_feed(struct wb_trunc_stream *ts, const char *buf, size_t len,
 		ts->scalars += (buf[i] & 0xC0) != 0x80;
 	if (ts->full)
 		return WB_OK;
-	if (len > ts->cap - ts->len) {
-		size_t cap = ts->cap ? ts->cap : 65536;
-		char *nb;
-
-		while (cap - ts->len < len)
-			cap *= 2;
-		if ((nb = realloc(ts->buf, cap)) == NULL)
-			return wb_err_set(err, WB_EINTERNAL, "out of memory");
-		ts->buf = nb;
-		ts->cap = cap;
-	}
-	memcpy(ts->buf + ts->len, buf, len);
-	ts->len += len;
+	if (wb_buf_add(&ts->b, buf, len) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	if (ts->keep == WB_KEEP_HEAD &&
-	    (wb_counter_by_stats(ts->c) || ts->len >= ts->next))
+	    (wb_counter_by_stats(ts->c) || ts->b.len >= ts->next))
 		head_check(ts);
-	else if (ts->keep == WB_KEEP_TAIL && ts->len >= ts->next)
+	else if (ts->keep == WB_KEEP_TAIL && ts->b.len >= ts->next)
 		tail_drop(ts);
 	return WB_OK;
 }
@@ -571,9 +559,9 @@ wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
 		return wb_err_set(err, WB_EINTERNAL,
 		    "a text of %llu tokens was cut while read",
 		    (unsigned long long)original);
-	for (size_t i = 0; i < ts->len; i++)
-		inside += (ts->buf[i] & 0xC0) != 0x80;
-	return truncate_part(ts->c, ts->buf ? ts->buf : "", ts->len,
+	for (size_t i = 0; i < ts->b.len; i++)
+		inside += (ts->b.p[i] & 0xC0) != 0x80;
+	return truncate_part(ts->c, ts->b.p ? ts->b.p : "", ts->b.len,
 	    ts->scalars - inside, original, ts->budget, ts->keep, ts->ell, out,
 	    err);
 }
@@ -584,6 +572,6 @@ wb_trunc_stream_free(struct wb_trunc_stream *ts)
 	if (ts == NULL)
 		return;
 	wb_count_stream_free(ts->cs);
-	free(ts->buf);
+	wb_buf_free(&ts->b);
 	free(ts);
 }
