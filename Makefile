@@ -44,6 +44,7 @@ LIBSRC = \
 	lib/exact.c \
 	lib/hf.c \
 	lib/gguf.c \
+	lib/gguf_vocab.c \
 	lib/json.c \
 	lib/messages.c \
 	lib/num.c \

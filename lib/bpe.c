@@ -924,14 +924,13 @@ by_length_desc(const void *x, const void *y)
 }
 
 struct wb_bpe *
-wb_bpe_from_tokens(const char *name, const char *pattern_of,
+wb_bpe_from_tokens(const char *name, enum wb_pat pat,
     const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
     const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
     struct wb_err *err)
 {
 	struct wb_bpe *b = calloc(1, sizeof(*b));
 	struct tok *toks = malloc((n_ids ? n_ids : 1) * sizeof(*toks));
-	const struct encdef *like = NULL;
 	struct stat st = { 0 };
 	size_t ntok = 0, text_len = strlen(name) + 1, i;
 	uint32_t max_len = 0, n_ranks = 0, r;
@@ -941,12 +940,9 @@ wb_bpe_from_tokens(const char *name, const char *pattern_of,
 		err->status = WB_OK;
 		err->msg[0] = '\0';
 	}
-	for (i = 0; i < WB_NELEM(encodings); i++)
-		if (strcmp(encodings[i].name, pattern_of) == 0)
-			like = &encodings[i];
 	for (i = 0; i < n_added; i++)
 		text_len += added[i].len + 1;
-	if (b == NULL || toks == NULL || like == NULL)
+	if (b == NULL || toks == NULL)
 		goto nomem;
 	b->own_sp = calloc(n_added ? n_added : 1, sizeof(*b->own_sp));
 	b->always = calloc(n_added ? n_added : 1, sizeof(*b->always));
@@ -964,7 +960,7 @@ wb_bpe_from_tokens(const char *name, const char *pattern_of,
 		n_ranks = r + 1;
 	}
 	memcpy(t, name, strlen(name) + 1);
-	b->own = (struct encdef){ .name = t, .ranks = t, .pat = like->pat,
+	b->own = (struct encdef){ .name = t, .ranks = t, .pat = pat,
 	    .n_tokens = (uint32_t)ntok, .sp = b->own_sp, .n_sp = n_added };
 	b->merge_whole = merge_whole;
 	t += strlen(name) + 1;

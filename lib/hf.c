@@ -149,154 +149,174 @@ pre_tokenizer(const char *path, const json_t *pt, struct wb_err *err)
 	return NULL;
 }
 
-/* The bytes of the two halves of merge m ("A B" or ["A", "B"]) one after
- * the other into buf, and the length of the first in *la; false if m is
- * neither, or a half is not byte-level. */
+/* The halves of merge i of the JSON array merges ("A B" or ["A", "B"])
+ * into pair[0..2); false if it is neither. */
 static bool
-merge_pair(const int byte_of[324], const json_t *m, unsigned char *buf,
-    size_t cap, size_t *la, size_t *len)
+merge_pair(const json_t *m, struct wb_gguf_str pair[2])
 {
 	const char *a, *b, *sp;
-	size_t na, nb;
-	long x, y;
 
 	if (json_is_string(m)) {
 		a = json_string_value(m);
 		if ((sp = strchr(a, ' ')) == NULL || strchr(sp + 1, ' ') != NULL)
 			return false;
-		na = (size_t)(sp - a);
-		b = sp + 1;
-	} else if (json_array_size(m) == 2 &&
+		pair[0] = (struct wb_gguf_str){ a, (size_t)(sp - a) };
+		pair[1] = (struct wb_gguf_str){ sp + 1, strlen(sp + 1) };
+		return true;
+	}
+	if (json_array_size(m) == 2 &&
 	    (a = json_string_value(json_array_get(m, 0))) != NULL &&
 	    (b = json_string_value(json_array_get(m, 1))) != NULL) {
-		na = strlen(a);
-	} else {
-		return false;
+		pair[0] = (struct wb_gguf_str){ a, strlen(a) };
+		pair[1] = (struct wb_gguf_str){ b, strlen(b) };
+		return true;
 	}
-	nb = strlen(b);
-	if (na + nb > cap || (x = unlevel(byte_of, a, na, buf)) <= 0 ||
-	    (y = unlevel(byte_of, b, nb, buf + x)) <= 0)
-		return false;
-	*la = (size_t)x;
-	*len = (size_t)(x + y);
-	return true;
+	return false;
 }
 
-/* Do the merges make their tokens in the order of the tokens' ids?  Then
- * merging by the lowest id is merging by the lowest rank. */
+/* Do the merges (2 texts each) make their tokens in the order of the
+ * tokens' ids?  Then merging by the lowest id is merging by the lowest
+ * rank. */
 static int
-check_merges(const char *path, const struct wb_bpe *b, const json_t *merges,
+check_merges(const struct wb_bytelevel *v, const struct wb_bpe *b,
     struct wb_err *err)
 {
 	int byte_of[324];
 	unsigned char buf[1024];
 	uint32_t last = 0, z;
-	const json_t *m;
-	size_t i, la, len;
+	size_t i;
+	long x, y;
 
 	byte_alphabet(byte_of);
-	if (!json_is_array(merges))
-		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
-		    "array", path);
-	json_array_foreach(merges, i, m) {
-		if (!merge_pair(byte_of, m, buf, sizeof(buf), &la, &len))
+	for (i = 0; i < v->n_merges; i++) {
+		const struct wb_gguf_str *m = v->merges + 2 * i;
+
+		if (m[0].len + m[1].len > sizeof(buf) ||
+		    (x = unlevel(byte_of, m[0].s, m[0].len, buf)) <= 0 ||
+		    (y = unlevel(byte_of, m[1].s, m[1].len, buf + x)) <= 0)
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
-			    "two byte-level tokens", path, i);
-		z = wb_bpe_id_of(b, buf, len);
-		if (z == UINT32_MAX || wb_bpe_id_of(b, buf, la) == UINT32_MAX ||
-		    wb_bpe_id_of(b, buf + la, len - la) == UINT32_MAX)
+			    "two byte-level tokens", v->name, i);
+		z = wb_bpe_id_of(b, buf, (size_t)(x + y));
+		if (z == UINT32_MAX || wb_bpe_id_of(b, buf, (size_t)x) ==
+		    UINT32_MAX || wb_bpe_id_of(b, buf + x, (size_t)y) == UINT32_MAX)
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu: a token "
-			    "that is not in the vocabulary", path, i);
+			    "that is not in the vocabulary", v->name, i);
 		if (z < last)
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu: merges "
 			    "not in the order of their tokens' ids are not "
-			    "supported", path, i);
+			    "supported", v->name, i);
 		last = z;
 	}
 	return WB_OK;
 }
 
-/* The model's vocabulary as bytes by id, for wb_bpe_from_tokens. */
+/* The vocabulary as bytes by id, for wb_bpe_from_tokens. */
 static int
-vocabulary(const char *path, const json_t *vocab, unsigned char **bytes,
-    uint32_t **offs, uint32_t *n_ids, struct wb_err *err)
+vocabulary(const struct wb_bytelevel *v, unsigned char **bytes,
+    uint32_t **offs, struct wb_err *err)
 {
 	int byte_of[324];
-	const char *key;
-	const json_t *v;
 	size_t total = 0, o = 0;
-	json_int_t max = -1, id;
-	uint32_t *len = NULL, *off = NULL, *at = NULL;
-	unsigned char *b = NULL;
-	int st = WB_EDATA;
+	uint32_t *off;
+	unsigned char *b;
 
 	byte_alphabet(byte_of);
-	json_object_foreach((json_t *)vocab, key, v) {
-		if (!json_is_integer(v) || (id = json_integer_value(v)) < 0 ||
-		    id >= 1 << 26)
-			return wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: "
-			    "not an id", path, key);
-		if (id > max)
-			max = id;
-		total += strlen(key);
-	}
-	*n_ids = (uint32_t)(max + 1);
-	len = calloc((size_t)max + 2, sizeof(*len));
-	off = malloc(((size_t)max + 2) * sizeof(*off));
-	at = calloc((size_t)max + 2, sizeof(*at));
+	for (uint32_t r = 0; r < v->n_ids; r++)
+		total += v->tok[r].len;
+	off = malloc(((size_t)v->n_ids + 1) * sizeof(*off));
 	b = malloc(total + 1);
-	if (len == NULL || off == NULL || at == NULL || b == NULL) {
-		st = wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
-		goto fail;
+	if (off == NULL || b == NULL) {
+		free(off);
+		free(b);
+		return wb_err_set(err, WB_EINTERNAL, "%s: out of memory",
+		    v->name);
 	}
-	/* Decoded in the order of the object, then laid out by id. */
-	json_object_foreach((json_t *)vocab, key, v) {
-		long n = unlevel(byte_of, key, strlen(key), b + o);
+	for (uint32_t r = 0; r < v->n_ids; r++) {
+		long n = v->tok[r].len ? unlevel(byte_of, v->tok[r].s,
+		    v->tok[r].len, b + o) : 0;
 
-		id = json_integer_value(v);
-		if (n <= 0) {
-			wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: not a "
+		if (n < 0) {
+			free(off);
+			free(b);
+			return wb_err_set(err, WB_EDATA, "%s: %s: %.*s: not a "
 			    "byte-level token; only byte-level BPE is supported",
-			    path, key);
-			goto fail;
+			    v->name, v->tokens_key, (int)v->tok[r].len,
+			    v->tok[r].s);
 		}
-		if (len[id] != 0) {
-			wb_err_set(err, WB_EDATA, "%s: model.vocab: id %lld given "
-			    "twice", path, (long long)id);
-			goto fail;
-		}
-		len[id] = (uint32_t)n;
-		at[id] = (uint32_t)o;
+		off[r] = (uint32_t)o;
 		o += (size_t)n;
 	}
-	{
-		unsigned char *sorted = malloc(o + 1);
-		uint32_t p = 0;
-
-		if (sorted == NULL) {
-			st = wb_err_set(err, WB_EINTERNAL, "%s: out of memory", path);
-			goto fail;
-		}
-		for (uint32_t r = 0; r < *n_ids; r++) {
-			off[r] = p;
-			memcpy(sorted + p, b + at[r], len[r]);
-			p += len[r];
-		}
-		off[*n_ids] = p;
-		free(b);
-		b = sorted;
-	}
-	free(len);
-	free(at);
+	off[v->n_ids] = (uint32_t)o;
 	*bytes = b;
 	*offs = off;
 	return WB_OK;
-fail:
-	free(len);
-	free(off);
-	free(at);
-	free(b);
-	return st;
+}
+
+struct wb_bpe *
+wb_bytelevel_bpe(const struct wb_bytelevel *v, struct wb_err *err)
+{
+	struct wb_bpe *b = NULL;
+	unsigned char *bytes = NULL;
+	uint32_t *offs = NULL;
+
+	if (vocabulary(v, &bytes, &offs, err) == WB_OK &&
+	    (b = wb_bpe_from_tokens(v->name, v->pat, bytes, offs, v->n_ids,
+	    v->added, v->n_added, v->merge_whole, err)) != NULL &&
+	    check_merges(v, b, err) != WB_OK) {
+		wb_bpe_free(b);
+		b = NULL;
+	}
+	free(bytes);
+	free(offs);
+	return b;
+}
+
+/* The model's vocabulary, by id, and its merges, as texts that point into
+ * the JSON. */
+static int
+json_vocabulary(struct wb_bytelevel *v, const json_t *vocab,
+    const json_t *merges, struct wb_err *err)
+{
+	const char *key;
+	const json_t *t;
+	json_int_t max = -1, id;
+	struct wb_gguf_str *tok;
+	size_t i;
+
+	json_object_foreach((json_t *)vocab, key, t) {
+		if (!json_is_integer(t) || (id = json_integer_value(t)) < 0 ||
+		    id >= 1 << 26)
+			return wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: "
+			    "not an id", v->name, key);
+		if (id > max)
+			max = id;
+	}
+	if (!json_is_array(merges))
+		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
+		    "array", v->name);
+	v->n_ids = (uint32_t)(max + 1);
+	v->n_merges = json_array_size(merges);
+	v->tok = tok = calloc((size_t)max + 2, sizeof(*tok));
+	v->merges = calloc(2 * v->n_merges + 1, sizeof(*v->merges));
+	if (tok == NULL || v->merges == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "%s: out of memory",
+		    v->name);
+	json_object_foreach((json_t *)vocab, key, t) {
+		id = json_integer_value(t);
+		if (tok[id].s != NULL)
+			return wb_err_set(err, WB_EDATA, "%s: model.vocab: id "
+			    "%lld given twice", v->name, (long long)id);
+		if (key[0] == '\0')
+			return wb_err_set(err, WB_EDATA, "%s: model.vocab: an "
+			    "empty token; only byte-level BPE is supported",
+			    v->name);
+		tok[id] = (struct wb_gguf_str){ key, strlen(key) };
+	}
+	json_array_foreach(merges, i, t)
+		if (!merge_pair(t, (struct wb_gguf_str *)v->merges + 2 * i))
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
+			    "two byte-level tokens", v->name, i);
+	return WB_OK;
 }
 
 /* The added tokens, for wb_bpe_from_tokens (texts point into the JSON). */
@@ -430,40 +450,69 @@ wb_hf_open(const char *path, struct wb_err *err)
 	json_t *root, *model;
 	struct wb_bpe *b = NULL;
 	struct wb_bpe_added *added = NULL;
-	unsigned char *bytes = NULL;
-	uint32_t *offs = NULL, n_ids = 0;
-	size_t n_added = 0;
+	struct wb_bytelevel v = { .name = path, .tokens_key = "model.vocab" };
 	const char *like;
 
 	if ((root = load(path, err)) == NULL)
 		return NULL;
 	model = json_object_get(root, "model");
 	if ((like = check(path, root, err)) != NULL &&
-	    vocabulary(path, json_object_get(model, "vocab"), &bytes, &offs,
-	    &n_ids, err) == WB_OK &&
+	    json_vocabulary(&v, json_object_get(model, "vocab"),
+	    json_object_get(model, "merges"), err) == WB_OK &&
 	    added_tokens(path, json_object_get(root, "added_tokens"), &added,
-	    &n_added, err) == WB_OK &&
-	    (b = wb_bpe_from_tokens(path, like, bytes, offs, n_ids, added,
-	    n_added, !json_is_true(json_object_get(model, "ignore_merges")),
-	    err)) != NULL &&
-	    check_merges(path, b, json_object_get(model, "merges"), err) != WB_OK) {
-		wb_bpe_free(b);
-		b = NULL;
+	    &v.n_added, err) == WB_OK) {
+		v.pat = strcmp(like, "o200k_base") == 0 ? WB_PAT_O200K :
+		    WB_PAT_CL100K;
+		v.added = added;
+		v.merge_whole = !json_is_true(json_object_get(model,
+		    "ignore_merges"));
+		b = wb_bytelevel_bpe(&v, err);
 	}
 	free(added);
-	free(bytes);
-	free(offs);
+	free((void *)v.tok);
+	free((void *)v.merges);
 	json_decref(root);
 	return b;
+}
+
+/* Does the file at path start as a GGUF file does?  (One that cannot be
+ * read is left to the JSON reader to report.) */
+static bool
+is_gguf(const char *path)
+{
+	char magic[4];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while ((r = read(fd, magic, sizeof(magic))) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return r == (ssize_t)sizeof(magic) && memcmp(magic, "GGUF", 4) == 0;
 }
 
 struct wb_counter *
 wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
-	struct wb_bpe *b = wb_hf_open(spec->tokenizer, err);
-	const char *base = strrchr(spec->tokenizer, '/');
+	const char *t = spec->tokenizer, *base = strrchr(t, '/');
+	char blob[4096];
+	struct wb_bpe *b;
 
+	if (strncmp(t, "ollama:", 7) == 0) {
+		if (wb_ollama_resolve(t, blob, sizeof(blob), err) != WB_OK)
+			return NULL;
+		if (!is_gguf(blob)) {
+			wb_err_set(err, WB_EDATA, "%s: %s: not a GGUF file", t,
+			    blob);
+			return NULL;
+		}
+		b = wb_gguf_bpe_open(blob, err);
+	} else {
+		b = is_gguf(t) ? wb_gguf_bpe_open(t, err) : wb_hf_open(t, err);
+		t = base ? base + 1 : t;
+	}
 	if (b == NULL)
 		return NULL;
-	return wb_exact_from_bpe(spec, b, base ? base + 1 : spec->tokenizer, err);
+	return wb_exact_from_bpe(spec, b, t, err);
 }

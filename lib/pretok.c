@@ -170,10 +170,11 @@ space(const unsigned char *s, size_t n, size_t i, int nl)
 }
 
 /* Length of (?i:'s|'t|'re|'ve|'m|'ll|'d) at i, or 0.  Under (?i) the
- * regex crate folds s to [sSſ] (U+017F); the other letters have no
- * non-ASCII case variants. */
+ * regex crate folds s to [sSſ] (U+017F), unless ascii (llama.cpp's
+ * (?:'[sS]|'[tT]|...)); the other letters have no non-ASCII case
+ * variants. */
 static size_t
-contraction_ci(const unsigned char *s, size_t n, size_t i)
+contraction_ci(const unsigned char *s, size_t n, size_t i, int ascii)
 {
 	unsigned a, b;
 
@@ -198,7 +199,7 @@ contraction_ci(const unsigned char *s, size_t n, size_t i)
 			return 3;
 		return 0;
 	default:
-		if (s[i + 1] == 0xC5 && i + 2 < n && s[i + 2] == 0xBF)
+		if (!ascii && s[i + 1] == 0xC5 && i + 2 < n && s[i + 2] == 0xBF)
 			return 3;  /* 'ſ */
 		return 0;
 	}
@@ -267,13 +268,13 @@ r50k(const unsigned char *s, size_t n, size_t i)
 /* cl100k: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *         ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
 static size_t
-cl100k(const unsigned char *s, size_t n, size_t i)
+cl100k(const unsigned char *s, size_t n, size_t i, int ascii)
 {
 	uint32_t c, c2;
 	unsigned k, k2;
 	size_t l, l2, m;
 
-	if ((m = contraction_ci(s, n, i)) != 0)
+	if ((m = contraction_ci(s, n, i, ascii)) != 0)
 		return i + m;
 	k = class_at(s, n, i, &c, &l);
 	if (k & WB_UC_L)
@@ -294,7 +295,7 @@ cl100k(const unsigned char *s, size_t n, size_t i)
 static size_t
 o200k_tail(const unsigned char *s, size_t n, size_t i)
 {
-	return i + contraction_ci(s, n, i);
+	return i + contraction_ci(s, n, i, 0);
 }
 
 /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:...)? at j;
@@ -367,7 +368,9 @@ wb_pretok_next(enum wb_pat pat, const unsigned char *s, size_t n, size_t i)
 {
 	switch (pat) {
 	case WB_PAT_CL100K:
-		return cl100k(s, n, i);
+		return cl100k(s, n, i, 0);
+	case WB_PAT_LLAMA3:
+		return cl100k(s, n, i, 1);
 	case WB_PAT_O200K:
 		return o200k(s, n, i);
 	case WB_PAT_R50K:

@@ -8,6 +8,7 @@ enum wb_pat {
 	WB_PAT_R50K,    /* r50k_base, p50k_base, p50k_edit (GPT-2's pattern) */
 	WB_PAT_CL100K,  /* cl100k_base */
 	WB_PAT_O200K,   /* o200k_base */
+	WB_PAT_LLAMA3,  /* cl100k_base's as llama.cpp has it: 'ſ is no contraction */
 };
 
 /* The end of the piece that starts at s[i] (i < n), for text s[0..n) whose

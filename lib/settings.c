@@ -66,15 +66,16 @@ wb_category_parse(const char *name, enum wb_category *c)
 	return -1;
 }
 
-/* The encoding of the model $WB_MODEL names: NULL if it is unset or
- * empty, else an error (78) if the model is unknown. */
+/* The encoding of the model $WB_MODEL names: NULL if it is unset, empty
+ * or an Ollama model (ollama:NAME, a tokenizer), else an error (78) if
+ * the model is unknown. */
 int
 wb_env_model(const char **encoding, struct wb_err *err)
 {
 	const char *m = getenv("WB_MODEL");
 
 	*encoding = NULL;
-	if (m == NULL || *m == '\0')
+	if (m == NULL || *m == '\0' || strncmp(m, "ollama:", 7) == 0)
 		return WB_OK;
 	if ((*encoding = wb_model_encoding(m)) == NULL)
 		return wb_err_set(err, WB_ECONFIG, "WB_MODEL: '%.200s': unknown "
@@ -100,6 +101,9 @@ wb_settings_default(struct wb_settings *s)
 	if (wb_env_model(&enc, &err) == WB_OK && enc != NULL)
 		snprintf(s->counter.encoding, sizeof(s->counter.encoding), "%s",
 		    enc);
+	else if ((enc = getenv("WB_MODEL")) != NULL &&
+	    strncmp(enc, "ollama:", 7) == 0)
+		s->counter.tokenizer = enc;
 }
 
 void
@@ -301,6 +305,14 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 		/* null: no exact encoding, as --print-config writes it. */
 		if (wb_setting_null(v, plain)) {
 			l->enc[0] = '\0';
+			break;
+		}
+		if (k == K_MODELENC && strncmp(v, "ollama:", 7) == 0) {
+			/* An Ollama model counts with its GGUF file, found
+			 * when the counter is made. */
+			if ((st = copy_string(key, v, l->tokenizer,
+			    sizeof(l->tokenizer), err)) == WB_OK)
+				k = K_TOKENIZER;
 			break;
 		}
 		if (k == K_MODELENC) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wb.h"
+#include "pretok.h"
 
 /* The statistics of a text behind every heuristic count; concatenable. */
 struct wb_text_stats {
@@ -229,11 +230,10 @@ struct wb_bpe_added {
 };
 /* An encoding from a vocabulary: the bytes of id r are bytes[off[r] ..
  * off[r + 1]) (none if empty), for r < n_ids, merged by rank = id; text
- * split into pieces as the encoding named pattern_of ("cl100k_base")
- * splits it; added tokens split out first, the longest where several
+ * split into pieces by the pre-tokenizer pat; added tokens split out first, the longest where several
  * start at one place.  With merge_whole, a piece that is a token is
  * merged all the same rather than taken whole.  name names it. */
-struct wb_bpe *wb_bpe_from_tokens(const char *name, const char *pattern_of,
+struct wb_bpe *wb_bpe_from_tokens(const char *name, enum wb_pat pat,
     const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
     const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
     struct wb_err *err);
@@ -285,11 +285,37 @@ struct wb_counter *wb_exact_from_bpe(const struct wb_counter_spec *spec,
 
 /* hf.c */
 
-/* Make a counter for the tokenizer.json file spec->tokenizer. */
+/* Make a counter for spec->tokenizer: a tokenizer.json or a GGUF file
+ * (told apart by content), or "ollama:NAME[:TAG]". */
 struct wb_counter *wb_hf_new(const struct wb_counter_spec *spec,
     struct wb_err *err);
 /* The encoding of the tokenizer.json file path. */
 struct wb_bpe *wb_hf_open(const char *path, struct wb_err *err);
+/* A byte-level BPE vocabulary as files write it: the text of id r is
+ * tok[r] in GPT-2's byte alphabet (len 0: no such token); merge i is
+ * merges[2i] + merges[2i + 1], by rank; the added tokens are split out
+ * first.  name and tokens_key ("model.vocab") are for messages. */
+struct wb_bytelevel {
+	const char *name, *tokens_key;
+	enum wb_pat pat;
+	const struct wb_gguf_str *tok, *merges;
+	uint32_t n_ids;
+	size_t n_merges;
+	const struct wb_bpe_added *added;
+	size_t n_added;
+	bool merge_whole;
+};
+/* The encoding of v, merged by rank = id: refused unless the merges make
+ * their tokens in the order of the tokens' ids. */
+struct wb_bpe *wb_bytelevel_bpe(const struct wb_bytelevel *v,
+    struct wb_err *err);
+
+/* gguf_vocab.c */
+
+/* The encoding of the tokenizer in the GGUF file path, if llama.cpp
+ * tokenizes with it as wb can: byte-level BPE (model gpt2) whose
+ * pre-tokenizer is one of pretok.c's; else 65, naming what is not. */
+struct wb_bpe *wb_gguf_bpe_open(const char *path, struct wb_err *err);
 
 /* settings.c */
 

@@ -6,6 +6,8 @@
 // alignment), types.gguf a key of every value type and an array of each,
 // tensor.gguf one tensor after its metadata. test-gguf.c checks what it
 // reads back against the values written here.
+// mkgguf.js --from TOKENIZER.JSON PRE OUT: the GGUF that llama.cpp's
+// converter makes of a byte-level BPE tokenizer.json (see below).
 'use strict';
 
 const fs = require('fs');
@@ -142,9 +144,63 @@ function withTensor() {
   return Buffer.concat([head, pad, data]);
 }
 
+// The GGUF file llama.cpp's convert_hf_to_gguf.py writes for the
+// byte-level BPE tokenizer.json text, metadata only: the tokens by id
+// (a hole is [PADi], unused), token types (added tokens: control if
+// special or looking special, else user-defined), the merges as "A B",
+// and the pre-tokenizer name pre.
+function fromTokenizerJson(text, pre) {
+  const tj = JSON.parse(text);
+  const byId = new Map();
+  for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
+  const added = new Map();
+  for (const a of tj.added_tokens || []) {
+    byId.set(a.id, a.content);
+    added.set(a.id, a);
+  }
+  let n = 0;
+  for (const id of byId.keys()) if (id >= n) n = id + 1;
+  const looksSpecial = (t) => ['<pad>', '<mask>'].includes(t) ||
+    (t.startsWith('<|') && t.endsWith('|>'));
+  const tokens = [];
+  const types = [];
+  for (let i = 0; i < n; i++) {
+    if (!byId.has(i)) {
+      tokens.push(`[PAD${i}]`);
+      types.push(5);
+    } else if (added.has(i)) {
+      tokens.push(byId.get(i));
+      types.push(added.get(i).special || looksSpecial(byId.get(i)) ? 3 : 4);
+    } else {
+      tokens.push(byId.get(i));
+      types.push(1);
+    }
+  }
+  const merges = tj.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
+  return gguf(3, [
+    ['general.architecture', 'string', 'llama'],
+    ['general.name', 'string', 'from tokenizer.json'],
+    ['tokenizer.ggml.model', 'string', 'gpt2'],
+    ['tokenizer.ggml.pre', 'string', pre],
+    ['tokenizer.ggml.tokens', 'array', arr('string', tokens)],
+    ['tokenizer.ggml.token_type', 'array', arr('i32', types)],
+    ['tokenizer.ggml.merges', 'array', arr('string', merges)],
+  ]);
+}
+
 const dir = process.argv[2];
+if (dir === '--from') {
+  // mkgguf.js --from TOKENIZER.JSON PRE OUT
+  const [, , , src, pre, out] = process.argv;
+  if (!out) {
+    process.stderr.write('usage: mkgguf.js --from TOKENIZER.JSON PRE OUT\n');
+    process.exit(64);
+  }
+  fs.writeFileSync(out, fromTokenizerJson(fs.readFileSync(src, 'utf8'), pre));
+  process.exit(0);
+}
 if (!dir) {
-  process.stderr.write('usage: mkgguf.js DIR\n');
+  process.stderr.write('usage: mkgguf.js DIR | --from TOKENIZER.JSON PRE OUT\n');
   process.exit(64);
 }
 fs.mkdirSync(dir, { recursive: true });

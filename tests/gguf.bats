@@ -1,0 +1,141 @@
+#!/usr/bin/env bats
+# -T FILE.gguf and -M ollama:NAME: exact tokens of a GGUF file's byte-level
+# BPE tokenizer, as llama.cpp tokenizes with it.  The GGUF files are made
+# here from tokenizer.json files (tests/tokenizer/mkgguf.js --from, laid
+# out as llama.cpp's convert_hf_to_gguf.py does), Llama 3.1's from
+# build/tokenizers (make test fetches it).
+
+load helper
+
+setup_file() {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" \
+	    llama-bpe "$BATS_FILE_TMPDIR/llama3.gguf"
+}
+
+setup() {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+	G=$BATS_FILE_TMPDIR/llama3.gguf
+}
+
+# The GGUF file of tests/tokenizer/synthetic.js's tokenizer.json with the
+# pre-tokenizer $1, in $BATS_TEST_TMPDIR/tok.gguf (the JSON in tok.json).
+synthetic() {
+	node "$TOP/tests/tokenizer/synthetic.js" >"$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$BATS_TEST_TMPDIR/tok.json" \
+	    "$1" "$BATS_TEST_TMPDIR/tok.gguf"
+}
+
+# An Ollama models directory $BATS_TEST_TMPDIR/ollama in OLLAMA_MODELS
+# where the model $1 (library/$1:latest) is the file $2.
+ollama_install() {
+	local d=$BATS_TEST_TMPDIR/ollama sum
+	sum=$(sha256sum "$2" | cut -d' ' -f1)
+	mkdir -p "$d/blobs" "$d/manifests/registry.ollama.ai/library/$1"
+	cp "$2" "$d/blobs/sha256-$sum"
+	printf '{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:%s","size":%d}]}\n' \
+	    "$sum" "$(stat -c %s "$2")" >"$d/manifests/registry.ollama.ai/library/$1/latest"
+	export OLLAMA_MODELS=$d
+}
+
+@test "-T FILE.gguf gives the ids of -T tokenizer.json for Llama 3.1 over the corpus" {
+	for flag in "" --allow-special; do
+		jq -c '{text}' "$TOP/tests/tokenizer/corpus.jsonl" |
+		    wb-count --ids $flag -T "$T/llama3_1/tokenizer.json" | jq -c .ids >"$BATS_TEST_TMPDIR/want"
+		jq -c '{text}' "$TOP/tests/tokenizer/corpus.jsonl" |
+		    wb-count --ids $flag -T "$G" | jq -c .ids >"$BATS_TEST_TMPDIR/got"
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/got")" -eq 1322 ]
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	run --separate-stderr wb-count -T "$G" --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
+	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
+}
+
+@test "-T tells a GGUF file from a tokenizer.json by its content, not its name" {
+	cp "$G" "$BATS_TEST_TMPDIR/model.json"
+	cp "$T/llama3_1/tokenizer.json" "$BATS_TEST_TMPDIR/tokenizer.gguf"
+	for f in model.json tokenizer.gguf; do
+		run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/$f" --ids <<<'{"text":"hello world"}'
+		assert_success
+		assert_output '{"text":"hello world","ids":[15339,1917],"tokens":2}'
+	done
+}
+
+@test "GGUF: user-defined tokens split out always, control tokens with --allow-special only" {
+	synthetic llama-bpe
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.gguf" --ids <<<'{"text":"hello\nabc[X]x<S>"}'
+	assert_success
+	assert_output '{"text":"hello\nabc[X]x<S>","ids":[259,10,260,300,120,60,83,62],"tokens":8}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.gguf" --ids --allow-special <<<'{"text":"hello\nabc[X]x<S>"}'
+	assert_output '{"text":"hello\nabc[X]x<S>","ids":[259,10,260,300,120,301],"tokens":6}'
+}
+
+@test "GGUF llama-bpe splits contractions in ASCII only, as llama.cpp does: 'ſa is one piece" {
+	synthetic llama-bpe
+	# tokenizer.json's (?i:'s|...) takes 'ſ as a contraction; llama.cpp's
+	# (?:'[sS]|...) does not, so ſa merges to one token (271).
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"'"'"'ſa"}'
+	assert_output '{"text":"'"'"'ſa","ids":[39,270,97],"tokens":3}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.gguf" --ids <<<'{"text":"'"'"'ſa"}'
+	assert_output '{"text":"'"'"'ſa","ids":[39,271],"tokens":2}'
+}
+
+@test "GGUF gpt-2 merges a piece that is a token, as llama.cpp does without ignore_merges" {
+	# "abc" is a token that no merge makes: llama-bpe takes it whole.
+	synthetic gpt-2
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.gguf" --ids <<<'{"text":"abc\nhello"}'
+	assert_success
+	assert_output '{"text":"abc\nhello","ids":[97,98,99,10,259],"tokens":5}'
+	synthetic llama-bpe
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.gguf" --ids <<<'{"text":"abc\nhello"}'
+	assert_output '{"text":"abc\nhello","ids":[260,10,259],"tokens":3}'
+}
+
+@test "-M ollama:NAME counts with the installed model's GGUF file, as WB_MODEL and counter.model do" {
+	ollama_install tiny "$G"
+	for m in ollama:tiny ollama:tiny:latest ollama:library/tiny; do
+		run --separate-stderr wb-count -M "$m" --ids <<<'{"text":"hello world"}'
+		assert_success
+		assert_output '{"text":"hello world","ids":[15339,1917],"tokens":2}'
+	done
+	run --separate-stderr env WB_MODEL=ollama:tiny wb-count --ids <<<'{"text":"hello world"}'
+	assert_output '{"text":"hello world","ids":[15339,1917],"tokens":2}'
+	printf 'counter:\n  model: ollama:tiny\n' >"$BATS_TEST_TMPDIR/c.yaml"
+	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" -s scene=100 <<<'{"sections":{"scene":"hello world, hello"}}'
+	assert_output --partial '"scene":{"original_tokens":4,'
+}
+
+@test "-M ollama:NAME: a model not installed is 66, a blob that is not GGUF 65" {
+	ollama_install tiny "$G"
+	run -66 --separate-stderr wb-count -M ollama:other <<<'{"text":"hi"}'
+	assert_output ''
+	assert_equal "$stderr" "wb-count: ollama:other: not installed: no manifest $OLLAMA_MODELS/manifests/registry.ollama.ai/library/other/latest"
+	ollama_install json "$T/llama3_1/tokenizer.json"
+	run -65 --separate-stderr wb-count -M ollama:json <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: ollama:json: $OLLAMA_MODELS/blobs/sha256-$(sha256sum "$T/llama3_1/tokenizer.json" | cut -d' ' -f1): not a GGUF file"
+}
+
+@test "GGUF: what is not byte-level BPE with a known split is refused, naming it, with exit 65" {
+	node "$TOP/tests/tokenizer/mkgguf.js" "$BATS_TEST_TMPDIR/m"
+	refused() {
+		run -65 --separate-stderr wb-count -T "$1" <<<'{"text":"hi"}'
+		assert_output ''
+		assert_equal "$stderr" "wb-count: $1: $2"
+	}
+	refused "$BATS_TEST_TMPDIR/m/tensor.gguf" 'no tokenizer in the file (no tokenizer.ggml.model)'
+	refused "$BATS_TEST_TMPDIR/m/llama.gguf" 'tokenizer model llama is not supported (only gpt2, byte-level BPE)'
+	refused "$BATS_TEST_TMPDIR/m/gpt2.gguf" 'pre-tokenizer default is not supported (only those llama.cpp splits as Llama 3 or GPT-2 do)'
+	for pre in gpt-4o qwen2 no-such-pre; do
+		synthetic "$pre"
+		refused "$BATS_TEST_TMPDIR/tok.gguf" "pre-tokenizer $pre is not supported (only those llama.cpp splits as Llama 3 or GPT-2 do)"
+	done
+}
+
+@test "GGUF: a truncated file is 65, naming the byte where it ends" {
+	head -c 100000 "$G" >"$BATS_TEST_TMPDIR/cut.gguf"
+	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/cut.gguf" <<<'{"text":"hi"}'
+	assert_output ''
+	assert_regex "$stderr" "^wb-count: $BATS_TEST_TMPDIR/cut.gguf: byte [0-9]+: .+$"
+	run -66 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/none.gguf" <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/none.gguf: No such file or directory"
+}
