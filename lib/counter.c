@@ -227,6 +227,31 @@ wb_counter_encode(const struct wb_counter *c, const char *s, size_t len,
 	return c->ops->encode(c, s, len, ids, cap, err);
 }
 
+char *
+wb_counter_decode(const struct wb_counter *c, const uint32_t *ids, size_t n,
+    size_t *len, struct wb_err *err)
+{
+	char *out;
+	size_t got;
+
+	if (c->ops->decode == NULL) {
+		wb_err_set(err, WB_EUSAGE, "%s: no token ids", c->name);
+		return NULL;
+	}
+	if (c->ops->decode(c, ids, n, NULL, 0, len, err) != WB_OK)
+		return NULL;
+	if ((out = malloc(*len + 1)) == NULL) {
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	if (c->ops->decode(c, ids, n, out, *len, &got, err) != WB_OK) {
+		free(out);
+		return NULL;
+	}
+	out[got] = '\0';
+	return out;
+}
+
 /*
  * The last cut of s at an offset in [from, to) where the counts of the two
  * sides add up, or 0 if there is none: to ends whole characters, and s[0]
