@@ -20,8 +20,8 @@ enum { OPT_IDS = 256, OPT_TOKENS, OPT_DECODE };
 
 static const struct wb_opt options[] = {
 	{ "limit", 'l', "LIMIT", "exit 1 when a text is over LIMIT tokens" },
-	{ "chat", 'C', NULL, "count {\"messages\": [...]} as the chat API "
-	    "does" },
+	{ "chat", 'C', NULL, "count a chat request {\"messages\", \"tools\"?} "
+	    "as the API bills it" },
 	{ "ids", OPT_IDS, NULL, "add \"ids\": the token ids (needs -e, -M or -T)" },
 	{ "tokens", OPT_TOKENS, NULL, "add \"token_texts\": the text of each "
 	    "token" },
@@ -170,7 +170,7 @@ count_record(void *ctx, json_t *rec, struct wb_err *err)
 	if (!own)
 		lim = limit;
 	if (chat) {
-		if (wb_count_chat(counter, json_object_get(rec, "messages"), &n,
+		if (wb_count_chat(counter, rec, &n,
 		    err) != WB_OK)
 			return WB_EDATA;
 	} else {

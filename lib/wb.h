@@ -113,8 +113,9 @@ void wb_counter_free(struct wb_counter *c);
 /* The counter in *slot if spec makes the same, else a new one put there. */
 struct wb_counter *wb_counter_reuse(struct wb_counter **slot,
     const struct wb_counter_spec *spec, struct wb_err *err);
-/* Count a chat {"messages": [...]} as the chat API does. */
-int wb_count_chat(const struct wb_counter *c, const json_t *messages,
+/* Count a chat completion request {"messages": [...], "tools"?: [...]}
+ * as the chat API bills it (as the npm package gpt-tokenizer counts it). */
+int wb_count_chat(const struct wb_counter *c, const json_t *chat,
     uint64_t *n, struct wb_err *err);
 /* Can the counter give token ids (wb_counter_encode, wb_counter_decode)? */
 bool wb_counter_has_ids(const struct wb_counter *c);
