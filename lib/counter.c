@@ -303,56 +303,80 @@ fn_props(struct wb_buf *b, const json_t *obj, int indent, bool *any,
 	return WB_OK;
 }
 
+/* The definition of function f, element i of the list what, as
+ * gpt-tokenizer writes it out. */
+static int
+fn_definition(struct wb_buf *b, const json_t *f, const char *what, size_t i,
+    struct wb_err *err)
+{
+	const json_t *name = json_object_get(f, "name");
+	const json_t *params = json_object_get(f, "parameters");
+	const char *d;
+	size_t dl;
+	bool any;
+
+	if (!json_is_string(name))
+		return wb_err_set(err, WB_EDATA, "%s[%zu]: no function name",
+		    what, i);
+	if ((d = nonempty(f, "description", &dl)) != NULL) {
+		wb_buf_adds(b, "// ");
+		wb_buf_add(b, d, dl);
+		wb_buf_adds(b, "\n");
+	}
+	wb_buf_adds(b, "type ");
+	wb_buf_add(b, json_string_value(name), json_string_length(name));
+	if (json_object_size(json_object_get(params, "properties")) == 0) {
+		wb_buf_adds(b, " = () => any;\n\n");
+		return WB_OK;
+	}
+	wb_buf_adds(b, " = (_: {\n");
+	if (fn_props(b, params, 0, &any, err) != WB_OK)
+		return err->status;
+	wb_buf_adds(b, any ? "\n}) => any;\n\n" : "}) => any;\n\n");
+	return WB_OK;
+}
+
+/* Is the member key of o an array, null or missing?  Else a bad record. */
+static int
+list_or_none(const json_t *o, const char *key, struct wb_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v) || json_is_array(v))
+		return WB_OK;
+	return wb_err_set(err, WB_EDATA, "field \"%s\" is not an array", key);
+}
+
 /* The function definitions (of "functions", then of "tools") as
  * gpt-tokenizer writes them out; *n: how many. */
 static int
 fn_definitions(struct wb_buf *b, const json_t *chat, size_t *n,
     struct wb_err *err)
 {
-	const json_t *fns = json_object_get(chat, "functions");
-	const json_t *tools = json_object_get(chat, "tools"), *f, *t;
-	const char *name, *d, *type;
-	size_t i, j, dl;
-	bool any;
+	const json_t *t;
+	const char *type;
+	size_t i;
+	int st;
 
 	*n = 0;
-	if ((fns != NULL && !json_is_null(fns) && !json_is_array(fns)) ||
-	    (tools != NULL && !json_is_null(tools) && !json_is_array(tools)))
-		return wb_err_set(err, WB_EDATA, "field \"%s\" is not an array",
-		    json_is_array(fns) || fns == NULL ? "tools" : "functions");
+	if ((st = list_or_none(chat, "functions", err)) != WB_OK ||
+	    (st = list_or_none(chat, "tools", err)) != WB_OK)
+		return st;
 	wb_buf_adds(b, "namespace functions {\n\n");
-	for (j = 0; j < 2; j++)
-	json_array_foreach(j == 0 ? fns : tools, i, t) {
-		f = t;
-		if (j == 1) {
-			type = json_string_value(json_object_get(t, "type"));
-			if (type == NULL || strcmp(type, "function") != 0)
-				return wb_err_set(err, WB_EDATA, "tools[%zu]: a "
-				    "tool of type %s cannot be counted (only "
-				    "\"function\")", i, type ? type : "(none)");
-			f = json_object_get(t, "function");
-		}
-		if (!json_is_string(json_object_get(f, "name")))
-			return wb_err_set(err, WB_EDATA, "%s[%zu]: no function "
-			    "name", j == 0 ? "functions" : "tools", i);
-		name = json_string_value(json_object_get(f, "name"));
-		if ((d = nonempty(f, "description", &dl)) != NULL) {
-			wb_buf_adds(b, "// ");
-			wb_buf_add(b, d, dl);
-			wb_buf_adds(b, "\n");
-		}
-		wb_buf_adds(b, "type ");
-		wb_buf_adds(b, name);
-		if (json_object_size(json_object_get(json_object_get(f,
-		    "parameters"), "properties")) == 0) {
-			wb_buf_adds(b, " = () => any;\n\n");
-		} else {
-			wb_buf_adds(b, " = (_: {\n");
-			if (fn_props(b, json_object_get(f, "parameters"), 0, &any,
-			    err) != WB_OK)
-				return err->status;
-			wb_buf_adds(b, any ? "\n}) => any;\n\n" : "}) => any;\n\n");
-		}
+	json_array_foreach(json_object_get(chat, "functions"), i, t) {
+		if ((st = fn_definition(b, t, "functions", i, err)) != WB_OK)
+			return st;
+		(*n)++;
+	}
+	json_array_foreach(json_object_get(chat, "tools"), i, t) {
+		type = json_string_value(json_object_get(t, "type"));
+		if (type == NULL || strcmp(type, "function") != 0)
+			return wb_err_set(err, WB_EDATA, "tools[%zu]: a tool of "
+			    "type %s cannot be counted (only \"function\")", i,
+			    type ? type : "(none)");
+		if ((st = fn_definition(b, json_object_get(t, "function"),
+		    "tools", i, err)) != WB_OK)
+			return st;
 		(*n)++;
 	}
 	wb_buf_adds(b, "} // namespace functions");

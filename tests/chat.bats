@@ -58,6 +58,7 @@ EOF2
 {"messages":[{"role":"assistant","content":null}]}
 {"messages":[{"role":"user","content":7}]}
 {"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"description":"no name"}}]}
+{"messages":[{"role":"user","content":"Hi"}],"functions":null,"tools":{"type":"function"}}
 {"messages":[{"role":"user","content":"Hi"}]}
 EOF2
 	assert_equal "$stderr" 'wb-count: stdin:1: messages[0].content[1]: a part of type image_url cannot be counted (only "text")
@@ -66,6 +67,7 @@ wb-count: stdin:3: tools[0]: a tool of type code_interpreter cannot be counted (
 wb-count: stdin:4: messages[0].tool_calls[0]: a call of type custom cannot be counted (only "function")
 wb-count: stdin:5: messages[0]: not an object with a string role and content
 wb-count: stdin:6: messages[0]: content is neither a string nor an array of parts
-wb-count: stdin:7: tools[0]: no function name'
-	assert_line -n 7 '{"messages":[{"role":"user","content":"Hi"}],"tokens":8}'
+wb-count: stdin:7: tools[0]: no function name
+wb-count: stdin:8: field "tools" is not an array'
+	assert_line -n 8 '{"messages":[{"role":"user","content":"Hi"}],"tokens":8}'
 }
