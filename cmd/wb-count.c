@@ -349,7 +349,7 @@ count_raw(struct wb_cli *cli)
 	bool many = cli->nfiles > 1 || cli->files_from != NULL;
 	struct total t = { 0 };
 	struct wb_err err;
-	uint64_t n;
+	uint64_t n = 0;
 	char *text = NULL;
 	size_t len = 0;
 	int st = WB_OK, r;
