@@ -221,13 +221,28 @@ $(TOKDIR)/expect.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-hf.js \
 	node tests/tokenizer/expect-hf.js $(TOKDIR) tests/tokenizer/corpus.jsonl >$@.tmp
 	mv -f $@.tmp $@
 
+# The npm package gpt-tokenizer, whose countChatCompletionTokens the tests
+# of wb-count -C compare with (tests/chat/expect.js), fetched by npm once per
+# build tree and version; for the tests only.
+CHATDIR = $(CURDIR)/build/chat
+GPT_TOKENIZER_NPM = gpt-tokenizer@4.0.0
+
+chat-reference: $(CHATDIR)/.fetched-$(GPT_TOKENIZER_NPM)
+
+$(CHATDIR)/.fetched-$(GPT_TOKENIZER_NPM):
+	rm -rf $(CHATDIR)/node && mkdir -p $(CHATDIR)/node
+	npm install --loglevel=error --no-save --no-package-lock \
+	    --prefix $(CHATDIR)/node $(GPT_TOKENIZER_NPM)
+	touch $@
+
 # The unit tests, then the bats tests against this build's commands; a
 # WB_MODEL of the caller's would change the counts they expect.
 unexport WB_MODEL
-test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers
+test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers \
+    chat-reference
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
 	    WB_TOKENIZERS_DIR=$(TOKDIR) $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
-	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) \
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_CHAT_DIR=$(CHATDIR) \
 	    $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
 	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
 	    bats $(BATS_FLAGS) $(BATS_FILES)
@@ -364,7 +379,7 @@ clean:
 	rm -rf $(B)/completions
 	rm -rf build
 
-.PHONY: all bootstrap encodings tokenizers test check sanitize valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize valgrind fuzz lint demo bench \
 	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE

@@ -186,6 +186,20 @@ exact_encode(const struct wb_counter *c, const char *s, size_t len,
 	    err);
 }
 
+/* The bytes of tokens ids[0..n); an id that is no token's is bad data. */
+static int
+exact_decode(const struct wb_counter *c, const uint32_t *ids, size_t n,
+    char *out, size_t cap, size_t *len, struct wb_err *err)
+{
+	size_t l;
+
+	for (size_t i = 0; i < n; i++)
+		if (wb_bpe_token(c->bpe, ids[i], &l) == NULL)
+			return wb_err_set(err, WB_EDATA, "ids[%zu]: %s has no "
+			    "token %lu", i, c->name, (unsigned long)ids[i]);
+	return wb_bpe_decode(c->bpe, ids, n, out, cap, len, err);
+}
+
 /* The longest special token that a cut must look back for, 0 if none. */
 static size_t
 exact_lookback(const struct wb_counter *c)
@@ -428,6 +442,7 @@ exact_stream_free(struct wb_count_stream *cs)
 static const struct wb_counter_ops exact_ops = {
 	.count = exact_count,
 	.encode = exact_encode,
+	.decode = exact_decode,
 	.last_cut = exact_last_cut,
 	.lookback = exact_lookback,
 	.stream_new = exact_stream_new,

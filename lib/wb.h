@@ -113,15 +113,21 @@ void wb_counter_free(struct wb_counter *c);
 /* The counter in *slot if spec makes the same, else a new one put there. */
 struct wb_counter *wb_counter_reuse(struct wb_counter **slot,
     const struct wb_counter_spec *spec, struct wb_err *err);
-/* Count a chat {"messages": [...]} as the chat API does. */
-int wb_count_chat(const struct wb_counter *c, const json_t *messages,
+/* Count a chat completion request {"messages": [...], "tools"?: [...]}
+ * as the chat API bills it (as the npm package gpt-tokenizer counts it). */
+int wb_count_chat(const struct wb_counter *c, const json_t *chat,
     uint64_t *n, struct wb_err *err);
-/* Can the counter give token ids (wb_counter_encode)? */
+/* Can the counter give token ids (wb_counter_encode, wb_counter_decode)? */
 bool wb_counter_has_ids(const struct wb_counter *c);
 /* Token ids of s (the first cap into ids, which may be NULL); their
  * number, or WB_BPE_FAIL with err set. */
 size_t wb_counter_encode(const struct wb_counter *c, const char *s, size_t len,
     uint32_t *ids, size_t cap, struct wb_err *err);
+/* The bytes of the tokens ids[0..n), NUL-terminated, for the caller to
+ * free, their length in *len; NULL with err set: WB_EDATA for an id that
+ * is no token's.  The bytes need not be UTF-8. */
+char *wb_counter_decode(const struct wb_counter *c, const uint32_t *ids,
+    size_t n, size_t *len, struct wb_err *err);
 /* A short description of the counter, such as "hybrid" or "o200k_base". */
 const char *wb_counter_name(const struct wb_counter *c);
 /* Count the tokens of s[0..len) (valid UTF-8; NUL bytes allowed). */

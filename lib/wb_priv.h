@@ -37,6 +37,11 @@ struct wb_counter_ops {
 	/* Token ids, as wb_counter_encode; NULL for a counter without ids. */
 	size_t (*encode)(const struct wb_counter *c, const char *s, size_t len,
 	    uint32_t *ids, size_t cap, struct wb_err *err);
+	/* The bytes of the tokens ids[0..n), the first cap into out (which
+	 * may be NULL), their length in *len; WB_EDATA for an id without a
+	 * token.  NULL for a counter without ids. */
+	int (*decode)(const struct wb_counter *c, const uint32_t *ids, size_t n,
+	    char *out, size_t cap, size_t *len, struct wb_err *err);
 	/* As wb_counter_last_cut and wb_counter_lookback; NULL: none. */
 	size_t (*last_cut)(const struct wb_counter *c, const char *s,
 	    size_t from, size_t to);

@@ -242,3 +242,118 @@ load helper
 	run -74 --separate-stderr bash -c 'wb-count --version >/dev/full'
 	run -74 --separate-stderr bash -c 'wb-count --help >/dev/full'
 }
+
+@test "--ids with -r gives each input's ids, and a total after several" {
+	printf 'hello world' >"$BATS_TEST_TMPDIR/a.txt"
+	printf 'hi' >"$BATS_TEST_TMPDIR/b.txt"
+	run --separate-stderr wb-count -r -M gpt-4o --ids < <(printf 'hello world')
+	assert_success
+	assert_output '{"ids":[24912,2375],"tokens":2}'
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr wb-count -r -M gpt-4o --ids -l 1 a.txt b.txt
+	assert_failure 1
+	assert_output '{"file":"a.txt","ids":[24912,2375],"tokens":2,"over_limit":true}
+{"file":"b.txt","ids":[3686],"tokens":1,"over_limit":false}
+{"total":{"texts":2,"tokens":3,"largest":{"file":"a.txt","tokens":2},"over":1}}'
+}
+
+@test "--ids with -r says an input that is not UTF-8 and goes on" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'a\xffb' >bad.txt
+	printf 'a\xe6\x97' >cut.txt
+	printf 'hi' >b.txt
+	run -65 --separate-stderr wb-count -r -M gpt-4o --ids bad.txt cut.txt b.txt
+	assert_output '{"file":"b.txt","ids":[3686],"tokens":1}
+{"total":{"texts":1,"tokens":1,"largest":{"file":"b.txt","tokens":1}}}'
+	assert_equal "$stderr" 'wb-count: bad.txt: invalid UTF-8 at byte offset 1
+wb-count: cut.txt: invalid UTF-8 at byte offset 1: truncated sequence'
+}
+
+@test "-q with --ids or --tokens is a usage error" {
+	run -64 --separate-stderr wb-count -r -q -M gpt-4o --ids </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-count: --ids: not with -q, which prints the count alone'
+	run -64 --separate-stderr wb-count -r -q -M gpt-4o --tokens </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-count: --tokens: not with -q, which prints the count alone'
+	assert_output ''
+}
+
+@test "--tokens adds each token's text, and the bytes of a token that is part of a character" {
+	# 🦜 is F0 9F A6 9C: o200k_base and cl100k_base cut it after two
+	# bytes, the first two with the space before it.
+	run --separate-stderr wb-count -M gpt-4o --tokens <<<'{"text":"hello 日本 🦜"}'
+	assert_success
+	assert_output '{"text":"hello 日本 🦜","token_texts":["hello"," 日本",[32,240,159],[166],[156]],"tokens":5}'
+	# A backslash in a token is text: bytes are never written as escapes.
+	run --separate-stderr wb-count -e cl100k_base --ids --tokens <<<'{"text":"a\\xe6 日本"}'
+	assert_output '{"text":"a\\xe6 日本","ids":[64,45398,21,76502,22656],"token_texts":["a","\\xe","6"," 日","本"],"tokens":5}'
+	run --separate-stderr wb-count -r -M gpt-4o --tokens < <(printf 'hi 🦜')
+	assert_output '{"token_texts":["hi",[32,240,159],[166],[156]],"tokens":4}'
+}
+
+@test "--tokens and --decode with a tokenizer.json" {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}/llama3_1/tokenizer.json
+	run --separate-stderr wb-count -T "$T" --ids --tokens <<<'{"text":"hi 🦜"}'
+	assert_success
+	assert_output '{"text":"hi 🦜","ids":[6151,11410,99,250],"token_texts":["hi",[32,240,159],[166],[156]],"tokens":4}'
+	run --separate-stderr wb-count -T "$T" --decode <<<'{"ids":[6151,11410,99,250,128000]}'
+	assert_output '{"ids":[6151,11410,99,250,128000],"text":"hi 🦜<|begin_of_text|>"}'
+}
+
+@test "--decode gives records their text at -f's field and keeps the rest" {
+	run --separate-stderr wb-count -M gpt-4o --decode <<<'{"id":7,"ids":[24912,2375,199999]}'
+	assert_success
+	assert_output '{"id":7,"ids":[24912,2375,199999],"text":"hello world<|endoftext|>"}'
+	run --separate-stderr wb-count -e cl100k_base --decode -f prompt.user <<<'{"ids":[15339],"prompt":{"user":"old"}}'
+	assert_output '{"ids":[15339],"prompt":{"user":"hello"}}'
+	run --separate-stderr wb-count -e cl100k_base --decode <<<'{"ids":[]}'
+	assert_output '{"ids":[],"text":""}'
+}
+
+@test "--decode: ids that are not valid make a bad record, and the others go on" {
+	run -65 --separate-stderr wb-count -M gpt-4o --decode <<'EOF2'
+{"ids":[24912,300000]}
+{"ids":[1.5]}
+{"ids":[-1]}
+{"ids":["5"]}
+{"ids":[4294967296]}
+{"ids":7}
+{"text":"no ids"}
+{"ids":[4103]}
+{"ids":[4103,99,250]}
+EOF2
+	assert_equal "$stderr" 'wb-count: stdin:1: ids[1]: o200k_base has no token 300000
+wb-count: stdin:2: ids[0]: not a token id (an integer from 0)
+wb-count: stdin:3: ids[0]: not a token id (an integer from 0)
+wb-count: stdin:4: ids[0]: not a token id (an integer from 0)
+wb-count: stdin:5: ids[0]: not a token id (an integer from 0)
+wb-count: stdin:6: field "ids" is not an array
+wb-count: stdin:7: missing field "ids"
+wb-count: stdin:8: ids: their bytes are not UTF-8 (at byte offset 0 of the text)'
+	assert_line -n 8 '{"ids":[4103,99,250],"text":"🦜"}'
+	assert_equal "${#lines[@]}" 9
+}
+
+@test "--decode needs an encoding and goes with no counting option" {
+	run -64 --separate-stderr wb-count --decode </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-count: --decode: needs an encoding (-e, -M or -T)'
+	run -64 --separate-stderr wb-count --tokens </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-count: --tokens: needs an encoding (-e, -M or -T)'
+	for o in -C -l1 -r -R --ids --tokens; do
+		run -64 --separate-stderr wb-count -M gpt-4o --decode "$o" </dev/null
+		assert_equal "${stderr_lines[0]}" "wb-count: --decode: not with ${o%1}"
+	done
+}
+
+@test "--ids then --decode gives back every text of the corpus" {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+	corpus=$TOP/tests/tokenizer/corpus.jsonl
+	n=$(wc -l <"$corpus")
+	for c in "-M gpt-4o" "-e cl100k_base" "-T $T/llama3_1/tokenizer.json" "-T $T/gptoss/tokenizer.json"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr bash -c "wb-count $c --ids <'$corpus' |
+		    jq -c '{name, want: .text, ids}' | wb-count $c --decode |
+		    jq -s 'map(select(.text == .want)) | length'"
+		assert_success
+		assert_output "$n"
+	done
+}
