@@ -19,8 +19,8 @@ enum { OPT_MODEL = 256, OPT_ALLOW };
 
 static const struct wb_opt options[] = {
 	{ "format", 'F', "FORMAT", "json (default), text, openai or ollama" },
-	{ "model-name", OPT_MODEL, "NAME", "the chat model named in the "
-	    "openai and ollama bodies" },
+	{ "model-name", OPT_MODEL, "NAME", "the model named in the openai and "
+	    "ollama bodies (default: -M's)" },
 	{ "allow-over", OPT_ALLOW, NULL, "write a prompt over its budget, and "
 	    "exit 1" },
 	{ NULL, 0, NULL, NULL },
@@ -71,9 +71,7 @@ reshape(json_t *rec, struct wb_prompt_out *o, struct wb_err *err)
 		bad |= json_object_set(rec, "report", o->report);
 	} else {
 		json_object_clear(rec);
-		if (format == F_OLLAMA && model_name != NULL)
-			bad |= json_object_set_new(rec, "model",
-			    json_string(model_name));
+		bad |= json_object_set_new(rec, "model", json_string(model_name));
 		bad |= json_object_set(rec, "messages", o->messages);
 		if (format == F_OLLAMA)
 			bad |= json_object_set_new(rec, "stream", json_false());
@@ -193,6 +191,22 @@ main(int argc, char *argv[])
 
 	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
 		return wb_cli_exit(&cli, st, &err);
+	/* A body the API would refuse is a usage error, and so is an option
+	 * that the format would ignore. */
+	if (format == F_OPENAI || format == F_OLLAMA) {
+		if (model_name == NULL)
+			model_name = cli.model;
+		if (model_name == NULL) {
+			st = wb_err_set(&err, WB_EUSAGE, "-F %s: the body needs a "
+			    "model: --model-name NAME or -M MODEL",
+			    format == F_OPENAI ? "openai" : "ollama");
+			return wb_cli_exit(&cli, st, &err);
+		}
+	} else if (model_name != NULL) {
+		st = wb_err_set(&err, WB_EUSAGE, "--model-name: only with -F "
+		    "openai or -F ollama");
+		return wb_cli_exit(&cli, st, &err);
+	}
 	flags = cli.flags;
 	world = cli.world;
 	in = &cli.io;

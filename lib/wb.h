@@ -428,6 +428,7 @@ struct wb_cli {
 	struct wb_io io;
 	struct wb_layer *flags;      /* the settings the options gave */
 	const char *config, *world;  /* -c, -w */
+	const char *model;           /* -M's model name, as typed; or NULL */
 	const char *field;           /* -f; "text" */
 	bool raw, quiet, lines;      /* -r, -q, -R */
 	bool done;                   /* -h or -V answered: exit now */

@@ -184,17 +184,49 @@ turns() {
 	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: sum of category budgets (3600) is more than 3x total budget (10)'
 }
 
-@test "-F openai gives a chat-completions body" {
-	run --separate-stderr wb-prompt -c /dev/null -F openai <<<"$(req)"
+# The published request shapes: Chat Completions takes model and messages;
+# Ollama's /api/chat takes model, messages and stream.
+chat_shape='(.model | type == "string" and length > 0) and
+    (.messages | type == "array" and length > 0 and all(.[]; (keys == ["content","role"]) and
+    (.role | IN("system","user","assistant")) and (.content | type == "string")))'
+
+@test "-F openai gives the golden chat-completions body, with its model" {
+	run --separate-stderr wb-prompt -c /dev/null -F openai --model-name gpt-4o <"$TOP/examples/request.json"
 	assert_success
-	assert_equal "$(jq -c 'keys, [.messages[].role]' <<<"$output" | tr '\n' ' ')" '["messages"] ["system","user"] '
+	assert_equal "$output" "$(cat "$TOP/tests/golden/request.openai.out")"
+	assert_equal "$(jq -c "keys_unsorted, .model, ($chat_shape)" <<<"$output" | tr '\n' ' ')" '["model","messages"] "gpt-4o" true '
+	assert_equal "$(jq -c .messages <<<"$output")" "$(jq -c .messages "$TOP/tests/golden/request.json.out")"
 }
 
-@test "-F ollama gives an /api/chat body, with --model-name" {
-	run --separate-stderr wb-prompt -c /dev/null -F ollama --model-name llama3 <<<"$(req)"
-	assert_equal "$(jq -c '[.model, .stream, (.messages | length)]' <<<"$output")" '["llama3",false,2]'
-	run --separate-stderr wb-prompt -c /dev/null -F ollama <<<"$(req)"
-	assert_equal "$(jq -c 'keys' <<<"$output")" '["messages","stream"]'
+@test "-F ollama gives the golden /api/chat body, with its model and no stream" {
+	run --separate-stderr wb-prompt -c /dev/null -F ollama --model-name llama3 <"$TOP/examples/request.json"
+	assert_success
+	assert_equal "$output" "$(cat "$TOP/tests/golden/request.ollama.out")"
+	assert_equal "$(jq -c "keys_unsorted, .model, .stream, ($chat_shape)" <<<"$output" | tr '\n' ' ')" '["model","messages","stream"] "llama3" false true '
+}
+
+@test "the body's model is -M's when --model-name is not given, and --model-name wins" {
+	run --separate-stderr wb-prompt -c /dev/null -F openai -M gpt-4o <<<"$(req)"
+	assert_success
+	assert_equal "$(jq -r .model <<<"$output")" gpt-4o
+	run --separate-stderr wb-prompt -c /dev/null -F ollama -M gpt-4o --model-name llama3 <<<"$(req)"
+	assert_equal "$(jq -r .model <<<"$output")" llama3
+}
+
+@test "a chat body without a model is a usage error" {
+	for f in openai ollama; do
+		run -64 --separate-stderr wb-prompt -c /dev/null -F $f <<<"$(req)"
+		assert_output ''
+		assert_equal "$(head -n 1 <<<"$stderr")" "wb-prompt: -F $f: the body needs a model: --model-name NAME or -M MODEL"
+	done
+}
+
+@test "--model-name with a format that ignores it is a usage error" {
+	for f in json text; do
+		run -64 --separate-stderr wb-prompt -c /dev/null -F $f --model-name llama3 <<<"$(req)"
+		assert_output ''
+		assert_equal "$(head -n 1 <<<"$stderr")" 'wb-prompt: --model-name: only with -F openai or -F ollama'
+	done
 }
 
 @test "-F text prints the system prompt alone" {
@@ -268,7 +300,7 @@ turns() {
 
 @test "with -F openai, a prompt that cannot fit leaves the report only" {
 	zero="-s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0 -s player_context=0"
-	run -1 --separate-stderr wb-prompt -F openai -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
+	run -1 --separate-stderr wb-prompt -F openai --model-name gpt-4o -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
 	assert_equal "$(jq -c 'keys' <<<"$output")" '["report"]'
 }
 
