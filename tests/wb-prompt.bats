@@ -298,10 +298,37 @@ chat_shape='(.model | type == "string" and length > 0) and
 	assert_equal "$(jq -c '.report | [.history_turns_kept, .sections_dropped]' <<<"$output")" '[0,["conversation_history"]]'
 }
 
-@test "with -F openai, a prompt that cannot fit leaves the report only" {
+@test "a chat body that cannot fit sends nothing: the report is on stderr and in --report" {
 	zero="-s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0 -s player_context=0"
-	run -1 --separate-stderr wb-prompt -F openai --model-name gpt-4o -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
-	assert_equal "$(jq -c 'keys' <<<"$output")" '["report"]'
+	for f in openai ollama; do
+		# what a pipe to curl would post
+		run -0 --separate-stderr bash -c "wb-prompt -F $f --model-name m --report r.json -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <'$TOP/examples/request.json' | wc -c"
+		assert_output 0
+		assert_equal "${#stderr_lines[@]}" 2
+		assert_equal "${stderr_lines[0]}" 'wb-prompt: stdin:1: the prompt needs at least 146 tokens, over the budget of 60, with every other section dropped and the character and scene cut to their smallest'
+		assert_equal "$(jq -c '[.file, .line, .report.total_tokens, .report.exceeded_budget]' <<<"${stderr_lines[1]}")" '["stdin",1,146,true]'
+		assert_equal "$(cat r.json)" "${stderr_lines[1]}"
+		run -1 --separate-stderr wb-prompt -F $f --model-name m -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
+		assert_output ''
+	done
+}
+
+@test "--report writes each request's report for every format, one line each" {
+	printf '%s\n%s\n' "$(req)" "$(jq -c . "$TOP/examples/request.json")" >two.json
+	for f in json text openai ollama; do
+		m=; [ $f = openai ] || [ $f = ollama ] && m="--model-name m"
+		run --separate-stderr wb-prompt -c /dev/null -F $f $m --report r.json two.json
+		assert_success
+		assert_equal "$(jq -c '[.file, .line, .report.exceeded_budget]' r.json | tr '\n' ' ')" '["two.json",1,false] ["two.json",2,false] '
+	done
+	run --separate-stderr wb-prompt -c /dev/null two.json
+	assert_equal "$(jq -c .report <<<"$output")" "$(jq -c .report r.json)"
+}
+
+@test "a --report file that cannot be written is an I/O error" {
+	run -74 --separate-stderr wb-prompt -c /dev/null --report /nonexistent/r.json <<<"$(req)"
+	assert_output ''
+	assert_equal "$stderr" 'wb-prompt: --report: /nonexistent/r.json: No such file or directory'
 }
 
 @test "-w names a world of the configuration" {
