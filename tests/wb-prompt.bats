@@ -245,6 +245,26 @@ chat_shape='(.model | type == "string" and length > 0) and
 	assert_line -n 4 --partial '"system_prompt":"You are roleplaying as Mira'
 }
 
+@test "null for a list of the request is an empty list" {
+	run --separate-stderr wb-prompt -c /dev/null <<<"$(req)"
+	want=$output
+	run --separate-stderr wb-prompt -c /dev/null <<<"$(req '.active_challenges = null | .active_narrative_events = null | .conversation_history = null | .scene_context.present_characters = null | .scene_context.region_items = null | .responding_character.available_expressions = null')"
+	assert_success
+	assert_equal "$(jq -c 'del(.active_challenges, .active_narrative_events, .conversation_history, .scene_context) | .report' <<<"$output")" "$(jq -c .report <<<"$want")"
+	assert_equal "$(jq -c .messages <<<"$output")" "$(jq -c .messages <<<"$want")"
+	# within a list's members too
+	run --separate-stderr wb-prompt -c /dev/null -F text <<<"$(req '.active_challenges = [{"id":"c","name":"Read Mira","description":"d","skill_name":"Insight","difficulty_display":"DC 14","trigger_hints":null}]')"
+	assert_success
+	assert_line '   Triggers: '
+}
+
+@test "null for an object the request needs is still a bad record" {
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.scene_context = null')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: scene_context: expected an object, got null'
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req 'del(.active_challenges)')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: active_challenges: missing'
+}
+
 @test "a wrong type is a bad record too" {
 	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.responding_character.available_expressions = ["a", 1]')"
 	assert_equal "$stderr" 'wb-prompt: stdin:1: responding_character.available_expressions[1]: expected a string, got an integer'
