@@ -14,7 +14,7 @@ static const char usage_text[] =
     "                 [--max-record SIZE] [--chars-per-token N]\n"
     "                 [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                 [--list-models] [--list-encodings]\n"
-    "                 [--annotate github] [--report FILE]\n"
+    "                 [--annotate github] [--report FILE] [-z]\n"
     "                 [--files-from FILE [-0]] [FILE ...]\n";
 
 enum { OPT_MODEL = 256, OPT_ALLOW, OPT_REPORT };
@@ -27,6 +27,8 @@ static const struct wb_opt options[] = {
 	    "exit 1" },
 	{ "report", OPT_REPORT, "FILE", "also write each request's report to "
 	    "FILE, one JSON line each" },
+	{ "print0", 'z', NULL, "with -F text, end each prompt with a NUL "
+	    "instead of a form feed line between them" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -42,6 +44,8 @@ static bool allow_over;
 static const char *report_name;     /* --report */
 static FILE *report_file;
 static bool withheld;               /* the record's body is not written */
+static bool print0;                 /* -z */
+static bool written;                /* -F text: a record was written */
 
 /* The record's own context_budget, as a layer over the file's. */
 static int
@@ -178,22 +182,34 @@ out:
 }
 
 /* Write a record's body: nothing when it was withheld; with -F text, the
- * system prompt itself, or the record when there is none. */
+ * system prompt itself, or the record when there is none, with a form
+ * feed line between records, or a NUL after each with -z. */
 static int
 emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
 	const json_t *sp = json_object_get(rec, "system_prompt");
 	size_t n;
+	int st;
 
 	if (withheld) {
 		withheld = false;
 		return WB_OK;
 	}
-	if (format != F_TEXT || !json_is_string(sp))
+	if (format != F_TEXT)
 		return wb_emit(out, rec, err);
-	n = json_string_length(sp);
-	if (fwrite(json_string_value(sp), 1, n, out) != n ||
-	    putc('\n', out) == EOF || fflush(out) != 0)
+	if (written && !print0 && fputs("\f\n", out) == EOF)
+		return wb_err_set(err, WB_EIO, "stdout: write error");
+	written = true;
+	if (!json_is_string(sp)) {
+		if ((st = wb_emit(out, rec, err)) != WB_OK)
+			return st;
+	} else {
+		n = json_string_length(sp);
+		if (fwrite(json_string_value(sp), 1, n, out) != n ||
+		    (!print0 && putc('\n', out) == EOF))
+			return wb_err_set(err, WB_EIO, "stdout: write error");
+	}
+	if ((print0 && putc('\0', out) == EOF) || fflush(out) != 0)
 		return wb_err_set(err, WB_EIO, "stdout: write error");
 	return WB_OK;
 }
@@ -222,6 +238,7 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	case OPT_MODEL: model_name = arg; break;
 	case OPT_ALLOW: allow_over = true; break;
 	case OPT_REPORT: report_name = arg; break;
+	case 'z': print0 = true; break;
 	}
 	return WB_OK;
 }
@@ -251,6 +268,10 @@ main(int argc, char *argv[])
 	} else if (model_name != NULL) {
 		st = wb_err_set(&err, WB_EUSAGE, "--model-name: only with -F "
 		    "openai or -F ollama");
+		return wb_cli_exit(&cli, st, &err);
+	}
+	if (print0 && format != F_TEXT) {
+		st = wb_err_set(&err, WB_EUSAGE, "-z: only with -F text");
 		return wb_cli_exit(&cli, st, &err);
 	}
 	flags = cli.flags;

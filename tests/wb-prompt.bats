@@ -236,6 +236,29 @@ chat_shape='(.model | type == "string" and length > 0) and
 	assert_line -n 1 'CURRENT SCENE: Dusk'
 }
 
+@test "-F text separates prompts by a form feed line, or ends each with a NUL with -z" {
+	two=$(req)$'\n'$(req '.responding_character.name = "Brannoc"')
+	wb-prompt -c /dev/null -F text <<<"$two" >out.txt
+	assert_equal "$(grep -c $'^\f$' out.txt)" 1
+	# the form feed line comes between the two prompts, each whole
+	assert_equal "$(awk 'BEGIN { RS = "\f\n" } { n++ } END { print n }' out.txt)" 2
+	assert_equal "$(awk 'BEGIN { RS = "\f\n" } NR == 2 { print $0; exit }' out.txt | head -n 1)" 'You are roleplaying as Brannoc, a innkeeper.'
+	assert_equal "$(head -n 1 out.txt)" 'You are roleplaying as Mira, a innkeeper.'
+	wb-prompt -c /dev/null -F text -z <<<"$two" >out0.txt
+	assert_equal "$(tr -cd '\0' <out0.txt | wc -c)" 2
+	assert_equal "$(grep -c $'\f' out0.txt)" 0
+	assert_equal "$(xargs -0 -n 1 sh -c 'printf "%s\n" "$1" | head -n 1' _ <out0.txt)" $'You are roleplaying as Mira, a innkeeper.\nYou are roleplaying as Brannoc, a innkeeper.'
+	# one prompt alone has no separator
+	run --separate-stderr wb-prompt -c /dev/null -F text <<<"$(req)"
+	refute_output --partial $'\f'
+}
+
+@test "-z with a format other than text is a usage error" {
+	run -64 --separate-stderr wb-prompt -c /dev/null -z <<<"$(req)"
+	assert_output ''
+	assert_equal "$(head -n 1 <<<"$stderr")" 'wb-prompt: -z: only with -F text'
+}
+
 @test "a bad request names the JSON path of the problem" {
 	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req 'del(.scene_context.scene_name)')"$'\n'"$(req '.responding_character.motivations = {"secret": [{"description": "x", "priority": 1, "intensity": "y", "tells": [3]}]}')"$'\n'"$(req '.active_narrative_events = [{"id":"e","name":"n","description":"d","scene_direction":"s","trigger_hints":[],"featured_npc_names":[],"priority":"high"}]')"$'\n'"$(req '.conversation_history = [{"speaker": "Mira"}]')"$'\n'"$(req)"
 	assert_line -n 0 '{"error":{"record":1,"line":1,"message":"scene_context.scene_name: missing"}}'
