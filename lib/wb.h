@@ -217,6 +217,9 @@ struct wb_settings {
 	double summarize_timeout;        /* seconds */
 	struct wb_counter_spec counter;
 	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
+	/* Which layer set the total (0) and each budget (1 + category);
+	 * NULL: a default or a preset. Borrowed, for messages. */
+	const struct wb_layer *from[1 + WB_NCAT];
 };
 
 struct wb_config;

@@ -318,6 +318,9 @@ struct wb_layer {
 	char tokenizer[1024];    /* counter.tokenizer: a tokenizer.json file */
 	uint64_t line, col;      /* where the block starts */
 	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
+	const char *origin;      /* a file's path; NULL: flags or a record */
+	bool from_record;        /* a record's context_budget */
+	uint32_t kline[32];      /* in a file: the line of each key set */
 };
 
 

@@ -98,7 +98,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "each validation error names FILE:LINE:COL and exits 78" {
 	check() { printf "$1" >bad.yaml; run -78 --separate-stderr wb-budget -c bad.yaml --print-config; assert_equal "$stderr" "wb-budget: bad.yaml:$2"; assert_output ''; }
 	check 'total_budget_tokens: 0\n' '1:1: total_budget_tokens must be greater than 0'
-	check 'total_budget_tokens: 100\n' '1:1: sum of category budgets (4000) is more than 3x total budget (100)'
+	check 'total_budget_tokens: 100\nscene_tokens: 200\nconversation_history_tokens: 150\n' '1:1: sum of category budgets set (350: scene_tokens 200 at bad.yaml:2, conversation_history_tokens 150 at bad.yaml:3) is more than 3x total_budget_tokens 100 at bad.yaml:1'
 	check 'scene_tokens: 5\nfoo: 1\n' '2:1: unknown key "foo"'
 	check 'scene_tokens: five\n' "1:15: scene_tokens: expected a whole number, not 'five'"
 	check 'scene_tokens: "5"\n' '1:15: scene_tokens: expected a whole number'
@@ -109,7 +109,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'enable_summarization: maybe\n' "1:23: enable_summarization: expected true or false, not 'maybe'"
 	check 'preset: huge\n' "1:9: preset: 'huge': not default, large_context or minimal"
 	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
-	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
+	check 'scene_tokens: 40\nworlds:\n  a:\n    total_budget_tokens: 10\n' '3:3: world a: sum of category budgets set (40: scene_tokens 40 at bad.yaml:1) is more than 3x total_budget_tokens 10 at bad.yaml:4'
 	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
 	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding (wb-count --list-encodings lists them)"
 }
@@ -139,8 +139,26 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 }
 
 @test "flags that break validation are a configuration error" {
-	run -78 --separate-stderr wb-budget -t 100 --print-config
-	assert_equal "$stderr" 'wb-budget: with these flags: sum of category budgets (4000) is more than 3x total budget (100)'
+	run -78 --separate-stderr wb-budget -t 100 -s scene=400 --print-config
+	assert_equal "$stderr" 'wb-budget: with these flags: sum of category budgets set (400: scene_tokens 400 on the command line) is more than 3x total_budget_tokens 100 on the command line'
+}
+
+@test "-t alone scales the default budgets down in proportion, as far as the 3x rule needs" {
+	b() { run --separate-stderr wb-budget -c /dev/null "$@" --print-config; assert_success
+		jq -c '[.total_budget_tokens, .scene_tokens, .character_tokens, .conversation_history_tokens, .challenges_tokens, .narrative_events_tokens, .directorial_notes_tokens, .location_context_tokens, .player_context_tokens]' <<<"$output"; }
+	# 3 x 1334 is at least their sum, 4000: unchanged
+	assert_equal "$(b -t 1334)" '[1334,500,800,1000,400,400,300,300,300]'
+	# x 3000/4000
+	assert_equal "$(b -t 1000)" '[1000,375,600,750,300,300,225,225,225]'
+	# x 1800/4000
+	assert_equal "$(b -t 600)" '[600,225,360,450,180,180,135,135,135]'
+	# a preset's budgets scale as the defaults do
+	assert_equal "$(b -P minimal -t 500)" '[500,187,300,375,150,150,112,112,112]'
+	# budgets set are kept, and the others share what is left of 3 x 600
+	assert_equal "$(b -t 600 -s conversation_history=1000)" '[600,133,213,1000,106,106,80,80,80]'
+	printf 'total_budget_tokens: 600\nscene_tokens: 100\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml --print-config
+	assert_equal "$(jq -c '[.scene_tokens, .conversation_history_tokens]' <<<"$output")" '[100,485]'
 }
 
 @test "bad flags are usage errors" {

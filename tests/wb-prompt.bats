@@ -154,6 +154,18 @@ turns() {
 	assert_equal "$stderr" "wb-prompt: stdin:1: the prompt has $total tokens, over the budget of 60, written because of --allow-over"
 }
 
+@test "-t alone fits the default budgets to a small total" {
+	for t in 600 1000 1334; do
+		run --separate-stderr wb-prompt -c /dev/null -t $t <"$TOP/examples/request.json"
+		assert_success
+		assert_equal "$(jq '[.report.categories[].budget] | add <= 3 * '$t <<<"$output")" true
+		assert_equal "$(jq ".report.total_tokens <= $t" <<<"$output")" true
+	done
+	assert_equal "$(jq -c '[.report.categories | .conversation_history.budget, .scene.budget]' <<<"$output")" '[1000,500]'
+	run --separate-stderr wb-prompt -c /dev/null -t 600 <"$TOP/examples/request.json"
+	assert_equal "$(jq -c '[.report.categories | .conversation_history.budget, .scene.budget]' <<<"$output")" '[450,225]'
+}
+
 @test "a world's templates and budgets apply to its records" {
 	cat >c.yaml <<-'EOF2'
 	worlds:
@@ -181,7 +193,7 @@ turns() {
 	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"summarize_command": "rm -rf /"}')"
 	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: unknown key "summarize_command"'
 	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"total_budget_tokens": 10}')"
-	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: sum of category budgets (3600) is more than 3x total budget (10)'
+	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: sum of category budgets set (100: scene_tokens 100 at c.yaml:1) is more than 3x total_budget_tokens 10 in the record'
 }
 
 # The published request shapes: Chat Completions takes model and messages;
