@@ -29,6 +29,7 @@ static struct wb_config *cfg;
 static struct wb_counter *counter;  /* reused while the records agree */
 static struct wb_layer *flags;
 static const char *world;
+static const struct wb_io *in;      /* the input, for messages */
 static bool check, print, table_started;
 
 /* One row of the --check table on stderr, with its header the first time. */
@@ -91,6 +92,13 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		    &report, err);
 	if (report == NULL)
 		return st;
+	{
+		char where[1100];
+		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
+		    (unsigned long long)line);
+		wb_warn_summaries(stderr, "wb-budget", where,
+		    json_object_get(report, "sections"));
+	}
 	if (st == WB_ECHECK)
 		print_offenders(line, report);
 	if (json_object_set_new(rec, "budget", report) != 0)
@@ -145,6 +153,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, st, &err);
 	flags = cli.flags;
 	world = cli.world;
+	in = &cli.io;
 	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */

@@ -141,6 +141,13 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		goto out;
 	}
 	st = wb_prompt_build(&s, c, rec, allow_over, &o, err);
+	if (o.report != NULL) {
+		char where[1100];
+		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
+		    (unsigned long long)err->line);
+		wb_warn_summaries(stderr, "wb-prompt", where,
+		    json_object_get(o.report, "categories"));
+	}
 	if (st == WB_ECHECK) {
 		/* No prompt over budget: the report, and a message. A chat
 		 * body must not go out, so those formats write nothing on

@@ -207,12 +207,18 @@ report_of(const struct wb_settings *set, const struct section sec[WB_NCAT],
 		    (json_int_t)s->s.original_tokens, "final_tokens",
 		    (json_int_t)s->s.final_tokens, "was_truncated", s->s.truncated,
 		    "budget", (json_int_t)set->budget[i]);
-		if (check)
-			json_object_set_new(o, "over_budget",
-			    json_boolean(s->s.original_tokens > set->budget[i]));
-		else
+		if (check) {
+			bool over = s->s.original_tokens > set->budget[i];
+			json_object_set_new(o, "over_budget", json_boolean(over));
+			/* What enforcing would do to it first. */
+			json_object_set_new(o, "reason", json_string(over ?
+			    "own_budget" : "fits"));
+		} else {
 			json_object_set_new(o, "summarized",
 			    json_boolean(s->s.summarized));
+			json_object_set_new(o, "reason", json_string(
+			    wb_section_reason(&s->s, s->shed)));
+		}
 		if (s->s.summary_error[0])
 			json_object_set_new(o, "summary_error",
 			    json_string(s->s.summary_error));
@@ -332,4 +338,19 @@ wb_budget_check(const struct wb_settings *set, const struct wb_counter *c,
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	*report = report_of(set, sec, total, total, true);
 	return over || total > set->total ? WB_ECHECK : WB_OK;
+}
+
+void
+wb_warn_summaries(FILE *f, const char *prog, const char *where,
+    const json_t *sections)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach((json_t *)sections, name, v)
+		if (json_is_string(json_object_get(v, "summary_error")))
+			fprintf(f, "%s: %s: %s: no summary (%s); cut to its "
+			    "budget instead\n", prog, where, name,
+			    json_string_value(json_object_get(v,
+			    "summary_error")));
 }

@@ -28,6 +28,7 @@ struct prompt {
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
 	bool sys_valid;
 	uint64_t hist_original, hist_final;
+	uint64_t own_final[WB_NCAT];  /* each at its own budget, before shedding */
 	bool hist_truncated, hist_dropped;
 	struct wb_err *err;
 };
@@ -479,12 +480,18 @@ report(const struct prompt *p, uint64_t total, bool fits)
 		bool history = c == WB_CAT_HISTORY;
 		bool truncated = history ? p->hist_truncated : k->truncated;
 		bool dropped = history ? p->hist_dropped : k->dropped;
-		o = json_pack("{s:I,s:I,s:b,s:I,s:b}", "original_tokens",
+		uint64_t final = history ? p->hist_final : k->final_tokens;
+		bool shed = final < p->own_final[c];
+		const char *why = wb_section_reason(k, shed);
+		if (history && !shed)
+			why = truncated ? "own_budget" : "fits";
+		o = json_pack("{s:I,s:I,s:b,s:I,s:b,s:s}", "original_tokens",
 		    (json_int_t)(history ? p->hist_original : k->original_tokens),
 		    "final_tokens",
 		    (json_int_t)(history ? p->hist_final : k->final_tokens),
 		    "was_truncated", truncated, "budget",
-		    (json_int_t)p->set->budget[c], "summarized", k->summarized);
+		    (json_int_t)p->set->budget[c], "summarized", k->summarized,
+		    "reason", why);
 		if (k->summary_error[0])
 			json_object_set_new(o, "summary_error",
 			    json_string(k->summary_error));
@@ -540,6 +547,9 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	}
 	if ((st = fit_history(&p)) != WB_OK)
 		goto done;
+	for (int i = 0; i < WB_NCAT; i++)
+		p.own_final[i] = i == WB_CAT_HISTORY ? count_history(&p, &oom) :
+		    p.blk[i].final_tokens;
 	/* Then the whole, shedding the least important first. */
 	fits = count_total(&p, &oom) <= s->total;
 	if ((st = shed_all(&p, &fits)) != WB_OK)

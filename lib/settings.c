@@ -501,7 +501,7 @@ wb_settings_validate(const struct wb_settings *s, struct wb_err *err)
 	/* Budgets that were not set have given way already: the ones set
 	 * are too large by themselves. Name them, and where they were set. */
 	for (int i = 0; i < WB_NCAT; i++) {
-		if (s->from[1 + i] == NULL)
+		if (s->from[1 + i] == NULL || s->budget[i] == 0)
 			continue;
 		wb_buf_adds(&m, set ? ", " : "");
 		say_where(&m, K_CAT0 + i, s->budget[i], s->from[1 + i]);

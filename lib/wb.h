@@ -277,6 +277,10 @@ int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
 /* Measure the sections against the budgets without changing them. */
 int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err);
+/* One warning line on f for each section of a report whose summarizer
+ * failed: "PROG: WHERE: SECTION: no summary (WHY); ...". */
+void wb_warn_summaries(FILE *f, const char *prog, const char *where,
+    const json_t *sections);
 
 /* prompt.c */
 

@@ -383,6 +383,10 @@ struct wb_section {
 	char summary_error[sizeof(((struct wb_err *)0)->msg)];
 };
 
+/* Why s is as it is, in the reports' words: "shed" when it was cut or
+ * dropped to fit the total, else "summary_failed", "summarized",
+ * "own_budget" (cut to its budget) or "fits". */
+const char *wb_section_reason(const struct wb_section *s, bool shed);
 /* Start s on text (borrowed), whose first head bytes are a heading. */
 void wb_section_init(struct wb_section *s, const char *text, size_t len,
     size_t head);

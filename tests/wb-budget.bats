@@ -232,7 +232,8 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "--check changes nothing, exits 1 and prints a table of offenders" {
 	run -1 --separate-stderr wb-budget --check -m char -s scene=2 <<<'{"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}}'
 	assert_output --partial '"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}'
-	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":2,"over_budget":true}'
+	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":2,"over_budget":true,"reason":"own_budget"}'
+	assert_output --partial '"character":{"original_tokens":1,"final_tokens":1,"was_truncated":false,"budget":800,"over_budget":false,"reason":"fits"}'
 	assert_equal "${stderr_lines[0]}" 'LINE   CATEGORY                 TOKENS   BUDGET  OVER BY'
 	assert_equal "${stderr_lines[1]}" '1      scene                         5        2        3'
 	assert_equal "${#stderr_lines[@]}" 2
@@ -257,7 +258,8 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=8 <<<'{"sections":{"scene":"one two three four five six seven"}}'
 	assert_success
 	assert_output --partial '"sections":{"scene":"in brief (scene, 8)"}'
-	assert_output --partial '"final_tokens":7,"was_truncated":false,"budget":8,"summarized":true}'
+	assert_output --partial '"final_tokens":7,"was_truncated":false,"budget":8,"summarized":true,"reason":"summarized"}'
+	assert_equal "$stderr" ''
 	run head -n 1 in.txt
 	assert_output 'Summarize the following scene text in at most 8 tokens. Reply with the summary only.'
 }
@@ -265,7 +267,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "enable_summarization false never runs the command" {
 	printf 'summarize_command: "touch ran"\nenable_summarization: false\n' >c.yaml
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=2 <<<'{"sections":{"scene":"one two three four"}}'
-	assert_output --partial '"summarized":false}'
+	assert_output --partial '"summarized":false,"reason":"own_budget"}'
 	[ ! -e ran ]
 }
 
@@ -274,7 +276,17 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=3 <<<'{"sections":{"scene":"one two three four"}}'
 	assert_success
 	assert_output --partial '"sections":{"scene":"one two..."}'
-	assert_output --partial '"summarized":false,"summary_error":"summarize_command exited with status 3: no model"}'
+	assert_output --partial '"summarized":false,"reason":"summary_failed","summary_error":"summarize_command exited with status 3: no model"}'
+	# and says so on stderr too, one line
+	assert_equal "$stderr" 'wb-budget: stdin:1: scene: no summary (summarize_command exited with status 3: no model); cut to its budget instead'
+}
+
+@test "each section's reason says what became of it" {
+	r='{"sections":{"character":"a b c d","scene":"a b c d e f g h i j","player_context":"a b c d e f g h"}}'
+	few="-P minimal -s character=15 -s player_context=15 -s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0"
+	run --separate-stderr wb-budget -c /dev/null -m word $few -t 16 -s scene=6 <<<"$r"
+	assert_success
+	assert_equal "$(jq -c '.budget.sections | map_values([.reason, .final_tokens])' <<<"$output")" '{"scene":["own_budget",6],"character":["fits",6],"player_context":["shed",3]}'
 }
 
 @test "a summarizer over its timeout is killed and truncation used" {

@@ -133,6 +133,16 @@ turns() {
 	assert_equal "$(jq .report.history_turns_dropped <<<"$output")" 38
 }
 
+@test "each category's reason says what became of it" {
+	r=$(jq -c . "$TOP/examples/request.json")
+	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 1300 -s directorial_notes=20 <<<"$r"
+	assert_success
+	assert_equal "$(jq -c '.report.categories | map_values(.reason)' <<<"$output")" '{"character":"fits","scene":"fits","directorial_notes":"own_budget","conversation_history":"own_budget","challenges":"fits","narrative_events":"shed","location_context":"shed","player_context":"shed"}'
+	# history shed to fit the total, not to its own budget
+	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 670 <<<"$r"
+	assert_equal "$(jq -r '.report.categories.conversation_history.reason' <<<"$output")" shed
+}
+
 @test "then the director's notes go, then the scene and the character are cut" {
 	r=$(jq -c . "$TOP/examples/request.json")
 	few="-s conversation_history=0 -s challenges=0 -s narrative_events=0"
@@ -313,9 +323,11 @@ chat_shape='(.model | type == "string" and length > 0) and
 	# the heading stays: 7 words with the summary, 10 tokens
 	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=12 <<<"$r"
 	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 'PLAYER CONTEXT')" $'=== PLAYER CONTEXT ===\nTessaly, a scrivener.'
-	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":10,"was_truncated":false,"budget":12,"summarized":true}'
+	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":10,"was_truncated":false,"budget":12,"summarized":true,"reason":"summarized"}'
+	assert_equal "$stderr" ''
 	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=9 <<<"$r"
-	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":8,"was_truncated":true,"budget":9,"summarized":false,"summary_error":"summary has 10 tokens, over the budget of 9"}'
+	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":8,"was_truncated":true,"budget":9,"summarized":false,"reason":"summary_failed","summary_error":"summary has 10 tokens, over the budget of 9"}'
+	assert_equal "$stderr" 'wb-prompt: stdin:1: player_context: no summary (summary has 10 tokens, over the budget of 9); cut to its budget instead'
 }
 
 @test "--help prints the usage on stdout and exits 0" {
