@@ -92,7 +92,7 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		    &report, err);
 	if (report == NULL)
 		return st;
-	{
+	if (s.enable_summarization && s.summarize_command[0] != '\0') {
 		char where[1100];
 		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
 		    (unsigned long long)line);

@@ -141,7 +141,8 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		goto out;
 	}
 	st = wb_prompt_build(&s, c, rec, allow_over, &o, err);
-	if (o.report != NULL) {
+	if (o.report != NULL && s.enable_summarization &&
+	    s.summarize_command[0] != '\0') {
 		char where[1100];
 		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
 		    (unsigned long long)err->line);

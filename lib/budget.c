@@ -211,13 +211,14 @@ report_of(const struct wb_settings *set, const struct section sec[WB_NCAT],
 			bool over = s->s.original_tokens > set->budget[i];
 			json_object_set_new(o, "over_budget", json_boolean(over));
 			/* What enforcing would do to it first. */
-			json_object_set_new(o, "reason", json_string(over ?
-			    "own_budget" : "fits"));
+			json_object_set_new_nocheck(o, "reason",
+			    json_string_nocheck(over ? "own_budget" : "fits"));
 		} else {
 			json_object_set_new(o, "summarized",
 			    json_boolean(s->s.summarized));
-			json_object_set_new(o, "reason", json_string(
-			    wb_section_reason(&s->s, s->shed)));
+			json_object_set_new_nocheck(o, "reason",
+			    json_string_nocheck(wb_section_reason(&s->s,
+			    s->shed)));
 		}
 		if (s->s.summary_error[0])
 			json_object_set_new(o, "summary_error",
