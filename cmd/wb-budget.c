@@ -52,15 +52,18 @@ print_offenders(uint64_t line, const json_t *report)
 	const char *cat;
 	json_t *v;
 
+	json_t *total = json_object_get(report, "total");
+
 	json_object_foreach(json_object_get(report, "sections"), cat, v)
-		if (json_is_true(json_object_get(v, "over_budget")))
+		if (strcmp(json_string_value(json_object_get(v, "reason")),
+		    "own_budget") == 0)
 			offender(line, cat,
 			    json_integer_value(json_object_get(v, "original_tokens")),
 			    json_integer_value(json_object_get(v, "budget")));
-	if (json_is_true(json_object_get(report, "over_total")))
+	if (json_is_true(json_object_get(total, "over")))
 		offender(line, "total (rendered)",
-		    json_integer_value(json_object_get(report, "total_final_tokens")),
-		    json_integer_value(json_object_get(report, "total_budget")));
+		    json_integer_value(json_object_get(total, "final_tokens")),
+		    json_integer_value(json_object_get(total, "budget")));
 }
 
 /* Enforce or check the budgets of one record. */

@@ -147,7 +147,7 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
 		    (unsigned long long)err->line);
 		wb_warn_summaries(stderr, "wb-prompt", where,
-		    json_object_get(o.report, "categories"));
+		    json_object_get(o.report, "sections"));
 	}
 	if (st == WB_ECHECK) {
 		/* No prompt over budget: the report, and a message. A chat
@@ -166,9 +166,9 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 			st = WB_ECHECK;
 		err->line = line;
 	} else if (st == WB_OK) {
-		bool over = json_is_true(json_object_get(o.report,
-		    "exceeded_budget"));
-		json_t *total = json_object_get(o.report, "total_tokens");
+		json_t *tot = json_object_get(o.report, "total");
+		bool over = json_is_true(json_object_get(tot, "over"));
+		json_t *total = json_object_get(tot, "final_tokens");
 		/* --allow-over writes it, but says so, and the status says so. */
 		if (over)
 			fprintf(stderr, "wb-prompt: %s:%llu: the prompt has "

@@ -28,6 +28,10 @@ turns() {
 	    text: ("turn \(.) " + ([range(19)] | map("word") | join(" ")))}]'
 }
 
+# The report's sections dropped, and those cut but kept, most important first.
+DROPPED='[.report.sections | to_entries[] | select(.value.final_tokens == 0 and .value.reason != "fits") | .key]'
+CUT='[.report.sections | to_entries[] | select(.value.final_tokens > 0 and .value.reason != "fits") | .key]'
+
 @test "the example request gives the golden output" {
 	run --separate-stderr wb-prompt -c /dev/null <"$TOP/examples/request.json"
 	assert_success
@@ -87,7 +91,7 @@ turns() {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history="$three" <<<"$r"
 	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 3
 	assert_equal "$(jq .report.history_turns_dropped <<<"$output")" 7
-	assert_equal "$(jq .report.categories.conversation_history.final_tokens <<<"$output")" "$three"
+	assert_equal "$(jq .report.sections.conversation_history.final_tokens <<<"$output")" "$three"
 	assert_equal "$(jq -r '.messages[1].content' <<<"$output")" "Mira: turn 7 $(printf 'word %.0s' $(seq 19) | sed 's/ $//')"
 	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=$((three - 1)) <<<"$r"
 	assert_equal "$(jq .report.history_turns_kept <<<"$output")" 2
@@ -97,15 +101,15 @@ turns() {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=6 <<<"$(req '.conversation_history = [{"speaker":"Mira","text":"one two three four five six seven eight"}]')"
 	assert_success
 	assert_equal "$(jq -r '.messages[1].content' <<<"$output")" 'Mira: ...six seven eight'
-	assert_equal "$(jq .report.categories.conversation_history.final_tokens <<<"$output")" 6
-	assert_equal "$(jq -c .report.sections_truncated <<<"$output")" '["conversation_history"]'
+	assert_equal "$(jq .report.sections.conversation_history.final_tokens <<<"$output")" 6
+	assert_equal "$(jq -c "$CUT" <<<"$output")" '["conversation_history"]'
 }
 
 @test "a section over its own budget is cut, with its heading kept" {
 	# the heading is 4 words; with two more and the ellipsis, 8 tokens
 	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=8 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
 	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 'PLAYER CONTEXT')" $'=== PLAYER CONTEXT ===\nTessaly is...'
-	assert_equal "$(jq .report.categories.player_context.final_tokens <<<"$output")" 8
+	assert_equal "$(jq .report.sections.player_context.final_tokens <<<"$output")" 8
 }
 
 @test "over the total, sections are shed in order: player, location, events, challenges, history" {
@@ -113,9 +117,9 @@ turns() {
 	expect() {
 		run --separate-stderr wb-prompt -c /dev/null -P minimal -t "$1" <<<"$r"
 		assert_success
-		assert_equal "$(jq -c .report.sections_dropped <<<"$output")" "$2"
-		assert_equal "$(jq -c .report.sections_truncated <<<"$output")" "$3"
-		total=$(jq .report.total_tokens <<<"$output")
+		assert_equal "$(jq -c "$DROPPED" <<<"$output")" "$2"
+		assert_equal "$(jq -c "$CUT" <<<"$output")" "$3"
+		total=$(jq .report.total.final_tokens <<<"$output")
 		[ "$total" -le "$1" ]
 		# the report's total is the count of what is sent before the action
 		sent=$(jq -c '{text: ([.messages[:-1][] | .content] | join("\n\n"))}' <<<"$output" | wb-count | jq .tokens)
@@ -137,30 +141,30 @@ turns() {
 	r=$(jq -c . "$TOP/examples/request.json")
 	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 1300 -s directorial_notes=20 <<<"$r"
 	assert_success
-	assert_equal "$(jq -c '.report.categories | map_values(.reason)' <<<"$output")" '{"character":"fits","scene":"fits","directorial_notes":"own_budget","conversation_history":"own_budget","challenges":"fits","narrative_events":"shed","location_context":"shed","player_context":"shed"}'
+	assert_equal "$(jq -c '.report.sections | map_values(.reason)' <<<"$output")" '{"character":"fits","scene":"fits","directorial_notes":"own_budget","conversation_history":"own_budget","challenges":"fits","narrative_events":"shed","location_context":"shed","player_context":"shed"}'
 	# history shed to fit the total, not to its own budget
 	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 670 <<<"$r"
-	assert_equal "$(jq -r '.report.categories.conversation_history.reason' <<<"$output")" shed
+	assert_equal "$(jq -r '.report.sections.conversation_history.reason' <<<"$output")" shed
 }
 
 @test "then the director's notes go, then the scene and the character are cut" {
 	r=$(jq -c . "$TOP/examples/request.json")
 	few="-s conversation_history=0 -s challenges=0 -s narrative_events=0"
 	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 500 $few <<<"$r"
-	assert_equal "$(jq -c '.report | [.sections_dropped[0], .sections_truncated]' <<<"$output")" '["directorial_notes",["scene"]]'
+	assert_equal "$(jq -c "[$DROPPED[0], $CUT]" <<<"$output")" '["directorial_notes",["scene"]]'
 	run --separate-stderr wb-prompt -c /dev/null -P minimal -t 400 $few <<<"$r"
-	assert_equal "$(jq -c '.report | [.total_tokens, .sections_truncated]' <<<"$output")" '[400,["character","scene"]]'
+	assert_equal "$(jq -c "[.report.total.final_tokens, $CUT]" <<<"$output")" '[400,["character","scene"]]'
 }
 
 @test "when even the character and scene cannot fit: exit 1, the report and no prompt" {
 	zero="-s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0 -s player_context=0"
 	run -1 --separate-stderr wb-prompt -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
-	assert_equal "$(jq -c 'has("system_prompt"), has("messages"), .report.exceeded_budget' <<<"$output" | tr '\n' ' ')" 'false false true '
+	assert_equal "$(jq -c 'has("system_prompt"), has("messages"), .report.total.over' <<<"$output" | tr '\n' ' ')" 'false false true '
 	assert_equal "$stderr" 'wb-prompt: stdin:1: the prompt needs at least 146 tokens, over the budget of 60, with every other section dropped and the character and scene cut to their smallest'
 	# --allow-over writes it, and still says so on stderr and in the status.
 	run -1 --separate-stderr wb-prompt --allow-over -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
-	assert_equal "$(jq -c '.report.exceeded_budget, (.system_prompt | length > 0)' <<<"$output" | tr '\n' ' ')" 'true true '
-	total=$(jq .report.total_tokens <<<"$output")
+	assert_equal "$(jq -c '.report.total.over, (.system_prompt | length > 0)' <<<"$output" | tr '\n' ' ')" 'true true '
+	total=$(jq .report.total.final_tokens <<<"$output")
 	assert_equal "$stderr" "wb-prompt: stdin:1: the prompt has $total tokens, over the budget of 60, written because of --allow-over"
 }
 
@@ -168,12 +172,12 @@ turns() {
 	for t in 600 1000 1334; do
 		run --separate-stderr wb-prompt -c /dev/null -t $t <"$TOP/examples/request.json"
 		assert_success
-		assert_equal "$(jq '[.report.categories[].budget] | add <= 3 * '$t <<<"$output")" true
-		assert_equal "$(jq ".report.total_tokens <= $t" <<<"$output")" true
+		assert_equal "$(jq '[.report.sections[].budget] | add <= 3 * '$t <<<"$output")" true
+		assert_equal "$(jq ".report.total.final_tokens <= $t" <<<"$output")" true
 	done
-	assert_equal "$(jq -c '[.report.categories | .conversation_history.budget, .scene.budget]' <<<"$output")" '[1000,500]'
+	assert_equal "$(jq -c '[.report.sections | .conversation_history.budget, .scene.budget]' <<<"$output")" '[1000,500]'
 	run --separate-stderr wb-prompt -c /dev/null -t 600 <"$TOP/examples/request.json"
-	assert_equal "$(jq -c '[.report.categories | .conversation_history.budget, .scene.budget]' <<<"$output")" '[450,225]'
+	assert_equal "$(jq -c '[.report.sections | .conversation_history.budget, .scene.budget]' <<<"$output")" '[450,225]'
 }
 
 @test "a world's templates and budgets apply to its records" {
@@ -189,7 +193,7 @@ turns() {
 	assert_line -n 0 'You play Mira, innkeeper, in a rain-soaked city.'
 	assert_line 'SETTING: Dusk'
 	run --separate-stderr wb-prompt -c c.yaml <<<"$(req '.world_id = "noir"')"
-	assert_equal "$(jq .report.categories.scene.budget <<<"$output")" 7
+	assert_equal "$(jq .report.sections.scene.budget <<<"$output")" 7
 	run --separate-stderr wb-prompt -c c.yaml -F text <<<"$(req '.world_id = "other"')"
 	assert_line -n 0 'You are roleplaying as Mira, a innkeeper.'
 }
@@ -197,7 +201,7 @@ turns() {
 @test "a record's context_budget overrides the file" {
 	echo 'scene_tokens: 100' >c.yaml
 	run --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"scene_tokens": 9, "enable_summarization": false}')"
-	assert_equal "$(jq .report.categories.scene.budget <<<"$output")" 9
+	assert_equal "$(jq .report.sections.scene.budget <<<"$output")" 9
 	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"scene_tokens": "9"}')"
 	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: scene_tokens: expected a whole number'
 	run -65 --separate-stderr wb-prompt -c c.yaml <<<"$(req '.context_budget = {"summarize_command": "rm -rf /"}')"
@@ -323,10 +327,10 @@ chat_shape='(.model | type == "string" and length > 0) and
 	# the heading stays: 7 words with the summary, 10 tokens
 	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=12 <<<"$r"
 	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 'PLAYER CONTEXT')" $'=== PLAYER CONTEXT ===\nTessaly, a scrivener.'
-	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":10,"was_truncated":false,"budget":12,"summarized":true,"reason":"summarized"}'
+	assert_equal "$(jq -c .report.sections.player_context <<<"$output")" '{"original_tokens":24,"budget":12,"final_tokens":10,"reason":"summarized"}'
 	assert_equal "$stderr" ''
 	run --separate-stderr wb-prompt -c c.yaml -m word -s player_context=9 <<<"$r"
-	assert_equal "$(jq -c .report.categories.player_context <<<"$output")" '{"original_tokens":24,"final_tokens":8,"was_truncated":true,"budget":9,"summarized":false,"reason":"summary_failed","summary_error":"summary has 10 tokens, over the budget of 9"}'
+	assert_equal "$(jq -c .report.sections.player_context <<<"$output")" '{"original_tokens":24,"budget":9,"final_tokens":8,"reason":"summary_failed","summary_error":"summary has 10 tokens, over the budget of 9"}'
 	assert_equal "$stderr" 'wb-prompt: stdin:1: player_context: no summary (summary has 10 tokens, over the budget of 9); cut to its budget instead'
 }
 
@@ -340,7 +344,7 @@ chat_shape='(.model | type == "string" and length > 0) and
 	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=6 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
 	assert_success
 	refute_output --partial 'PLAYER CONTEXT'
-	assert_equal "$(jq -c '.report.sections_dropped, .report.categories.player_context.final_tokens' <<<"$output" | tr '\n' ' ')" '["player_context"] 0 '
+	assert_equal "$(jq -c "$DROPPED, .report.sections.player_context.final_tokens" <<<"$output" | tr '\n' ' ')" '["player_context"] 0 '
 }
 
 @test "a short summary under a heading is kept, not taken for an empty cut" {
@@ -348,21 +352,21 @@ chat_shape='(.model | type == "string" and length > 0) and
 	run --separate-stderr wb-prompt -c c.yaml -m word -s directorial_notes=9 <<<"$(req '.directorial_notes = "Keep the tension low and the fear under the surface, always."')"
 	assert_success
 	assert_equal "$(jq -r .system_prompt <<<"$output" | grep -A1 GUIDANCE)" $'=== DIRECTOR\'S SCENE GUIDANCE ===\nok'
-	assert_equal "$(jq -c .report.sections_dropped <<<"$output")" '[]'
+	assert_equal "$(jq -c "$DROPPED" <<<"$output")" '[]'
 }
 
 @test "challenges cut down to their heading and intro are dropped" {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s challenges=10 <"$TOP/examples/request.json"
 	assert_success
 	refute_output --partial 'Active Challenges'
-	assert_equal "$(jq -c '.report.sections_dropped' <<<"$output")" '["challenges"]'
+	assert_equal "$(jq -c "$DROPPED" <<<"$output")" '["challenges"]'
 }
 
 @test "a newest turn that would keep only its speaker is dropped" {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s conversation_history=2 <<<"$(req '.conversation_history = [{"speaker":"Brannoc","text":"Fog my foot, something turned them back."}]')"
 	assert_success
 	assert_equal "$(jq -c '[.messages[].role]' <<<"$output")" '["system","user"]'
-	assert_equal "$(jq -c '.report | [.history_turns_kept, .sections_dropped]' <<<"$output")" '[0,["conversation_history"]]'
+	assert_equal "$(jq -c "[.report.history_turns_kept, $DROPPED]" <<<"$output")" '[0,["conversation_history"]]'
 }
 
 @test "a chat body that cannot fit sends nothing: the report is on stderr and in --report" {
@@ -373,7 +377,7 @@ chat_shape='(.model | type == "string" and length > 0) and
 		assert_output 0
 		assert_equal "${#stderr_lines[@]}" 2
 		assert_equal "${stderr_lines[0]}" 'wb-prompt: stdin:1: the prompt needs at least 146 tokens, over the budget of 60, with every other section dropped and the character and scene cut to their smallest'
-		assert_equal "$(jq -c '[.file, .line, .report.total_tokens, .report.exceeded_budget]' <<<"${stderr_lines[1]}")" '["stdin",1,146,true]'
+		assert_equal "$(jq -c '[.file, .line, .report.total.final_tokens, .report.total.over]' <<<"${stderr_lines[1]}")" '["stdin",1,146,true]'
 		assert_equal "$(cat r.json)" "${stderr_lines[1]}"
 		run -1 --separate-stderr wb-prompt -F $f --model-name m -c /dev/null -P minimal -t 60 $zero -s character=90 -s scene=90 <"$TOP/examples/request.json"
 		assert_output ''
@@ -386,7 +390,7 @@ chat_shape='(.model | type == "string" and length > 0) and
 		m=; [ $f = openai ] || [ $f = ollama ] && m="--model-name m"
 		run --separate-stderr wb-prompt -c /dev/null -F $f $m --report r.json two.json
 		assert_success
-		assert_equal "$(jq -c '[.file, .line, .report.exceeded_budget]' r.json | tr '\n' ' ')" '["two.json",1,false] ["two.json",2,false] '
+		assert_equal "$(jq -c '[.file, .line, .report.total.over]' r.json | tr '\n' ' ')" '["two.json",1,false] ["two.json",2,false] '
 	done
 	run --separate-stderr wb-prompt -c /dev/null two.json
 	assert_equal "$(jq -c .report <<<"$output")" "$(jq -c .report r.json)"
