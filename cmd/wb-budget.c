@@ -29,6 +29,7 @@ static struct wb_config *cfg;
 static struct wb_counter *counter;  /* reused while the records agree */
 static struct wb_layer *flags;
 static const char *world;
+static const struct wb_io *in;      /* the input, for messages */
 static bool check, print, table_started;
 
 /* One row of the --check table on stderr, with its header the first time. */
@@ -51,15 +52,18 @@ print_offenders(uint64_t line, const json_t *report)
 	const char *cat;
 	json_t *v;
 
+	json_t *total = json_object_get(report, "total");
+
 	json_object_foreach(json_object_get(report, "sections"), cat, v)
-		if (json_is_true(json_object_get(v, "over_budget")))
+		if (strcmp(json_string_value(json_object_get(v, "reason")),
+		    "own_budget") == 0)
 			offender(line, cat,
 			    json_integer_value(json_object_get(v, "original_tokens")),
 			    json_integer_value(json_object_get(v, "budget")));
-	if (json_is_true(json_object_get(report, "over_total")))
+	if (json_is_true(json_object_get(total, "over")))
 		offender(line, "total (rendered)",
-		    json_integer_value(json_object_get(report, "total_final_tokens")),
-		    json_integer_value(json_object_get(report, "total_budget")));
+		    json_integer_value(json_object_get(total, "final_tokens")),
+		    json_integer_value(json_object_get(total, "budget")));
 }
 
 /* Enforce or check the budgets of one record. */
@@ -91,6 +95,13 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		    &report, err);
 	if (report == NULL)
 		return st;
+	if (s.enable_summarization && s.summarize_command[0] != '\0') {
+		char where[1100];
+		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
+		    (unsigned long long)line);
+		wb_warn_summaries(stderr, "wb-budget", where,
+		    json_object_get(report, "sections"));
+	}
 	if (st == WB_ECHECK)
 		print_offenders(line, report);
 	if (json_object_set_new(rec, "budget", report) != 0)
@@ -145,6 +156,7 @@ main(int argc, char *argv[])
 		return wb_cli_exit(&cli, st, &err);
 	flags = cli.flags;
 	world = cli.world;
+	in = &cli.io;
 	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */

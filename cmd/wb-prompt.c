@@ -1,4 +1,5 @@
 /* wb-prompt: build an NPC's prompt from the engine's request, within budget. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,16 +14,21 @@ static const char usage_text[] =
     "                 [--max-record SIZE] [--chars-per-token N]\n"
     "                 [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                 [--list-models] [--list-encodings]\n"
-    "                 [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
+    "                 [--annotate github] [--report FILE] [-z]\n"
+    "                 [--files-from FILE [-0]] [FILE ...]\n";
 
-enum { OPT_MODEL = 256, OPT_ALLOW };
+enum { OPT_MODEL = 256, OPT_ALLOW, OPT_REPORT };
 
 static const struct wb_opt options[] = {
 	{ "format", 'F', "FORMAT", "json (default), text, openai or ollama" },
-	{ "model-name", OPT_MODEL, "NAME", "the chat model named in the "
-	    "openai and ollama bodies" },
+	{ "model-name", OPT_MODEL, "NAME", "the model named in the openai and "
+	    "ollama bodies (default: -M's)" },
 	{ "allow-over", OPT_ALLOW, NULL, "write a prompt over its budget, and "
 	    "exit 1" },
+	{ "report", OPT_REPORT, "FILE", "also write each request's report to "
+	    "FILE, one JSON line each" },
+	{ "print0", 'z', NULL, "with -F text, end each prompt with a NUL "
+	    "instead of a form feed line between them" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -35,6 +41,11 @@ static const struct wb_io *in;      /* the input, for messages */
 static const char *world, *model_name;
 static enum format format = F_JSON;
 static bool allow_over;
+static const char *report_name;     /* --report */
+static FILE *report_file;
+static bool withheld;               /* the record's body is not written */
+static bool print0;                 /* -z */
+static bool written;                /* -F text: a record was written */
 
 /* The record's own context_budget, as a layer over the file's. */
 static int
@@ -71,14 +82,35 @@ reshape(json_t *rec, struct wb_prompt_out *o, struct wb_err *err)
 		bad |= json_object_set(rec, "report", o->report);
 	} else {
 		json_object_clear(rec);
-		if (format == F_OLLAMA && model_name != NULL)
-			bad |= json_object_set_new(rec, "model",
-			    json_string(model_name));
+		bad |= json_object_set_new(rec, "model", json_string(model_name));
 		bad |= json_object_set(rec, "messages", o->messages);
 		if (format == F_OLLAMA)
 			bad |= json_object_set_new(rec, "stream", json_false());
 	}
 	return bad ? wb_err_set(err, WB_EINTERNAL, "out of memory") : WB_OK;
+}
+
+/* The report of one request, and where the request was, as one JSON line
+ * to --report's file and, when to_stderr, to stderr. */
+static int
+write_report(const json_t *report, uint64_t line, bool to_stderr,
+    struct wb_err *err)
+{
+	json_t *o;
+	int st = WB_OK;
+
+	if (report_file == NULL && !to_stderr)
+		return WB_OK;
+	if ((o = json_pack("{s:s,s:I,s:O}", "file", in->in_name, "line",
+	    (json_int_t)line, "report", report)) == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	if (to_stderr)
+		st = wb_emit(stderr, o, err);
+	if (st == WB_OK && report_file != NULL &&
+	    (st = wb_emit(report_file, o, err)) == WB_EIO)
+		wb_err_set(err, WB_EIO, "--report: %s: write error", report_name);
+	json_decref(o);
+	return st;
 }
 
 /* Build the prompt of one request record. */
@@ -94,6 +126,7 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 	int st;
 
 	(void)ctx;
+	withheld = false;
 	memset(&o, 0, sizeof(o));
 	if ((st = record_layer(rec, &own, err)) != WB_OK)
 		goto out;
@@ -108,19 +141,34 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		goto out;
 	}
 	st = wb_prompt_build(&s, c, rec, allow_over, &o, err);
+	if (o.report != NULL && s.enable_summarization &&
+	    s.summarize_command[0] != '\0') {
+		char where[1100];
+		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
+		    (unsigned long long)err->line);
+		wb_warn_summaries(stderr, "wb-prompt", where,
+		    json_object_get(o.report, "sections"));
+	}
 	if (st == WB_ECHECK) {
 		/* No prompt over budget: the report, and a message. A chat
-		 * body must not go out, so those formats keep the report only. */
+		 * body must not go out, so those formats write nothing on
+		 * stdout, and the report goes to stderr as one JSON line. */
+		uint64_t line = err->line;
 		fprintf(stderr, "wb-prompt: %s:%llu: %s\n", in->in_name,
-		    (unsigned long long)err->line, err->msg);
-		if (format == F_OPENAI || format == F_OLLAMA)
-			json_object_clear(rec);
-		if (json_object_set(rec, "report", o.report) != 0)
+		    (unsigned long long)line, err->msg);
+		if (json_object_set(rec, "report", o.report) != 0) {
 			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
+			goto out;
+		}
+		withheld = format == F_OPENAI || format == F_OLLAMA;
+		st = write_report(o.report, line, withheld, err);
+		if (st == WB_OK)
+			st = WB_ECHECK;
+		err->line = line;
 	} else if (st == WB_OK) {
-		bool over = json_is_true(json_object_get(o.report,
-		    "exceeded_budget"));
-		json_t *total = json_object_get(o.report, "total_tokens");
+		json_t *tot = json_object_get(o.report, "total");
+		bool over = json_is_true(json_object_get(tot, "over"));
+		json_t *total = json_object_get(tot, "final_tokens");
 		/* --allow-over writes it, but says so, and the status says so. */
 		if (over)
 			fprintf(stderr, "wb-prompt: %s:%llu: the prompt has "
@@ -129,7 +177,9 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 			    (unsigned long long)err->line,
 			    (long long)json_integer_value(total),
 			    (unsigned long long)s.total);
-		st = reshape(rec, &o, err);
+		if ((st = write_report(o.report, err->line, false, err)) ==
+		    WB_OK)
+			st = reshape(rec, &o, err);
 		if (st == WB_OK && over)
 			st = WB_ECHECK;
 	}
@@ -139,18 +189,35 @@ out:
 	return st;
 }
 
-/* -F text: the system prompt itself, or the record when there is none. */
+/* Write a record's body: nothing when it was withheld; with -F text, the
+ * system prompt itself, or the record when there is none, with a form
+ * feed line between records, or a NUL after each with -z. */
 static int
-emit_text(FILE *out, const json_t *rec, struct wb_err *err)
+emit(FILE *out, const json_t *rec, struct wb_err *err)
 {
 	const json_t *sp = json_object_get(rec, "system_prompt");
 	size_t n;
+	int st;
 
-	if (!json_is_string(sp))
+	if (withheld) {
+		withheld = false;
+		return WB_OK;
+	}
+	if (format != F_TEXT)
 		return wb_emit(out, rec, err);
-	n = json_string_length(sp);
-	if (fwrite(json_string_value(sp), 1, n, out) != n ||
-	    putc('\n', out) == EOF || fflush(out) != 0)
+	if (written && !print0 && fputs("\f\n", out) == EOF)
+		return wb_err_set(err, WB_EIO, "stdout: write error");
+	written = true;
+	if (!json_is_string(sp)) {
+		if ((st = wb_emit(out, rec, err)) != WB_OK)
+			return st;
+	} else {
+		n = json_string_length(sp);
+		if (fwrite(json_string_value(sp), 1, n, out) != n ||
+		    (!print0 && putc('\n', out) == EOF))
+			return wb_err_set(err, WB_EIO, "stdout: write error");
+	}
+	if ((print0 && putc('\0', out) == EOF) || fflush(out) != 0)
 		return wb_err_set(err, WB_EIO, "stdout: write error");
 	return WB_OK;
 }
@@ -178,6 +245,8 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 		break;
 	case OPT_MODEL: model_name = arg; break;
 	case OPT_ALLOW: allow_over = true; break;
+	case OPT_REPORT: report_name = arg; break;
+	case 'z': print0 = true; break;
 	}
 	return WB_OK;
 }
@@ -193,6 +262,26 @@ main(int argc, char *argv[])
 
 	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
 		return wb_cli_exit(&cli, st, &err);
+	/* A body the API would refuse is a usage error, and so is an option
+	 * that the format would ignore. */
+	if (format == F_OPENAI || format == F_OLLAMA) {
+		if (model_name == NULL)
+			model_name = cli.model;
+		if (model_name == NULL) {
+			st = wb_err_set(&err, WB_EUSAGE, "-F %s: the body needs a "
+			    "model: --model-name NAME or -M MODEL",
+			    format == F_OPENAI ? "openai" : "ollama");
+			return wb_cli_exit(&cli, st, &err);
+		}
+	} else if (model_name != NULL) {
+		st = wb_err_set(&err, WB_EUSAGE, "--model-name: only with -F "
+		    "openai or -F ollama");
+		return wb_cli_exit(&cli, st, &err);
+	}
+	if (print0 && format != F_TEXT) {
+		st = wb_err_set(&err, WB_EUSAGE, "-z: only with -F text");
+		return wb_cli_exit(&cli, st, &err);
+	}
 	flags = cli.flags;
 	world = cli.world;
 	in = &cli.io;
@@ -202,10 +291,19 @@ main(int argc, char *argv[])
 	if (world != NULL && !wb_config_has_world(cfg, world)) {
 		st = wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
 		    "configuration", world);
+	} else if (report_name != NULL &&
+	    (report_file = fopen(report_name, "w")) == NULL) {
+		st = wb_err_set(&err, WB_EIO, "--report: %s: %s", report_name,
+		    strerror(errno));
 	} else {
-		if (format == F_TEXT)
-			cli.io.emit = emit_text;
+		cli.io.emit = emit;
 		st = wb_cli_records(&cli, prompt_record, NULL);
+		if (report_file != NULL && (ferror(report_file) |
+		    fclose(report_file)) != 0) {
+			fprintf(stderr, "wb-prompt: --report: %s: write error\n",
+			    report_name);
+			st = wb_status_worst(st, WB_EIO);
+		}
 	}
 	wb_counter_free(counter);
 	wb_config_free(cfg);

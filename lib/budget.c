@@ -179,60 +179,35 @@ shed(const struct wb_settings *set, const struct wb_counter *c,
 	return oom ? wb_err_set(err, WB_EINTERNAL, "out of memory") : WB_OK;
 }
 
-static json_t *
-names(const struct section sec[WB_NCAT], size_t field)
-{
-	json_t *a = json_array();
-
-	for (int i = 0; i < WB_NCAT; i++) {
-		enum wb_category c = wb_priority[i];
-		if (*(const bool *)((const char *)&sec[c] + field))
-			json_array_append_new(a, json_string(wb_category_name(c)));
-	}
-	return a;
-}
-
-/* The report of a record's budgets. */
+/* The report of a record's budgets, in the words of wb(7). */
 static json_t *
 report_of(const struct wb_settings *set, const struct section sec[WB_NCAT],
-    uint64_t orig_total, uint64_t final_total, bool check)
+    uint64_t final_total, bool check)
 {
 	json_t *r = json_object(), *ss = json_object(), *o;
 
 	for (int i = 0; i < WB_NCAT; i++) {
 		const struct section *s = &sec[i];
+		const char *why;
 		if (!s->present)
 			continue;
-		o = json_pack("{s:I,s:I,s:b,s:I}", "original_tokens",
-		    (json_int_t)s->s.original_tokens, "final_tokens",
-		    (json_int_t)s->s.final_tokens, "was_truncated", s->s.truncated,
-		    "budget", (json_int_t)set->budget[i]);
-		if (check)
-			json_object_set_new(o, "over_budget",
-			    json_boolean(s->s.original_tokens > set->budget[i]));
-		else
-			json_object_set_new(o, "summarized",
-			    json_boolean(s->s.summarized));
+		/* --check: what enforcing would do to it first. */
+		why = !check ? wb_section_reason(&s->s, s->shed) :
+		    s->s.original_tokens > set->budget[i] ? "own_budget" : "fits";
+		o = json_pack("{s:I,s:I,s:I}", "original_tokens",
+		    (json_int_t)s->s.original_tokens, "budget",
+		    (json_int_t)set->budget[i], "final_tokens",
+		    (json_int_t)s->s.final_tokens);
+		json_object_set_new_nocheck(o, "reason", json_string_nocheck(why));
 		if (s->s.summary_error[0])
 			json_object_set_new(o, "summary_error",
 			    json_string(s->s.summary_error));
 		json_object_set_new(ss, wb_category_name((enum wb_category)i), o);
 	}
 	json_object_set_new(r, "sections", ss);
-	json_object_set_new(r, "sections_truncated",
-	    names(sec, offsetof(struct section, s.truncated)));
-	if (!check) {
-		json_object_set_new(r, "sections_shed",
-		    names(sec, offsetof(struct section, shed)));
-		json_object_set_new(r, "sections_dropped",
-		    names(sec, offsetof(struct section, s.dropped)));
-	}
-	json_object_set_new(r, "total_original_tokens",
-	    json_integer((json_int_t)orig_total));
-	json_object_set_new(r, "total_final_tokens",
-	    json_integer((json_int_t)final_total));
-	json_object_set_new(r, "total_budget", json_integer((json_int_t)set->total));
-	json_object_set_new(r, "over_total", json_boolean(final_total > set->total));
+	json_object_set_new(r, "total", json_pack("{s:I,s:I,s:b}", "budget",
+	    (json_int_t)set->total, "final_tokens", (json_int_t)final_total,
+	    "over", final_total > set->total));
 	return r;
 }
 
@@ -248,7 +223,7 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
     json_t *sections, json_t **report, struct wb_err *err)
 {
 	struct section sec[WB_NCAT];
-	uint64_t orig_total, final_total;
+	uint64_t final_total;
 	bool oom = false, fits;
 	int st;
 
@@ -269,7 +244,6 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
 		if ((st = cut(c, s, (enum wb_category)i, set->budget[i], err)))
 			goto out;
 	}
-	orig_total = count_rendered(c, sec, true, &oom);
 	final_total = count_rendered(c, sec, false, &oom);
 	fits = final_total <= set->total;
 	/* Shed from the least important up until the whole fits. */
@@ -301,7 +275,7 @@ wb_budget_enforce(const struct wb_settings *set, const struct wb_counter *c,
 			st = wb_err_set(err, WB_EINTERNAL, "out of memory");
 			goto out;
 		}
-	*report = report_of(set, sec, orig_total, final_total, false);
+	*report = report_of(set, sec, final_total, false);
 out:
 	free_sections(sec);
 	return st;
@@ -330,6 +304,21 @@ wb_budget_check(const struct wb_settings *set, const struct wb_counter *c,
 	total = count_rendered(c, sec, true, &oom);
 	if (oom)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	*report = report_of(set, sec, total, total, true);
+	*report = report_of(set, sec, total, true);
 	return over || total > set->total ? WB_ECHECK : WB_OK;
+}
+
+void
+wb_warn_summaries(FILE *f, const char *prog, const char *where,
+    const json_t *sections)
+{
+	const char *name;
+	json_t *v;
+
+	json_object_foreach((json_t *)sections, name, v)
+		if (json_is_string(json_object_get(v, "summary_error")))
+			fprintf(f, "%s: %s: %s: no summary (%s); cut to its "
+			    "budget instead\n", prog, where, name,
+			    json_string_value(json_object_get(v,
+			    "summary_error")));
 }

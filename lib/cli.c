@@ -194,6 +194,8 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 
 	if (shared[i].key != NULL && shared[i].key[0] == '\0')
 		return set_category(cli->flags, arg, err);
+	if (shared[i].o.id == 'M')
+		cli->model = arg;
 	if (shared[i].key != NULL)
 		return wb_layer_set(cli->flags, shared[i].key, arg ? arg : "true",
 		    typed(&shared[i].o, name, sizeof(name)), err);

@@ -118,6 +118,8 @@ read_value(struct yp *y, struct wb_layer *l, int k)
 		return yerr(y, m, "%s: NUL in value", wb_setting_name(k));
 	st = wb_layer_put(l, k, (const char *)y->ev.data.scalar.value,
 	    plain_scalar(&y->ev), WB_FROM_FILE, NULL, y->err);
+	if (k < 32)
+		l->kline[k] = (uint32_t)(m.line + 1);
 	if (st != WB_OK) {
 		char msg[sizeof(y->err->msg)];
 		memcpy(msg, y->err->msg, sizeof(msg));
@@ -205,6 +207,7 @@ parse_worlds(struct yp *y, struct wb_config *cfg)
 			return wb_err_set(y->err, WB_EINTERNAL, "out of memory");
 		cfg->nworlds++;
 		nw->l.line = m.line + 1;
+		nw->l.origin = cfg->path;
 		nw->l.col = m.column + 1;
 		if ((st = next(y)) != WB_OK)
 			return st;
@@ -351,6 +354,7 @@ wb_config_load(const char *path, struct wb_err *err)
 	}
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	cfg->top.line = cfg->top.col = 1;
+	cfg->top.origin = cfg->path;
 	if ((f = fopen(path, "r")) == NULL) {
 		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, strerror(errno));
 		free(cfg);

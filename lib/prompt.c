@@ -28,6 +28,7 @@ struct prompt {
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
 	bool sys_valid;
 	uint64_t hist_original, hist_final;
+	uint64_t own_final[WB_NCAT];  /* each at its own budget, before shedding */
 	bool hist_truncated, hist_dropped;
 	struct wb_err *err;
 };
@@ -466,41 +467,35 @@ message(const char *role, const char *s, size_t len)
 	return json_pack("{s:s,s:s%}", "role", role, "content", s, len);
 }
 
-/* The report of one prompt. */
+/* The report of one prompt, in the words of wb(7). */
 static json_t *
 report(const struct prompt *p, uint64_t total, bool fits)
 {
-	json_t *r = json_object(), *cats = json_object();
-	json_t *tr = json_array(), *dr = json_array(), *o;
+	json_t *r = json_object(), *cats = json_object(), *o;
 
 	for (int i = 0; i < WB_NCAT; i++) {
 		enum wb_category c = wb_priority[i];
 		const struct wb_section *k = &p->blk[c];
 		bool history = c == WB_CAT_HISTORY;
-		bool truncated = history ? p->hist_truncated : k->truncated;
-		bool dropped = history ? p->hist_dropped : k->dropped;
-		o = json_pack("{s:I,s:I,s:b,s:I,s:b}", "original_tokens",
+		uint64_t final = history ? p->hist_final : k->final_tokens;
+		bool shed = final < p->own_final[c];
+		const char *why = wb_section_reason(k, shed);
+		if (history && !shed)
+			why = p->hist_truncated ? "own_budget" : "fits";
+		o = json_pack("{s:I,s:I,s:I}", "original_tokens",
 		    (json_int_t)(history ? p->hist_original : k->original_tokens),
-		    "final_tokens",
-		    (json_int_t)(history ? p->hist_final : k->final_tokens),
-		    "was_truncated", truncated, "budget",
-		    (json_int_t)p->set->budget[c], "summarized", k->summarized);
+		    "budget", (json_int_t)p->set->budget[c], "final_tokens",
+		    (json_int_t)final);
+		json_object_set_new_nocheck(o, "reason", json_string_nocheck(why));
 		if (k->summary_error[0])
 			json_object_set_new(o, "summary_error",
 			    json_string(k->summary_error));
 		json_object_set_new(cats, wb_category_name(c), o);
-		if (truncated && !dropped)
-			json_array_append_new(tr, json_string(wb_category_name(c)));
-		if (dropped)
-			json_array_append_new(dr, json_string(wb_category_name(c)));
 	}
-	json_object_set_new(r, "total_tokens", json_integer((json_int_t)total));
-	json_object_set_new(r, "budget_limit",
-	    json_integer((json_int_t)p->set->total));
-	json_object_set_new(r, "exceeded_budget", json_boolean(!fits));
-	json_object_set_new(r, "categories", cats);
-	json_object_set_new(r, "sections_truncated", tr);
-	json_object_set_new(r, "sections_dropped", dr);
+	json_object_set_new(r, "sections", cats);
+	json_object_set_new(r, "total", json_pack("{s:I,s:I,s:b}", "budget",
+	    (json_int_t)p->set->total, "final_tokens", (json_int_t)total,
+	    "over", !fits));
 	json_object_set_new(r, "history_turns_kept",
 	    json_integer((json_int_t)(p->r.nturns - p->first)));
 	json_object_set_new(r, "history_turns_dropped",
@@ -540,6 +535,9 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	}
 	if ((st = fit_history(&p)) != WB_OK)
 		goto done;
+	for (int i = 0; i < WB_NCAT; i++)
+		p.own_final[i] = i == WB_CAT_HISTORY ? count_history(&p, &oom) :
+		    p.blk[i].final_tokens;
 	/* Then the whole, shedding the least important first. */
 	fits = count_total(&p, &oom) <= s->total;
 	if ((st = shed_all(&p, &fits)) != WB_OK)

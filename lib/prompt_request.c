@@ -204,9 +204,11 @@ check_field(struct check *k, const json_t *o, const char *base,
 	char path[200];
 	size_t i;
 
-	/* The path is made only for a message or a shape within. */
-	if (v == NULL || (f->flags & OPT && json_is_null(v))) {
-		if (!(f->flags & OPT)) {
+	/* The path is made only for a message or a shape within. Engines
+	 * write an empty list as null: a list may be null, a required
+	 * object may not. */
+	if (v == NULL || (f->flags & (OPT | ARRAY) && json_is_null(v))) {
+		if (v == NULL && !(f->flags & OPT)) {
 			path_of(path, sizeof(path), base, f->key, 0, false);
 			bad(k, path, "missing");
 		}

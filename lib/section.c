@@ -84,6 +84,18 @@ wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
 	s->summarized = true;
 }
 
+const char *
+wb_section_reason(const struct wb_section *s, bool shed)
+{
+	if (shed)
+		return "shed";
+	if (s->summary_error[0] != '\0')
+		return "summary_failed";
+	if (s->summarized)
+		return "summarized";
+	return s->truncated ? "own_budget" : "fits";
+}
+
 void
 wb_section_drop(struct wb_section *s)
 {

@@ -112,12 +112,17 @@ wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 	if (l->set & 1u << K_PRESET) {
 		s->total = presets[l->preset].total;
 		memcpy(s->budget, presets[l->preset].budget, sizeof(s->budget));
+		memset(s->from, 0, sizeof(s->from));
 	}
-	if (l->set & 1u << K_TOTAL)
+	if (l->set & 1u << K_TOTAL) {
 		s->total = l->total;
+		s->from[0] = l;
+	}
 	for (int i = 0; i < WB_NCAT; i++)
-		if (l->set & 1u << (K_CAT0 + i))
+		if (l->set & 1u << (K_CAT0 + i)) {
 			s->budget[i] = l->budget[i];
+			s->from[1 + i] = l;
+		}
 	if (l->set & 1u << K_SUMM)
 		s->enable_summarization = l->summ;
 	if (l->set & 1u << K_MODEL)
@@ -414,6 +419,7 @@ wb_layer_set_json(struct wb_layer *l, const char *key, const json_t *v,
 	default:
 		return wb_err_set(err, WB_EDATA, "%s: expected a scalar", key);
 	}
+	l->from_record = true;
 	/* The engine's ContextBudgetConfig: budgets and the summarization
 	 * switch, never a command to run. */
 	for (int k = K_TOTAL; k <= K_MODEL; k++)
@@ -434,6 +440,32 @@ wb_layer_set(struct wb_layer *l, const char *key, const char *value,
 	return wb_layer_put(l, k, value, true, WB_FROM_FLAG, flag, err);
 }
 
+/*
+ * The engine allows the category budgets to sum to at most 3x the total.
+ * Budgets that no layer set (the defaults, a preset's) give way to a
+ * smaller total: they are scaled down together by (3 x total - the sum
+ * of the budgets set) / their sum, rounded down, so that -t alone
+ * composes with them. Budgets set explicitly are never changed.
+ */
+static void
+scale_budgets(struct wb_settings *s)
+{
+	uint64_t set = 0, unset = 0, room;
+
+	for (int i = 0; i < WB_NCAT; i++)
+		if (s->from[1 + i] != NULL)
+			set += s->budget[i];
+		else
+			unset += s->budget[i];
+	if (set + unset <= 3 * s->total || unset == 0 || set > 3 * s->total)
+		return;
+	room = 3 * s->total - set;
+	for (int i = 0; i < WB_NCAT; i++)
+		if (s->from[1 + i] == NULL)
+			s->budget[i] = (uint64_t)((unsigned __int128)s->budget[i] *
+			    room / unset);
+}
+
 int
 wb_settings_from(const struct wb_layer *const *layers, size_t n,
     struct wb_settings *s, struct wb_err *err)
@@ -442,25 +474,57 @@ wb_settings_from(const struct wb_layer *const *layers, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (layers[i] != NULL)
 			wb_settings_apply(s, layers[i]);
+	scale_budgets(s);
 	return wb_settings_validate(s, err);
+}
+
+/* Append "KEY N at WHERE" for key k, set by layer l, to m. */
+static void
+say_where(struct wb_buf *m, int k, uint64_t v, const struct wb_layer *l)
+{
+	char b[1200];
+
+	if (l == NULL)
+		snprintf(b, sizeof(b), "%s %llu", key_names[k],
+		    (unsigned long long)v);
+	else if (l->origin != NULL)
+		snprintf(b, sizeof(b), "%s %llu at %.1000s:%u", key_names[k],
+		    (unsigned long long)v, l->origin, (unsigned)l->kline[k]);
+	else
+		snprintf(b, sizeof(b), "%s %llu %s", key_names[k],
+		    (unsigned long long)v, l->from_record ? "in the record" :
+		    "on the command line");
+	wb_buf_adds(m, b);
 }
 
 int
 wb_settings_validate(const struct wb_settings *s, struct wb_err *err)
 {
-	uint64_t sum = 0;
+	struct wb_buf m = { 0 };
+	uint64_t sum = 0, set = 0;
 
 	if (s->total == 0)
 		return wb_err_set(err, WB_ECONFIG,
 		    "total_budget_tokens must be greater than 0");
 	for (int i = 0; i < WB_NCAT; i++)
 		sum += s->budget[i];
-	if (sum > 3 * s->total)
-		return wb_err_set(err, WB_ECONFIG,
-		    "sum of category budgets (%llu) is more than 3x total "
-		    "budget (%llu)", (unsigned long long)sum,
-		    (unsigned long long)s->total);
-	return WB_OK;
+	if (sum <= 3 * s->total)
+		return WB_OK;
+	/* Budgets that were not set have given way already: the ones set
+	 * are too large by themselves. Name them, and where they were set. */
+	for (int i = 0; i < WB_NCAT; i++) {
+		if (s->from[1 + i] == NULL || s->budget[i] == 0)
+			continue;
+		wb_buf_adds(&m, set ? ", " : "");
+		say_where(&m, K_CAT0 + i, s->budget[i], s->from[1 + i]);
+		set += s->budget[i];
+	}
+	wb_buf_adds(&m, ") is more than 3x ");
+	say_where(&m, K_TOTAL, s->total, s->from[0]);
+	wb_err_set(err, WB_ECONFIG, "sum of category budgets set (%llu: %.400s",
+	    (unsigned long long)set, m.oom ? "" : m.p);
+	wb_buf_free(&m);
+	return WB_ECONFIG;
 }
 
 

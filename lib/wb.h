@@ -223,6 +223,9 @@ struct wb_settings {
 	double summarize_timeout;        /* seconds */
 	struct wb_counter_spec counter;
 	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
+	/* Which layer set the total (0) and each budget (1 + category);
+	 * NULL: a default or a preset. Borrowed, for messages. */
+	const struct wb_layer *from[1 + WB_NCAT];
 };
 
 struct wb_config;
@@ -280,6 +283,10 @@ int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
 /* Measure the sections against the budgets without changing them. */
 int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err);
+/* One warning line on f for each section of a report whose summarizer
+ * failed: "PROG: WHERE: SECTION: no summary (WHY); ...". */
+void wb_warn_summaries(FILE *f, const char *prog, const char *where,
+    const json_t *sections);
 
 /* prompt.c */
 
@@ -434,6 +441,7 @@ struct wb_cli {
 	struct wb_io io;
 	struct wb_layer *flags;      /* the settings the options gave */
 	const char *config, *world;  /* -c, -w */
+	const char *model;           /* -M's model name, as typed; or NULL */
 	const char *field;           /* -f; "text" */
 	bool raw, quiet, lines;      /* -r, -q, -R */
 	bool done;                   /* -h or -V answered: exit now */

@@ -349,6 +349,9 @@ struct wb_layer {
 	char tokenizer[1024];    /* counter.tokenizer: a tokenizer.json file */
 	uint64_t line, col;      /* where the block starts */
 	char *tpl[WB_NTPL];      /* templates, owned; NULL: not given */
+	const char *origin;      /* a file's path; NULL: flags or a record */
+	bool from_record;        /* a record's context_budget */
+	uint32_t kline[32];      /* in a file: the line of each key set */
 };
 
 
@@ -411,6 +414,10 @@ struct wb_section {
 	char summary_error[sizeof(((struct wb_err *)0)->msg)];
 };
 
+/* Why s is as it is, in the reports' words: "shed" when it was cut or
+ * dropped to fit the total, else "summary_failed", "summarized",
+ * "own_budget" (cut to its budget) or "fits". */
+const char *wb_section_reason(const struct wb_section *s, bool shed);
 /* Start s on text (borrowed), whose first head bytes are a heading. */
 void wb_section_init(struct wb_section *s, const char *text, size_t len,
     size_t head);

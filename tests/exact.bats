@@ -93,7 +93,7 @@ load helper
 
 @test "wb-budget and wb-prompt count with an encoding from flags or the file" {
 	run --separate-stderr wb-budget -M gpt-4 -s scene=5 <<<'{"sections":{"scene":"The tavern is loud, warm and full of smoke."}}'
-	assert_output --partial '"scene":{"original_tokens":11,"final_tokens":5,'
+	assert_output --partial '"scene":{"original_tokens":11,"budget":5,"final_tokens":5,'
 	printf 'counter:\n  model: gpt-4o\n' >"$BATS_TEST_TMPDIR/c.yaml"
 	run --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
 	assert_output --partial '"encoding":"o200k_base"}'
@@ -101,7 +101,7 @@ load helper
 	run -78 --separate-stderr wb-budget -c "$BATS_TEST_TMPDIR/c.yaml" --print-config
 	assert_equal "$stderr" "wb-budget: $BATS_TEST_TMPDIR/c.yaml:2:10: counter.model: 'gpt-17': unknown model (wb-count --list-models lists them)"
 	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null <"$TOP/examples/request.json"
-	assert_equal "$(jq -c '.report.categories.character.original_tokens' <<<"$output")" 382
+	assert_equal "$(jq -c '.report.sections.character.original_tokens' <<<"$output")" 382
 }
 
 @test "-M llama3 counts with Llama 3's tokenizer and its special tokens" {
@@ -112,7 +112,7 @@ load helper
 @test "with an exact encoding, wb-prompt counts the messages as the chat API bills them" {
 	run --separate-stderr wb-prompt -M gpt-4o -c /dev/null -P minimal -t 1000 <"$TOP/examples/request.json"
 	assert_success
-	total=$(jq .report.total_tokens <<<"$output")
+	total=$(jq .report.total.final_tokens <<<"$output")
 	[ "$total" -le 1000 ]
 	# wb-count -C adds the 3 tokens that prime the reply
 	billed=$(jq -c '{messages: .messages[:-1]}' <<<"$output" | wb-count -C -M gpt-4o | jq .tokens)

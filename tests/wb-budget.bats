@@ -98,7 +98,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "each validation error names FILE:LINE:COL and exits 78" {
 	check() { printf "$1" >bad.yaml; run -78 --separate-stderr wb-budget -c bad.yaml --print-config; assert_equal "$stderr" "wb-budget: bad.yaml:$2"; assert_output ''; }
 	check 'total_budget_tokens: 0\n' '1:1: total_budget_tokens must be greater than 0'
-	check 'total_budget_tokens: 100\n' '1:1: sum of category budgets (4000) is more than 3x total budget (100)'
+	check 'total_budget_tokens: 100\nscene_tokens: 200\nconversation_history_tokens: 150\n' '1:1: sum of category budgets set (350: scene_tokens 200 at bad.yaml:2, conversation_history_tokens 150 at bad.yaml:3) is more than 3x total_budget_tokens 100 at bad.yaml:1'
 	check 'scene_tokens: 5\nfoo: 1\n' '2:1: unknown key "foo"'
 	check 'scene_tokens: five\n' "1:15: scene_tokens: expected a whole number, not 'five'"
 	check 'scene_tokens: "5"\n' '1:15: scene_tokens: expected a whole number'
@@ -109,7 +109,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	check 'enable_summarization: maybe\n' "1:23: enable_summarization: expected true or false, not 'maybe'"
 	check 'preset: huge\n' "1:9: preset: 'huge': not default, large_context or minimal"
 	check 'counter:\n  method: bytes\n' "2:11: counter.method: 'bytes': not char, word or hybrid"
-	check 'worlds:\n  a:\n    total_budget_tokens: 10\n' '2:3: world a: sum of category budgets (4000) is more than 3x total budget (10)'
+	check 'scene_tokens: 40\nworlds:\n  a:\n    total_budget_tokens: 10\n' '3:3: world a: sum of category budgets set (40: scene_tokens 40 at bad.yaml:1) is more than 3x total_budget_tokens 10 at bad.yaml:4'
 	check 'scene_tokens: [1\n' "1:15: scene_tokens: expected a scalar, got a list"
 	check 'counter: {encoding: nope}\n' "1:21: counter.encoding: 'nope': unknown encoding (wb-count --list-encodings lists them)"
 }
@@ -139,8 +139,26 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 }
 
 @test "flags that break validation are a configuration error" {
-	run -78 --separate-stderr wb-budget -t 100 --print-config
-	assert_equal "$stderr" 'wb-budget: with these flags: sum of category budgets (4000) is more than 3x total budget (100)'
+	run -78 --separate-stderr wb-budget -t 100 -s scene=400 --print-config
+	assert_equal "$stderr" 'wb-budget: with these flags: sum of category budgets set (400: scene_tokens 400 on the command line) is more than 3x total_budget_tokens 100 on the command line'
+}
+
+@test "-t alone scales the default budgets down in proportion, as far as the 3x rule needs" {
+	b() { run --separate-stderr wb-budget -c /dev/null "$@" --print-config; assert_success
+		jq -c '[.total_budget_tokens, .scene_tokens, .character_tokens, .conversation_history_tokens, .challenges_tokens, .narrative_events_tokens, .directorial_notes_tokens, .location_context_tokens, .player_context_tokens]' <<<"$output"; }
+	# 3 x 1334 is at least their sum, 4000: unchanged
+	assert_equal "$(b -t 1334)" '[1334,500,800,1000,400,400,300,300,300]'
+	# x 3000/4000
+	assert_equal "$(b -t 1000)" '[1000,375,600,750,300,300,225,225,225]'
+	# x 1800/4000
+	assert_equal "$(b -t 600)" '[600,225,360,450,180,180,135,135,135]'
+	# a preset's budgets scale as the defaults do
+	assert_equal "$(b -P minimal -t 500)" '[500,187,300,375,150,150,112,112,112]'
+	# budgets set are kept, and the others share what is left of 3 x 600
+	assert_equal "$(b -t 600 -s conversation_history=1000)" '[600,133,213,1000,106,106,80,80,80]'
+	printf 'total_budget_tokens: 600\nscene_tokens: 100\n' >c.yaml
+	run --separate-stderr wb-budget -c c.yaml --print-config
+	assert_equal "$(jq -c '[.scene_tokens, .conversation_history_tokens]' <<<"$output")" '[100,485]'
 }
 
 @test "bad flags are usage errors" {
@@ -168,11 +186,10 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "a section at exactly its budget is kept, one token over is cut" {
 	# 20 characters = 5 tokens by char
 	run --separate-stderr wb-budget -m char -s scene=5 <<<'{"sections":{"scene":"abcdefghijklmnopqrst"}}'
-	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":5,'
+	assert_output --partial '"scene":{"original_tokens":5,"budget":5,"final_tokens":5,"reason":"fits"}'
 	run --separate-stderr wb-budget -m char -s scene=4 <<<'{"sections":{"scene":"abcdefghijklmnopqrst"}}'
 	assert_output --partial '"sections":{"scene":"abcdefghijklm..."}'
-	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":4,"was_truncated":true,"budget":4,'
-	assert_output --partial '"sections_truncated":["scene"]'
+	assert_output --partial '"scene":{"original_tokens":5,"budget":4,"final_tokens":4,"reason":"own_budget"}'
 }
 
 @test "conversation history keeps its tail, the others their head" {
@@ -183,7 +200,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "the total is counted on the rendered text, not as a sum" {
 	# by char: "abcd" + "\n\n" + "efgh" = 10 characters = 3 tokens, not 1 + 1
 	run --separate-stderr wb-budget -m char <<<'{"sections":{"scene":"efgh","character":"abcd"}}'
-	assert_output --partial '"total_original_tokens":3,"total_final_tokens":3,'
+	assert_output --partial '"total":{"budget":4000,"final_tokens":3,"over":false}'
 }
 
 @test "over the total, the lowest priority sheds first: cut, then dropped" {
@@ -192,7 +209,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	# each section is 40 words = 54 tokens; 4 sections are 216 plus separators
 	run --separate-stderr wb-budget -m word -P minimal -t 700 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 <<<"$rec"
 	assert_success
-	assert_output --partial '"sections_shed":[],"sections_dropped":[]'
+	assert_equal "$(jq -c '[.budget.sections[].reason] | unique' <<<"$output")" '["fits"]'
 	run --separate-stderr wb-budget -m word -P minimal -t 700 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 --check <<<"$rec"
 	assert_success
 	# now a total of 140: player_context goes, location_context is cut
@@ -200,10 +217,10 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	assert_success
 	run --separate-stderr wb-budget -m word -t 140 -s character=100 -s scene=100 -s player_context=100 -s location_context=100 -s conversation_history=5 -s challenges=5 -s narrative_events=5 -s directorial_notes=5 <<<"$rec"
 	assert_success
-	assert_equal "$(jq -c '.budget.sections_shed' <<<"$output")" '["location_context","player_context"]'
-	assert_equal "$(jq -c '.budget.sections_dropped' <<<"$output")" '["player_context"]'
+	assert_equal "$(jq -c '[.budget.sections | to_entries[] | select(.value.reason == "shed") | .key]' <<<"$output")" '["location_context","player_context"]'
+	assert_equal "$(jq -c '[.budget.sections | to_entries[] | select(.value.reason == "shed" and .value.final_tokens == 0) | .key]' <<<"$output")" '["player_context"]'
 	assert_equal "$(jq -r '.sections.player_context' <<<"$output")" ''
-	final=$(jq '.budget.total_final_tokens' <<<"$output")
+	final=$(jq '.budget.total.final_tokens' <<<"$output")
 	[ "$final" -le 140 ]
 	[ "$final" -ge 130 ]
 	# the rendered text of what was kept counts the same by wb-count
@@ -214,7 +231,8 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "--check changes nothing, exits 1 and prints a table of offenders" {
 	run -1 --separate-stderr wb-budget --check -m char -s scene=2 <<<'{"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}}'
 	assert_output --partial '"sections":{"scene":"abcdefghijklmnopqrst","character":"ok"}'
-	assert_output --partial '"scene":{"original_tokens":5,"final_tokens":5,"was_truncated":false,"budget":2,"over_budget":true}'
+	assert_output --partial '"scene":{"original_tokens":5,"budget":2,"final_tokens":5,"reason":"own_budget"}'
+	assert_output --partial '"character":{"original_tokens":1,"budget":800,"final_tokens":1,"reason":"fits"}'
 	assert_equal "${stderr_lines[0]}" 'LINE   CATEGORY                 TOKENS   BUDGET  OVER BY'
 	assert_equal "${stderr_lines[1]}" '1      scene                         5        2        3'
 	assert_equal "${#stderr_lines[@]}" 2
@@ -224,7 +242,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run --separate-stderr wb-budget --check <<<'{"sections":{"scene":"small"}}'
 	assert_success
 	assert_equal "$stderr" ''
-	assert_output --partial '"over_total":false'
+	assert_output --partial '"total":{"budget":4000,"final_tokens":2,"over":false}'
 }
 
 @test "--check reports a rendered total over budget" {
@@ -239,7 +257,8 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=8 <<<'{"sections":{"scene":"one two three four five six seven"}}'
 	assert_success
 	assert_output --partial '"sections":{"scene":"in brief (scene, 8)"}'
-	assert_output --partial '"final_tokens":7,"was_truncated":false,"budget":8,"summarized":true}'
+	assert_output --partial '"budget":8,"final_tokens":7,"reason":"summarized"}'
+	assert_equal "$stderr" ''
 	run head -n 1 in.txt
 	assert_output 'Summarize the following scene text in at most 8 tokens. Reply with the summary only.'
 }
@@ -247,7 +266,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "enable_summarization false never runs the command" {
 	printf 'summarize_command: "touch ran"\nenable_summarization: false\n' >c.yaml
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=2 <<<'{"sections":{"scene":"one two three four"}}'
-	assert_output --partial '"summarized":false}'
+	assert_output --partial '"final_tokens":2,"reason":"own_budget"}'
 	[ ! -e ran ]
 }
 
@@ -256,7 +275,17 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	run --separate-stderr wb-budget -c c.yaml -m word -s scene=3 <<<'{"sections":{"scene":"one two three four"}}'
 	assert_success
 	assert_output --partial '"sections":{"scene":"one two..."}'
-	assert_output --partial '"summarized":false,"summary_error":"summarize_command exited with status 3: no model"}'
+	assert_output --partial '"final_tokens":3,"reason":"summary_failed","summary_error":"summarize_command exited with status 3: no model"}'
+	# and says so on stderr too, one line
+	assert_equal "$stderr" 'wb-budget: stdin:1: scene: no summary (summarize_command exited with status 3: no model); cut to its budget instead'
+}
+
+@test "each section's reason says what became of it" {
+	r='{"sections":{"character":"a b c d","scene":"a b c d e f g h i j","player_context":"a b c d e f g h"}}'
+	few="-P minimal -s character=15 -s player_context=15 -s conversation_history=0 -s challenges=0 -s narrative_events=0 -s directorial_notes=0 -s location_context=0"
+	run --separate-stderr wb-budget -c /dev/null -m word $few -t 16 -s scene=6 <<<"$r"
+	assert_success
+	assert_equal "$(jq -c '.budget.sections | map_values([.reason, .final_tokens])' <<<"$output")" '{"scene":["own_budget",6],"character":["fits",6],"player_context":["shed",3]}'
 }
 
 @test "a summarizer over its timeout is killed and truncation used" {

@@ -68,19 +68,35 @@ settings(struct wb_settings *s, uint64_t total)
 	s->total = total;
 }
 
-/* The categories a report lists under key, as a set of bits. */
+/* The categories of a report cut but kept ("cut") or dropped ("dropped"),
+ * as a set of bits. */
 static unsigned
-listed(const json_t *report, const char *key)
+listed(const json_t *report, const char *which)
 {
-	const json_t *a = json_object_get(report, key), *v;
+	const char *name;
 	enum wb_category c;
 	unsigned set = 0;
-	size_t i;
+	json_t *v;
 
-	json_array_foreach(a, i, v)
-		if (wb_category_parse(json_string_value(v), &c) == 0)
+	json_object_foreach(json_object_get(report, "sections"), name, v) {
+		const char *why = json_string_value(json_object_get(v, "reason"));
+		bool gone = json_integer_value(json_object_get(v,
+		    "final_tokens")) == 0;
+		if (why == NULL || strcmp(why, "fits") == 0 ||
+		    gone != (strcmp(which, "dropped") == 0))
+			continue;
+		if (wb_category_parse(name, &c) == 0)
 			set |= 1u << c;
+	}
 	return set;
+}
+
+/* The report's total, as sent. */
+static uint64_t
+total_of(const json_t *report)
+{
+	return (uint64_t)json_integer_value(json_object_get(json_object_get(
+	    report, "total"), "final_tokens"));
 }
 
 /* The order sections go in, and the sets of them gone at each step. */
@@ -115,9 +131,8 @@ whole(const struct wb_counter *c, const json_t *r)
 
 	settings(&s, 100000);
 	CHECK_U(wb_prompt_build(&s, c, r, false, &out, &err), WB_OK);
-	n = (uint64_t)json_integer_value(json_object_get(out.report,
-	    "total_tokens"));
-	CHECK_U(listed(out.report, "sections_truncated"), 0);
+	n = total_of(out.report);
+	CHECK_U(listed(out.report, "cut"), 0);
 	wb_prompt_out_free(&out);
 	return n;
 }
@@ -136,8 +151,8 @@ the_least_important_is_cut_first_then_dropped_in_order(void)
 	/* One token short: only the player's context is cut. */
 	settings(&s, all - 1);
 	CHECK_U(wb_prompt_build(&s, c, r, false, &out, &err), WB_OK);
-	CHECK_U(listed(out.report, "sections_truncated"), 1u << WB_CAT_PLAYER);
-	CHECK_U(listed(out.report, "sections_dropped"), 0);
+	CHECK_U(listed(out.report, "cut"), 1u << WB_CAT_PLAYER);
+	CHECK_U(listed(out.report, "dropped"), 0);
 	wb_prompt_out_free(&out);
 	/* Then, as the total falls, sections go only in the order. */
 	for (uint64_t t = all; t > 0; t--) {
@@ -147,11 +162,10 @@ the_least_important_is_cut_first_then_dropped_in_order(void)
 			wb_prompt_out_free(&out);
 			break;
 		}
-		dropped = listed(out.report, "sections_dropped");
+		dropped = listed(out.report, "dropped");
 		CHECK(a_prefix_of_the_order(dropped));
 		CHECK((dropped & before) == before);
-		CHECK((uint64_t)json_integer_value(json_object_get(out.report,
-		    "total_tokens")) <= t);
+		CHECK(total_of(out.report) <= t);
 		before = dropped;
 		seen |= dropped;
 		wb_prompt_out_free(&out);
@@ -177,7 +191,7 @@ the_scene_and_the_character_are_never_dropped(void)
 		settings(&s, t);
 		st = wb_prompt_build(&s, c, r, false, &out, &err);
 		CHECK(st == WB_OK || st == WB_ECHECK);
-		CHECK((listed(out.report, "sections_dropped") &
+		CHECK((listed(out.report, "dropped") &
 		    (1u << WB_CAT_SCENE | 1u << WB_CAT_CHARACTER)) == 0);
 		wb_prompt_out_free(&out);
 	}
@@ -185,14 +199,15 @@ the_scene_and_the_character_are_never_dropped(void)
 	settings(&s, 1);
 	CHECK_U(wb_prompt_build(&s, c, r, false, &out, &err), WB_ECHECK);
 	CHECK(out.system == NULL && out.messages == NULL);
-	CHECK(json_is_true(json_object_get(out.report, "exceeded_budget")));
+	CHECK(json_is_true(json_object_get(json_object_get(out.report, "total"),
+	    "over")));
 	wb_prompt_out_free(&out);
 	CHECK_U(wb_prompt_build(&s, c, r, true, &out, &err), WB_OK);
 	sys = out.system;
 	CHECK(sys != NULL && strstr(sys, "CURRENT SCENE: Dusk at the docks") &&
 	    strstr(sys, "YOUR CURRENT MOOD: wary but kind"));
 	CHECK(sys != NULL && strstr(sys, "PLAYER CONTEXT") == NULL);
-	CHECK_U(listed(out.report, "sections_dropped") &
+	CHECK_U(listed(out.report, "dropped") &
 	    (1u << WB_CAT_SCENE | 1u << WB_CAT_CHARACTER), 0);
 	wb_prompt_out_free(&out);
 	json_decref(r);
@@ -269,8 +284,9 @@ the_newest_turn_is_cut_at_its_start_before_the_history_goes(void)
 	CHECK(last != NULL && strcmp(last, "Mira: ...said #5") == 0);
 	if (last != NULL && strcmp(last, "Mira: ...said #5") != 0)
 		fprintf(stderr, "  got '%s'\n", last);
-	CHECK(json_is_true(json_object_get(json_object_get(json_object_get(
-	    out.report, "categories"), "conversation_history"), "was_truncated")));
+	CHECK(strcmp(json_string_value(json_object_get(json_object_get(
+	    json_object_get(out.report, "sections"), "conversation_history"),
+	    "reason")), "fits") != 0);
 	wb_prompt_out_free(&out);
 	json_decref(r);
 	wb_counter_free(c);
