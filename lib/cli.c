@@ -34,7 +34,7 @@ static const struct {
 	    "(repeatable)" }, WB_OPTS_BUDGET, "" },
 	{ { "field", 'f', "FIELD", "the field that holds the text (default "
 	    "text)" }, WB_OPTS_TEXT, NULL },
-	{ { "raw", 'r', NULL, "all of stdin is one text, not JSON records" },
+	{ { "raw", 'r', NULL, "each input is one text, not JSON records" },
 	    WB_OPTS_TEXT, NULL },
 	{ { "quiet", 'q', NULL, "with -r: print the result alone" },
 	    WB_OPTS_TEXT, NULL },
@@ -47,9 +47,11 @@ static const struct {
 	{ { "encoding", 'e', "ENCODING", "exact tokens of an encoding, such "
 	    "as o200k_base" }, WB_OPTS_COUNTER, "counter.encoding" },
 	{ { "model", 'M', "MODEL", "exact tokens of a model's encoding, such "
-	    "as gpt-4o, or of an Ollama model, ollama:NAME" }, WB_OPTS_COUNTER, "counter.model" },
+	    "as gpt-4o, or of an Ollama model, ollama:NAME" }, WB_OPTS_COUNTER,
+	    "counter.model" },
 	{ { "tokenizer", 'T', "FILE", "exact tokens of a Hugging Face "
-	    "tokenizer.json or a GGUF file" }, WB_OPTS_COUNTER, "counter.tokenizer" },
+	    "tokenizer.json or a GGUF file" }, WB_OPTS_COUNTER,
+	    "counter.tokenizer" },
 	{ { "allow-special", O_SPECIAL, NULL, "special-token text counts as "
 	    "its special token" }, WB_OPTS_COUNTER, "counter.allow_special" },
 	{ { "encodings-dir", O_ENCDIR, "DIR", "where the rank files are" },
