@@ -439,16 +439,14 @@ main(int argc, char *argv[])
 	struct wb_cli cli = { .prog = "wb-count", .usage = usage_text,
 	    .sets = WB_OPTS_COUNTER | WB_OPTS_TEXT, .own = options,
 	    .own_option = option };
-	struct wb_settings s;
 	struct wb_err err = { 0 };
 	int st;
 
 	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
 		return wb_cli_exit(&cli, st, &err);
-	if ((st = check_options(&cli, &err)) != WB_OK ||
-	    (st = wb_cli_settings(&cli, &s, &err)) != WB_OK)
+	if ((st = check_options(&cli, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
-	if ((counter = wb_counter_new(&s.counter, &err)) == NULL)
+	if ((counter = wb_cli_counter(&cli, &err)) == NULL)
 		return wb_cli_exit(&cli, err.status, &err);
 	if ((ids || tokens || decode) && !wb_counter_has_ids(counter)) {
 		wb_counter_free(counter);

@@ -169,7 +169,6 @@ main(int argc, char *argv[])
 	struct wb_cli cli = { .prog = "wb-truncate", .usage = usage_text,
 	    .sets = WB_OPTS_COUNTER | WB_OPTS_TEXT, .own = options,
 	    .own_option = option };
-	struct wb_settings s;
 	struct wb_err err = { 0 };
 	int st;
 
@@ -183,9 +182,7 @@ main(int argc, char *argv[])
 		wb_err_set(&err, WB_EUSAGE, "-q: with one input only");
 		return wb_cli_exit(&cli, WB_EUSAGE, &err);
 	}
-	if ((st = wb_cli_settings(&cli, &s, &err)) != WB_OK)
-		return wb_cli_exit(&cli, st, &err);
-	if ((counter = wb_counter_new(&s.counter, &err)) == NULL)
+	if ((counter = wb_cli_counter(&cli, &err)) == NULL)
 		return wb_cli_exit(&cli, err.status, &err);
 	field = cli.field;
 	st = cli.raw ? truncate_raw(&cli) :

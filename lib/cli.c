@@ -405,13 +405,15 @@ wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx)
 	return wb_status_worst(st, cli->in_status);
 }
 
-int
-wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
-    struct wb_err *err)
+struct wb_counter *
+wb_cli_counter(const struct wb_cli *cli, struct wb_err *err)
 {
 	const struct wb_layer *l = cli->flags;
+	struct wb_settings s;
 
-	return wb_settings_from(&l, 1, s, err);
+	if (wb_settings_from(&l, 1, &s, err) != WB_OK)
+		return NULL;
+	return wb_counter_new(&s.counter, err);
 }
 
 int

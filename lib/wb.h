@@ -467,8 +467,9 @@ int wb_cli_parse(struct wb_cli *cli, int argc, char **argv,
 int wb_cli_next(struct wb_cli *cli);
 /* Run fn over the records of every input in turn; the worst status. */
 int wb_cli_records(struct wb_cli *cli, wb_record_fn fn, void *ctx);
-/* The settings that the flags alone give, over the defaults. */
-int wb_cli_settings(const struct wb_cli *cli, struct wb_settings *s,
+/* The counter that the flags alone ask for, over the defaults (and
+ * WB_MODEL); NULL with err set. */
+struct wb_counter *wb_cli_counter(const struct wb_cli *cli,
     struct wb_err *err);
 /* The way out of every command: err's message first, if it has one (with
  * the usage for 64); then stdout is closed and checked. */
