@@ -44,19 +44,6 @@ request(void)
 	return r;
 }
 
-/* A counter of one token per scalar. */
-static struct wb_counter *
-per_scalar(void)
-{
-	struct wb_counter_spec spec;
-	struct wb_err err;
-
-	wb_counter_spec_default(&spec);
-	spec.method = WB_METHOD_CHAR;
-	spec.chars_per_token = 1;
-	return wb_counter_new(&spec, &err);
-}
-
 /* Budgets that each part meets by itself, so that only the total sheds. */
 static void
 settings(struct wb_settings *s, uint64_t total)

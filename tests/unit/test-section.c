@@ -2,19 +2,6 @@
 #include "wb_priv.h"
 #include "unit.h"
 
-/* A counter of one token per scalar, so that counts can be read off. */
-static struct wb_counter *
-per_scalar(void)
-{
-	struct wb_counter_spec spec;
-	struct wb_err err;
-
-	wb_counter_spec_default(&spec);
-	spec.method = WB_METHOD_CHAR;
-	spec.chars_per_token = 1;
-	return wb_counter_new(&spec, &err);
-}
-
 static bool
 kept_is(const struct wb_section *s, const char *want)
 {

@@ -48,6 +48,19 @@ counter(enum wb_method m, const char *preset)
 	wb_counter_preset(&spec, preset);
 	return wb_counter_new(&spec, &err);
 }
+
+/* A counter of one token per scalar, so that counts can be read off. */
+static inline struct wb_counter *
+per_scalar(void)
+{
+	struct wb_counter_spec spec;
+	struct wb_err err;
+
+	wb_counter_spec_default(&spec);
+	spec.method = WB_METHOD_CHAR;
+	spec.chars_per_token = 1;
+	return wb_counter_new(&spec, &err);
+}
 #endif
 
 /* A seeded generator, so a failure can be replayed with WB_SEED. */
