@@ -44,3 +44,26 @@ wait_pid() {
 	    { kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; return 124; }
 	wait "$p"
 }
+
+# A relay's subscribers need URLs signed by relay sign unless it was
+# started with --open-subscribe; the tests that subscribe with plain
+# loopback URLs start their relays open. The tests of signing unset this.
+export WB_RELAY_OPEN_SUBSCRIBE=1
+
+# The HTTP status of an EventSource request for URL $1 (200 once the
+# stream is open; the stream is cut after a second).
+es_status() {
+	curl -s -N -m 1 -H 'Accept: text/event-stream' -o /dev/null -w '%{http_code}' "$1" || true
+}
+
+# Make the directories from $BATS_RUN_TMPDIR down to $1 searchable by
+# others: a relay started by root serves its files from workers running as
+# nobody.
+searchable() {
+	local d=$1
+	while [ -n "$d" ] && [ "$d" != / ]; do
+		chmod go+x "$d"
+		[ "$d" != "$BATS_RUN_TMPDIR" ] || break
+		d=$(dirname "$d")
+	done
+}
