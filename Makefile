@@ -113,6 +113,10 @@ MAN5 = \
 MAN7 = \
 	man/wb.7
 
+# The relay is a service's control command: section 8.
+MAN8 = \
+	man/wb-relay.8
+
 HDR = lib/wb.h lib/wb_priv.h lib/pretok.h lib/unicode_tables.h \
 	lib/llama3_special.h
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
@@ -249,7 +253,7 @@ test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers \
 
 check: bootstrap-test
 	$(MAKE) all WERROR=-Werror
-	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7) $(MAN8)
 	$(MAKE) test WERROR=-Werror
 
 # The whole test suite built with AddressSanitizer and UBSan: any report
@@ -319,15 +323,16 @@ bench-smoke: bootstrap-test
 bench-tokenizers: all encodings
 	PATH="$(CURDIR)/cmd:$$PATH" WB_ENCODINGS_DIR=$(ENCDIR) scripts/bench-tokenizers
 
-# Commands, relay, library, header, pkg-config file, man pages, the
-# completions the build generated, fetch-encodings with its helpers, and the
-# rank files found in ENCDIR. Llama 3's only if the user fetched it there
-# (scripts/fetch-encodings --llama3 shows Meta's license first), not if
-# make encodings did for the tests.
+# Commands, relay with its player page, library, header, pkg-config file,
+# man pages, the completions the build generated, fetch-encodings with its
+# helpers, and the rank files found in ENCDIR. Llama 3's only if the user
+# fetched it there (scripts/fetch-encodings --llama3 shows Meta's license
+# first), not if make encodings did for the tests.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	    $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/encodings
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR)/encodings
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/
 	install -m 755 scripts/relay $(DESTDIR)$(BINDIR)/wb-relay
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/
@@ -336,9 +341,11 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	install -m 755 $(DATASCRIPTS) $(DESTDIR)$(DATADIR)/
 	if [ -f scripts/relay.nginx.conf ]; then install -m 644 \
 	    scripts/relay.nginx.conf $(DESTDIR)$(DATADIR)/; fi
+	install -m 644 examples/player.html $(DESTDIR)$(DATADIR)/
 	for f in $(B)/completions/wb-*; do [ ! -f "$$f" ] || { \
 	    install -d $(DESTDIR)$(BASHCOMPDIR) && install -m 644 \
 	    "$$f" $(DESTDIR)$(BASHCOMPDIR)/; } || exit 1; done
@@ -362,7 +369,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
-	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+	    $(MAN7:man/%=$(DESTDIR)$(MANDIR)/man7/%) \
+	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 	rm -f $(CMDS:%=$(DESTDIR)$(BASHCOMPDIR)/%) $(DESTDIR)$(BASHCOMPDIR)/wb-relay \
 	    $(CMDS:%=$(DESTDIR)$(ZSHCOMPDIR)/_%) $(DESTDIR)$(ZSHCOMPDIR)/_wb-relay
 	for f in $(B)/completions/wb-*; do rm -f $(DESTDIR)$(BASHCOMPDIR)/$${f##*/}; done

@@ -59,6 +59,8 @@ setup_file() {
 	local x=$BATS_TEST_TMPDIR/x
 	wbmake install PREFIX="$x" 2>/dev/null
 	cmp "$TOP/scripts/relay" "$x/bin/wb-relay"
+	cmp "$TOP/examples/player.html" "$x/share/wb/player.html"
+	cmp "$TOP/man/wb-relay.8" "$x/share/man/man8/wb-relay.8"
 	if [ -f "$TOP/scripts/relay.nginx.conf" ]; then
 		cmp "$TOP/scripts/relay.nginx.conf" "$x/share/wb/relay.nginx.conf"
 	else

@@ -328,6 +328,22 @@ es_data() {
 	assert_equal "$(curl -s "http://127.0.0.1:$PORT/player.html")" mine
 }
 
+@test "installed in bin/ as wb-relay, relay serves the page from ../share/wb/" {
+	d=$BATS_TEST_TMPDIR/prefix
+	mkdir -p "$d/bin" "$d/share/wb"
+	cp "$RELAY" "$d/bin/wb-relay"
+	cp "$TEMPLATE" "$d/share/wb/relay.nginx.conf"
+	echo installed >"$d/share/wb/player.html"
+	PORT=$(free_port)
+	echo "$BATS_TEST_TMPDIR/r" >>"$BATS_TEST_TMPDIR/relays"
+	"$d/bin/wb-relay" start -p "$PORT" -d "$BATS_TEST_TMPDIR/r" >/dev/null
+	assert_equal "$(curl -s "http://127.0.0.1:$PORT/player.html")" installed
+	rm "$d/share/wb/player.html"
+	"$d/bin/wb-relay" stop -d "$BATS_TEST_TMPDIR/r" >/dev/null
+	run -69 --separate-stderr "$d/bin/wb-relay" start -p "$PORT" -d "$BATS_TEST_TMPDIR/r"
+	assert_equal "$stderr" "relay: player.html not found in $d/bin/../examples/, beside $d/bin/ or in $d/bin/../share/wb/ (set WB_RELAY_PLAYER)"
+}
+
 @test "started by root with a run directory nobody can reach, start warns that the page will be 403" {
 	[ "$(id -u)" -eq 0 ] || skip "not root: nginx's workers run as this user"
 	mkdir -m 700 "$BATS_TEST_TMPDIR/private"
@@ -337,4 +353,21 @@ es_data() {
 	assert_success
 	assert_equal "$stderr" "relay: warning: nobody (nginx's workers) cannot reach $BATS_TEST_TMPDIR/private/r/www: the page will be 403 (make the directories above $BATS_TEST_TMPDIR/private/r searchable: chmod o+x)"
 	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/player.html")" 403
+}
+
+@test "every option and command of relay --help is described in wb-relay(8)" {
+	local page opt
+	page=$(mandoc -Tascii -Ios= "$TOP/man/wb-relay.8" | col -b)
+	run --separate-stderr "$RELAY" --help
+	assert_success
+	for opt in $(grep -o -- '--[a-z][-a-z]*' <<<"$output" | sort -u) -p -d; do
+		grep -q -- "$opt\([^-a-z]\|$\)" <<<"$page" || fail "relay $opt is not in wb-relay(8)"
+	done
+	for c in start stop status restart token sign config redis-start redis-stop redis-status; do
+		grep -q "^ *$c\b\| $c " <<<"$page" || fail "relay $c is not in wb-relay(8)"
+	done
+	for v in WB_RELAY_TOKEN WB_RELAY_OPEN_SUBSCRIBE WB_RELAY_TEMPLATE WB_RELAY_PLAYER; do
+		grep -q "$v" <<<"$output" || fail "$v is not in relay --help"
+		grep -q "$v" <<<"$page" || fail "$v is not in wb-relay(8)"
+	done
 }
