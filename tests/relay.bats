@@ -371,3 +371,31 @@ es_data() {
 		grep -q "$v" <<<"$page" || fail "$v is not in wb-relay(8)"
 	done
 }
+
+@test "--tls-listen: plain on loopback for the publishers, TLS elsewhere for the players" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.2 \
+	    -addext subjectAltName=IP:127.0.0.2 -keyout "$BATS_TEST_TMPDIR/key.pem" \
+	    -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	run --separate-stderr "$RELAY" config -p 8123 --tls-port 8124 --tls-listen :: \
+	    --cert "$BATS_TEST_TMPDIR/cert.pem" --key "$BATS_TEST_TMPDIR/key.pem"
+	assert_line '		listen 127.0.0.1:8123;'
+	assert_line '		listen [::]:8124 ssl;'
+	run -64 --separate-stderr "$RELAY" config --tls-listen 127.0.0.2
+	assert_equal "$stderr" 'relay: --tls-listen needs --tls-port'
+	local tls u
+	tls=$(free_port)
+	start_relay r --tls-port "$tls" --tls-listen 127.0.0.2 \
+	    --cert "$BATS_TEST_TMPDIR/cert.pem" --key "$BATS_TEST_TMPDIR/key.pem"
+	assert_equal "$(publish world.t '{"n":4}')" 202
+	u=$("$RELAY" sign -d "$BATS_TEST_TMPDIR/r" --sse world.t)
+	assert_regex "$u" "^https://127.0.0.2:$tls/sub/world.t[?]expires="
+	assert_equal "$(curl -s -N -m 1 --cacert "$BATS_TEST_TMPDIR/cert.pem" \
+	    -H 'Accept: text/event-stream' "$u" | sed -n 's/^data: //p')" '{"n":4}'
+	assert_equal "$(curl -s -N -m 1 --cacert "$BATS_TEST_TMPDIR/cert.pem" \
+	    -H 'Accept: text/event-stream' -o /dev/null -w '%{http_code}' "${u%%\?*}" || true)" 403
+	# the plain port is on loopback only, the TLS port on 127.0.0.2 only
+	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.2:$PORT/player.html" || true)" 000
+	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' -k "https://127.0.0.1:$tls/player.html" || true)" 000
+	run "$RELAY" sign -d "$BATS_TEST_TMPDIR/r" --ws world.t
+	assert_regex "$output" "^wss://127.0.0.2:$tls/sub/world.t[?]expires="
+}
