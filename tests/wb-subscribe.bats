@@ -101,7 +101,7 @@ teardown() {
 	    'R1/1 R1/2 R1/3 R2/1 R2/2 R1/4 -/x -/x '
 }
 
-@test "the same channel on two connections: each message printed once" {
+@test "the same channel given twice (another query string): 64" {
 	crafted R 1 2 3 | pub twice
 	run --separate-stderr timeout 20 wb-subscribe --idle 1 "$(sub_url twice)" "$(sub_url twice)?x=1"
 	assert_failure 64
@@ -219,6 +219,29 @@ $m2"
 	assert_success
 	assert_output "$m1
 $m2"
+}
+
+@test "a relay restarted mid-stream: said once, connected again, the rest printed" {
+	local d=$BATS_TEST_TMPDIR/restart p out=$BATS_TEST_TMPDIR/out
+	p=$(free_port)
+	echo "$d" >>"$BATS_TEST_TMPDIR/relays"
+	"$RELAY" start -p "$p" -d "$d" >/dev/null
+	crafted RS 1 2 3 | pub rs "$p"
+	bg wb-subscribe --state "$BATS_TEST_TMPDIR/st" "$(sub_url rs "$p")" >"$out" 2>"$out.err"
+	local spid=$BG
+	wait_until 100 lines_at_least "$out" 3
+	"$RELAY" stop -d "$d" >/dev/null
+	wait_until 100 grep -q 'trying again' "$out.err"
+	"$RELAY" start -p "$p" -d "$d" >/dev/null
+	wait_until 100 grep -q 'connected again' "$out.err"
+	crafted RS 4 5 6 | pub rs "$p"
+	wait_until 100 lines_at_least "$out" 6
+	kill -TERM "$spid"
+	local st=0
+	wait_pid 50 "$spid" || st=$?
+	assert_equal "$st" 0
+	assert_equal "$(jq -r .seq "$out" | tr '\n' ' ')" '1 2 3 4 5 6 '
+	assert_equal "$(grep -c 'trying again' "$out.err")" 1
 }
 
 @test "--count ends it after N messages, --idle after the quiet time, both with 0" {
