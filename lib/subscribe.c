@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -72,6 +73,7 @@ struct wb_sub {
 	struct wb_err fatal;
 	uint64_t rng;
 	struct pollfd *pfd;
+	int lock_fd;            /* FILE.lock of --state, held while running */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -475,6 +477,23 @@ finish_pending(struct wb_sub *s, const json_t *st)
 	return WB_OK;
 }
 
+/* Take FILE.lock of the state file: one process per state. */
+static int
+lock_state(struct wb_sub *s, struct wb_err *err)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s.lock", s->o.state);
+	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return wb_err_set(err, WB_EIO, "--state: %s: %s", path,
+		    strerror(errno));
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0)
+		return wb_err_set(err, errno == EWOULDBLOCK ? WB_EUNAVAIL : WB_EIO,
+		    "--state: %s: %s", s->o.state, errno == EWOULDBLOCK ?
+		    "in use by another wb-subscribe" : strerror(errno));
+	return WB_OK;
+}
+
 /* Read the state file, if there is one. */
 static int
 load_state(struct wb_sub *s, struct wb_err *err)
@@ -545,6 +564,7 @@ wb_sub_new(const struct wb_sub_opts *o, char **urls, size_t n,
 	}
 	s->o = *o;
 	s->nchans = n;
+	s->lock_fd = -1;
 	for (size_t i = 0; i < n; i++) {
 		s->chans[i].s = s;
 		s->chans[i].url = urls[i];
@@ -564,7 +584,8 @@ wb_sub_new(const struct wb_sub_opts *o, char **urls, size_t n,
 	if (getrandom(r, sizeof(r), 0) == (ssize_t)sizeof(r))
 		memcpy(&s->rng, r, sizeof(r));
 	s->rng |= 1;
-	if (s->o.state != NULL && load_state(s, err) != WB_OK) {
+	if (s->o.state != NULL && (lock_state(s, err) != WB_OK ||
+	    load_state(s, err) != WB_OK)) {
 		wb_sub_free(s);
 		return NULL;
 	}
@@ -813,5 +834,7 @@ wb_sub_free(struct wb_sub *s)
 	free(s->pfd);
 	wb_buf_free(&s->batch);
 	json_decref(s->others);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 }

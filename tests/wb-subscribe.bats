@@ -310,6 +310,15 @@ $m2"
 	assert_failure 78
 }
 
+@test "a state file in use by another wb-subscribe: 69 at once" {
+	bg wb-subscribe --state "$BATS_TEST_TMPDIR/st" "$(sub_url inuse)" >/dev/null 2>&1
+	wait_until 50 test -e "$BATS_TEST_TMPDIR/st.lock"
+	sleep 0.2
+	run --separate-stderr timeout 20 wb-subscribe --state "$BATS_TEST_TMPDIR/st" --idle 1 "$(sub_url inuse)"
+	assert_failure 69
+	[[ $stderr == *"st: in use by another wb-subscribe"* ]]
+}
+
 @test "a state file that is not one: 65, nothing read" {
 	echo '{"x":1}' >"$BATS_TEST_TMPDIR/st"
 	run --separate-stderr timeout 20 wb-subscribe --state "$BATS_TEST_TMPDIR/st" --idle 1 "$(sub_url basic)"
