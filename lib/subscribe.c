@@ -683,12 +683,12 @@ timers(struct chan *ch, double now, double *next)
 		if (ch->ping_out > 0 && now - ch->ping_out >= s->o.ping) {
 			wb_err_set(&err, WB_EUNAVAIL, "ping timeout");
 			lost(ch, &err);
-			return;
+			goto down;
 		}
 		if (now - ch->last_ping >= s->o.ping) {
 			if (wb_ws_ping(ch->ws, &err) != WB_OK) {
 				lost(ch, &err);
-				return;
+				goto down;
 			}
 			ch->last_ping = now;
 			if (ch->ping_out == 0)
@@ -699,6 +699,11 @@ timers(struct chan *ch, double now, double *next)
 		if (ch->ping_out > 0 && ch->ping_out + s->o.ping < *next)
 			*next = ch->ping_out + s->o.ping;
 	}
+	return;
+down:
+	/* Lost here: the next try is a timer of this round too. */
+	if (ch->next_try < *next)
+		*next = ch->next_try;
 }
 
 /* Read and write on ch's connection. */

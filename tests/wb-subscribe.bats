@@ -244,6 +244,27 @@ $m2"
 	assert_equal "$(grep -c 'trying again' "$out.err")" 1
 }
 
+@test "a relay that stops answering is found by its pings; --timeout then ends it with 69" {
+	local d=$BATS_TEST_TMPDIR/frozen p master
+	p=$(free_port)
+	echo "$d" >>"$BATS_TEST_TMPDIR/relays"
+	"$RELAY" start -p "$p" -d "$d" --ping 60 >/dev/null
+	crafted F 1 | pub frozen "$p"
+	bg wb-subscribe --ping 0.5 --timeout 2 "$(sub_url frozen "$p")" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	local spid=$BG
+	wait_until 100 lines_at_least "$BATS_TEST_TMPDIR/out" 1
+	master=$(cat "$d/nginx.pid")
+	# Frozen, the relay's kernel still holds the TCP connection open.
+	kill -STOP "$master" $(pgrep -P "$master")
+	local st=0
+	wait_pid 150 "$spid" || st=$?
+	kill -CONT "$master" $(pgrep -P "$master")
+	assert_equal "$st" 69
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_line -n 0 -p 'ping timeout; trying again'
+	assert_line -p 'unavailable for 2 s'
+}
+
 @test "--count ends it after N messages, --idle after the quiet time, both with 0" {
 	worlds c 5 | pub count
 	run --separate-stderr timeout 20 wb-subscribe --count 2 "$(sub_url count)"
