@@ -235,12 +235,12 @@ check_seq(struct chan *ch, const json_t *msg)
 	if ((uint64_t)seq <= r->seq)
 		return false;  /* a duplicate */
 	if ((uint64_t)seq > r->seq + 1) {
-		uint64_t from = r->seq + 1, to = (uint64_t)seq - 1;
+		unsigned long long from = r->seq + 1, to = (uint64_t)seq - 1,
+		    n = to - from + 1;
 
 		say(s, "%s: gap: run %s: seq %llu to %llu missing "
-		    "(%llu message%s)", ch->key, r->run,
-		    (unsigned long long)from, (unsigned long long)to,
-		    (unsigned long long)(to - from + 1), to == from ? "" : "s");
+		    "(%llu message%s)", ch->key, r->run, from, to, n,
+		    n == 1 ? "" : "s");
 		s->gaps++;
 		s->status = wb_status_worst(s->status, WB_ECHECK);
 	}
