@@ -56,6 +56,7 @@ LIBSRC = \
 	lib/record.c \
 	lib/section.c \
 	lib/settings.c \
+	lib/subscribe.c \
 	lib/summarize.c \
 	lib/text_stats.c \
 	lib/truncate.c \
@@ -68,6 +69,7 @@ CMDS = \
 	wb-budget \
 	wb-count \
 	wb-prompt \
+	wb-subscribe \
 	wb-truncate
 
 UNITS = \

@@ -82,6 +82,13 @@ static const struct {
 
 #define MAX_OPTS 64
 
+/* The shared options about reading inputs. */
+static bool
+input_option(int id)
+{
+	return id == O_FILES || id == '0' || id == O_ANNOTATE;
+}
+
 /* The rows a command takes: its own first, then its shared sets. */
 static size_t
 rows(const struct wb_cli *cli, const struct wb_opt **out, size_t cap)
@@ -91,7 +98,8 @@ rows(const struct wb_cli *cli, const struct wb_opt **out, size_t cap)
 	for (const struct wb_opt *o = cli->own; o && o->name && n < cap; o++)
 		out[n++] = o;
 	for (size_t i = 0; i < WB_NELEM(shared) && n < cap; i++)
-		if (shared[i].set & (cli->sets | WB_OPTS_COMMON))
+		if ((shared[i].set & (cli->sets | WB_OPTS_COMMON)) &&
+		    !((cli->sets & WB_OPTS_NOFILES) && input_option(shared[i].o.id)))
 			out[n++] = &shared[i].o;
 	return n;
 }
@@ -278,7 +286,8 @@ wb_cli_parse(struct wb_cli *cli, int argc, char **argv, struct wb_err *err)
 			return getopt_err(err, c, optopt, argv[optind - 1]);
 		for (i = 0; i < WB_NELEM(shared); i++)
 			if (shared[i].o.id == c &&
-			    (shared[i].set & (cli->sets | WB_OPTS_COMMON)))
+			    (shared[i].set & (cli->sets | WB_OPTS_COMMON)) &&
+			    !((cli->sets & WB_OPTS_NOFILES) && input_option(c)))
 				break;
 		if (i < WB_NELEM(shared))
 			st = shared_option(cli, i, optarg, err);

@@ -427,6 +427,8 @@ struct wb_opt {
 #define WB_OPTS_COUNTER 0x2u  /* -m -p -e -M and the counter parameters */
 #define WB_OPTS_BUDGET  0x4u  /* -c -w -P -t -s */
 #define WB_OPTS_TEXT    0x8u  /* -f -r -q */
+#define WB_OPTS_NOFILES 0x10u /* operands are no inputs: without
+                               * --files-from, -0 and --annotate */
 
 /* A command's line: what it gives, and what the parser fills in. */
 struct wb_cli {
@@ -493,6 +495,9 @@ struct wb_ws_opts {
 	const char *cacert;   /* CA certificates for wss://; NULL: the system's */
 	bool insecure;        /* wss:// without verifying the certificate */
 	double timeout;       /* seconds for connect, TLS and the handshake */
+	const char *protocol; /* the subprotocol to ask for, or NULL */
+	const char *last_event_id;  /* sent as "Last-Event-ID", or NULL */
+	size_t max_msg;       /* the largest message taken; 0: 16 MiB */
 };
 
 /* What a connection calls with each text or binary message it reads. */
@@ -523,6 +528,8 @@ bool wb_ws_buffered(const struct wb_ws *ws);
 size_t wb_ws_queued(const struct wb_ws *ws);
 /* When the last frame arrived, in seconds on the monotonic clock. */
 double wb_ws_last_rx(const struct wb_ws *ws);
+/* The subprotocol the server agreed to, or NULL. */
+const char *wb_ws_protocol(const struct wb_ws *ws);
 /* Read and write what the socket allows; 69 once the connection is over. */
 int wb_ws_io(struct wb_ws *ws, struct wb_err *err);
 /* Close the socket and free the connection. */
@@ -562,5 +569,38 @@ int wb_bcast_wait(void *bc, int fd);
 int wb_bcast_finish(struct wb_bcast *bc, int status);
 /* Free a broadcaster and its connections. */
 void wb_bcast_free(struct wb_bcast *bc);
+
+/* subscribe.c */
+
+/* What a subscriber does. */
+struct wb_sub_opts {
+	const char *prog;       /* prefix of messages on err */
+	struct wb_ws_opts ws;   /* cacert, insecure, max_msg */
+	const char *state;      /* the state file, or NULL */
+	uint64_t count;         /* end after this many messages; 0: never */
+	double idle;            /* end after this long without one; 0: never */
+	double timeout;         /* the longest outage of a channel; 0: none */
+	double ping;            /* seconds between pings; 0: none */
+	int out;                /* where the messages go */
+	FILE *err;              /* notices: gaps, outages */
+};
+
+struct wb_sub;
+
+/* Make a subscriber of the channels at urls (kept, not copied), reading
+ * the state file if there is one; 64 for a bad URL, 65 a bad state. */
+struct wb_sub *wb_sub_new(const struct wb_sub_opts *o, char **urls, size_t n,
+    struct wb_err *err);
+/* Print each message once until --count, --idle, SIGTERM, SIGINT or
+ * SIGHUP (caught while it runs), or a failure; the state is saved at the
+ * end. 0, 1 when a gap was reported, 65 when a message was not JSON, or
+ * the failure's status (wb_sub_error says it). */
+int wb_sub_run(struct wb_sub *s);
+/* What ended the run, when a failure did. */
+const struct wb_err *wb_sub_error(const struct wb_sub *s);
+/* The gaps reported. */
+uint64_t wb_sub_gaps(const struct wb_sub *s);
+/* Free a subscriber. */
+void wb_sub_free(struct wb_sub *s);
 
 #endif

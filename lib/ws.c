@@ -44,6 +44,7 @@ struct wb_ws {
 	char close_reason[124];
 	char tls_err[200];
 	double last_rx;    /* when the last frame came in */
+	char protocol[64]; /* the subprotocol agreed to, or "" */
 	wslay_event_context_ptr ctx;
 	struct wb_ws_handler h;
 };
@@ -492,6 +493,9 @@ read_head(struct wb_ws *ws, const char *key, double deadline,
 	}
 	end[2] = '\0';
 	st = wb_ws_check_head(buf, key, err);
+	if (st == WB_OK && !find_header(buf, "Sec-WebSocket-Protocol",
+	    ws->protocol, sizeof(ws->protocol)))
+		ws->protocol[0] = '\0';
 out:
 	free(buf);
 	return st;
@@ -591,6 +595,16 @@ ws_new(int fd, const struct wb_ws_handler *h)
 	return ws;
 }
 
+/* True for a header value without control characters (or none). */
+static bool
+header_ok(const char *v)
+{
+	for (; v != NULL && *v; v++)
+		if ((unsigned char)*v < ' ' || *v == 0x7f)
+			return false;
+	return true;
+}
+
 /* Upgrade the connection in ws (TCP or TLS) to a WebSocket. */
 static int
 ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
@@ -608,6 +622,9 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 	int n;
 	int st;
 
+	if (!header_ok(o->protocol) || !header_ok(o->last_event_id))
+		return wb_err_set(err, WB_EUSAGE,
+		    "control character in a handshake header");
 	if (key == NULL) {
 		if (RAND_bytes(nonce, sizeof(nonce)) != 1)
 			return wb_err_set(err, WB_EINTERNAL, "no random bytes");
@@ -618,10 +635,15 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 	n = snprintf(req, sizeof(req),
 	    "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-	    "Sec-WebSocket-Version: 13\r\n%s%s%s%s%s%s\r\n",
+	    "Sec-WebSocket-Version: 13\r\n%s%s%s%s%s%s%s%s%s%s%s%s\r\n",
 	    u->path, u->hostport, key,
 	    o->accept ? "Accept: " : "", o->accept ? o->accept : "",
 	    o->accept ? "\r\n" : "",
+	    o->protocol ? "Sec-WebSocket-Protocol: " : "",
+	    o->protocol ? o->protocol : "", o->protocol ? "\r\n" : "",
+	    o->last_event_id ? "Last-Event-ID: " : "",
+	    o->last_event_id ? o->last_event_id : "",
+	    o->last_event_id ? "\r\n" : "",
 	    o->token ? "Authorization: Bearer " : "", o->token ? o->token : "",
 	    o->token ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req))
@@ -632,7 +654,8 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 		return st;
 	if (wslay_event_context_client_init(&ws->ctx, &cbs, ws) != 0)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
-	wslay_event_config_set_max_recv_msg_length(ws->ctx, MAX_MSG);
+	wslay_event_config_set_max_recv_msg_length(ws->ctx,
+	    o->max_msg > 0 ? o->max_msg : MAX_MSG);
 	ws->last_rx = wb_now();
 	return WB_OK;
 }
@@ -756,6 +779,12 @@ double
 wb_ws_last_rx(const struct wb_ws *ws)
 {
 	return ws->last_rx;
+}
+
+const char *
+wb_ws_protocol(const struct wb_ws *ws)
+{
+	return ws->protocol[0] ? ws->protocol : NULL;
 }
 
 /* Say why a connection ended. */

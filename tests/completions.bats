@@ -19,7 +19,7 @@ complete_words() {
 }
 
 @test "bash completes every long option of --help" {
-	for cmd in wb-count wb-truncate wb-budget wb-prompt wb-broadcast; do
+	for cmd in wb-count wb-truncate wb-budget wb-prompt wb-broadcast wb-subscribe; do
 		run complete_words "$cmd" --
 		for opt in $("$cmd" --help | sed '1,/^options:$/d' | grep -o -- '--[a-z][-a-z0-9]*' | sort -u); do
 			assert_line -- "$opt"
@@ -32,7 +32,7 @@ complete_words() {
 }
 
 @test "zsh completions name every option of --help, with its help line" {
-	for cmd in wb-count wb-truncate wb-budget wb-prompt wb-broadcast; do
+	for cmd in wb-count wb-truncate wb-budget wb-prompt wb-broadcast wb-subscribe; do
 		head -n 1 "$COMP/_$cmd" | grep -qx "#compdef $cmd"
 		for opt in $("$cmd" --help | sed '1,/^options:$/d' | grep -o -- '--[a-z][-a-z0-9]*' | sort -u); do
 			grep -q -- "$opt[]},[]" "$COMP/_$cmd" || fail "_$cmd: no $opt"

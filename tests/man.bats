@@ -89,6 +89,10 @@ check_page() {
 	check_page "$TOP/man/wb-broadcast.1"
 }
 
+@test "the examples of wb-subscribe(1) give the output shown" {
+	check_page "$TOP/man/wb-subscribe.1"
+}
+
 @test "the examples of wb-prompt(1) give the output shown" {
 	cp -r "$TOP/examples" "$BATS_TEST_TMPDIR/"
 	check_page "$TOP/man/wb-prompt.1"

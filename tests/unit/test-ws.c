@@ -1,4 +1,7 @@
 /* test-ws.c: the WebSocket client's handshake check and URL parser. */
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "wb_priv.h"
 #include "unit.h"
 
@@ -45,12 +48,70 @@ urls_are_ws_or_wss_with_a_port_and_a_path(void)
 	CHECK_U(wb_url_parse("ws://h:0/x", &u, &err), WB_EUSAGE);
 	CHECK_U(wb_url_parse("ws://h/a b", &u, &err), WB_EUSAGE);
 }
+/* The handshake over one end of a socket pair, the server's answer
+ * already waiting; the request the client sent is read into req. */
+static struct wb_ws *
+handshake(const struct wb_ws_opts *o, const char *answer, char *req,
+    size_t size, struct wb_err *err)
+{
+	struct wb_ws *ws;
+	ssize_t n;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return NULL;
+	if (write(sv[1], answer, strlen(answer)) != (ssize_t)strlen(answer))
+		return NULL;
+	ws = wb_ws_open_fd(sv[0], "ws://127.0.0.1:1/sub/w", KEY, o, NULL, err);
+	if (ws == NULL)
+		close(sv[0]);
+	n = read(sv[1], req, size - 1);
+	req[n > 0 ? n : 0] = '\0';
+	close(sv[1]);
+	return ws;
+}
+
+static void
+a_subprotocol_and_last_event_id_are_asked_for(void)
+{
+	struct wb_ws_opts o = { .timeout = 2, .protocol = "ws+meta.nchan",
+	    .last_event_id = "1700000000:3" };
+	struct wb_err err = { 0 };
+	struct wb_ws *ws;
+	char req[4096];
+
+	ws = handshake(&o, OK_HEAD "Sec-WebSocket-Protocol: ws+meta.nchan\r\n"
+	    "\r\n", req, sizeof(req), &err);
+	CHECK(ws != NULL);
+	CHECK(strstr(req, "\r\nSec-WebSocket-Protocol: ws+meta.nchan\r\n") != NULL);
+	CHECK(strstr(req, "\r\nLast-Event-ID: 1700000000:3\r\n") != NULL);
+	CHECK(ws != NULL && wb_ws_protocol(ws) != NULL &&
+	    strcmp(wb_ws_protocol(ws), "ws+meta.nchan") == 0);
+	wb_ws_free(ws);
+	/* A server that does not agree: no subprotocol. */
+	ws = handshake(&o, OK_HEAD "\r\n", req, sizeof(req), &err);
+	CHECK(ws != NULL && wb_ws_protocol(ws) == NULL);
+	wb_ws_free(ws);
+	/* Without them, neither header. */
+	o.protocol = o.last_event_id = NULL;
+	ws = handshake(&o, OK_HEAD "\r\n", req, sizeof(req), &err);
+	CHECK(ws != NULL && strstr(req, "Protocol") == NULL &&
+	    strstr(req, "Last-Event-ID") == NULL);
+	wb_ws_free(ws);
+	/* A header value cannot carry a line of its own. */
+	o.last_event_id = "1\r\nX-Evil: 1";
+	ws = handshake(&o, OK_HEAD "\r\n", req, sizeof(req), &err);
+	CHECK(ws == NULL);
+	CHECK_U(err.status, WB_EUSAGE);
+	CHECK(strstr(req, "X-Evil") == NULL);
+}
 
 int
 main(void)
 {
 	RUN(handshake_heads_are_checked_against_the_key);
 	RUN(urls_are_ws_or_wss_with_a_port_and_a_path);
+	RUN(a_subprotocol_and_last_event_id_are_asked_for);
 	printf("# %d checks\n", unit_checks);
 	return UNIT_END();
 }
