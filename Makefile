@@ -58,6 +58,7 @@ LIBSRC = \
 	lib/settings.c \
 	lib/summarize.c \
 	lib/text_stats.c \
+	lib/tokcache.c \
 	lib/truncate.c \
 	lib/unicode_tables.c \
 	lib/utf8.c \

@@ -507,9 +507,10 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 			    blob);
 			return NULL;
 		}
-		b = wb_gguf_bpe_open(blob, err);
+		b = wb_tokcache_bpe(blob, wb_gguf_bpe_open, err);
 	} else {
-		b = is_gguf(t) ? wb_gguf_bpe_open(t, err) : wb_hf_open(t, err);
+		b = wb_tokcache_bpe(t, is_gguf(t) ? wb_gguf_bpe_open :
+		    wb_hf_open, err);
 		t = base ? base + 1 : t;
 	}
 	if (b == NULL)
