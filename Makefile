@@ -320,6 +320,14 @@ bench-smoke: bootstrap-test
 bench-tokenizers: all encodings
 	PATH="$(CURDIR)/cmd:$$PATH" WB_ENCODINGS_DIR=$(ENCDIR) scripts/bench-tokenizers
 
+# The error of each heuristic method against the exact tokenizers on the
+# benchmark corpora (the table in README.md and wb(7)); HEURISTIC_BYTES
+# sets the size of each corpus (default 5 MiB).
+HEURISTIC_BYTES ?=
+heuristic-error: all encodings tokenizers
+	PATH="$(CURDIR)/cmd:$$PATH" WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) \
+	    scripts/heuristic-error $(if $(HEURISTIC_BYTES),-s $(HEURISTIC_BYTES))
+
 # Commands, relay, library, header, pkg-config file, man pages, the
 # completions the build generated, fetch-encodings with its helpers, and the
 # rank files found in ENCDIR. Llama 3's only if the user fetched it there
@@ -381,7 +389,7 @@ clean:
 	rm -rf build
 
 .PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize valgrind fuzz lint demo bench \
-	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
+	bench-tokenizers bench-smoke heuristic-error unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE
 .SECONDARY: $(LIBOBJ)
