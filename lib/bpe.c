@@ -188,18 +188,19 @@ static void
 seterr(struct wb_err *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Set *err, which may be NULL. */
+/* Set *err, which may be NULL, as wb_err_set does (one line). */
 static void
 seterr(struct wb_err *err, int status, const char *fmt, ...)
 {
+	char m[sizeof(err->msg)];
 	va_list ap;
 
 	if (!err)
 		return;
-	err->status = status;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
+	wb_err_set(err, status, "%s", m);
 }
 
 static inline uint64_t
@@ -950,6 +951,41 @@ own_finish(struct wb_bpe *b, const char *name, struct wb_err *err)
 	return 0;
 }
 
+static int
+by_id(const void *x, const void *y)
+{
+	uint32_t a = ((const struct special *)x)->id;
+	uint32_t c = ((const struct special *)y)->id;
+
+	return a < c ? -1 : a > c;
+}
+
+/* Two added tokens of one id would not decode to the texts they came
+ * from: refused. */
+static int
+same_id(const struct wb_bpe *b, const char *name, struct wb_err *err)
+{
+	size_t n = b->own.n_sp;
+	struct special *s = malloc((n ? n : 1) * sizeof(*s));
+
+	if (s == NULL) {
+		seterr(err, WB_EINTERNAL, "%s: out of memory", name);
+		return -1;
+	}
+	memcpy(s, b->own_sp, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), by_id);
+	for (size_t i = 1; i < n; i++)
+		if (s[i].id == s[i - 1].id) {
+			seterr(err, WB_EDATA, "%s: added tokens %s and %s have "
+			    "the same id %u", name, s[i - 1].text, s[i].text,
+			    (unsigned)s[i].id);
+			free(s);
+			return -1;
+		}
+	free(s);
+	return 0;
+}
+
 struct wb_bpe *
 wb_bpe_from_tokens(const char *name, enum wb_pat pat,
     const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
@@ -1006,7 +1042,8 @@ wb_bpe_from_tokens(const char *name, enum wb_pat pat,
 		b->own_sp[i].id &= ~(1u << 31);
 	}
 	b->def = &b->own;
-	if (build_img(b, name, toks, ntok, bytes, max_len, n_ranks, &st, err) != 0 ||
+	if (same_id(b, name, err) != 0 ||
+	    build_img(b, name, toks, ntok, bytes, max_len, n_ranks, &st, err) != 0 ||
 	    own_finish(b, name, err) != 0)
 		goto fail;
 	free(toks);

@@ -294,6 +294,12 @@ json_vocabulary(struct wb_bytelevel *v, const json_t *vocab,
 	if (!json_is_array(merges))
 		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
 		    "array", v->name);
+	/* Ids far past the number of tokens would make the tables by id
+	 * far larger than the file. */
+	if ((size_t)max >= 2 * json_object_size(vocab) + 1024)
+		return wb_err_set(err, WB_EDATA, "%s: model.vocab: id %lld for "
+		    "%zu tokens", v->name, (long long)max,
+		    json_object_size(vocab));
 	v->n_ids = (uint32_t)(max + 1);
 	v->n_merges = json_array_size(merges);
 	v->tok = tok = calloc((size_t)max + 2, sizeof(*tok));

@@ -9,9 +9,11 @@
  * another engine adds its tags without changing the format.  The header
  * holds what the tokenizer file was when the cache was built -- device,
  * inode, size, modification time in ns, and a hash of its first and last
- * 64 KiB -- and a checksum of all that follows it: a cache of another
- * file, of an older file, of another version of this format, or damaged
- * or cut short, is passed over and the file compiled again.
+ * 64 KiB -- which build of the library made it (WB_BUILD_ID, a hash of
+ * its sources: another build compiles again, whatever it changed), and a
+ * checksum of all that follows it: a cache of another file, of an
+ * older file, of another build or version of this format, or damaged or
+ * cut short, is passed over and the file compiled again.
  *
  * The files live in $XDG_CACHE_HOME/wb/tokenizers (by default
  * ~/.cache/wb/tokenizers), one per tokenizer file, named by a hash of
@@ -28,6 +30,11 @@
 #include <unistd.h>
 
 #include "wb_priv.h"
+#include <wb_build.h>
+
+#ifndef WB_BUILD_ID
+#define WB_BUILD_ID 0u
+#endif
 
 #define TC_MAGIC "WBtokc\r\n"
 /* Bump when a section's layout or meaning changes, in any engine. */
@@ -43,6 +50,7 @@ struct tc_head {
 	uint64_t dev, ino, size;   /* the tokenizer file's identity */
 	int64_t sec, nsec;         /* its modification time */
 	uint64_t probe;            /* hash of its first and last TC_PROBE bytes */
+	uint64_t build;            /* WB_BUILD_ID of the library that wrote it */
 	uint64_t sum;              /* hash of the cache file after the header */
 	uint32_t n_sections;
 	uint32_t pad;
@@ -164,6 +172,7 @@ wb_tokcache_key(const char *path, struct wb_tokcache_key *k)
 		k->probe = hash(buf, n == (size_t)st.st_size ? n : 2 * n,
 		    (uint64_t)st.st_size);
 	free(buf);
+	k->build = (uint64_t)WB_BUILD_ID;
 	k->dev = (uint64_t)st.st_dev;
 	k->ino = (uint64_t)st.st_ino;
 	k->size = (uint64_t)st.st_size;
@@ -200,6 +209,7 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 	    h->endian != TC_ENDIAN || h->total != (uint64_t)st.st_size ||
 	    h->dev != k->dev || h->ino != k->ino || h->size != k->size ||
 	    h->sec != k->sec || h->nsec != k->nsec || h->probe != k->probe ||
+	    h->build != k->build ||
 	    h->n_sections > TC_MAX_SECTIONS || h->total - sizeof(*h) <
 	    h->n_sections * sizeof(*sec) ||
 	    hash(h + 1, (size_t)h->total - sizeof(*h), TC_VERSION) != h->sum)
@@ -268,7 +278,8 @@ wb_tokcache_write(const struct wb_tokcache_key *k,
 {
 	struct tc_head h = { .version = TC_VERSION, .endian = TC_ENDIAN,
 	    .dev = k->dev, .ino = k->ino, .size = k->size, .sec = k->sec,
-	    .nsec = k->nsec, .probe = k->probe, .n_sections = (uint32_t)n };
+	    .nsec = k->nsec, .probe = k->probe, .build = k->build,
+	    .n_sections = (uint32_t)n };
 	char dir[sizeof(k->dir)], tmp[sizeof(k->file) + 8];
 	unsigned char *img;
 	uint64_t at;

@@ -246,10 +246,11 @@ struct wb_bpe *wb_bpe_from_tokens(const char *name, enum wb_pat pat,
 /* tokcache.c */
 
 /* A tokenizer file as a cache keeps it: where its cache is, what the
- * file was (identity, time, and a hash of its first and last 64 KiB). */
+ * file was (identity, time, and a hash of its first and last 64 KiB),
+ * and which build of the library reads it (WB_BUILD_ID). */
 struct wb_tokcache_key {
 	char dir[1024], file[1100];
-	uint64_t dev, ino, size, probe;
+	uint64_t dev, ino, size, probe, build;
 	int64_t sec, nsec;
 };
 /* One section of a cache file: an engine's bytes under its tag. */

@@ -74,18 +74,20 @@ synthetic() {
 	[ "$(ident "$(cache_file)")" != "$id" ]
 }
 
-@test "a damaged, short or foreign cache file is passed over and written again" {
+@test "a damaged, short or foreign cache file, or another build's, is passed over and written again" {
 	synthetic "$BATS_TEST_TMPDIR/tok.json"
 	wb-count -T "$BATS_TEST_TMPDIR/tok.json" <<<'{"text":"hello"}' >/dev/null
 	f=$(cache_file)
 	cp "$f" "$BATS_TEST_TMPDIR/good"
 	size=$(stat -c %s "$f")
-	for damage in half byte header empty garbage; do
+	for damage in half byte header build empty garbage; do
 		cp "$BATS_TEST_TMPDIR/good" "$f"
 		case $damage in
 		half) truncate -s $((size / 2)) "$f" ;;
 		byte) printf '\377' | dd of="$f" bs=1 seek=$((size - 100)) conv=notrunc status=none ;;
 		header) printf 'X' | dd of="$f" bs=1 seek=9 conv=notrunc status=none ;;
+		# Another build of the library: its WB_BUILD_ID at byte 64.
+		build) printf 'X' | dd of="$f" bs=1 seek=64 conv=notrunc status=none ;;
 		empty) : >"$f" ;;
 		garbage) head -c "$size" /dev/urandom >"$f" ;;
 		esac
