@@ -40,7 +40,7 @@
 /* Bump when a section's layout or meaning changes, in any engine. */
 #define TC_VERSION 1u
 #define TC_ENDIAN 0x01020304u
-#define TC_PROBE 65536          /* bytes hashed at each end of the file */
+#define TC_PROBE ((size_t)65536) /* bytes hashed at each end of the file */
 #define TC_MAX_SECTIONS 64
 
 struct tc_head {
