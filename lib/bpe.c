@@ -1129,6 +1129,7 @@ wb_bpe_from_cache(struct wb_tokcache *tc, const char *name)
 	const char *texts;
 	const void *im;
 	size_t xlen, ilen, i, name_len = strlen(name) + 1;
+	struct wb_err err;      /* a cache that fails is passed over */
 	struct wb_bpe *b;
 	char *t;
 
@@ -1167,7 +1168,7 @@ wb_bpe_from_cache(struct wb_tokcache *tc, const char *name)
 	    .sp = b->own_sp, .n_sp = x->n_sp };
 	b->def = &b->own;
 	b->merge_whole = x->merge_whole != 0;
-	if (own_finish(b, name, NULL) != 0)
+	if (own_finish(b, name, &err) != 0)
 		goto fail;
 	b->mem = wb_tokcache_take(tc, &b->mem_len);
 	b->mapped = 1;
