@@ -296,7 +296,7 @@ json_vocabulary(struct wb_bytelevel *v, const json_t *vocab,
 		    "array", v->name);
 	/* Ids far past the number of tokens would make the tables by id
 	 * far larger than the file. */
-	if ((size_t)max >= 2 * json_object_size(vocab) + 1024)
+	if (max >= 0 && (size_t)max >= 2 * json_object_size(vocab) + 1024)
 		return wb_err_set(err, WB_EDATA, "%s: model.vocab: id %lld for "
 		    "%zu tokens", v->name, (long long)max,
 		    json_object_size(vocab));
