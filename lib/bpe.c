@@ -188,18 +188,19 @@ static void
 seterr(struct wb_err *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Set *err, which may be NULL. */
+/* Set *err, which may be NULL, as wb_err_set does (one line). */
 static void
 seterr(struct wb_err *err, int status, const char *fmt, ...)
 {
+	char m[sizeof(err->msg)];
 	va_list ap;
 
 	if (!err)
 		return;
-	err->status = status;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
+	wb_err_set(err, status, "%s", m);
 }
 
 static inline uint64_t
@@ -923,6 +924,68 @@ by_length_desc(const void *x, const void *y)
 	return a < c ? 1 : a > c ? -1 : 0;
 }
 
+/* What follows from an encoding of wb_bpe_from_tokens once its image is
+ * attached: its vocabulary size, the checks of its added tokens, the
+ * tables of its special ones. */
+static int
+own_finish(struct wb_bpe *b, const char *name, struct wb_err *err)
+{
+	b->n_vocab = b->n_ranks;
+	b->small = WB_BPE_SMALL_PIECE;
+	b->cache_after = CACHE_AFTER;
+	for (size_t i = 0; i < b->own.n_sp; i++) {
+		uint32_t id = b->own_sp[i].id;
+		uint32_t l = id < b->n_ranks ? b->off[id + 1] - b->off[id] : 0;
+
+		if (l != 0 && (l != strlen(b->own_sp[i].text) || memcmp(b->blob +
+		    b->off[id], b->own_sp[i].text, l) != 0)) {
+			seterr(err, WB_EDATA, "%s: added token %s has id %u, which "
+			    "the vocabulary gives to other bytes", name,
+			    b->own_sp[i].text, (unsigned)id);
+			return -1;
+		}
+		if (id + 1 > b->n_vocab)
+			b->n_vocab = id + 1;
+	}
+	sp_setup(b);
+	return 0;
+}
+
+static int
+by_id(const void *x, const void *y)
+{
+	uint32_t a = ((const struct special *)x)->id;
+	uint32_t c = ((const struct special *)y)->id;
+
+	return a < c ? -1 : a > c;
+}
+
+/* Two added tokens of one id would not decode to the texts they came
+ * from: refused. */
+static int
+same_id(const struct wb_bpe *b, const char *name, struct wb_err *err)
+{
+	size_t n = b->own.n_sp;
+	struct special *s = malloc((n ? n : 1) * sizeof(*s));
+
+	if (s == NULL) {
+		seterr(err, WB_EINTERNAL, "%s: out of memory", name);
+		return -1;
+	}
+	memcpy(s, b->own_sp, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), by_id);
+	for (size_t i = 1; i < n; i++)
+		if (s[i].id == s[i - 1].id) {
+			seterr(err, WB_EDATA, "%s: added tokens %s and %s have "
+			    "the same id %u", name, s[i - 1].text, s[i].text,
+			    (unsigned)s[i].id);
+			free(s);
+			return -1;
+		}
+	free(s);
+	return 0;
+}
+
 struct wb_bpe *
 wb_bpe_from_tokens(const char *name, enum wb_pat pat,
     const unsigned char *bytes, const uint32_t *off, uint32_t n_ids,
@@ -979,32 +1042,139 @@ wb_bpe_from_tokens(const char *name, enum wb_pat pat,
 		b->own_sp[i].id &= ~(1u << 31);
 	}
 	b->def = &b->own;
-	if (build_img(b, name, toks, ntok, bytes, max_len, n_ranks, &st, err) != 0)
+	if (same_id(b, name, err) != 0 ||
+	    build_img(b, name, toks, ntok, bytes, max_len, n_ranks, &st, err) != 0 ||
+	    own_finish(b, name, err) != 0)
 		goto fail;
-	b->n_vocab = b->n_ranks;
-	b->small = WB_BPE_SMALL_PIECE;
-	b->cache_after = CACHE_AFTER;
-	for (i = 0; i < n_added; i++) {
-		uint32_t id = b->own_sp[i].id;
-		uint32_t l = id < b->n_ranks ? b->off[id + 1] - b->off[id] : 0;
-
-		if (l != 0 && (l != strlen(b->own_sp[i].text) || memcmp(b->blob +
-		    b->off[id], b->own_sp[i].text, l) != 0)) {
-			seterr(err, WB_EDATA, "%s: added token %s has id %u, which "
-			    "the vocabulary gives to other bytes", name,
-			    b->own_sp[i].text, (unsigned)id);
-			goto fail;
-		}
-		if (id + 1 > b->n_vocab)
-			b->n_vocab = id + 1;
-	}
-	sp_setup(b);
 	free(toks);
 	return b;
 nomem:
 	seterr(err, WB_EINTERNAL, "%s: out of memory", name);
 fail:
 	free(toks);
+	wb_bpe_free(b);
+	return NULL;
+}
+
+/*
+ * An encoding of wb_bpe_from_tokens in a tokcache.c file: its image as
+ * it is (section BPE_IMG) and what wb_bpe_from_tokens was told besides
+ * (BPE_EXT): the pre-tokenizer, merge_whole, and the added tokens with
+ * their ids and whether they count always.  Whatever else a builder sets
+ * in struct wb_bpe must be kept here too (and TC_VERSION bumped), or a
+ * cached encoding would differ from a compiled one; the tests compare
+ * them on every tokenizer they have.
+ */
+#define BPE_IMG WB_TC_TAG('B', 'P', 'E', 'i')
+#define BPE_EXT WB_TC_TAG('B', 'P', 'E', 'x')
+
+struct bpe_ext {
+	uint32_t pat;
+	uint32_t merge_whole;
+	uint32_t n_tokens;
+	uint32_t n_sp;
+	uint32_t text_len;      /* the texts of the added tokens, NUL each */
+	uint32_t pad;
+	/* then n_sp of struct bpe_ext_sp, then the texts */
+};
+
+struct bpe_ext_sp {
+	uint32_t id;
+	uint32_t always;
+	uint32_t at;            /* of its text, in the texts */
+	uint32_t len;
+};
+
+void
+wb_bpe_to_cache(const struct wb_bpe *b, const struct wb_tokcache_key *k)
+{
+	const struct encdef *d = b->def;
+	struct bpe_ext *x;
+	struct bpe_ext_sp *sp;
+	size_t text_len = 0, len, i;
+	char *t;
+
+	if (d != &b->own || b->mapped)
+		return;
+	for (i = 0; i < d->n_sp; i++)
+		text_len += strlen(d->sp[i].text) + 1;
+	if (text_len > UINT32_MAX)
+		return;
+	len = sizeof(*x) + d->n_sp * sizeof(*sp) + text_len;
+	if ((x = calloc(1, len)) == NULL)
+		return;
+	*x = (struct bpe_ext){ (uint32_t)d->pat, b->merge_whole, d->n_tokens,
+	    (uint32_t)d->n_sp, (uint32_t)text_len, 0 };
+	sp = (struct bpe_ext_sp *)(void *)(x + 1);
+	t = (char *)(sp + d->n_sp);
+	for (i = 0; i < d->n_sp; i++) {
+		size_t l = strlen(d->sp[i].text);
+
+		sp[i] = (struct bpe_ext_sp){ d->sp[i].id, b->always != NULL &&
+		    b->always[i], (uint32_t)(t - (char *)(sp + d->n_sp)),
+		    (uint32_t)l };
+		memcpy(t, d->sp[i].text, l + 1);
+		t += l + 1;
+	}
+	wb_tokcache_write(k, (const struct wb_tokcache_part[]){
+	    { BPE_EXT, x, len }, { BPE_IMG, b->mem, b->mem_len } }, 2);
+	free(x);
+}
+
+struct wb_bpe *
+wb_bpe_from_cache(struct wb_tokcache *tc, const char *name)
+{
+	const struct bpe_ext *x;
+	const struct bpe_ext_sp *sp;
+	const char *texts;
+	const void *im;
+	size_t xlen, ilen, i, name_len = strlen(name) + 1;
+	struct wb_err err;      /* a cache that fails is passed over */
+	struct wb_bpe *b;
+	char *t;
+
+	x = wb_tokcache_section(tc, BPE_EXT, &xlen);
+	im = wb_tokcache_section(tc, BPE_IMG, &ilen);
+	if (x == NULL || im == NULL || xlen < sizeof(*x) ||
+	    (xlen - sizeof(*x)) / sizeof(*sp) < x->n_sp ||
+	    xlen - sizeof(*x) - x->n_sp * sizeof(*sp) != x->text_len)
+		return NULL;
+	sp = (const struct bpe_ext_sp *)(const void *)(x + 1);
+	texts = (const char *)(sp + x->n_sp);
+	for (i = 0; i < x->n_sp; i++)
+		if (sp[i].len == 0 || sp[i].at > x->text_len ||
+		    sp[i].len >= x->text_len - sp[i].at ||
+		    texts[sp[i].at + sp[i].len] != '\0' ||
+		    memchr(texts + sp[i].at, '\0', sp[i].len) != NULL ||
+		    (i > 0 && sp[i].len > sp[i - 1].len))
+			return NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	b->own_sp = calloc(x->n_sp ? x->n_sp : 1, sizeof(*b->own_sp));
+	b->always = calloc(x->n_sp ? x->n_sp : 1, sizeof(*b->always));
+	b->own_text = t = malloc(name_len + x->text_len);
+	if (b->own_sp == NULL || b->always == NULL || t == NULL ||
+	    attach(b, im, ilen) != 0)
+		goto fail;
+	memcpy(t, name, name_len);
+	memcpy(t + name_len, texts, x->text_len);
+	for (i = 0; i < x->n_sp; i++) {
+		b->own_sp[i] = (struct special){ t + name_len + sp[i].at,
+		    sp[i].id };
+		b->always[i] = sp[i].always != 0;
+	}
+	b->own = (struct encdef){ .name = t, .ranks = t,
+	    .pat = (enum wb_pat)x->pat, .n_tokens = x->n_tokens,
+	    .sp = b->own_sp, .n_sp = x->n_sp };
+	b->def = &b->own;
+	b->merge_whole = x->merge_whole != 0;
+	if (own_finish(b, name, &err) != 0)
+		goto fail;
+	b->mem = wb_tokcache_take(tc, &b->mem_len);
+	b->mapped = 1;
+	return b;
+fail:
+	b->mem = NULL;
 	wb_bpe_free(b);
 	return NULL;
 }

@@ -4,7 +4,9 @@
 
 #include "wb.h"
 
-/* Replace what is not UTF-8 (a cut sequence, a bad byte) by '?'. */
+/* Replace what is not UTF-8 (a cut sequence, a bad byte), and control
+ * characters but the tab (a name read from a file may hold a newline:
+ * a message is one line), by '?'. */
 static void
 sanitize(char *m)
 {
@@ -12,6 +14,9 @@ sanitize(char *m)
 
 	while ((i = wb_utf8_valid(m, len)) < len)
 		m[i] = '?';
+	for (i = 0; i < len; i++)
+		if (((unsigned char)m[i] < 0x20 && m[i] != '\t') || m[i] == 0x7f)
+			m[i] = '?';
 }
 
 int

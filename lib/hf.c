@@ -294,6 +294,12 @@ json_vocabulary(struct wb_bytelevel *v, const json_t *vocab,
 	if (!json_is_array(merges))
 		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
 		    "array", v->name);
+	/* Ids far past the number of tokens would make the tables by id
+	 * far larger than the file. */
+	if (max >= 0 && (size_t)max >= 2 * json_object_size(vocab) + 1024)
+		return wb_err_set(err, WB_EDATA, "%s: model.vocab: id %lld for "
+		    "%zu tokens", v->name, (long long)max,
+		    json_object_size(vocab));
 	v->n_ids = (uint32_t)(max + 1);
 	v->n_merges = json_array_size(merges);
 	v->tok = tok = calloc((size_t)max + 2, sizeof(*tok));
@@ -507,9 +513,10 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 			    blob);
 			return NULL;
 		}
-		b = wb_gguf_bpe_open(blob, err);
+		b = wb_tokcache_bpe(blob, wb_gguf_bpe_open, err);
 	} else {
-		b = is_gguf(t) ? wb_gguf_bpe_open(t, err) : wb_hf_open(t, err);
+		b = wb_tokcache_bpe(t, is_gguf(t) ? wb_gguf_bpe_open :
+		    wb_hf_open, err);
 		t = base ? base + 1 : t;
 	}
 	if (b == NULL)

@@ -243,6 +243,50 @@ struct wb_bpe *wb_bpe_from_tokens(const char *name, enum wb_pat pat,
     const struct wb_bpe_added *added, size_t n_added, bool merge_whole,
     struct wb_err *err);
 
+/* tokcache.c */
+
+/* A tokenizer file as a cache keeps it: where its cache is, what the
+ * file was (identity, time, and a hash of its first and last 64 KiB),
+ * and which build of the library reads it (WB_BUILD_ID). */
+struct wb_tokcache_key {
+	char dir[1024], file[1100];
+	uint64_t dev, ino, size, probe, build;
+	int64_t sec, nsec;
+};
+/* One section of a cache file: an engine's bytes under its tag. */
+struct wb_tokcache_part {
+	uint32_t tag;
+	const void *p;
+	size_t len;
+};
+#define WB_TC_TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | \
+	(uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+/* The key of the tokenizer file path; -1 if there is no cache for it. */
+int wb_tokcache_key(const char *path, struct wb_tokcache_key *k);
+/* The cache of k's file, mapped, if it was built from the file as it is
+ * now and is sound; else NULL. */
+struct wb_tokcache *wb_tokcache_open(const struct wb_tokcache_key *k);
+/* Section tag of tc (8-byte aligned) and its length, or NULL. */
+const void *wb_tokcache_section(const struct wb_tokcache *tc, uint32_t tag,
+    size_t *len);
+/* Free tc but keep its mapping, which the caller then owns (munmap). */
+void *wb_tokcache_take(struct wb_tokcache *tc, size_t *len);
+void wb_tokcache_close(struct wb_tokcache *tc);
+/* Write the cache of k's file with the sections parts[0..n); a failure
+ * is no error (the next run compiles the file again). */
+void wb_tokcache_write(const struct wb_tokcache_key *k,
+    const struct wb_tokcache_part *parts, size_t n);
+/* The encoding of the tokenizer file path: from its cache, else made by
+ * build (and then cached). */
+struct wb_bpe *wb_tokcache_bpe(const char *path,
+    struct wb_bpe *(*build)(const char *path, struct wb_err *err),
+    struct wb_err *err);
+/* bpe.c's side: write an encoding of wb_bpe_from_tokens to k's cache;
+ * read one from tc, which it then owns (NULL, tc still the caller's, if
+ * tc does not hold a sound one); name names it. */
+void wb_bpe_to_cache(const struct wb_bpe *b, const struct wb_tokcache_key *k);
+struct wb_bpe *wb_bpe_from_cache(struct wb_tokcache *tc, const char *name);
+
 /* text_stats.c */
 
 /* Start a scan. */

@@ -4,8 +4,13 @@
 // Times one npm tokenizer on the contents of FILE and prints one JSON line:
 //   {"tool", "encoding", "bytes", "tokens", "best_ms", "load_ms", "runs"}
 //
-//   TOOL      tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs
-//   ENCODING  cl100k_base, o200k_base, ... (whatever the tool supports)
+//   TOOL      tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs |
+//             hf-tokenizers | llama.cpp
+//   ENCODING  cl100k_base, o200k_base, ... (whatever the tool supports);
+//             for hf-tokenizers a tokenizer.json (Hugging Face's tokenizers,
+//             napi: encode(text, null, {addSpecialTokens: false})), for
+//             llama.cpp a GGUF file (node-llama-cpp, the model loaded for
+//             its vocabulary only: tokenize(text, false))
 //   RUNS      how many timed encode() calls; best_ms is the fastest
 //
 // load_ms is require() + constructing the encoding + one encode() of a
@@ -21,7 +26,8 @@
 //
 // Packages are looked up in WB_BENCH_NPM_DIR (default
 // ${TMPDIR:-/tmp}/wb-bench/npm, where bench-tokenizers installs them), then
-// in the usual places.
+// in the directories of WB_BENCH_NPM_PATHS (separated by colons), then in
+// the usual places.
 'use strict';
 
 const fs = require('fs');
@@ -31,22 +37,23 @@ const path = require('path');
 function usage(msg) {
   if (msg) process.stderr.write(`bench-peers: ${msg}\n`);
   process.stderr.write('usage: node bench-peers.js TOOL ENCODING FILE RUNS\n' +
-    '  TOOL: tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs\n');
+    '  TOOL: tiktoken | js-tiktoken | gpt-tokenizer | tiktoken-rs | hf-tokenizers | llama.cpp\n');
   process.exit(64);
 }
 
 const npmDir = process.env.WB_BENCH_NPM_DIR ||
   path.join(os.tmpdir(), 'wb-bench', 'npm');
 
-function load(name) {
-  let where;
+const npmPaths = [npmDir, ...(process.env.WB_BENCH_NPM_PATHS || '').split(':').filter(Boolean)];
+
+function resolve(name) {
   try {
-    where = require.resolve(name, { paths: [npmDir] });
+    return require.resolve(name, { paths: npmPaths });
   } catch (e) {
-    where = name; // fall back to node's own search (NODE_PATH, global, ...)
+    return name; // fall back to node's own search (NODE_PATH, global, ...)
   }
-  return require(where);
 }
+const load = (name) => require(resolve(name));
 
 // Each loader returns { encode(text) -> array-like, before() } once the
 // encoding is ready.
@@ -73,6 +80,27 @@ const tools = {
     const e = load('tiktoken-rs-node-linux-x64-gnu').getEncoding(enc);
     return { encode: (s) => e.encode(s), before() {} };
   },
+  // Hugging Face's tokenizers (Rust, napi) on a tokenizer.json; encode is
+  // asynchronous and its ids come through getIds().
+  'hf-tokenizers'(file) {
+    const t = load('tokenizers').Tokenizer.fromFile(file);
+    return {
+      encode: async (s) => (await t.encode(s, null, { addSpecialTokens: false })).getIds(),
+      before() {},
+    };
+  },
+  // llama.cpp through node-llama-cpp (an ES module) on a GGUF file.
+  async 'llama.cpp'(file) {
+    // Its exports hide package.json from require.resolve: look for it.
+    const dir = npmPaths.map((d) => path.join(d, 'node_modules', 'node-llama-cpp'))
+      .find((d) => fs.existsSync(path.join(d, 'dist', 'index.js')));
+    if (!dir) throw new Error(`node-llama-cpp is not in ${npmPaths.join(', ')}`);
+    const { getLlama } = await import(require('url').pathToFileURL(
+      path.join(dir, 'dist', 'index.js')).href);
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+    const model = await llama.loadModel({ modelPath: path.resolve(file), vocabOnly: true });
+    return { encode: (s) => model.tokenize(s, false), before() {} };
+  },
 };
 
 const [tool, encoding, file, runsArg] = process.argv.slice(2);
@@ -86,30 +114,37 @@ const buf = fs.readFileSync(file);
 const text = buf.toString('utf8');
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-let t0 = process.hrtime.bigint();
-const tok = tools[tool](encoding);
-tok.encode('hello');
-const loadMs = ms(t0);
+(async () => {
+  let t0 = process.hrtime.bigint();
+  const tok = await tools[tool](encoding);
+  await tok.encode('hello');
+  const loadMs = ms(t0);
 
-let best = Infinity;
-let tokens = -1;
-let done = 0;
-while (done < runs) {
-  tok.before();
-  t0 = process.hrtime.bigint();
-  const n = tok.encode(text).length;
-  const t = ms(t0);
-  done++;
-  if (tokens >= 0 && n !== tokens) {
-    process.stderr.write(`bench-peers: ${tool}: count changed between runs (${tokens} then ${n})\n`);
-    process.exit(70);
+  let best = Infinity;
+  let tokens = -1;
+  let done = 0;
+  while (done < runs) {
+    tok.before();
+    t0 = process.hrtime.bigint();
+    const n = (await tok.encode(text)).length;
+    const t = ms(t0);
+    done++;
+    if (tokens >= 0 && n !== tokens) {
+      process.stderr.write(`bench-peers: ${tool}: count changed between runs (${tokens} then ${n})\n`);
+      process.exit(70);
+    }
+    tokens = n;
+    if (t < best) best = t;
+    if (t > stopMs) break;
   }
-  tokens = n;
-  if (t < best) best = t;
-  if (t > stopMs) break;
-}
 
-const r3 = (x) => Math.round(x * 1000) / 1000;
-process.stdout.write(JSON.stringify({
-  tool, encoding, bytes: buf.length, tokens, best_ms: r3(best), load_ms: r3(loadMs), runs: done,
-}) + '\n');
+  const r3 = (x) => Math.round(x * 1000) / 1000;
+  process.stdout.write(JSON.stringify({
+    tool, encoding: path.basename(encoding), bytes: buf.length, tokens, best_ms: r3(best),
+    load_ms: r3(loadMs), runs: done,
+  }) + '\n');
+  process.exit(0);
+})().catch((e) => {
+  process.stderr.write(`bench-peers: ${tool}: ${e.message}\n`);
+  process.exit(70);
+});

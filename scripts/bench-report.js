@@ -79,8 +79,15 @@ const en = cols.map((t) => get('english', t)).filter((r) => r && r.status === 'o
 if (warn.length) console.log('\n' + warn.join('\n'));
 else if (en.length) console.log(`\nToken counts agree on every input that all finished (English: ${en[0].tokens}).`);
 
-const ver = (p) => { try { return JSON.parse(fs.readFileSync(`${npmDir}/node_modules/${p}/package.json`, 'utf8')).version; } catch (e) { return null; } };
-const pk = { tiktoken: 'tiktoken', 'js-tiktoken': 'js-tiktoken', 'gpt-tokenizer': 'gpt-tokenizer', 'tiktoken-rs': 'tiktoken-rs-node-linux-x64-gnu' };
+const dirs = [npmDir, ...(process.env.WB_BENCH_NPM_PATHS || '').split(':').filter(Boolean)];
+const ver = (p) => {
+  for (const d of dirs) {
+    try { return JSON.parse(fs.readFileSync(`${d}/node_modules/${p}/package.json`, 'utf8')).version; } catch (e) { /* next */ }
+  }
+  return null;
+};
+const pk = { tiktoken: 'tiktoken', 'js-tiktoken': 'js-tiktoken', 'gpt-tokenizer': 'gpt-tokenizer', 'tiktoken-rs': 'tiktoken-rs-node-linux-x64-gnu',
+  'hf-tokenizers': 'tokenizers', 'llama.cpp': 'node-llama-cpp' };
 console.log(`\nwb: \`${wbLine}\`, whole process (start, load, read stdin, count) per run.`);
 console.log(`Peers: ${cols.slice(1).map((t) => `${t} ${ver(pk[t]) || '?'}`).join(', ')}; node ${process.version}; ` +
   'encode(text).length timed in one process, loading excluded.');

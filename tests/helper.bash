@@ -27,6 +27,8 @@ fi
 
 # A default model from the caller's shell would change every default count.
 unset WB_MODEL
+# Compiled tokenizers are cached for this run only, not in the caller's home.
+export XDG_CACHE_HOME=$BATS_RUN_TMPDIR/cache
 
 # Tests that limit memory cannot run under a sanitizer or valgrind.
 under_tool() {

@@ -228,10 +228,10 @@ page_statuses() {
 	# Which command reaches which getenv() of cmd/ and lib/.
 	local -A reads=(
 	    [wb-broadcast]="WB_RELAY_TOKEN"
-	    [wb-budget]="HOME OLLAMA_MODELS WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CONFIG_HOME XDG_DATA_HOME"
-	    [wb-count]="HOME OLLAMA_MODELS WB_ENCODINGS_DIR WB_MODEL XDG_DATA_HOME"
-	    [wb-prompt]="HOME OLLAMA_MODELS WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CONFIG_HOME XDG_DATA_HOME"
-	    [wb-truncate]="HOME OLLAMA_MODELS WB_ENCODINGS_DIR WB_MODEL XDG_DATA_HOME")
+	    [wb-budget]="HOME OLLAMA_MODELS WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CACHE_HOME XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-count]="HOME OLLAMA_MODELS WB_ENCODINGS_DIR WB_MODEL XDG_CACHE_HOME XDG_DATA_HOME"
+	    [wb-prompt]="HOME OLLAMA_MODELS WB_CONFIG WB_ENCODINGS_DIR WB_MODEL XDG_CACHE_HOME XDG_CONFIG_HOME XDG_DATA_HOME"
+	    [wb-truncate]="HOME OLLAMA_MODELS WB_ENCODINGS_DIR WB_MODEL XDG_CACHE_HOME XDG_DATA_HOME")
 	local unreached=
 	words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
 	all=$(grep -oh 'getenv("[A-Za-z_]*")' "$TOP"/lib/*.c "$TOP"/cmd/*.c |
