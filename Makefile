@@ -26,11 +26,11 @@ WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml -lssl -lcrypto)
 # $(B)/lib comes first: it holds the generated wb_datadir.h.
-ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -I$(B)/lib -Ilib $(DEPCFLAGS) \
+ALL_CFLAGS = $(WARN) -pthread -D_POSIX_C_SOURCE=200809L -I$(B)/lib -Ilib $(DEPCFLAGS) \
 	$(CPPFLAGS) $(CFLAGS)
 # libwslay ships no pkg-config file. A command links only the shared
 # libraries it uses (wb-count neither libyaml nor OpenSSL).
-LDLIBS = -Wl,--as-needed $(DEPLIBS) -lwslay -lm
+LDLIBS = -Wl,--as-needed $(DEPLIBS) -lwslay -lm -pthread
 
 LIBSRC = \
 	lib/bpe.c \
@@ -49,6 +49,7 @@ LIBSRC = \
 	lib/messages.c \
 	lib/num.c \
 	lib/ollama.c \
+	lib/parts.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/prompt_render.c \
@@ -79,6 +80,7 @@ UNITS = \
 	test-json \
 	test-messages \
 	test-ollama \
+	test-parts \
 	test-prompt \
 	test-record \
 	test-request \
@@ -184,7 +186,7 @@ $(B)/wb.pc: FORCE
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: wb' 'Description: token counting and budgets for LLM prompts' \
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm -pthread' >$@
 
 # The Debian packages each kind of target needs (scripts/bootstrap).
 bootstrap: bootstrap-test
