@@ -131,6 +131,7 @@ BATS_FILES ?= tests
 TEST_ENV ?=
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 FUZZ_SECONDS ?= 60
 
 COMPLETIONS = $(CMDS:%=$(B)/completions/%) $(CMDS:%=$(B)/completions/_%)
@@ -263,6 +264,23 @@ sanitize: bootstrap-sanitize
 	@if ls build/san/report.* >/dev/null 2>&1; then \
 	    cat build/san/report.*; echo "sanitizer reports: see above"; exit 1; fi
 
+# The counts that run on threads (wb-count -r in parts) built with
+# ThreadSanitizer: the unit test of the parts and wb-count's tests of them;
+# any report fails.
+tsan: bootstrap-sanitize encodings tokenizers
+	@mkdir -p build/tsan && rm -f build/tsan/report.*
+	$(MAKE) B=build/tsan CC=clang CFLAGS="$(TSAN_FLAGS)" WERROR=-Werror \
+	    build/tsan/tests/unit/test-parts build/tsan/cmd/wb-count
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_SANITIZE=1 \
+	    TSAN_OPTIONS=halt_on_error=1:log_path=$(CURDIR)/build/tsan/report \
+	    build/tsan/tests/unit/test-parts
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_SANITIZE=1 \
+	    TSAN_OPTIONS=halt_on_error=1:log_path=$(CURDIR)/build/tsan/report \
+	    PATH="$(CURDIR)/build/tsan/cmd:$$PATH" \
+	    bats $(BATS_FLAGS) -f 'in parts' tests/wb-count.bats
+	@if ls build/tsan/report.* >/dev/null 2>&1; then \
+	    cat build/tsan/report.*; echo "sanitizer reports: see above"; exit 1; fi
+
 # Memcheck over the unit tests and the command tests: 0 errors, no leaks.
 valgrind: bootstrap-valgrind
 	$(MAKE) B=build/vg CFLAGS="-O0 -g" WERROR=-Werror TEST_ENV="WB_VALGRIND=1" \
@@ -381,7 +399,7 @@ clean:
 	rm -rf $(B)/completions
 	rm -rf build
 
-.PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize tsan valgrind fuzz lint demo bench \
 	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE

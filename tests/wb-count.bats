@@ -404,7 +404,7 @@ big_file() {
 }
 
 @test "-r in parts takes threads only for large regular files and -j above 1" {
-	[ -z "${WB_VALGRIND:-}" ] || skip "under memcheck"
+	! under_tool || skip "a sanitizer's or memcheck's own threads"
 	command -v strace >/dev/null || skip "no strace"
 	big_file
 	threads() {  # the threads wb-count starts
