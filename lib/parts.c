@@ -180,7 +180,7 @@ wb_count_fd_parts(const struct wb_counter *c, int fd, uint64_t off,
 		part = len > 0 ? len : 1;
 	max = (size_t)(len / part) + 2;
 	if ((at = malloc(max * sizeof(*at))) == NULL ||
-	    (buf = malloc(WINDOW + wb_counter_lookback(c) + 8)) == NULL) {
+	    (buf = calloc(1, WINDOW + wb_counter_lookback(c) + 8)) == NULL) {
 		free(at);
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	}
