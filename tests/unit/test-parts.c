@@ -199,6 +199,37 @@ bad_input_is_reported_at_its_file_offset(void)
 	wb_counter_free(c);
 }
 
+/* A kind of counter whose streams have no cuts, and which does not count
+ * by statistics, is not split: one part, one thread, the same count. */
+static void
+a_counter_without_cuts_counts_in_one_part(void)
+{
+	struct wb_counter *c = per_scalar();
+	struct wb_counter_ops ops;
+	const struct wb_counter_ops *real;
+	struct wb_err err = { 0 };
+	uint64_t want, got = 0;
+	size_t np = 0;
+
+	CHECK(c != NULL && fd >= 0);
+	if (c == NULL || fd < 0)
+		return;
+	real = c->ops;
+	ops = *real;
+	ops.last_cut = NULL;
+	ops.by_stats = false;
+	ops.stream_stats = NULL;
+	c->ops = &ops;
+	CHECK(!wb_counter_splits(c));
+	want = wb_count(c, corpus, corpus_len);
+	CHECK(wb_count_fd_parts(c, fd, 0, corpus_len, 4, 100, &got, &np,
+	    &err) == WB_OK);
+	CHECK_U(got, want);
+	CHECK_U(np, 1);
+	c->ops = real;
+	wb_counter_free(c);
+}
+
 int
 main(void)
 {
@@ -206,6 +237,7 @@ main(void)
 	RUN(the_corpus_reads);
 	RUN(parts_count_what_the_whole_counts);
 	RUN(bad_input_is_reported_at_its_file_offset);
+	RUN(a_counter_without_cuts_counts_in_one_part);
 	if (file != NULL)
 		fclose(file);
 	free(corpus);
