@@ -370,6 +370,7 @@ wb-count: stdin:8: ids: their bytes are not UTF-8 (at byte offset 0 of the text)
 # A file of 64 MiB, the smallest that -r counts in parts: the same line
 # over and over, in several scripts, whole lines.
 big_file() {
+	[ -z "${WB_VALGRIND:-}" ] || skip "64 MiB under memcheck takes too long"
 	local line='The quick brown fox — «Über» 日本語のテキスト, Ελληνικά, русский; x = f(y) + 42;'
 	local n=$(( (64 << 20) / (${#line} + 1) + 2 ))
 	yes "$line" | head -n "$n" >"$BATS_TEST_TMPDIR/big"
