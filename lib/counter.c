@@ -683,3 +683,9 @@ wb_counter_lookback(const struct wb_counter *c)
 {
 	return c->ops->lookback ? c->ops->lookback(c) : 0;
 }
+
+bool
+wb_counter_can_cut(const struct wb_counter *c)
+{
+	return c->ops->last_cut != NULL;
+}

@@ -5,12 +5,87 @@
 
 #include "wb_priv.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Bit 0: White_Space; bit 1: one of the characters the word count adds. */
 static const unsigned char ascii_class[128] = {
 	['\t'] = 3, ['\n'] = 3, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
 	['"'] = 2, ['\''] = 2, ['('] = 2, [')'] = 2, ['['] = 2, [']'] = 2,
 	['{'] = 2, ['}'] = 2,
 };
+
+#ifdef __SSE2__
+/* The bytes of v equal to c, as a mask. */
+#define EQ(v, c) _mm_cmpeq_epi8((v), _mm_set1_epi8((char)(c)))
+
+/* The bytes of v from lo to hi (unsigned), as a mask. */
+static inline __m128i
+in_range(__m128i v, unsigned char lo, unsigned char hi)
+{
+	return _mm_and_si128(
+	    _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8((char)lo)), v),
+	    _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8((char)hi)), v));
+}
+
+/* The sum of the bytes of v. */
+static inline uint64_t
+sum_bytes(__m128i v)
+{
+	__m128i s = _mm_sad_epu8(v, _mm_setzero_si128());
+
+	return (uint64_t)_mm_cvtsi128_si32(s) +
+	    (uint64_t)_mm_cvtsi128_si32(_mm_srli_si128(s, 8));
+}
+
+/*
+ * The run of whole blocks of sixteen ASCII bytes at p[*i..len), with the
+ * classes of ascii_class as byte masks: White_Space is \t..\r and the
+ * space; the word count adds \t \n " ' ( ) [ ] { }.  A word starts at a
+ * byte that is not a space after one that is (at the first, after *prev).
+ * The counts gather in bytes, 255 blocks at most; returns where the first
+ * other byte is, or len when none.
+ */
+static size_t
+ascii_run(const unsigned char *p, size_t *i, size_t len, unsigned *prev,
+    uint64_t *words, uint64_t *punct)
+{
+	__m128i zero = _mm_setzero_si128(), aw = zero, ap = zero;
+	__m128i last = *prev ? _mm_set1_epi8(-1) : zero, v, sp, pu;
+	size_t other = len;
+	unsigned m, k = 0;
+
+	while (len - *i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(p + *i));
+		if ((m = (unsigned)_mm_movemask_epi8(v)) != 0) {
+			other = *i + (size_t)__builtin_ctz(m);
+			break;
+		}
+		sp = _mm_or_si128(in_range(v, '\t', '\r'), EQ(v, ' '));
+		pu = _mm_or_si128(_mm_or_si128(in_range(v, '\t', '\n'),
+		    EQ(v, '"')), _mm_or_si128(in_range(v, '\'', ')'),
+		    _mm_or_si128(_mm_or_si128(EQ(v, '['), EQ(v, ']')),
+		    _mm_or_si128(EQ(v, '{'), EQ(v, '}')))));
+		/* A mask is -1 a byte: subtracting it counts. */
+		aw = _mm_sub_epi8(aw, _mm_andnot_si128(sp, _mm_or_si128(
+		    _mm_slli_si128(sp, 1), _mm_srli_si128(last, 15))));
+		ap = _mm_sub_epi8(ap, pu);
+		last = sp;
+		*i += 16;
+		if (++k == 255) {
+			*words += sum_bytes(aw);
+			*punct += sum_bytes(ap);
+			aw = ap = zero;
+			k = 0;
+		}
+	}
+	*words += sum_bytes(aw);
+	*punct += sum_bytes(ap);
+	*prev = (unsigned)_mm_movemask_epi8(last) >> 15;
+	return other;
+}
+#endif
 
 /* How much text to scan between checks of a count limit. */
 #define LIMIT_STEP 65536
@@ -75,6 +150,9 @@ wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
 	uint64_t words, punct, ascii = 0;
 	unsigned prev;
 	size_t i = 0, base;
+#ifdef __SSE2__
+	size_t resume = 0;      /* where to try sixteen bytes again */
+#endif
 	uint32_t cp;
 	int n;
 
@@ -96,7 +174,20 @@ wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
 	words = st->words;
 	punct = st->punct;
 	while (i < len) {
-		unsigned char b = p[i];
+		unsigned char b;
+#ifdef __SSE2__
+		/* Runs of ASCII sixteen bytes at a time; up to the first other
+		 * byte (and its character) one at a time. */
+		if (i >= resume && len - i >= 16) {
+			size_t from = i;
+
+			resume = ascii_run(p, &i, len, &prev, &words, &punct) + 1;
+			ascii += i - from;
+		}
+		if (i >= len)
+			break;
+#endif
+		b = p[i];
 		if (b < 0x80) {
 			unsigned c = ascii_class[b], sp = c & 1;
 			words += prev & (sp ^ 1);

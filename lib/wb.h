@@ -383,6 +383,24 @@ int wb_lines_run(const struct wb_io *io, const char *field, wb_record_fn fn,
 /* Count all of io->in as one text, in constant memory. */
 int wb_read_count(const struct wb_io *io, const struct wb_counter *c,
     uint64_t *count, struct wb_err *err);
+/* Files of this size or more are counted in parts by several threads. */
+#define WB_PARALLEL_MIN (64LL << 20)
+/* Count all of io->in as one text: when it is a regular file of
+ * WB_PARALLEL_MIN bytes or more from its offset, and the counter splits,
+ * in parts by threads (0: one a CPU) at once; else as wb_read_count.  The
+ * count is the same either way, and so is an error's offset. */
+int wb_read_count_parallel(const struct wb_io *io, const struct wb_counter *c,
+    unsigned threads, uint64_t *count, struct wb_err *err);
+/* Can the counter count a text in parts: do its counts add up across the
+ * cuts its streams make (or its statistics concatenate)? */
+bool wb_counter_splits(const struct wb_counter *c);
+/* Count the bytes [off, off + len) of the regular file fd in parts of
+ * about part bytes, each ending at a cut the counter allows, by up to
+ * threads threads; *nparts (if not NULL): how many parts.  Invalid UTF-8
+ * fails with an offset in its part, not in the file. */
+int wb_count_fd_parts(const struct wb_counter *c, int fd, uint64_t off,
+    uint64_t len, unsigned threads, size_t part, uint64_t *count,
+    size_t *nparts, struct wb_err *err);
 /* Truncate all of io->in as one text, holding only what the cut can keep. */
 int wb_read_truncate(const struct wb_io *io, const struct wb_counter *c,
     uint64_t budget, enum wb_keep keep, const char *ellipsis,

@@ -319,8 +319,18 @@ size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
     size_t from, size_t to);
 /* How far before a cut the text must be kept to find it again, or 0. */
 size_t wb_counter_lookback(const struct wb_counter *c);
+/* Does the counter have cuts (wb_counter_last_cut) at all? */
+bool wb_counter_can_cut(const struct wb_counter *c);
 /* The statistics of what was fed, for counters by statistics; else NULL. */
 const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *cs);
+
+/* parts.c */
+
+/* wb_read_count_parallel for files of min bytes or more, in parts of
+ * about part bytes (0: four a thread). */
+int wb_read_count_parts(const struct wb_io *io, const struct wb_counter *c,
+    unsigned threads, uint64_t min, size_t part, uint64_t *count,
+    struct wb_err *err);
 
 /* exact.c */
 

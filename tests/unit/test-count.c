@@ -207,6 +207,38 @@ fast_scan_equals_reference_in_any_pieces(void)
 	CHECK_U(bad, 0);
 }
 
+/* Runs of ASCII of every byte (the scan takes them sixteen at a time),
+ * broken by other characters at any place, equal the reference. */
+static void
+every_ascii_byte_in_runs_equals_reference(void)
+{
+	static const char *const other[] = { "\xC3\xA9", "\xC2\xA0",
+	    "\xE3\x80\x80", "\xF0\x9F\x91\xA9" };
+	char buf[300];
+	int bad = 0;
+
+	for (int t = 0; t < 20000; t++) {
+		size_t len = 0, want = unit_rand() % 200;
+		struct wb_text_stats ref, whole;
+
+		while (len < want) {
+			if (unit_rand() % 24 == 0) {
+				const char *o = other[unit_rand() % 4];
+
+				memcpy(buf + len, o, strlen(o));
+				len += strlen(o);
+			} else {
+				buf[len++] = (char)(unit_rand() % 128);
+			}
+		}
+		slow_stats(&ref, buf, len);
+		wb_text_stats_of(&whole, buf, len);
+		if (!same_stats(&ref, &whole))
+			bad++;
+	}
+	CHECK_U(bad, 0);
+}
+
 static void
 limit_stops_early_but_stays_over(void)
 {
@@ -301,6 +333,7 @@ main(void)
 	RUN(hybrid_switches_at_threshold_bytes);
 	RUN(nul_is_a_scalar);
 	RUN(fast_scan_equals_reference_in_any_pieces);
+	RUN(every_ascii_byte_in_runs_equals_reference);
 	RUN(limit_stops_early_but_stays_over);
 	RUN(utf8_errors_name_their_offset);
 	RUN(stream_reports_errors_across_pieces);

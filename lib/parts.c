@@ -1,0 +1,298 @@
+/*
+ * parts.c: the count of a large regular file, in parts counted by several
+ * threads at once.  The parts end where a counter's stream may cut the
+ * text (wb_counter_last_cut) or, for counters by statistics, anywhere
+ * between characters; each part is read with pread in pieces, so memory
+ * stays that of a stream per thread, whatever the size of the file.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wb_priv.h"
+
+#define PIECE 65536     /* bytes a part reads at a time */
+#define WINDOW 65536    /* bytes before a part's nominal end searched for a cut */
+
+/* pread all of buf[0..n) from off; false on an error or a short file. */
+static bool
+read_at(int fd, char *buf, size_t n, uint64_t off, int *eno)
+{
+	ssize_t r;
+
+	while (n > 0) {
+		do
+			r = pread(fd, buf, n, (off_t)off);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0) {
+			*eno = r < 0 ? errno : EIO;
+			return false;
+		}
+		buf += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return true;
+}
+
+/*
+ * The end of the part that starts at prev and should end near nominal
+ * (prev < nominal < end): the last cut at or before nominal, no further
+ * back than WINDOW, or 0 when there is none there (the part goes on to
+ * the next nominal end).  buf holds WINDOW + lookback + 8 bytes.
+ */
+static uint64_t
+part_end(const struct wb_counter *c, int fd, char *buf, uint64_t prev,
+    uint64_t nominal, uint64_t end, int *eno)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t look = wb_counter_lookback(c) + 3, from, to, n, cut;
+	uint64_t ws = nominal - prev > WINDOW ? nominal - WINDOW : prev;
+	uint64_t rs = ws - prev > look ? ws - look : prev;
+	uint64_t re = end - nominal > 4 ? nominal + 4 : end;
+
+	n = (size_t)(re - rs);
+	if (!read_at(fd, buf, n, rs, eno))
+		return UINT64_MAX;
+	to = (size_t)(nominal - rs);
+	if (wb_counter_by_stats(c)) {
+		/* Statistics concatenate between any two characters. */
+		while (to > 0 && (s[to] & 0xC0) == 0x80)
+			to--;
+		return rs + to > prev ? rs + to : 0;
+	}
+	/* The search starts at a character: s[0] starts the text (rs is
+	 * prev) or lies at least the lookback before from (3 bytes more
+	 * were read for the start of the character). */
+	while (rs > prev && rs < nominal && (s[0] & 0xC0) == 0x80) {
+		s++;
+		rs++;
+		to--;
+	}
+	from = ws > rs ? (size_t)(ws - rs) : 0;
+	while (to > from && (s[to] & 0xC0) == 0x80)
+		to--;
+	if (to <= from)
+		return 0;
+	cut = wb_counter_last_cut(c, (const char *)s, from, to);
+	return cut > 0 ? rs + cut : 0;
+}
+
+/* The work of the threads: parts to take in turn, and their results. */
+struct job {
+	const struct wb_counter *c;
+	int fd;
+	const uint64_t *at;            /* part i is [at[i], at[i + 1]) */
+	size_t nparts;
+	uint64_t *count;               /* each part's count */
+	struct wb_text_stats *stats;   /* each part's statistics, or NULL */
+	pthread_mutex_t lock;
+	size_t next;                   /* the next part to take */
+	int status;                    /* the first failure, or WB_OK */
+	struct wb_err err;             /* its message */
+};
+
+/* Count part i; WB_OK or a status with err set. */
+static int
+count_part(struct job *j, size_t i, char *buf, struct wb_err *err)
+{
+	struct wb_count_stream *cs = wb_count_stream_new(j->c);
+	uint64_t off = j->at[i], end = j->at[i + 1];
+	size_t n;
+	int st = WB_OK, eno = 0;
+
+	if (cs == NULL)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	while (off < end && st == WB_OK) {
+		n = end - off < PIECE ? (size_t)(end - off) : PIECE;
+		if (!read_at(j->fd, buf, n, off, &eno))
+			st = wb_err_set(err, WB_EIO, "%s", strerror(eno));
+		else
+			st = wb_count_stream_feed(cs, buf, n, err);
+		off += n;
+	}
+	if (st == WB_OK)
+		st = wb_count_stream_end(cs, &j->count[i], err);
+	if (st == WB_OK && j->stats != NULL)
+		j->stats[i] = *wb_count_stream_stats(cs);
+	wb_count_stream_free(cs);
+	return st;
+}
+
+/* A thread: take parts until none is left or one has failed. */
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	struct wb_err err;
+	char *buf = malloc(PIECE);
+	size_t i;
+	int st = buf ? WB_OK : WB_EINTERNAL;
+
+	memset(&err, 0, sizeof(err));
+	if (buf == NULL)
+		wb_err_set(&err, WB_EINTERNAL, "out of memory");
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		if (st != WB_OK && j->status == WB_OK) {
+			j->status = st;
+			j->err = err;
+		}
+		i = j->next < j->nparts && j->status == WB_OK ? j->next++ :
+		    SIZE_MAX;
+		pthread_mutex_unlock(&j->lock);
+		if (i == SIZE_MAX)
+			break;
+		st = count_part(j, i, buf, &err);
+	}
+	free(buf);
+	return NULL;
+}
+
+bool
+wb_counter_splits(const struct wb_counter *c)
+{
+	return wb_counter_by_stats(c) || wb_counter_can_cut(c);
+}
+
+int
+wb_count_fd_parts(const struct wb_counter *c, int fd, uint64_t off,
+    uint64_t len, unsigned threads, size_t part, uint64_t *count,
+    size_t *nparts, struct wb_err *err)
+{
+	struct job j = { .c = c, .fd = fd };
+	uint64_t *at = NULL, end = off + len, e, total = 0;
+	pthread_t *tid = NULL;
+	struct wb_text_stats st;
+	unsigned nt = 0;
+	size_t max, n = 1;
+	char *buf = NULL;
+	int eno = 0;
+
+	if (part == 0)
+		part = 1;
+	if (threads == 0)
+		threads = 1;
+	if (!wb_counter_splits(c))
+		part = len > 0 ? len : 1;
+	max = (size_t)(len / part) + 2;
+	if ((at = malloc(max * sizeof(*at))) == NULL ||
+	    (buf = calloc(1, WINDOW + wb_counter_lookback(c) + 8)) == NULL) {
+		free(at);
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	at[0] = off;
+	for (uint64_t nominal = off + part; nominal < end; nominal += part) {
+		if (nominal <= at[n - 1])
+			continue;
+		e = part_end(c, fd, buf, at[n - 1], nominal, end, &eno);
+		if (e == UINT64_MAX) {
+			free(at);
+			free(buf);
+			return wb_err_set(err, WB_EIO, "%s", strerror(eno));
+		}
+		if (e > at[n - 1])
+			at[n++] = e;
+	}
+	at[n] = end;
+	free(buf);
+	j.at = at;
+	j.nparts = n;
+	j.count = calloc(n, sizeof(*j.count));
+	j.stats = wb_counter_by_stats(c) ? calloc(n, sizeof(*j.stats)) : NULL;
+	if (j.count == NULL || (wb_counter_by_stats(c) && j.stats == NULL)) {
+		free(j.count);
+		free(j.stats);
+		free(at);
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	pthread_mutex_init(&j.lock, NULL);
+	if (threads > n)
+		threads = (unsigned)n;
+	if (threads > 1 && (tid = calloc(threads - 1, sizeof(*tid))) != NULL)
+		for (; nt < threads - 1; nt++)
+			if (pthread_create(&tid[nt], NULL, worker, &j) != 0)
+				break;  /* fewer threads do the same work */
+	worker(&j);
+	for (unsigned t = 0; t < nt; t++)
+		pthread_join(tid[t], NULL);
+	free(tid);
+	pthread_mutex_destroy(&j.lock);
+	if (j.status == WB_OK && j.stats != NULL) {
+		st = j.stats[0];
+		for (size_t i = 1; i < n; i++)
+			st = wb_text_stats_cat(st, j.stats[i]);
+		total = wb_text_stats_count(&c->spec, &st);
+	} else if (j.status == WB_OK) {
+		for (size_t i = 0; i < n; i++)
+			total = j.count[i] > WB_MAX_TOKENS - total ?
+			    WB_MAX_TOKENS : total + j.count[i];
+	}
+	free(j.count);
+	free(j.stats);
+	free(at);
+	if (j.status != WB_OK) {
+		*err = j.err;
+		return j.status;
+	}
+	*count = total;
+	if (nparts != NULL)
+		*nparts = n;
+	return WB_OK;
+}
+
+/* The threads a count of a large file uses by default: one a CPU. */
+static unsigned
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+int
+wb_read_count_parts(const struct wb_io *io, const struct wb_counter *c,
+    unsigned threads, uint64_t min, size_t part, uint64_t *count,
+    struct wb_err *err)
+{
+	int fd = fileno(io->in), st;
+	struct stat sb;
+	off_t pos;
+	uint64_t len;
+
+	if (threads == 0)
+		threads = online_cpus();
+	if (threads < 2 || !wb_counter_splits(c) || fstat(fd, &sb) != 0 ||
+	    !S_ISREG(sb.st_mode) || (pos = lseek(fd, 0, SEEK_CUR)) < 0 ||
+	    sb.st_size < pos || (uint64_t)(sb.st_size - pos) < min)
+		return wb_read_count(io, c, count, err);
+	len = (uint64_t)(sb.st_size - pos);
+	/* Four parts a thread, so that a slow part (a script of more
+	 * tokens a byte) does not leave the others idle. */
+	if (part == 0)
+		part = (size_t)(len / ((uint64_t)threads * 4));
+	st = wb_count_fd_parts(c, fd, (uint64_t)pos, len, threads, part, count,
+	    NULL, err);
+	if (st == WB_OK) {
+		lseek(fd, pos + (off_t)len, SEEK_SET);
+		return WB_OK;
+	}
+	/* Bad input (or a file that changed): the one-thread count says
+	 * where, at its offset in the whole text. */
+	if (lseek(fd, pos, SEEK_SET) < 0)
+		return wb_err_set(err, WB_EIO, "%s: %s", io->in_name,
+		    strerror(errno));
+	memset(err, 0, sizeof(*err));
+	return wb_read_count(io, c, count, err);
+}
+
+int
+wb_read_count_parallel(const struct wb_io *io, const struct wb_counter *c,
+    unsigned threads, uint64_t *count, struct wb_err *err)
+{
+	return wb_read_count_parts(io, c, threads, WB_PARALLEL_MIN, 0, count,
+	    err);
+}

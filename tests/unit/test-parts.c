@@ -1,0 +1,246 @@
+/*
+ * test-parts.c: counts of a file in parts, by several threads, equal the
+ * one-thread counts: the texts of tests/tokenizer/corpus.jsonl joined in
+ * random runs, cut into parts of random sizes (down to one byte, so that
+ * nearly every cut a counter allows is taken), with every kind of counter;
+ * bad UTF-8 in a part is reported at its offset in the whole file.
+ */
+#include <unistd.h>
+
+#include "wb_priv.h"
+#include "unit.h"
+
+#define CORPUS "tests/tokenizer/corpus.jsonl"
+
+static char *corpus;            /* every text of the corpus, joined */
+static size_t corpus_len;
+static size_t *starts;          /* where each text starts in corpus */
+static size_t nstarts;
+static FILE *file;              /* the file the counts read */
+static int fd = -1;
+
+static void
+the_corpus_reads(void)
+{
+	FILE *f = fopen(CORPUS, "r");
+	struct wb_buf b = { 0 };
+	char *line = NULL;
+	size_t cap = 0;
+	json_error_t je;
+
+	CHECK(f != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0) {
+		json_t *j = json_loads(line, JSON_ALLOW_NUL, &je);
+		const json_t *t = json_object_get(j, "text");
+
+		CHECK(json_is_string(t));
+		if (json_is_string(t) && wb_utf8_valid(json_string_value(t),
+		    json_string_length(t)) == json_string_length(t)) {
+			starts = realloc(starts, (nstarts + 1) * sizeof(*starts));
+			starts[nstarts++] = b.len;
+			wb_buf_add(&b, json_string_value(t), json_string_length(t));
+		}
+		json_decref(j);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	corpus_len = b.len;
+	corpus = wb_buf_take(&b);
+	CHECK(corpus != NULL && nstarts > 1000);
+	file = tmpfile();
+	CHECK(file != NULL);
+	if (file != NULL) {
+		fd = fileno(file);
+		CHECK(write(fd, corpus, corpus_len) == (ssize_t)corpus_len);
+	}
+}
+
+/* The counters of every kind: heuristics, encodings with and without
+ * special tokens, tokenizer.json files. */
+static struct wb_counter *
+nth_counter(size_t i, char *name, size_t size)
+{
+	static const char *const encs[] = { "r50k_base", "cl100k_base",
+	    "o200k_base", "llama3" };
+	static const char *const toks[] = { "llama3_1", "gptoss" };
+	static const enum wb_method methods[] = { WB_METHOD_HYBRID,
+	    WB_METHOD_CHAR, WB_METHOD_WORD };
+	struct wb_counter_spec spec;
+	struct wb_err err;
+	char tok[1024];
+	struct wb_counter *c;
+
+	wb_counter_spec_default(&spec);
+	if (i < 3) {
+		spec.method = methods[i];
+		snprintf(name, size, "%s", wb_method_name(methods[i]));
+	} else if ((i -= 3) < 2 * WB_NELEM(encs)) {
+		snprintf(spec.encoding, sizeof(spec.encoding), "%s", encs[i / 2]);
+		spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+		spec.allow_special = i % 2;
+		snprintf(name, size, "%s special %d", encs[i / 2], (int)(i % 2));
+	} else if ((i -= 2 * WB_NELEM(encs)) < WB_NELEM(toks)) {
+		snprintf(tok, sizeof(tok), "%s/%s/tokenizer.json",
+		    getenv("WB_TOKENIZERS_DIR") ? getenv("WB_TOKENIZERS_DIR") :
+		    ".", toks[i]);
+		spec.tokenizer = tok;
+		snprintf(name, size, "-T %s", toks[i]);
+	} else {
+		return NULL;
+	}
+	c = wb_counter_new(&spec, &err);
+	if (c == NULL) {
+		fprintf(stderr, "  %s: %s\n", name, err.msg);
+		unit_failed++;
+	}
+	return c;
+}
+
+/* In random runs of the corpus, at random part sizes and threads, the
+ * parts add up to the count of the whole. */
+static void
+parts_count_what_the_whole_counts(void)
+{
+	size_t cases = 0, bad = 0, parts = 0, kinds = 0;
+	char name[128];
+	struct wb_counter *c;
+
+	for (size_t k = 0; fd >= 0; k++) {
+		if ((c = nth_counter(k, name, sizeof(name))) == NULL) {
+			if (k < 3 + 8 + 2)
+				continue;
+			break;
+		}
+		CHECK(wb_counter_splits(c));
+		kinds++;
+		for (int r = 0; r < 24; r++) {
+			size_t a = starts[unit_rand() % nstarts], b, np = 0;
+			size_t part;
+			unsigned threads = 1 + (unsigned)(unit_rand() % 4);
+			uint64_t got = 0, want;
+			struct wb_err err = { 0 };
+
+			/* All the texts in parts of a few KB; runs of texts up to
+			 * 4 KB in parts of a few bytes; up to 64 KB in parts of
+			 * up to 300 bytes or 20 KB. */
+			size_t most = r % 3 == 0 ? 4096 : 65536;
+
+			if (r == 0)
+				a = 0, b = corpus_len;
+			else
+				b = a + 1 + unit_rand() % most;
+			if (b > corpus_len)
+				b = corpus_len;
+			while (b < corpus_len && (corpus[b] & 0xC0) == 0x80)
+				b++;
+			part = r == 0 ? 1000 + unit_rand() % 5000 : r % 3 == 0 ?
+			    1 + unit_rand() % 8 :
+			    1 + unit_rand() % (r % 3 == 1 ? 300 : 20000);
+			want = wb_count(c, corpus + a, b - a);
+			if (wb_count_fd_parts(c, fd, a, b - a, threads, part, &got,
+			    &np, &err) != WB_OK || got != want) {
+				if (bad++ < 5)
+					fprintf(stderr, "  %s [%zu, %zu) parts of %zu: "
+					    "%llu, whole %llu %s\n", name, a, b, part,
+					    (unsigned long long)got,
+					    (unsigned long long)want, err.msg);
+			}
+			parts += np;
+			cases++;
+		}
+		wb_counter_free(c);
+	}
+	printf("# %zu kinds, %zu cases, %zu parts\n", kinds, cases, parts);
+	CHECK(kinds >= 3 + 8);
+	CHECK(parts > 100 * cases);
+	CHECK_U(bad, 0);
+}
+
+/* Bad UTF-8 in a part: the parallel read falls back to one thread, which
+ * reports it at its offset in the file; a good file counts the same in
+ * one thread and in four, from the file's offset on. */
+static void
+bad_input_is_reported_at_its_file_offset(void)
+{
+	struct wb_counter *c = per_scalar();
+	struct wb_io io = { .prog = "test", .in_name = "t" };
+	struct wb_err err = { 0 };
+	uint64_t n1 = 0, n4 = 0;
+	char text[4096];
+	FILE *f = tmpfile();
+
+	CHECK(f != NULL && c != NULL);
+	if (f == NULL || c == NULL)
+		return;
+	memset(text, 'a', sizeof(text));
+	for (size_t i = 0; i < sizeof(text); i += 7)
+		text[i] = ' ';
+	fwrite(text, 1, sizeof(text), f);
+	fflush(f);
+	io.in = f;
+	lseek(fileno(f), 100, SEEK_SET);
+	CHECK(wb_read_count_parts(&io, c, 1, 0, 64, &n1, &err) == WB_OK);
+	lseek(fileno(f), 100, SEEK_SET);
+	CHECK(wb_read_count_parts(&io, c, 4, 0, 64, &n4, &err) == WB_OK);
+	CHECK_U(n1, sizeof(text) - 100);
+	CHECK_U(n4, n1);
+	CHECK_U((uint64_t)lseek(fileno(f), 0, SEEK_CUR), sizeof(text));
+	/* 0xFF, in the part that ends the file */
+	text[3000] = (char)0xFF;
+	rewind(f);
+	fwrite(text, 1, sizeof(text), f);
+	fflush(f);
+	lseek(fileno(f), 100, SEEK_SET);
+	CHECK(wb_read_count_parts(&io, c, 4, 0, 64, &n4, &err) == WB_EDATA);
+	CHECK_U(err.offset, 2900);
+	CHECK(strstr(err.msg, "offset 2900") != NULL);
+	fclose(f);
+	wb_counter_free(c);
+}
+
+/* A kind of counter whose streams have no cuts, and which does not count
+ * by statistics, is not split: one part, one thread, the same count. */
+static void
+a_counter_without_cuts_counts_in_one_part(void)
+{
+	struct wb_counter *c = per_scalar();
+	struct wb_counter_ops ops;
+	const struct wb_counter_ops *real;
+	struct wb_err err = { 0 };
+	uint64_t want, got = 0;
+	size_t np = 0;
+
+	CHECK(c != NULL && fd >= 0);
+	if (c == NULL || fd < 0)
+		return;
+	real = c->ops;
+	ops = *real;
+	ops.last_cut = NULL;
+	ops.by_stats = false;
+	ops.stream_stats = NULL;
+	c->ops = &ops;
+	CHECK(!wb_counter_splits(c));
+	want = wb_count(c, corpus, corpus_len);
+	CHECK(wb_count_fd_parts(c, fd, 0, corpus_len, 4, 100, &got, &np,
+	    &err) == WB_OK);
+	CHECK_U(got, want);
+	CHECK_U(np, 1);
+	c->ops = real;
+	wb_counter_free(c);
+}
+
+int
+main(void)
+{
+	unit_seed();
+	RUN(the_corpus_reads);
+	RUN(parts_count_what_the_whole_counts);
+	RUN(bad_input_is_reported_at_its_file_offset);
+	RUN(a_counter_without_cuts_counts_in_one_part);
+	if (file != NULL)
+		fclose(file);
+	free(corpus);
+	free(starts);
+	return UNIT_END();
+}
