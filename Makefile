@@ -56,6 +56,7 @@ LIBSRC = \
 	lib/record.c \
 	lib/section.c \
 	lib/settings.c \
+	lib/spool.c \
 	lib/summarize.c \
 	lib/text_stats.c \
 	lib/truncate.c \

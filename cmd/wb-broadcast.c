@@ -14,13 +14,14 @@ static const char usage_text[] =
     "                    [--cacert FILE] [--insecure] [--no-ack] [--window N]\n"
     "                    [--rate N] [--timeout SECONDS] [--ping SECONDS]\n"
     "                    [--dead-letter FILE] [--reject FILE] [--grace SECONDS]\n"
-    "                    [--run ID] [--progress] [--max-record SIZE]\n"
+    "                    [--spool DIR] [--spool-max SIZE] [--run ID]\n"
+    "                    [--progress] [--max-record SIZE]\n"
     "                    [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
 
 enum {
 	OPT_UNKNOWN = 256, OPT_TOKFILE, OPT_CACERT, OPT_INSECURE, OPT_NOACK,
 	OPT_WINDOW, OPT_RATE, OPT_TIMEOUT, OPT_PING, OPT_DEAD, OPT_RUN,
-	OPT_REJECT, OPT_GRACE, OPT_PROGRESS,
+	OPT_REJECT, OPT_GRACE, OPT_PROGRESS, OPT_SPOOL, OPT_SPOOLMAX,
 };
 
 static const struct wb_opt options[] = {
@@ -50,6 +51,10 @@ static const struct wb_opt options[] = {
 	    "came" },
 	{ "grace", OPT_GRACE, "SECONDS", "after a stop signal, the wait for "
 	    "acks (default 2)" },
+	{ "spool", OPT_SPOOL, "DIR", "journal each message there before "
+	    "sending it" },
+	{ "spool-max", OPT_SPOOLMAX, "SIZE", "the journal's size before "
+	    "reading waits (default 1G)" },
 	{ "run", OPT_RUN, "ID", "the run id stamped on each message" },
 	{ "progress", OPT_PROGRESS, NULL, "a progress line on stderr each "
 	    "second" },
@@ -217,6 +222,14 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	case OPT_RUN: o.run = arg; break;
 	case OPT_REJECT: rejectfile = arg; break;
 	case OPT_PROGRESS: o.progress = true; break;
+	case OPT_SPOOL: o.spool = arg; break;
+	case OPT_SPOOLMAX:
+		if (wb_parse_size(arg, &o.spool_max, err) != WB_OK)
+			return wb_err_prefix(err, "--spool-max");
+		if (o.spool_max == 0)
+			return wb_err_set(err, WB_EUSAGE, "--spool-max: 0: "
+			    "no room for one message");
+		break;
 	case OPT_GRACE:
 		if (strcmp(arg, "0") == 0)
 			o.grace = 0;

@@ -24,6 +24,8 @@
 #define CONNECT_TIMEOUT 5.0
 #define CLOSE_WAIT 1.0
 #define WB_CHANNEL_MAX 128
+/* Journal bytes that make it worth compacting once all is acked. */
+#define SPOOL_COMPACT (1u << 20)
 
 /* One message waiting for its ack. */
 struct entry {
@@ -32,6 +34,13 @@ struct entry {
 	uint64_t seq;
 	char *type;
 	char *run;
+	uint64_t sid;           /* its id in the spool, or 0 */
+};
+
+/* A message waiting in the spool only, for room in the window. */
+struct park {
+	uint64_t sid, off;
+	size_t len;
 };
 
 /* A message read after a stop signal: never sent, dead-lettered. */
@@ -46,6 +55,8 @@ struct chan {
 	char *url;
 	uint64_t seq;           /* the last seq stamped on this channel */
 	struct late *late, **late_tail;
+	struct park *park;      /* a ring of park_cap */
+	size_t park_head, park_count, park_cap;
 	struct wb_ws *ws;       /* NULL while down */
 	struct entry *ring;     /* the window: cap entries */
 	size_t head, count;     /* unacked: ring[head..head+count) */
@@ -74,6 +85,8 @@ struct wb_bcast {
 	uint64_t dead;          /* messages written to the dead letter */
 	uint64_t lost;          /* messages it could not take either */
 	uint64_t taken;         /* messages given to a channel */
+	struct wb_spool *sp;    /* --spool, or NULL */
+	uint64_t kept;          /* messages left unacked in the spool */
 	uint64_t delivered;     /* messages acknowledged */
 	double stop_at;         /* when the first stop signal was seen, or 0 */
 	bool hard_said;         /* the second signal was said */
@@ -227,6 +240,51 @@ expand(const char *tpl, const json_t *rec, struct wb_err *err)
 	return url;
 }
 
+static struct chan *channel(struct wb_bcast *bc, char *url,
+    struct wb_err *err);
+static void connect_chan(struct chan *ch);
+static int park(struct chan *ch, uint64_t sid, uint64_t off, size_t len);
+static void unpark(struct chan *ch);
+
+/* Open the spool, and queue what an earlier run left unacked there, in
+ * its order, with its own run and seq. */
+static int
+resume(struct wb_bcast *bc, struct wb_err *err)
+{
+	const struct wb_spool_rec *r;
+	struct chan *ch;
+	size_t n;
+	char *url;
+
+	if (bc->o.spool_max == 0)
+		bc->o.spool_max = 1ULL << 30;
+	if (wb_spool_open(bc->o.spool, &bc->sp, err) != WB_OK)
+		return err->status;
+	n = wb_spool_pending(bc->sp, &r);
+	for (size_t i = 0; i < n; i++) {
+		if ((url = strdup(r[i].url)) == NULL)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		if ((ch = channel(bc, url, err)) == NULL)
+			return err->status;
+		if (park(ch, r[i].id, r[i].off, r[i].len) != 0)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	for (ch = bc->chans; ch != NULL; ch = ch->next) {
+		unpark(ch);
+		if (bc->fatal.status == 0)
+			connect_chan(ch);
+	}
+	if (n > 0 && bc->o.err != NULL)
+		fprintf(bc->o.err, "%s: --spool: sending %zu message%s an "
+		    "earlier run left unacked\n", bc->o.prog, n,
+		    n == 1 ? "" : "s");
+	if (bc->fatal.status != 0) {
+		*err = bc->fatal;
+		return err->status;
+	}
+	return WB_OK;
+}
+
 struct wb_bcast *
 wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 {
@@ -255,6 +313,10 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 	else
 		for (size_t i = 0; i < sizeof(r); i++)
 			snprintf(bc->run + 2 * i, 3, "%02x", r[i] ^ 0x5a);
+	if (o->spool != NULL && !o->dry_run && resume(bc, err) != WB_OK) {
+		wb_bcast_free(bc);
+		return NULL;
+	}
 	return bc;
 }
 
@@ -307,12 +369,100 @@ pop(struct chan *ch)
 		ch->nsent--;
 }
 
+/* An entry for a message's text from the spool; false when it is not a
+ * message (the journal was edited) or memory ran out. */
+static bool
+entry_from_text(struct entry *e, char *text, size_t len, uint64_t sid)
+{
+	json_t *j = json_loadb(text, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *run = json_string_value(json_object_get(j, "run"));
+	json_t *seq = json_object_get(j, "seq");
+
+	memset(e, 0, sizeof(*e));
+	e->text = text;
+	e->len = len;
+	e->sid = sid;
+	e->type = strdup(type ? type : "");
+	e->run = strdup(run ? run : "");
+	e->seq = json_is_integer(seq) ? (uint64_t)json_integer_value(seq) : 0;
+	json_decref(j);
+	if (e->type == NULL || e->run == NULL) {
+		entry_free(e);
+		return false;
+	}
+	return true;
+}
+
+/* Leave a message in the spool only, after those already there. */
+static int
+park(struct chan *ch, uint64_t sid, uint64_t off, size_t len)
+{
+	struct park *np;
+	size_t i, n;
+
+	if (ch->park_count == ch->park_cap) {
+		n = ch->park_cap ? ch->park_cap * 2 : 256;
+		if ((np = malloc(n * sizeof(*np))) == NULL)
+			return -1;
+		for (i = 0; i < ch->park_count; i++)
+			np[i] = ch->park[(ch->park_head + i) % ch->park_cap];
+		free(ch->park);
+		ch->park = np;
+		ch->park_head = 0;
+		ch->park_cap = n;
+	}
+	ch->park[(ch->park_head + ch->park_count) % ch->park_cap] =
+	    (struct park){ sid, off, len };
+	ch->park_count++;
+	return 0;
+}
+
+/* Fill the window from the spool while it has room. */
+static void
+unpark(struct chan *ch)
+{
+	struct wb_bcast *bc = ch->bc;
+	struct park *p;
+	struct entry e;
+	char *text;
+
+	while (ch->count < bc->o.window && ch->park_count > 0 &&
+	    bc->fatal.status == 0) {
+		p = &ch->park[ch->park_head];
+		if ((text = wb_spool_read(bc->sp, p->off, p->len, &bc->fatal)) == NULL)
+			return;
+		if (!entry_from_text(&e, text, p->len, p->sid)) {
+			wb_err_set(&bc->fatal, WB_EINTERNAL, "out of memory");
+			return;
+		}
+		ch->ring[(ch->head + ch->count) % bc->o.window] = e;
+		ch->count++;
+		ch->park_head = (ch->park_head + 1) % ch->park_cap;
+		ch->park_count--;
+	}
+}
+
+/* With a spool: what is not delivered stays there for the next run. */
+static void
+keep_spooled(struct chan *ch)
+{
+	ch->bc->kept += ch->count + ch->park_count;
+	while (ch->count > 0)
+		pop(ch);
+	ch->park_count = 0;
+}
+
 /* Hand the whole window to the dead letter, then what came after a stop. */
 static void
 flush_dead(struct chan *ch)
 {
 	struct late *l;
 
+	if (ch->bc->sp != NULL) {
+		keep_spooled(ch);
+		return;
+	}
 	while (ch->count > 0) {
 		struct entry *e = &ch->ring[ch->head];
 
@@ -346,7 +496,11 @@ delivered(struct chan *ch)
 			bc->status = WB_EIO;
 		json_decref(j);
 	}
+	if (bc->sp != NULL && e->sid != 0)
+		wb_spool_ack(bc->sp, e->sid);
 	pop(ch);
+	if (ch->park_count > 0)
+		unpark(ch);
 }
 
 /* A reply frame: the ack of the oldest message sent on this connection. */
@@ -445,6 +599,8 @@ channel(struct wb_bcast *bc, char *url, struct wb_err *err)
 	ch->bc = bc;
 	ch->url = url;
 	ch->late_tail = &ch->late;
+	if (bc->sp != NULL)
+		ch->seq = wb_spool_last_seq(bc->sp, url, bc->run);
 	ch->next = bc->chans;
 	bc->chans = ch;
 	bc->nchans++;
@@ -513,12 +669,13 @@ timers(struct chan *ch, double now, double *next)
 	if (ch->ws == NULL) {
 		if (ch->hopeless)
 			return;
-		if (ch->count == 0 && !ch->failing) {
+		if (ch->count == 0 && ch->park_count == 0 && !ch->failing) {
 			/* Down with nothing to send: connect when there is. */
 			ch->down_since = 0;
 			return;
 		}
-		if (!ch->failing && now - ch->down_since >= bc->o.timeout) {
+		if (!ch->failing && bc->sp == NULL &&
+		    now - ch->down_since >= bc->o.timeout) {
 			char m[200];
 
 			snprintf(m, sizeof(m), "unavailable for %.0f s: "
@@ -533,7 +690,7 @@ timers(struct chan *ch, double now, double *next)
 			/* Still down (a failed try set the next one). */
 			if (ch->next_try < *next)
 				*next = ch->next_try;
-			if (!ch->failing && ch->down_since > 0 &&
+			if (!ch->failing && bc->sp == NULL && ch->down_since > 0 &&
 			    ch->down_since + bc->o.timeout < *next)
 				*next = ch->down_since + bc->o.timeout;
 			return;
@@ -568,7 +725,7 @@ unacked(const struct wb_bcast *bc)
 	uint64_t n = 0;
 
 	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next) {
-		n += ch->count;
+		n += ch->count + ch->park_count;
 		for (const struct late *l = ch->late; l != NULL; l = l->next)
 			n++;
 	}
@@ -616,7 +773,13 @@ counts(struct wb_bcast *bc, bool summary)
 	if (bc->progress_drawn)
 		fputs("\r\033[K", bc->o.err);
 	bc->progress_drawn = false;
-	if (summary)
+	if (summary && bc->sp != NULL)
+		fprintf(bc->o.err, "%s: %llu delivered, %llu dead-lettered, %llu "
+		    "rejected, %llu left in the spool\n", bc->o.prog,
+		    (unsigned long long)bc->delivered,
+		    (unsigned long long)bc->dead, bad,
+		    (unsigned long long)bc->kept);
+	else if (summary)
 		fprintf(bc->o.err, "%s: %llu delivered, %llu dead-lettered, %llu "
 		    "rejected\n", bc->o.prog, (unsigned long long)bc->delivered,
 		    (unsigned long long)bc->dead, bad);
@@ -686,6 +849,11 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 		wb_err_set(&bc->fatal, WB_EINTERNAL, "out of memory");
 		return false;
 	}
+	/* The group commit: what was appended is on disk before it is sent. */
+	if (bc->sp != NULL && (wb_spool_sync(bc->sp, &bc->fatal) != WB_OK ||
+	    (wb_spool_size(bc->sp) > SPOOL_COMPACT &&
+	    wb_spool_compact(bc->sp, &bc->fatal) != WB_OK)))
+		return false;
 	progress(bc, now);
 	if (bc->o.progress && bc->last_progress + 1.0 < next)
 		next = bc->last_progress + 1.0;
@@ -802,6 +970,51 @@ keep_late(struct chan *ch, struct entry *e, struct wb_err *err)
 	return WB_OK;
 }
 
+/* With --spool: the message goes to the journal first (synced with the
+ * rest of its batch before anything is sent), then to the window, or
+ * stays in the spool while the window is full. */
+static int
+spool_enqueue(struct wb_bcast *bc, struct chan *ch, struct entry *e,
+    struct wb_err *err)
+{
+	uint64_t off;
+
+	if (wb_spool_add(bc->sp, ch->url, e->text, e->len, &e->sid, &off,
+	    err) != WB_OK) {
+		entry_free(e);
+		return err->status;
+	}
+	if (stopping(bc) || ch->hopeless) {
+		bc->kept++;
+		entry_free(e);
+	} else if (ch->count < bc->o.window && ch->park_count == 0) {
+		ch->ring[(ch->head + ch->count) % bc->o.window] = *e;
+		ch->count++;
+	} else {
+		if (park(ch, e->sid, off, e->len) != 0) {
+			entry_free(e);
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		}
+		entry_free(e);
+	}
+	if (ch->ws == NULL && ch->down_since == 0 && !ch->hopeless &&
+	    bc->fatal.status == 0 && !stopping(bc)) {
+		/* Not a byte goes out before the sync. */
+		if (wb_spool_sync(bc->sp, &bc->fatal) == WB_OK)
+			connect_chan(ch);
+	}
+	/* Backpressure once the journal is full: acks make room. */
+	while (wb_spool_size(bc->sp) >= bc->o.spool_max &&
+	    wb_spool_live(bc->sp) > 0 && bc->fatal.status == 0 && !stopping(bc))
+		pump(bc, INFINITY, -1);
+	if (bc->fatal.status != 0) {
+		*err = bc->fatal;
+		bc->fatal_said = true;
+		return bc->fatal.status;
+	}
+	return WB_OK;
+}
+
 /* Put one message, ready to send, into its channel's window. */
 static int
 enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
@@ -818,6 +1031,8 @@ enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 	}
 	e.len = strlen(e.text);
 	bc->taken++;
+	if (bc->sp != NULL)
+		return spool_enqueue(bc, ch, &e, err);
 	if (ch->failing) {
 		dead_letter(bc, e.text, e.len);
 		entry_free(&e);
@@ -923,7 +1138,7 @@ static bool
 pending(const struct wb_bcast *bc)
 {
 	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
-		if (ch->count > 0 && !ch->failing)
+		if ((ch->count > 0 || ch->park_count > 0) && !ch->failing)
 			return true;
 	return false;
 }
@@ -990,6 +1205,21 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 	} while (open && !stop_now(bc) && wb_now() < end);
 	for (ch = bc->chans; ch != NULL; ch = ch->next)
 		flush_dead(ch);
+	if (bc->sp != NULL) {
+		struct wb_err serr = { 0 };
+
+		for (ch = bc->chans; ch != NULL; ch = ch->next)
+			if (ch->seq > 0)
+				wb_spool_note_seq(bc->sp, ch->url, bc->run, ch->seq);
+		if (wb_spool_sync(bc->sp, &serr) != WB_OK ||
+		    wb_spool_compact(bc->sp, &serr) != WB_OK) {
+			if (bc->o.err != NULL)
+				fprintf(bc->o.err, "%s: %s\n", bc->o.prog, serr.msg);
+			status = wb_status_worst(status, serr.status);
+		}
+		if (bc->kept > 0)
+			status = wb_status_worst(status, WB_EUNAVAIL);
+	}
 	if (bc->fatal.status != 0) {
 		if (!bc->fatal_said && bc->o.err != NULL)
 			fprintf(bc->o.err, "%s: %s\n", bc->o.prog, bc->fatal.msg);
@@ -1025,9 +1255,11 @@ wb_bcast_free(struct wb_bcast *bc)
 			free(l);
 		}
 		free(ch->ring);
+		free(ch->park);
 		free(ch->url);
 		free(ch);
 	}
+	wb_spool_close(bc->sp);
 	free(bc->pfd);
 	free(bc->pch);
 	free(bc);

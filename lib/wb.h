@@ -560,6 +560,8 @@ struct wb_bcast_opts {
 	bool progress;          /* a progress line on err, about each second */
 	bool progress_tty;      /* err is a terminal: redraw it in place */
 	const uint64_t *nbad;   /* the bad records so far, for the summary */
+	const char *spool;      /* a write-ahead journal's directory, or NULL */
+	uint64_t spool_max;     /* bytes of journal before the reading waits */
 };
 
 struct wb_bcast;

@@ -441,7 +441,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 		rm -f "$d/fifo" "$d/dead" "$d/acks"
 		mkfifo "$d/fifo"
 		BG_IN=$d/fifo bg wb-broadcast -a --run "s$sig" --grace 1 --dead-letter "$d/dead" \
-		    -u "ws://127.0.0.1:$np/pub/slow$sig" >"$d/acks" 2>"$d/err"
+		    -u "ws://127.0.0.1:$np/pub/slow$sig" >"$d/acks" 2>"$d/err" 4>&-
 		pub=$BG
 		exec 4<>"$d/fifo"
 		worlds slow 5 >&4
@@ -473,7 +473,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 		rm -f "$d/fifo" "$d/dead"
 		mkfifo "$d/fifo"
 		BG_IN=$d/fifo bg wb-broadcast --run "d$sig" --grace 0.5 --dead-letter "$d/dead" \
-		    -u "ws://127.0.0.1:$np/pub/down" 2>"$d/err"
+		    -u "ws://127.0.0.1:$np/pub/down" 2>"$d/err" 4>&-
 		pub=$BG
 		exec 4<>"$d/fifo"
 		worlds down 7 >&4
@@ -497,7 +497,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	local d=$BATS_TEST_TMPDIR
 	worlds mid 3000 >"$d/in"
 	BG_IN=$d/in bg wb-broadcast -a --rate 1000 --run mid --dead-letter "$d/dead" --reject "$d/rej" \
-	    -u "ws://127.0.0.1:$PORT/pub/mid" >"$d/acks" 2>"$d/err"
+	    -u "ws://127.0.0.1:$PORT/pub/mid" >"$d/acks" 2>"$d/err" 4>&-
 	pub=$BG
 	wait_until 100 lines_at_least "$d/acks" delivered 500
 	kill -TERM "$pub"
@@ -528,7 +528,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	"$RELAY" start -p "$np" -d "$nd" >/dev/null
 	mkfifo "$d/fifo"
 	BG_IN=$d/fifo bg wb-broadcast -a --run two --grace 60 --dead-letter "$d/dead" \
-	    -u "ws://127.0.0.1:$np/pub/two" >"$d/acks" 2>"$d/err"
+	    -u "ws://127.0.0.1:$np/pub/two" >"$d/acks" 2>"$d/err" 4>&-
 	pub=$BG
 	exec 4<>"$d/fifo"
 	pids=$(relay_pids "$nd")
@@ -627,4 +627,154 @@ w.${long}"
 	assert_equal "${stderr_lines[-1]}" 'wb-broadcast: 10 delivered, 0 dead-lettered, 0 rejected'
 	run --separate-stderr wb-broadcast --rate 4 -u "ws://127.0.0.1:$PORT/pub/prog" <"$d/in"
 	assert_equal "$stderr" 'wb-broadcast: 10 delivered, 0 dead-lettered, 0 rejected'
+}
+
+# A producer of records n=$2..$3 for world $1 into fd 4, a few ms apart, so
+# that the reader takes each as it comes.
+trickle() {
+	for ((i = $2; i <= $3; i++)); do
+		printf '{"type":"WorldDataChanged","world_id":"%s","n":%d}\n' "$1" "$i" >&4
+		((i % 20)) || sleep 0.02
+	done
+}
+
+# The messages of an EventSource capture $1.., once each by (run, seq), as
+# [n, run, seq] with the check that a message sent twice kept its pair.
+es_once() {
+	cat "$@" | sed -n 's/^data: //p' | jq -sc 'unique_by([.run, .seq]) | sort_by(.n) | .[] | .n'
+}
+es_same_pairs() {
+	cat "$@" | sed -n 's/^data: //p' | jq -s 'group_by(.n) | map(map([.run, .seq]) | unique | length) | max'
+}
+
+@test "--spool: kill -9 mid-stream with the relay up, a new run delivers the rest, each message once by (run, seq)" {
+	local d=$BATS_TEST_TMPDIR url="ws://127.0.0.1:$PORT/pub/world.{world_id}"
+	es_sub "$PORT" world.k9 "$d/es"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" --rate 40 -u "$url" >"$d/acks1" 2>"$d/err1" 4>&-
+	pub=$BG
+	trickle k9 1 300
+	wait_until 100 lines_at_least "$d/acks1" delivered 60
+	kill -KILL "$pub"
+	wait_pid 50 "$pub" || true
+	# Some were read and not acked: they are in the journal.
+	[ "$(grep -c delivered "$d/acks1")" -lt 300 ]
+	[ "$(grep -c "^m " "$d/spool/journal")" -gt "$(grep -c delivered "$d/acks1")" ]
+	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" -u "$url" >"$d/acks2" 2>"$d/err2" 4>&-
+	pub=$BG
+	trickle k9 301 400
+	exec 4>&-
+	rc=0
+	wait_pid 300 "$pub" || rc=$?
+	assert_equal "$rc" 0
+	grep -q '^wb-broadcast: --spool: sending [0-9]* messages\? an earlier run left unacked$' "$d/err2"
+	wait_until 100 eval '[ "$(es_once "$d/es" | wc -l)" -ge 400 ]'
+	assert_equal "$(es_once "$d/es")" "$(seq 1 400)"
+	assert_equal "$(es_same_pairs "$d/es")" 1
+	# Everything acked: the journal is compacted to its seq lines.
+	assert_equal "$(grep -c '^m ' "$d/spool/journal")" 0
+}
+
+@test "--spool: the relay down, the journal keeps what is read; kill -9; relay back, a new run delivers it all" {
+	local np nd=$BATS_TEST_TMPDIR/node d=$BATS_TEST_TMPDIR url
+	np=$(free_port)
+	url="ws://127.0.0.1:$np/pub/world.{world_id}"
+	echo "$nd" >>"$d/relays"
+	"$RELAY" start -p "$np" -d "$nd" >/dev/null
+	es_sub "$np" world.down "$d/es1"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" --timeout 1 -u "$url" >"$d/acks1" 2>"$d/err1" 4>&-
+	pub=$BG
+	trickle down 1 50
+	wait_until 100 lines_at_least "$d/acks1" delivered 50
+	"$RELAY" stop -d "$nd" >/dev/null
+	trickle down 51 150
+	# Past --timeout nothing goes to a dead letter: it waits in the spool.
+	wait_until 100 eval '[ "$(grep -c "^m " "$d/spool/journal")" -ge 150 ]'
+	sleep 1.2
+	kill -KILL "$pub"
+	wait_pid 50 "$pub" || true
+	"$RELAY" start -p "$np" -d "$nd" >/dev/null 4>&-
+	es_sub "$np" world.down "$d/es2" 4>&-
+	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" -u "$url" >"$d/acks2" 2>"$d/err2" 4>&-
+	pub=$BG
+	trickle down 151 200
+	exec 4>&-
+	rc=0
+	wait_pid 300 "$pub" || rc=$?
+	assert_equal "$rc" 0
+	wait_until 100 eval '[ "$(es_once "$d/es2" | wc -l)" -ge 150 ]'
+	assert_equal "$(es_once "$d/es1" "$d/es2")" "$(seq 1 200)"
+	assert_equal "$(es_same_pairs "$d/es1" "$d/es2")" 1
+	# The re-sent ones kept the first run's run and seq.
+	run1=$(jq -r 'select(.seq) | .run' "$d/acks1" | sort -u)
+	assert_equal "$(sed -n 's/^data: //p' "$d/es2" | jq -r 'select(.n <= 150) | .run' | sort -u)" "$run1"
+	assert_equal "$(sed -n 's/^data: //p' "$d/es2" | jq -r 'select(.n > 150) | .seq' | head -n 1)" 1
+}
+
+@test "--spool: one process per spool; a second is refused with 75 and a clear line" {
+	local d=$BATS_TEST_TMPDIR
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --spool "$d/spool" -u "ws://127.0.0.1:$PORT/pub/lock" 2>"$d/err1" 4>&-
+	pub=$BG
+	wait_until 50 test -s "$d/spool/lock"
+	run --separate-stderr wb-broadcast --spool "$d/spool" -u "ws://127.0.0.1:$PORT/pub/lock" <<<'{"type":"GoalUpdated","goal_id":"g"}'
+	assert_failure 75
+	assert_equal "$stderr" "wb-broadcast: --spool: $d/spool is in use by another wb-broadcast (pid $pub); one process per spool"
+	exec 4>&-
+	wait_pid 100 "$pub"
+}
+
+@test "--spool: a stop signal keeps the unacked in the spool, not in a dead letter; the next run sends them" {
+	local np d=$BATS_TEST_TMPDIR url
+	np=$(free_port)
+	url="ws://127.0.0.1:$np/pub/held"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --spool "$d/spool" --grace 0.2 --run held --dead-letter "$d/dead" -u "$url" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds held 4 >&4
+	wait_until 50 eval '[ "$(grep -c "^m " "$d/spool/journal" 2>/dev/null)" = 4 ]'
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	exec 4>&-
+	assert_equal "$rc" 75
+	[ ! -s "$d/dead" ]
+	assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 0 delivered, 0 dead-lettered, 0 rejected, 4 left in the spool'
+	echo "$d/node" >>"$d/relays"
+	"$RELAY" start -p "$np" -d "$d/node" >/dev/null 4>&-
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" --run held -u "$url" <<<'{"type":"GoalUpdated","goal_id":"next"}'
+	assert_success
+	# The earlier run's first, then the new message goes on with its seq.
+	assert_equal "$(jq -r '[.run, .seq] | @tsv' <<<"$output" | tr '\t\n' ': ')" 'held:1 held:2 held:3 held:4 held:5 '
+}
+
+@test "--spool-max: with the relay down, reading waits once the journal is full" {
+	local np d=$BATS_TEST_TMPDIR
+	np=$(free_port)
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --spool "$d/spool" --spool-max 2K --grace 0 \
+	    -u "ws://127.0.0.1:$np/pub/full" 2>"$d/err" 4>&-
+	pub=$BG
+	# More than one read can take: the writer blocks on the full pipe.
+	bg awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "{\"type\":\"WorldDataChanged\",\"world_id\":\"full\",\"n\":%d}\n", i }' >&4
+	wait_until 50 eval '[ "$(wc -c <"$d/spool/journal" 2>/dev/null)" -ge 2048 ]'
+	sleep 0.5
+	size=$(wc -c <"$d/spool/journal")
+	[ "$size" -lt 2300 ]
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	exec 4>&-
+	assert_equal "$rc" 75
+	# What was read when the signal came is journaled too, no more.
+	n=$(grep -c '^m ' "$d/spool/journal")
+	[ "$n" -lt 3000 ]
+	# (A record the stop cut short is a bad record.)
+	[[ $(tail -n 1 "$d/err") =~ ^wb-broadcast:\ 0\ delivered,\ 0\ dead-lettered,\ [01]\ rejected,\ $n\ left\ in\ the\ spool$ ]]
 }
