@@ -632,6 +632,8 @@ send_more(struct chan *ch)
 
 	while (ch->ws != NULL && ch->nsent < ch->count && rate_ok(ch)) {
 		e = &ch->ring[(ch->head + ch->nsent) % ch->bc->o.window];
+		if (ch->bc->sp != NULL && e->sid > wb_spool_synced(ch->bc->sp))
+			return;  /* not on disk yet */
 		if (wb_ws_send_text(ch->ws, e->text, e->len, &err) != WB_OK) {
 			lost(ch, &err);
 			return;
@@ -984,6 +986,11 @@ spool_enqueue(struct wb_bcast *bc, struct chan *ch, struct entry *e,
 		entry_free(e);
 		return err->status;
 	}
+	/* A full window of a channel that is up: wait for its acks, as
+	 * without a spool; only a channel that is down parks messages. */
+	while (ch->count == bc->o.window && ch->park_count == 0 &&
+	    ch->ws != NULL && bc->fatal.status == 0 && !stopping(bc))
+		pump(bc, INFINITY, -1);
 	if (stopping(bc) || ch->hopeless) {
 		bc->kept++;
 		entry_free(e);

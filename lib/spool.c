@@ -40,6 +40,7 @@ struct wb_spool {
 	struct wb_buf out;      /* lines not yet written */
 	bool need_sync;         /* out holds messages */
 	uint64_t next_id;
+	uint64_t synced;        /* the last message id on disk */
 	uint64_t live;          /* messages not acknowledged */
 	struct wb_spool_rec *pend;  /* unacked at open, in order */
 	size_t npend;
@@ -178,6 +179,7 @@ load(struct wb_spool *sp, struct wb_err *err)
 		return wb_err_set(err, WB_EIO, "--spool: %s: %s", sp->dir,
 		    strerror(errno));
 	sp->size = cut;
+	sp->synced = sp->next_id - 1;
 	sp->pend = recs;
 	sp->npend = nr;
 	sp->live = nr;
@@ -319,7 +321,14 @@ wb_spool_sync(struct wb_spool *sp, struct wb_err *err)
 		return wb_err_set(err, WB_EIO, "--spool: %s/journal: %s",
 		    sp->dir, strerror(errno));
 	sp->need_sync = false;
+	sp->synced = sp->next_id - 1;
 	return WB_OK;
+}
+
+uint64_t
+wb_spool_synced(const struct wb_spool *sp)
+{
+	return sp->synced;
 }
 
 bool

@@ -150,6 +150,8 @@ int wb_spool_add(struct wb_spool *sp, const char *url, const char *text,
 void wb_spool_ack(struct wb_spool *sp, uint64_t id);
 /* Write what was appended; fsync once when it holds messages. */
 int wb_spool_sync(struct wb_spool *sp, struct wb_err *err);
+/* The last message id synced to disk. */
+uint64_t wb_spool_synced(const struct wb_spool *sp);
 /* True when messages were appended and not yet synced. */
 bool wb_spool_dirty(const struct wb_spool *sp);
 /* The text at off (synced), for the caller to free. */
