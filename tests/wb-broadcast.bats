@@ -778,3 +778,11 @@ es_same_pairs() {
 	# (A record the stop cut short is a bad record.)
 	[[ $(tail -n 1 "$d/err") =~ ^wb-broadcast:\ 0\ delivered,\ 0\ dead-lettered,\ [01]\ rejected,\ $n\ left\ in\ the\ spool$ ]]
 }
+
+@test "on a terminal the progress line is drawn in place, then the summary" {
+	local d=$BATS_TEST_TMPDIR
+	worlds tty 10 >"$d/in"
+	script -qec "wb-broadcast --rate 4 -u ws://127.0.0.1:$PORT/pub/tty <'$d/in'" /dev/null >"$d/tty"
+	grep -q $'^wb-broadcast: [0-9]* delivered, [0-9]* unacked, 0 dead-lettered, 0 rejected\r\e\\[Kwb-broadcast' "$d/tty"
+	[[ $(tail -c 60 "$d/tty") == *$'\e[Kwb-broadcast: 10 delivered, 0 dead-lettered, 0 rejected\r' ]]
+}
