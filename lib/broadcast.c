@@ -260,6 +260,10 @@ resume(struct wb_bcast *bc, struct wb_err *err)
 		bc->o.spool_max = 1ULL << 30;
 	if (wb_spool_open(bc->o.spool, &bc->sp, err) != WB_OK)
 		return err->status;
+	/* The run survives restarts, and its seqs go on. */
+	if (bc->o.run == NULL && wb_spool_run(bc->sp) != NULL)
+		snprintf(bc->run, sizeof(bc->run), "%s", wb_spool_run(bc->sp));
+	wb_spool_set_run(bc->sp, bc->run);
 	n = wb_spool_pending(bc->sp, &r);
 	for (size_t i = 0; i < n; i++) {
 		if ((url = strdup(r[i].url)) == NULL)
@@ -832,6 +836,16 @@ poll_room(struct wb_bcast *bc)
 	return 0;
 }
 
+/* Compact the spool, its seqs brought up to date first. */
+static int
+spool_compact(struct wb_bcast *bc, struct wb_err *err)
+{
+	for (struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
+		if (ch->seq > 0)
+			wb_spool_note_seq(bc->sp, ch->url, bc->run, ch->seq);
+	return wb_spool_compact(bc->sp, err);
+}
+
 /*
  * Drive every connection once: timers, then poll until something
  * happens, the next timer, a stop signal, or until (a wb_now() time; 0
@@ -854,7 +868,7 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 	/* The group commit: what was appended is on disk before it is sent. */
 	if (bc->sp != NULL && (wb_spool_sync(bc->sp, &bc->fatal) != WB_OK ||
 	    (wb_spool_size(bc->sp) > SPOOL_COMPACT &&
-	    wb_spool_compact(bc->sp, &bc->fatal) != WB_OK)))
+	    wb_spool_live(bc->sp) == 0 && spool_compact(bc, &bc->fatal) != WB_OK)))
 		return false;
 	progress(bc, now);
 	if (bc->o.progress && bc->last_progress + 1.0 < next)
@@ -1215,11 +1229,8 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 	if (bc->sp != NULL) {
 		struct wb_err serr = { 0 };
 
-		for (ch = bc->chans; ch != NULL; ch = ch->next)
-			if (ch->seq > 0)
-				wb_spool_note_seq(bc->sp, ch->url, bc->run, ch->seq);
 		if (wb_spool_sync(bc->sp, &serr) != WB_OK ||
-		    wb_spool_compact(bc->sp, &serr) != WB_OK) {
+		    spool_compact(bc, &serr) != WB_OK) {
 			if (bc->o.err != NULL)
 				fprintf(bc->o.err, "%s: %s\n", bc->o.prog, serr.msg);
 			status = wb_status_worst(status, serr.status);

@@ -6,6 +6,7 @@
  *   m ID URLLEN URL TEXT   a message (TEXT: compact JSON, no newline)
  *   a ID                   the message ID was acknowledged
  *   s SEQ RUNLEN RUN URL   the last seq that run gave on that channel
+ *   r RUN                  the spool's run id, kept across restarts
  *
  * A message is appended and fsync'd (a group of them at once) before it
  * is sent; acks are appended without a sync, since losing one only sends
@@ -45,6 +46,7 @@ struct wb_spool {
 	struct wb_spool_rec *pend;  /* unacked at open, in order */
 	size_t npend;
 	struct seqrow *seqs;
+	char run[40];           /* the last "r" line's, or "" */
 };
 
 static char *
@@ -149,6 +151,10 @@ load(struct wb_spool *sp, struct wb_err *err)
 			nr++;
 			if (id >= sp->next_id)
 				sp->next_id = id + 1;
+		} else if (line[0] == 'r' && line[1] == ' ' && n > 3 &&
+		    (size_t)n - 3 < sizeof(sp->run)) {
+			memcpy(sp->run, line + 2, (size_t)n - 3);
+			sp->run[n - 3] = '\0';
 		} else if (sscanf(line, "a %" SCNu64, &id) == 1) {
 			/* Acks come after their message; most are recent. */
 			for (i = nr; i-- > 0;)
@@ -253,6 +259,23 @@ oom:
 fail:
 	wb_spool_close(sp);
 	return err->status;
+}
+
+const char *
+wb_spool_run(const struct wb_spool *sp)
+{
+	return sp->run[0] ? sp->run : NULL;
+}
+
+void
+wb_spool_set_run(struct wb_spool *sp, const char *run)
+{
+	if (strcmp(sp->run, run) == 0)
+		return;
+	snprintf(sp->run, sizeof(sp->run), "%s", run);
+	wb_buf_adds(&sp->out, "r ");
+	wb_buf_adds(&sp->out, sp->run);
+	wb_buf_add(&sp->out, "\n", 1);
 }
 
 size_t
@@ -389,6 +412,11 @@ wb_spool_compact(struct wb_spool *sp, struct wb_err *err)
 		return WB_OK;
 	if (wb_spool_sync(sp, err) != WB_OK)
 		return err->status;
+	if (sp->run[0] != '\0') {
+		wb_buf_adds(&b, "r ");
+		wb_buf_adds(&b, sp->run);
+		wb_buf_add(&b, "\n", 1);
+	}
 	for (struct seqrow *r = sp->seqs; r != NULL && nrows++ < SEQ_ROWS;
 	    r = r->next) {
 		n = snprintf(head, sizeof(head), "s %" PRIu64 " %zu ", r->seq,

@@ -135,6 +135,10 @@ struct wb_spool_rec {
 /* Lock dir (made if need be; 75 when another process holds it) and read
  * its journal. */
 int wb_spool_open(const char *dir, struct wb_spool **sp, struct wb_err *err);
+/* The spool's run id, or NULL for a new spool; set it (journaled with
+ * the next sync). */
+const char *wb_spool_run(const struct wb_spool *sp);
+void wb_spool_set_run(struct wb_spool *sp, const char *run);
 /* The messages an earlier run left unacked, in the order they came. */
 size_t wb_spool_pending(struct wb_spool *sp, const struct wb_spool_rec **recs);
 /* The last seq run gave on url, as the journal knows it; 0 for none. */

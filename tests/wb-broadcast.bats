@@ -708,10 +708,11 @@ es_same_pairs() {
 	wait_until 100 eval '[ "$(es_once "$d/es2" | wc -l)" -ge 150 ]'
 	assert_equal "$(es_once "$d/es1" "$d/es2")" "$(seq 1 200)"
 	assert_equal "$(es_same_pairs "$d/es1" "$d/es2")" 1
-	# The re-sent ones kept the first run's run and seq.
+	# The re-sent ones kept their run and seq; the run survives the
+	# restart, and its seq goes on.
 	run1=$(jq -r 'select(.seq) | .run' "$d/acks1" | sort -u)
-	assert_equal "$(sed -n 's/^data: //p' "$d/es2" | jq -r 'select(.n <= 150) | .run' | sort -u)" "$run1"
-	assert_equal "$(sed -n 's/^data: //p' "$d/es2" | jq -r 'select(.n > 150) | .seq' | head -n 1)" 1
+	assert_equal "$(sed -n 's/^data: //p' "$d/es2" | jq -r '.run' | sort -u)" "$run1"
+	assert_equal "$(sed -n 's/^data: //p' "$d/es1" "$d/es2" | jq -sr 'unique_by(.seq) | map(.seq == .n) | all')" true
 }
 
 @test "--spool: one process per spool; a second is refused with 75 and a clear line" {
@@ -785,4 +786,19 @@ es_same_pairs() {
 	script -qec "wb-broadcast --rate 4 -u ws://127.0.0.1:$PORT/pub/tty <'$d/in'" /dev/null >"$d/tty"
 	grep -q $'^wb-broadcast: [0-9]* delivered, [0-9]* unacked, 0 dead-lettered, 0 rejected\r\e\\[Kwb-broadcast' "$d/tty"
 	[[ $(tail -c 60 "$d/tty") == *$'\e[Kwb-broadcast: 10 delivered, 0 dead-lettered, 0 rejected\r' ]]
+}
+
+@test "--spool: the run survives restarts and its seq goes on; --run starts another" {
+	local d=$BATS_TEST_TMPDIR url="ws://127.0.0.1:$PORT/pub/world.{world_id}"
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" -u "$url" < <(worlds r1 3)
+	assert_success
+	r=$(jq -r .run <<<"$output" | sort -u)
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" -u "$url" < <(worlds r1 2; worlds r2 1)
+	assert_success
+	assert_equal "$(jq -r 'select(.channel | endswith(".r1")) | [.run, .seq] | @tsv' <<<"$output" | tr '\t\n' ': ')" "$r:4 $r:5 "
+	assert_equal "$(jq -r 'select(.channel | endswith(".r2")) | [.run, .seq] | @tsv' <<<"$output")" "$r	1"
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" --run other -u "$url" < <(worlds r1 1)
+	assert_equal "$(jq -r '[.run, .seq] | @tsv' <<<"$output")" "other	1"
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" -u "$url" < <(worlds r1 1)
+	assert_equal "$(jq -r '[.run, .seq] | @tsv' <<<"$output")" "other	2"
 }
