@@ -1247,7 +1247,10 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 		fprintf(bc->o.err, "%s: %llu message%s not delivered and lost: "
 		    "the dead letter could not be written\n", bc->o.prog,
 		    (unsigned long long)bc->lost, bc->lost == 1 ? "" : "s");
-	if (stopping(bc))
+	/* A signal that cut the input short, or left messages undelivered,
+	 * says so; one at the end, after every ack came, changes nothing. */
+	if (stopping(bc) && (bc->in_closed || bc->dead > 0 || bc->kept > 0 ||
+	    bc->lost > 0))
 		status = wb_status_worst(status, WB_ETEMPFAIL);
 	if (!bc->o.dry_run)
 		counts(bc, true);

@@ -802,3 +802,30 @@ es_same_pairs() {
 	run --separate-stderr wb-broadcast -a --spool "$d/spool" -u "$url" < <(worlds r1 1)
 	assert_equal "$(jq -r '[.run, .seq] | @tsv' <<<"$output")" "other	2"
 }
+
+@test "a stop signal after the end of the input: the grace, and 0 when every ack came" {
+	local np nd=$BATS_TEST_TMPDIR/node pids d=$BATS_TEST_TMPDIR
+	np=$(free_port)
+	echo "$nd" >>"$d/relays"
+	"$RELAY" start -p "$np" -d "$nd" >/dev/null
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast -a --grace 5 --run late -u "ws://127.0.0.1:$np/pub/late" >"$d/acks" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds late 1 >&4
+	wait_until 50 lines_at_least "$d/acks" delivered 1
+	pids=$(relay_pids "$nd")
+	kill -STOP $pids
+	# The input ends; the acks wait for the relay.
+	worlds late 2 | tail -n 1 >&4
+	exec 4>&-
+	sleep 0.5
+	kill -TERM "$pub"
+	sleep 0.3
+	kill -CONT $pids
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(seqs "$d/acks")" '1 2 '
+	assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 2 delivered, 0 dead-lettered, 0 rejected'
+}
