@@ -156,15 +156,21 @@ load(struct wb_spool *sp, struct wb_err *err)
 			memcpy(sp->run, line + 2, (size_t)n - 3);
 			sp->run[n - 3] = '\0';
 		} else if (sscanf(line, "a %" SCNu64, &id) == 1) {
-			/* Acks come after their message; most are recent. */
-			for (i = nr; i-- > 0;)
-				if (recs[i].id == id) {
-					free(recs[i].url);
-					memmove(recs + i, recs + i + 1,
-					    (nr - i - 1) * sizeof(*recs));
-					nr--;
-					break;
-				}
+			/* Ids grow down the file: a binary search, and the
+			 * acked one left as a hole (url NULL) till the end. */
+			size_t lo = 0, hi = nr;
+
+			while (lo < hi) {
+				i = lo + (hi - lo) / 2;
+				if (recs[i].id < id)
+					lo = i + 1;
+				else
+					hi = i;
+			}
+			if (lo < nr && recs[lo].id == id && recs[lo].url != NULL) {
+				free(recs[lo].url);
+				recs[lo].url = NULL;
+			}
 		} else if (sscanf(line, "s %" SCNu64 " %zu %n", &id, &ulen,
 		    &used) == 2 && (size_t)used + ulen + 1 < (size_t)n) {
 			char *run = strndup(line + used, ulen);
@@ -186,6 +192,10 @@ load(struct wb_spool *sp, struct wb_err *err)
 		    strerror(errno));
 	sp->size = cut;
 	sp->synced = sp->next_id - 1;
+	for (i = 0, n = 0; i < nr; i++)
+		if (recs[i].url != NULL)
+			recs[n++] = recs[i];
+	nr = (size_t)n;
 	sp->pend = recs;
 	sp->npend = nr;
 	sp->live = nr;
