@@ -246,6 +246,28 @@ static void connect_chan(struct chan *ch);
 static int park(struct chan *ch, uint64_t sid, uint64_t off, size_t len);
 static void unpark(struct chan *ch);
 
+/* Where a message from the spool goes now: its channel under this run's
+ * -u (the relay may have moved), or where it was first meant to go when
+ * -u does not fit it. */
+static char *
+resume_url(struct wb_bcast *bc, const struct wb_spool_rec *r,
+    struct wb_err *err)
+{
+	struct wb_err e = { 0 };
+	char *text, *url = NULL;
+	json_t *j;
+
+	if ((text = wb_spool_read(bc->sp, r->off, r->len, err)) == NULL)
+		return NULL;
+	if ((j = json_loadb(text, r->len, 0, NULL)) != NULL)
+		url = expand(bc->o.url, j, &e);
+	json_decref(j);
+	free(text);
+	if (url == NULL && (url = strdup(r->url)) == NULL)
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return url;
+}
+
 /* Open the spool, and queue what an earlier run left unacked there, in
  * its order, with its own run and seq. */
 static int
@@ -266,8 +288,8 @@ resume(struct wb_bcast *bc, struct wb_err *err)
 	wb_spool_set_run(bc->sp, bc->run);
 	n = wb_spool_pending(bc->sp, &r);
 	for (size_t i = 0; i < n; i++) {
-		if ((url = strdup(r[i].url)) == NULL)
-			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		if ((url = resume_url(bc, &r[i], err)) == NULL)
+			return err->status;
 		if ((ch = channel(bc, url, err)) == NULL)
 			return err->status;
 		if (park(ch, r[i].id, r[i].off, r[i].len) != 0)

@@ -829,3 +829,19 @@ es_same_pairs() {
 	assert_equal "$(seqs "$d/acks")" '1 2 '
 	assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 2 delivered, 0 dead-lettered, 0 rejected'
 }
+
+@test "--spool: what an earlier run left goes to its channel under the new -u" {
+	local d=$BATS_TEST_TMPDIR np
+	np=$(free_port)
+	run --separate-stderr wb-broadcast --spool "$d/spool" --timeout 0.2 --run moved \
+	    -u "ws://127.0.0.1:$np/pub/world.{world_id}" < <(worlds moved 3)
+	assert_failure 69
+	assert_equal "${stderr_lines[-1]}" 'wb-broadcast: 0 delivered, 0 dead-lettered, 0 rejected, 3 left in the spool'
+	es_sub "$PORT" world.moved "$d/es"
+	run --separate-stderr wb-broadcast -a --spool "$d/spool" -u "ws://127.0.0.1:$PORT/pub/world.{world_id}" </dev/null
+	assert_success
+	assert_equal "$(jq -r '[.run, .seq, .channel] | @tsv' <<<"$output" | tr '\t\n' '  ')" \
+	    "moved 1 ws://127.0.0.1:$PORT/pub/world.moved moved 2 ws://127.0.0.1:$PORT/pub/world.moved moved 3 ws://127.0.0.1:$PORT/pub/world.moved "
+	wait_until 50 lines_at_least "$d/es" '^data: ' 3
+	assert_equal "$(es_data "$d/es" | jq -r .n | tr '\n' ' ')" '1 2 3 '
+}
