@@ -24,8 +24,12 @@
 #define CONNECT_TIMEOUT 5.0
 #define CLOSE_WAIT 1.0
 #define WB_CHANNEL_MAX 128
-/* Journal bytes that make it worth compacting once all is acked. */
+/* Journal bytes that make it worth compacting once all is acked (or
+ * half of --spool-max, if less). */
 #define SPOOL_COMPACT (1u << 20)
+/* Past this (or half of --spool-max), with every channel up, reading
+ * waits for the acks so that the journal can be compacted. */
+#define SPOOL_ROLL (64u << 20)
 
 /* One message waiting for its ack. */
 struct entry {
@@ -858,6 +862,23 @@ poll_room(struct wb_bcast *bc)
 	return 0;
 }
 
+/* n bytes, or half of --spool-max if less. */
+static uint64_t
+spool_limit(const struct wb_bcast *bc, uint64_t n)
+{
+	return bc->o.spool_max / 2 < n ? bc->o.spool_max / 2 : n;
+}
+
+/* Is every channel that has messages connected? */
+static bool
+all_up(const struct wb_bcast *bc)
+{
+	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
+		if ((ch->count > 0 || ch->park_count > 0) && ch->ws == NULL)
+			return false;
+	return true;
+}
+
 /* Compact the spool, its seqs brought up to date first. */
 static int
 spool_compact(struct wb_bcast *bc, struct wb_err *err)
@@ -889,7 +910,7 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 	}
 	/* The group commit: what was appended is on disk before it is sent. */
 	if (bc->sp != NULL && (wb_spool_sync(bc->sp, &bc->fatal) != WB_OK ||
-	    (wb_spool_size(bc->sp) > SPOOL_COMPACT &&
+	    (wb_spool_size(bc->sp) > spool_limit(bc, SPOOL_COMPACT) &&
 	    wb_spool_live(bc->sp) == 0 && spool_compact(bc, &bc->fatal) != WB_OK)))
 		return false;
 	progress(bc, now);
@@ -1046,10 +1067,16 @@ spool_enqueue(struct wb_bcast *bc, struct chan *ch, struct entry *e,
 		if (wb_spool_sync(bc->sp, &bc->fatal) == WB_OK)
 			connect_chan(ch);
 	}
-	/* Backpressure once the journal is full: acks make room. */
-	while (wb_spool_size(bc->sp) >= bc->o.spool_max &&
-	    wb_spool_live(bc->sp) > 0 && bc->fatal.status == 0 && !stopping(bc))
+	/* Backpressure once the journal is full, or past the roll with the
+	 * relay up: acks make room, and compaction. */
+	while ((wb_spool_size(bc->sp) >= bc->o.spool_max ||
+	    (wb_spool_size(bc->sp) >= spool_limit(bc, SPOOL_ROLL) &&
+	    all_up(bc))) && wb_spool_live(bc->sp) > 0 &&
+	    bc->fatal.status == 0 && !stopping(bc))
 		pump(bc, INFINITY, -1);
+	if (bc->fatal.status == 0 && wb_spool_live(bc->sp) == 0 &&
+	    wb_spool_size(bc->sp) > spool_limit(bc, SPOOL_COMPACT))
+		spool_compact(bc, &bc->fatal);
 	if (bc->fatal.status != 0) {
 		*err = bc->fatal;
 		bc->fatal_said = true;

@@ -845,3 +845,17 @@ es_same_pairs() {
 	wait_until 50 lines_at_least "$d/es" '^data: ' 3
 	assert_equal "$(es_data "$d/es" | jq -r .n | tr '\n' ' ')" '1 2 3 '
 }
+
+@test "--spool under a steady stream: compacted as it goes, never past --spool-max" {
+	local d=$BATS_TEST_TMPDIR
+	worlds roll 3000 >"$d/in"
+	# The largest size the journal is seen at, every 5 ms.
+	bg bash -c 'max=0; while sleep 0.005; do s=$(stat -c %s "$1/journal" 2>/dev/null || echo 0); [ "$s" -gt "$max" ] && max=$s && echo "$max" >"$2"; done' _ "$d/spool" "$d/max"
+	run --separate-stderr wb-broadcast --spool "$d/spool" --spool-max 16K -u "ws://127.0.0.1:$PORT/pub/world.{world_id}" <"$d/in"
+	assert_success
+	assert_equal "${stderr_lines[-1]}" 'wb-broadcast: 3000 delivered, 0 dead-lettered, 0 rejected, 0 left in the spool'
+	# 3000 messages of some 90 bytes went through a journal of 16K.
+	[ "$(cat "$d/max")" -gt 1000 ]
+	[ "$(cat "$d/max")" -le 17000 ]
+	assert_equal "$(grep -c '^m ' "$d/spool/journal")" 0
+}
