@@ -57,6 +57,7 @@ LIBSRC = \
 	lib/record.c \
 	lib/section.c \
 	lib/settings.c \
+	lib/spool.c \
 	lib/subscribe.c \
 	lib/summarize.c \
 	lib/text_stats.c \

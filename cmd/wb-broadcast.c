@@ -1,8 +1,11 @@
 /* wb-broadcast: publish each game-state change to the players' relay. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wb.h"
 
@@ -10,12 +13,15 @@ static const char usage_text[] =
     "usage: wb-broadcast [-aMn] [-u URL] [--allow-unknown] [--token-file FILE]\n"
     "                    [--cacert FILE] [--insecure] [--no-ack] [--window N]\n"
     "                    [--rate N] [--timeout SECONDS] [--ping SECONDS]\n"
-    "                    [--dead-letter FILE] [--run ID] [--max-record SIZE]\n"
+    "                    [--dead-letter FILE] [--reject FILE] [--grace SECONDS]\n"
+    "                    [--spool DIR] [--spool-max SIZE] [--run ID]\n"
+    "                    [--progress] [--max-record SIZE]\n"
     "                    [--annotate github] [--files-from FILE [-0]] [FILE ...]\n";
 
 enum {
 	OPT_UNKNOWN = 256, OPT_TOKFILE, OPT_CACERT, OPT_INSECURE, OPT_NOACK,
 	OPT_WINDOW, OPT_RATE, OPT_TIMEOUT, OPT_PING, OPT_DEAD, OPT_RUN,
+	OPT_REJECT, OPT_GRACE, OPT_PROGRESS, OPT_SPOOL, OPT_SPOOLMAX,
 };
 
 static const struct wb_opt options[] = {
@@ -41,16 +47,109 @@ static const struct wb_opt options[] = {
 	    "none)" },
 	{ "dead-letter", OPT_DEAD, "FILE", "append what cannot be delivered "
 	    "here (default stderr)" },
+	{ "reject", OPT_REJECT, "FILE", "append bad records here, as they "
+	    "came" },
+	{ "grace", OPT_GRACE, "SECONDS", "after a stop signal, the wait for "
+	    "acks (default 2)" },
+	{ "spool", OPT_SPOOL, "DIR", "journal each message there before "
+	    "sending it" },
+	{ "spool-max", OPT_SPOOLMAX, "SIZE", "the journal's size before "
+	    "reading waits (default 1G)" },
 	{ "run", OPT_RUN, "ID", "the run id stamped on each message" },
+	{ "progress", OPT_PROGRESS, NULL, "a progress line on stderr each "
+	    "second" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static struct wb_bcast_opts o = {
 	.prog = "wb-broadcast", .rate = 20000, .timeout = 30, .ping = 20,
-	.ws = { .accept = "text/json" },
+	.grace = 2, .stop_fd = -1, .ws = { .accept = "text/json" },
 };
-static const char *tokfile, *deadfile;
+static const char *tokfile, *deadfile, *rejectfile;
 static char token[4096];
+static uint64_t nbad;
+
+/* Stop signals: counted, and a byte down the pipe so that poll wakes. */
+static volatile sig_atomic_t stops;
+static int stop_pipe[2] = { -1, -1 };
+
+static void
+on_stop(int sig)
+{
+	int e = errno;
+	ssize_t r;
+
+	(void)sig;
+	if (stops < 2)
+		stops++;
+	r = write(stop_pipe[1], "s", 1);
+	(void)r;
+	errno = e;
+}
+
+/* SIGTERM, SIGINT and SIGHUP stop the reading; see wb_bcast_finish. */
+static int
+catch_stops(struct wb_err *err)
+{
+	struct sigaction sa;
+
+	if (pipe(stop_pipe) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "pipe: %s", strerror(errno));
+	for (int i = 0; i < 2; i++) {
+		fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	o.stops = &stops;
+	o.stop_fd = stop_pipe[0];
+	return WB_OK;
+}
+
+/* Is the regular file path the file open as fd? */
+static bool
+same_file(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && S_ISREG(a.st_mode) &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Is the regular file out also an input? Appending to what is being read
+ * would read it again without end. */
+static int
+check_not_input(const struct wb_cli *cli, const char *what, const char *out,
+    struct wb_err *err)
+{
+	struct stat a, b;
+	bool uses_stdin = cli->nfiles == 0 && cli->files_from == NULL;
+
+	if (stat(out, &a) != 0 || !S_ISREG(a.st_mode))
+		return WB_OK;
+	for (size_t i = 0; i < cli->nfiles; i++) {
+		if (strcmp(cli->files[i], "-") == 0) {
+			uses_stdin = true;
+			continue;
+		}
+		if (stat(cli->files[i], &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return wb_err_set(err, WB_EUSAGE, "%s: %s is also the "
+			    "input %s: move it aside and read the moved copy",
+			    what, out, cli->files[i]);
+	}
+	if (cli->files_from != NULL && strcmp(cli->files_from, "-") == 0)
+		uses_stdin = false;
+	if (uses_stdin && same_file(out, 0))
+		return wb_err_set(err, WB_EUSAGE, "%s: %s is also the standard "
+		    "input: move it aside and read the moved copy", what, out);
+	return WB_OK;
+}
 
 /* Records are written later, as acks, or not at all. */
 static int
@@ -121,6 +220,22 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	case OPT_NOACK: o.no_ack = true; break;
 	case OPT_DEAD: deadfile = arg; break;
 	case OPT_RUN: o.run = arg; break;
+	case OPT_REJECT: rejectfile = arg; break;
+	case OPT_PROGRESS: o.progress = true; break;
+	case OPT_SPOOL: o.spool = arg; break;
+	case OPT_SPOOLMAX:
+		if (wb_parse_size(arg, &o.spool_max, err) != WB_OK)
+			return wb_err_prefix(err, "--spool-max");
+		if (o.spool_max == 0)
+			return wb_err_set(err, WB_EUSAGE, "--spool-max: 0: "
+			    "no room for one message");
+		break;
+	case OPT_GRACE:
+		if (strcmp(arg, "0") == 0)
+			o.grace = 0;
+		else if (wb_parse_pos_double(arg, &o.grace, err))
+			return wb_err_prefix(err, "--grace");
+		break;
 	case OPT_WINDOW:
 		if (wb_parse_u64(arg, 1, 1000000, &o.window, err))
 			return wb_err_prefix(err, "--window");
@@ -145,10 +260,26 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 
 /* Open what a real run needs: the token, the dead letter. */
 static int
-prepare(FILE **dead, struct wb_err *err)
+prepare(const struct wb_cli *cli, FILE **dead, struct wb_err *err)
 {
 	if (load_token(tokfile, &o.ws.token, err) != WB_OK)
 		return err->status;
+	if (o.ws.token == NULL)
+		return wb_err_set(err, WB_ECONFIG, "no relay token: set "
+		    "WB_RELAY_TOKEN or --token-file");
+	if (deadfile != NULL &&
+	    check_not_input(cli, "--dead-letter", deadfile, err) != WB_OK)
+		return err->status;
+	if (deadfile == NULL) {
+		struct stat a, b;
+
+		/* The default dead letter, stderr, appended to the input. */
+		if (fstat(2, &a) == 0 && S_ISREG(a.st_mode) &&
+		    cli->nfiles == 0 && fstat(0, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return wb_err_set(err, WB_EUSAGE, "the dead letter "
+			    "(standard error) is also the standard input");
+	}
 	if (deadfile != NULL && (*dead = fopen(deadfile, "a")) == NULL)
 		return wb_err_set(err, WB_EIO, "--dead-letter: %s: %s", deadfile,
 		    strerror(errno));
@@ -159,6 +290,23 @@ prepare(FILE **dead, struct wb_err *err)
 		    "certificate is not verified\n", stderr);
 	/* A relay that hangs up must not kill us before the dead letter. */
 	signal(SIGPIPE, SIG_IGN);
+	o.progress = o.progress || isatty(2);
+	o.progress_tty = isatty(2);
+	return catch_stops(err);
+}
+
+/* Open --reject, which must not be an input either. */
+static int
+open_reject(struct wb_cli *cli, FILE **rej, struct wb_err *err)
+{
+	if (rejectfile == NULL)
+		return WB_OK;
+	if (check_not_input(cli, "--reject", rejectfile, err) != WB_OK)
+		return err->status;
+	if ((*rej = fopen(rejectfile, "a")) == NULL)
+		return wb_err_set(err, WB_EIO, "--reject: %s: %s", rejectfile,
+		    strerror(errno));
+	cli->io.reject = *rej;
 	return WB_OK;
 }
 
@@ -169,16 +317,19 @@ main(int argc, char *argv[])
 	    .own = options, .own_option = option };
 	struct wb_err err = { 0 };
 	struct wb_bcast *bc;
-	FILE *dead = NULL;
+	FILE *dead = NULL, *rej = NULL;
 	int st;
 
 	o.out = stdout;
 	o.dead = o.err = stderr;
+	o.nbad = &nbad;
 	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done ||
 	    (st = wb_bcast_check(&o, &err)) != WB_OK ||
-	    (!o.dry_run && (st = prepare(&dead, &err)) != WB_OK) ||
+	    (st = open_reject(&cli, &rej, &err)) != WB_OK ||
+	    (!o.dry_run && (st = prepare(&cli, &dead, &err)) != WB_OK) ||
 	    (bc = wb_bcast_new(&o, &err)) == NULL)
 		return wb_cli_exit(&cli, st ? st : err.status, &err);
+	cli.io.nbad = &nbad;
 	if (!o.dry_run) {
 		cli.io.emit = emit_none;
 		cli.io.wait = wb_bcast_wait;
@@ -190,6 +341,9 @@ main(int argc, char *argv[])
 	if (dead != NULL && fclose(dead) != 0)
 		st = wb_status_worst(st, wb_err_set(&err, WB_EIO,
 		    "--dead-letter: %s: %s", deadfile, strerror(errno)));
+	if (rej != NULL && fclose(rej) != 0)
+		st = wb_status_worst(st, wb_err_set(&err, WB_EIO,
+		    "--reject: %s: %s", rejectfile, strerror(errno)));
 	memset(token, 0, sizeof(token));
 	return wb_cli_exit(&cli, st, &err);
 }

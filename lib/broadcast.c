@@ -8,12 +8,14 @@
  * for longer than the timeout hands its messages to the dead letter.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wb_priv.h"
 
@@ -21,6 +23,13 @@
 #define BACKOFF_MAX 5.0
 #define CONNECT_TIMEOUT 5.0
 #define CLOSE_WAIT 1.0
+#define WB_CHANNEL_MAX 128
+/* Journal bytes that make it worth compacting once all is acked (or
+ * half of --spool-max, if less). */
+#define SPOOL_COMPACT (1u << 20)
+/* Past this (or half of --spool-max), with every channel up, reading
+ * waits for the acks so that the journal can be compacted. */
+#define SPOOL_ROLL (64u << 20)
 
 /* One message waiting for its ack. */
 struct entry {
@@ -28,11 +37,30 @@ struct entry {
 	size_t len;
 	uint64_t seq;
 	char *type;
+	char *run;
+	uint64_t sid;           /* its id in the spool, or 0 */
+};
+
+/* A message waiting in the spool only, for room in the window. */
+struct park {
+	uint64_t sid, off;
+	size_t len;
+};
+
+/* A message read after a stop signal: never sent, dead-lettered. */
+struct late {
+	char *text;
+	size_t len;
+	struct late *next;
 };
 
 struct chan {
 	struct wb_bcast *bc;
 	char *url;
+	uint64_t seq;           /* the last seq stamped on this channel */
+	struct late *late, **late_tail;
+	struct park *park;      /* a ring of park_cap */
+	size_t park_head, park_count, park_cap;
 	struct wb_ws *ws;       /* NULL while down */
 	struct entry *ring;     /* the window: cap entries */
 	size_t head, count;     /* unacked: ring[head..head+count) */
@@ -53,7 +81,6 @@ struct chan {
 struct wb_bcast {
 	struct wb_bcast_opts o;
 	char run[40];
-	uint64_t seq;
 	struct chan *chans;
 	size_t nchans;
 	int status;             /* the worst outcome so far */
@@ -61,6 +88,15 @@ struct wb_bcast {
 	bool fatal_said;
 	uint64_t dead;          /* messages written to the dead letter */
 	uint64_t lost;          /* messages it could not take either */
+	uint64_t taken;         /* messages given to a channel */
+	struct wb_spool *sp;    /* --spool, or NULL */
+	uint64_t kept;          /* messages left unacked in the spool */
+	uint64_t delivered;     /* messages acknowledged */
+	double stop_at;         /* when the first stop signal was seen, or 0 */
+	bool hard_said;         /* the second signal was said */
+	bool in_closed;         /* the input was cut off after a signal */
+	double last_progress;   /* when the progress line was last drawn */
+	bool progress_drawn;    /* a progress line without its newline */
 	uint64_t rng;
 	struct pollfd *pfd;
 	struct chan **pch;
@@ -82,6 +118,9 @@ static void
 say(struct wb_bcast *bc, const char *url, const char *msg)
 {
 	if (bc->o.err != NULL) {
+		if (bc->progress_drawn)
+			fputs("\r\033[K", bc->o.err);
+		bc->progress_drawn = false;
 		fprintf(bc->o.err, "%s: %s: %s\n", bc->o.prog, url, msg);
 		fflush(bc->o.err);
 	}
@@ -117,49 +156,163 @@ check_template(const char *tpl, struct wb_err *err)
 	return WB_OK;
 }
 
-/* The URL of rec's channel: each {field} replaced, percent-encoded. */
+char *
+wb_channel_name(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out, *o;
+
+	if ((out = malloc(3 * len + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-') {
+			*o++ = (char)c;
+		} else {
+			*o++ = '.';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The channel name in url: its last path segment. */
+static const char *
+url_channel(const char *url, size_t *len)
+{
+	const char *q = url + strcspn(url, "?#"), *p = q;
+
+	while (p > url && p[-1] != '/')
+		p--;
+	*len = (size_t)(q - p);
+	return p;
+}
+
+/* The URL of rec's channel: each {field} replaced by its channel name. A
+ * value that makes no channel name the relay takes is a bad record. */
 static char *
 expand(const char *tpl, const json_t *rec, struct wb_err *err)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	struct wb_buf out = { 0 };
 	size_t len;
-	char name[256], *url;
+	char name[256], *url, *enc;
 	const char *p, *e, *s;
-	unsigned char c;
 
 	for (p = tpl; *p != '\0'; p++) {
 		if (*p != '{') {
-			s = p;
-			len = 1;
-		} else {
-			e = strchr(p, '}');
-			snprintf(name, sizeof(name), "%.*s", (int)(e - p - 1), p + 1);
-			p = e;
-			if (wb_get_string(rec, name, &s, &len, err) != WB_OK) {
-				wb_buf_free(&out);
-				wb_err_prefix(err, "-u");
-				return NULL;
-			}
+			wb_buf_add(&out, p, 1);
+			continue;
 		}
-		for (size_t i = 0; i < len; i++) {
-			char pct[3];
-			c = (unsigned char)s[i];
-			if (*p != '}' || (c >= 'a' && c <= 'z') ||
-			    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			    c == '-' || c == '.' || c == '_' || c == '~') {
-				wb_buf_add(&out, s + i, 1);
-			} else {
-				pct[0] = '%';
-				pct[1] = hex[c >> 4];
-				pct[2] = hex[c & 15];
-				wb_buf_add(&out, pct, 3);
-			}
+		e = strchr(p, '}');
+		snprintf(name, sizeof(name), "%.*s", (int)(e - p - 1), p + 1);
+		p = e;
+		if (wb_get_string(rec, name, &s, &len, err) != WB_OK) {
+			wb_buf_free(&out);
+			wb_err_prefix(err, "-u");
+			return NULL;
 		}
+		if (len == 0) {
+			wb_buf_free(&out);
+			wb_err_set(err, WB_EDATA, "-u: field \"%s\" is empty: "
+			    "no channel name", name);
+			return NULL;
+		}
+		if ((enc = wb_channel_name(s, len)) == NULL) {
+			wb_buf_free(&out);
+			wb_err_set(err, WB_EINTERNAL, "out of memory");
+			return NULL;
+		}
+		wb_buf_add(&out, enc, strlen(enc));
+		free(enc);
 	}
-	if ((url = wb_buf_take(&out)) == NULL)
+	if ((url = wb_buf_take(&out)) == NULL) {
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	url_channel(url, &len);
+	if (strchr(tpl, '{') != NULL && len > WB_CHANNEL_MAX) {
+		wb_err_set(err, WB_EDATA, "-u: the channel name is %zu bytes "
+		    "long; the relay takes at most %d", len, WB_CHANNEL_MAX);
+		free(url);
+		return NULL;
+	}
+	return url;
+}
+
+static struct chan *channel(struct wb_bcast *bc, char *url,
+    struct wb_err *err);
+static void connect_chan(struct chan *ch);
+static int park(struct chan *ch, uint64_t sid, uint64_t off, size_t len);
+static void unpark(struct chan *ch);
+
+/* Where a message from the spool goes now: its channel under this run's
+ * -u (the relay may have moved), or where it was first meant to go when
+ * -u does not fit it. */
+static char *
+resume_url(struct wb_bcast *bc, const struct wb_spool_rec *r,
+    struct wb_err *err)
+{
+	struct wb_err e = { 0 };
+	char *text, *url = NULL;
+	json_t *j;
+
+	if ((text = wb_spool_read(bc->sp, r->off, r->len, err)) == NULL)
+		return NULL;
+	if ((j = json_loadb(text, r->len, 0, NULL)) != NULL)
+		url = expand(bc->o.url, j, &e);
+	json_decref(j);
+	free(text);
+	if (url == NULL && (url = strdup(r->url)) == NULL)
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 	return url;
+}
+
+/* Open the spool, and queue what an earlier run left unacked there, in
+ * its order, with its own run and seq. */
+static int
+resume(struct wb_bcast *bc, struct wb_err *err)
+{
+	const struct wb_spool_rec *r;
+	struct chan *ch;
+	size_t n;
+	char *url;
+
+	if (bc->o.spool_max == 0)
+		bc->o.spool_max = 1ULL << 30;
+	if (wb_spool_open(bc->o.spool, &bc->sp, err) != WB_OK)
+		return err->status;
+	/* The run survives restarts, and its seqs go on. */
+	if (bc->o.run == NULL && wb_spool_run(bc->sp) != NULL)
+		snprintf(bc->run, sizeof(bc->run), "%s", wb_spool_run(bc->sp));
+	wb_spool_set_run(bc->sp, bc->run);
+	n = wb_spool_pending(bc->sp, &r);
+	for (size_t i = 0; i < n; i++) {
+		if ((url = resume_url(bc, &r[i], err)) == NULL)
+			return err->status;
+		if ((ch = channel(bc, url, err)) == NULL)
+			return err->status;
+		if (park(ch, r[i].id, r[i].off, r[i].len) != 0)
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	for (ch = bc->chans; ch != NULL; ch = ch->next) {
+		unpark(ch);
+		if (bc->fatal.status == 0)
+			connect_chan(ch);
+	}
+	if (n > 0 && bc->o.err != NULL)
+		fprintf(bc->o.err, "%s: --spool: sending %zu message%s an "
+		    "earlier run left unacked\n", bc->o.prog, n,
+		    n == 1 ? "" : "s");
+	if (bc->fatal.status != 0) {
+		*err = bc->fatal;
+		return err->status;
+	}
+	return WB_OK;
 }
 
 struct wb_bcast *
@@ -190,6 +343,10 @@ wb_bcast_new(const struct wb_bcast_opts *o, struct wb_err *err)
 	else
 		for (size_t i = 0; i < sizeof(r); i++)
 			snprintf(bc->run + 2 * i, 3, "%02x", r[i] ^ 0x5a);
+	if (o->spool != NULL && !o->dry_run && resume(bc, err) != WB_OK) {
+		wb_bcast_free(bc);
+		return NULL;
+	}
 	return bc;
 }
 
@@ -227,6 +384,7 @@ entry_free(struct entry *e)
 {
 	free(e->text);
 	free(e->type);
+	free(e->run);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -241,16 +399,113 @@ pop(struct chan *ch)
 		ch->nsent--;
 }
 
-/* Hand the whole window to the dead letter. */
+/* An entry for a message's text from the spool; false when it is not a
+ * message (the journal was edited) or memory ran out. */
+static bool
+entry_from_text(struct entry *e, char *text, size_t len, uint64_t sid)
+{
+	json_t *j = json_loadb(text, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *run = json_string_value(json_object_get(j, "run"));
+	json_t *seq = json_object_get(j, "seq");
+
+	memset(e, 0, sizeof(*e));
+	e->text = text;
+	e->len = len;
+	e->sid = sid;
+	e->type = strdup(type ? type : "");
+	e->run = strdup(run ? run : "");
+	e->seq = json_is_integer(seq) ? (uint64_t)json_integer_value(seq) : 0;
+	json_decref(j);
+	if (e->type == NULL || e->run == NULL) {
+		entry_free(e);
+		return false;
+	}
+	return true;
+}
+
+/* Leave a message in the spool only, after those already there. */
+static int
+park(struct chan *ch, uint64_t sid, uint64_t off, size_t len)
+{
+	struct park *np;
+	size_t i, n;
+
+	if (ch->park_count == ch->park_cap) {
+		n = ch->park_cap ? ch->park_cap * 2 : 256;
+		if ((np = malloc(n * sizeof(*np))) == NULL)
+			return -1;
+		for (i = 0; i < ch->park_count; i++)
+			np[i] = ch->park[(ch->park_head + i) % ch->park_cap];
+		free(ch->park);
+		ch->park = np;
+		ch->park_head = 0;
+		ch->park_cap = n;
+	}
+	ch->park[(ch->park_head + ch->park_count) % ch->park_cap] =
+	    (struct park){ sid, off, len };
+	ch->park_count++;
+	return 0;
+}
+
+/* Fill the window from the spool while it has room. */
+static void
+unpark(struct chan *ch)
+{
+	struct wb_bcast *bc = ch->bc;
+	struct park *p;
+	struct entry e;
+	char *text;
+
+	while (ch->count < bc->o.window && ch->park_count > 0 &&
+	    bc->fatal.status == 0) {
+		p = &ch->park[ch->park_head];
+		if ((text = wb_spool_read(bc->sp, p->off, p->len, &bc->fatal)) == NULL)
+			return;
+		if (!entry_from_text(&e, text, p->len, p->sid)) {
+			wb_err_set(&bc->fatal, WB_EINTERNAL, "out of memory");
+			return;
+		}
+		ch->ring[(ch->head + ch->count) % bc->o.window] = e;
+		ch->count++;
+		ch->park_head = (ch->park_head + 1) % ch->park_cap;
+		ch->park_count--;
+	}
+}
+
+/* With a spool: what is not delivered stays there for the next run. */
+static void
+keep_spooled(struct chan *ch)
+{
+	ch->bc->kept += ch->count + ch->park_count;
+	while (ch->count > 0)
+		pop(ch);
+	ch->park_count = 0;
+}
+
+/* Hand the whole window to the dead letter, then what came after a stop. */
 static void
 flush_dead(struct chan *ch)
 {
+	struct late *l;
+
+	if (ch->bc->sp != NULL) {
+		keep_spooled(ch);
+		return;
+	}
 	while (ch->count > 0) {
 		struct entry *e = &ch->ring[ch->head];
 
 		dead_letter(ch->bc, e->text, e->len);
 		pop(ch);
 	}
+	while ((l = ch->late) != NULL) {
+		dead_letter(ch->bc, l->text, l->len);
+		ch->late = l->next;
+		free(l->text);
+		free(l);
+	}
+	ch->late_tail = &ch->late;
 }
 
 /* The oldest message was delivered: say so with -a, and let it go. */
@@ -262,14 +517,20 @@ delivered(struct chan *ch)
 	struct wb_err err;
 	json_t *j;
 
+	bc->delivered++;
 	if (bc->o.acks) {
-		j = json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
-		    "type", e->type, "channel", ch->url, "status", "delivered");
+		j = json_pack("{s:s,s:I,s:s,s:s,s:s}", "run", e->run, "seq",
+		    (json_int_t)e->seq, "type", e->type, "channel", ch->url,
+		    "status", "delivered");
 		if (j == NULL || wb_emit(bc->o.out, j, &err) != WB_OK)
 			bc->status = WB_EIO;
 		json_decref(j);
 	}
+	if (bc->sp != NULL && e->sid != 0)
+		wb_spool_ack(bc->sp, e->sid);
 	pop(ch);
+	if (ch->park_count > 0)
+		unpark(ch);
 }
 
 /* A reply frame: the ack of the oldest message sent on this connection. */
@@ -367,6 +628,9 @@ channel(struct wb_bcast *bc, char *url, struct wb_err *err)
 	}
 	ch->bc = bc;
 	ch->url = url;
+	ch->late_tail = &ch->late;
+	if (bc->sp != NULL)
+		ch->seq = wb_spool_last_seq(bc->sp, url, bc->run);
 	ch->next = bc->chans;
 	bc->chans = ch;
 	bc->nchans++;
@@ -398,6 +662,8 @@ send_more(struct chan *ch)
 
 	while (ch->ws != NULL && ch->nsent < ch->count && rate_ok(ch)) {
 		e = &ch->ring[(ch->head + ch->nsent) % ch->bc->o.window];
+		if (ch->bc->sp != NULL && e->sid > wb_spool_synced(ch->bc->sp))
+			return;  /* not on disk yet */
 		if (wb_ws_send_text(ch->ws, e->text, e->len, &err) != WB_OK) {
 			lost(ch, &err);
 			return;
@@ -435,12 +701,13 @@ timers(struct chan *ch, double now, double *next)
 	if (ch->ws == NULL) {
 		if (ch->hopeless)
 			return;
-		if (ch->count == 0 && !ch->failing) {
+		if (ch->count == 0 && ch->park_count == 0 && !ch->failing) {
 			/* Down with nothing to send: connect when there is. */
 			ch->down_since = 0;
 			return;
 		}
-		if (!ch->failing && now - ch->down_since >= bc->o.timeout) {
+		if (!ch->failing && bc->sp == NULL &&
+		    now - ch->down_since >= bc->o.timeout) {
 			char m[200];
 
 			snprintf(m, sizeof(m), "unavailable for %.0f s: "
@@ -455,7 +722,7 @@ timers(struct chan *ch, double now, double *next)
 			/* Still down (a failed try set the next one). */
 			if (ch->next_try < *next)
 				*next = ch->next_try;
-			if (!ch->failing && ch->down_since > 0 &&
+			if (!ch->failing && bc->sp == NULL && ch->down_since > 0 &&
 			    ch->down_since + bc->o.timeout < *next)
 				*next = ch->down_since + bc->o.timeout;
 			return;
@@ -483,11 +750,101 @@ timers(struct chan *ch, double now, double *next)
 	}
 }
 
+/* Messages given to channels and not yet acked or dead-lettered. */
+static uint64_t
+unacked(const struct wb_bcast *bc)
+{
+	uint64_t n = 0;
+
+	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next) {
+		n += ch->count + ch->park_count;
+		for (const struct late *l = ch->late; l != NULL; l = l->next)
+			n++;
+	}
+	return n;
+}
+
+/* True once a stop signal came; the first time, say so. */
+static bool
+stopping(struct wb_bcast *bc)
+{
+	if (bc->o.stops == NULL || *bc->o.stops == 0)
+		return false;
+	if (bc->stop_at == 0) {
+		bc->stop_at = wb_now();
+		if (bc->o.err != NULL && *bc->o.stops < 2)
+			fprintf(bc->o.err, "%s: stopping on a signal: no more "
+			    "input; %llu unacked message%s get %g s\n",
+			    bc->o.prog, (unsigned long long)unacked(bc),
+			    unacked(bc) == 1 ? "" : "s", bc->o.grace);
+	}
+	if (*bc->o.stops >= 2 && !bc->hard_said) {
+		bc->hard_said = true;
+		if (bc->o.err != NULL)
+			fprintf(bc->o.err, "%s: a second signal: not waiting "
+			    "for acks\n", bc->o.prog);
+	}
+	return true;
+}
+
+/* True once a second stop signal came: no more waiting at all. */
+static bool
+stop_now(struct wb_bcast *bc)
+{
+	return stopping(bc) && *bc->o.stops >= 2;
+}
+
+/* The counts so far, as the progress line and the summary say them. */
+static void
+counts(struct wb_bcast *bc, bool summary)
+{
+	unsigned long long bad = bc->o.nbad ? *bc->o.nbad : 0;
+
+	if (bc->o.err == NULL)
+		return;
+	if (bc->progress_drawn)
+		fputs("\r\033[K", bc->o.err);
+	bc->progress_drawn = false;
+	if (summary && bc->sp != NULL)
+		fprintf(bc->o.err, "%s: %llu delivered, %llu dead-lettered, %llu "
+		    "rejected, %llu left in the spool\n", bc->o.prog,
+		    (unsigned long long)bc->delivered,
+		    (unsigned long long)bc->dead, bad,
+		    (unsigned long long)bc->kept);
+	else if (summary)
+		fprintf(bc->o.err, "%s: %llu delivered, %llu dead-lettered, %llu "
+		    "rejected\n", bc->o.prog, (unsigned long long)bc->delivered,
+		    (unsigned long long)bc->dead, bad);
+	else
+		fprintf(bc->o.err, "%s: %llu delivered, %llu unacked, %llu "
+		    "dead-lettered, %llu rejected%s", bc->o.prog,
+		    (unsigned long long)bc->delivered,
+		    (unsigned long long)unacked(bc),
+		    (unsigned long long)bc->dead, bad,
+		    bc->o.progress_tty ? "" : "\n");
+	bc->progress_drawn = !summary && bc->o.progress_tty;
+	fflush(bc->o.err);
+}
+
+/* Draw the progress line when it is due. */
+static void
+progress(struct wb_bcast *bc, double now)
+{
+	if (!bc->o.progress || now - bc->last_progress < 1.0)
+		return;
+	if (bc->last_progress == 0) {
+		bc->last_progress = now;  /* the first after a second */
+		return;
+	}
+	bc->last_progress = now;
+	counts(bc, false);
+}
+
 /* Room in the pollfd arrays for every channel and the input. */
 static int
 poll_room(struct wb_bcast *bc)
 {
-	size_t need = bc->nchans + 1;
+	size_t need = bc->nchans + 2;
 	struct pollfd *p;
 	struct chan **c;
 
@@ -505,11 +862,38 @@ poll_room(struct wb_bcast *bc)
 	return 0;
 }
 
+/* n bytes, or half of --spool-max if less. */
+static uint64_t
+spool_limit(const struct wb_bcast *bc, uint64_t n)
+{
+	return bc->o.spool_max / 2 < n ? bc->o.spool_max / 2 : n;
+}
+
+/* Is every channel that has messages connected? */
+static bool
+all_up(const struct wb_bcast *bc)
+{
+	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
+		if ((ch->count > 0 || ch->park_count > 0) && ch->ws == NULL)
+			return false;
+	return true;
+}
+
+/* Compact the spool, its seqs brought up to date first. */
+static int
+spool_compact(struct wb_bcast *bc, struct wb_err *err)
+{
+	for (struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
+		if (ch->seq > 0)
+			wb_spool_note_seq(bc->sp, ch->url, bc->run, ch->seq);
+	return wb_spool_compact(bc->sp, err);
+}
+
 /*
  * Drive every connection once: timers, then poll until something
- * happens, the next timer, or until (a wb_now() time; 0 for a quick
- * look). With in_fd >= 0 it also waits for input: true when it is
- * readable.
+ * happens, the next timer, a stop signal, or until (a wb_now() time; 0
+ * for a quick look). With in_fd >= 0 it also waits for input: true when
+ * it is readable.
  */
 static bool
 pump(struct wb_bcast *bc, double until, int in_fd)
@@ -517,13 +901,21 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 	double now = wb_now(), next = until;
 	bool buffered = false, rate_wait = false, in_ready = false;
 	struct chan *ch;
-	size_t n = 0;
+	size_t n = 0, nch, stop_i = SIZE_MAX, in_i = SIZE_MAX;
 	int ms, r;
 
 	if (poll_room(bc) != 0) {
 		wb_err_set(&bc->fatal, WB_EINTERNAL, "out of memory");
 		return false;
 	}
+	/* The group commit: what was appended is on disk before it is sent. */
+	if (bc->sp != NULL && (wb_spool_sync(bc->sp, &bc->fatal) != WB_OK ||
+	    (wb_spool_size(bc->sp) > spool_limit(bc, SPOOL_COMPACT) &&
+	    wb_spool_live(bc->sp) == 0 && spool_compact(bc, &bc->fatal) != WB_OK)))
+		return false;
+	progress(bc, now);
+	if (bc->o.progress && bc->last_progress + 1.0 < next)
+		next = bc->last_progress + 1.0;
 	for (ch = bc->chans; ch != NULL && bc->fatal.status == 0; ch = ch->next) {
 		timers(ch, now, &next);
 		if (ch->ws == NULL)
@@ -542,11 +934,18 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 	}
 	if (bc->fatal.status != 0)
 		return false;
+	nch = n;
+	if (bc->o.stops != NULL && bc->o.stop_fd >= 0) {
+		bc->pfd[n].fd = bc->o.stop_fd;
+		bc->pfd[n].events = POLLIN;
+		bc->pfd[n].revents = 0;
+		stop_i = n++;
+	}
 	if (in_fd >= 0) {
 		bc->pfd[n].fd = in_fd;
 		bc->pfd[n].events = POLLIN;
 		bc->pfd[n].revents = 0;
-		n++;
+		in_i = n++;
 	}
 	if (rate_wait) {
 		/* The rate allows more at the next wall-clock second. */
@@ -563,9 +962,15 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 		wb_err_set(&bc->fatal, WB_EINTERNAL, "poll: %s", strerror(errno));
 		return false;
 	}
-	if (in_fd >= 0 && r > 0 && bc->pfd[n - 1].revents != 0)
+	if (r > 0 && stop_i != SIZE_MAX && bc->pfd[stop_i].revents != 0) {
+		char drain[64];
+
+		while (read(bc->o.stop_fd, drain, sizeof(drain)) > 0)
+			;
+	}
+	if (r > 0 && in_i != SIZE_MAX && bc->pfd[in_i].revents != 0)
 		in_ready = true;
-	for (size_t i = 0; i < n - (in_fd >= 0); i++) {
+	for (size_t i = 0; i < nch; i++) {
 		ch = bc->pch[i];
 		if (bc->pfd[i].revents != 0 || wb_ws_buffered(ch->ws))
 			service(ch);
@@ -577,9 +982,9 @@ pump(struct wb_bcast *bc, double until, int in_fd)
 	return in_ready;
 }
 
-/* Check or set the "run" and "seq" of a message. */
+/* Check or set the "run" and "seq" of a message; seq counts per channel. */
 static int
-stamp(struct wb_bcast *bc, json_t *rec, struct wb_err *err)
+stamp(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 {
 	json_t *run = json_object_get(rec, "run"), *seq = json_object_get(rec, "seq");
 	const char *s;
@@ -599,39 +1004,121 @@ stamp(struct wb_bcast *bc, json_t *rec, struct wb_err *err)
 		return WB_OK;
 	}
 	if (json_object_set_new(rec, "run", json_string(bc->run)) != 0 ||
-	    json_object_set_new(rec, "seq", json_integer((json_int_t)++bc->seq)))
+	    json_object_set_new(rec, "seq", json_integer((json_int_t)++ch->seq)))
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	return WB_OK;
+}
+
+/* Keep a message read after a stop signal for the dead letter. */
+static int
+keep_late(struct chan *ch, struct entry *e, struct wb_err *err)
+{
+	struct late *l = malloc(sizeof(*l));
+
+	if (l == NULL) {
+		entry_free(e);
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	}
+	l->text = e->text;
+	l->len = e->len;
+	l->next = NULL;
+	e->text = NULL;
+	entry_free(e);
+	*ch->late_tail = l;
+	ch->late_tail = &l->next;
+	return WB_OK;
+}
+
+/* With --spool: the message goes to the journal first (synced with the
+ * rest of its batch before anything is sent), then to the window, or
+ * stays in the spool while the window is full. */
+static int
+spool_enqueue(struct wb_bcast *bc, struct chan *ch, struct entry *e,
+    struct wb_err *err)
+{
+	uint64_t off;
+
+	if (wb_spool_add(bc->sp, ch->url, e->text, e->len, &e->sid, &off,
+	    err) != WB_OK) {
+		entry_free(e);
+		return err->status;
+	}
+	/* A full window of a channel that is up: wait for its acks, as
+	 * without a spool; only a channel that is down parks messages. */
+	while (ch->count == bc->o.window && ch->park_count == 0 &&
+	    ch->ws != NULL && bc->fatal.status == 0 && !stopping(bc))
+		pump(bc, INFINITY, -1);
+	if (stopping(bc) || ch->hopeless) {
+		bc->kept++;
+		entry_free(e);
+	} else if (ch->count < bc->o.window && ch->park_count == 0) {
+		ch->ring[(ch->head + ch->count) % bc->o.window] = *e;
+		ch->count++;
+	} else {
+		if (park(ch, e->sid, off, e->len) != 0) {
+			entry_free(e);
+			return wb_err_set(err, WB_EINTERNAL, "out of memory");
+		}
+		entry_free(e);
+	}
+	if (ch->ws == NULL && ch->down_since == 0 && !ch->hopeless &&
+	    bc->fatal.status == 0 && !stopping(bc)) {
+		/* Not a byte goes out before the sync. */
+		if (wb_spool_sync(bc->sp, &bc->fatal) == WB_OK)
+			connect_chan(ch);
+	}
+	/* Backpressure once the journal is full, or past the roll with the
+	 * relay up: acks make room, and compaction. */
+	while ((wb_spool_size(bc->sp) >= bc->o.spool_max ||
+	    (wb_spool_size(bc->sp) >= spool_limit(bc, SPOOL_ROLL) &&
+	    all_up(bc))) && wb_spool_live(bc->sp) > 0 &&
+	    bc->fatal.status == 0 && !stopping(bc))
+		pump(bc, INFINITY, -1);
+	if (bc->fatal.status == 0 && wb_spool_live(bc->sp) == 0 &&
+	    wb_spool_size(bc->sp) > spool_limit(bc, SPOOL_COMPACT))
+		spool_compact(bc, &bc->fatal);
+	if (bc->fatal.status != 0) {
+		*err = bc->fatal;
+		bc->fatal_said = true;
+		return bc->fatal.status;
+	}
 	return WB_OK;
 }
 
 /* Put one message, ready to send, into its channel's window. */
 static int
-enqueue(struct wb_bcast *bc, json_t *rec, char *url, struct wb_err *err)
+enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 {
-	struct chan *ch;
 	struct entry e = { 0 };
 
-	if ((ch = channel(bc, url, err)) == NULL)
-		return WB_EINTERNAL;
 	e.text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	e.type = strdup(json_string_value(json_object_get(rec, "type")));
+	e.run = strdup(json_string_value(json_object_get(rec, "run")));
 	e.seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
-	if (e.text == NULL || e.type == NULL) {
+	if (e.text == NULL || e.type == NULL || e.run == NULL) {
 		entry_free(&e);
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	}
 	e.len = strlen(e.text);
+	bc->taken++;
+	if (bc->sp != NULL)
+		return spool_enqueue(bc, ch, &e, err);
 	if (ch->failing) {
 		dead_letter(bc, e.text, e.len);
 		entry_free(&e);
 		return WB_OK;
 	}
 	/* Backpressure: no more input until the window has room. */
-	while (ch->count == bc->o.window && !ch->failing && bc->fatal.status == 0)
+	while (ch->count == bc->o.window && !ch->failing &&
+	    bc->fatal.status == 0 && !stopping(bc))
 		pump(bc, INFINITY, -1);
 	if (ch->failing) {
 		dead_letter(bc, e.text, e.len);
 		entry_free(&e);
+	} else if (stopping(bc)) {
+		/* After the window, in order: the dead letter gets both. */
+		if (keep_late(ch, &e, err) != WB_OK)
+			return err->status;
 	} else {
 		ch->ring[(ch->head + ch->count) % bc->o.window] = e;
 		ch->count++;
@@ -649,13 +1136,17 @@ enqueue(struct wb_bcast *bc, json_t *rec, char *url, struct wb_err *err)
 
 /*
  * Handle one record (a wb_record_fn): check it or map the mutation, give
- * it its run and seq, and send it; with dry_run, only normalize it.
+ * it its run and seq, and send it; with dry_run, only normalize it (and
+ * name its channel).
  */
 int
 wb_bcast_record(void *arg, json_t *rec, struct wb_err *err)
 {
 	struct wb_bcast *bc = arg;
+	struct chan *ch;
 	char *url = NULL;
+	const char *name;
+	size_t len;
 	int st;
 
 	st = bc->o.mutations ? wb_mutation_to_message(rec, err) :
@@ -664,23 +1155,51 @@ wb_bcast_record(void *arg, json_t *rec, struct wb_err *err)
 		return st;
 	if (bc->o.url != NULL && (url = expand(bc->o.url, rec, err)) == NULL)
 		return err->status;
-	if ((st = stamp(bc, rec, err)) != WB_OK || bc->o.dry_run) {
-		free(url);
-		return st;
-	}
-	if (url == NULL)  /* wb_bcast_new asks for a URL unless dry_run */
+	if (url == NULL && (!bc->o.dry_run || (url = strdup("")) == NULL))
 		return wb_err_set(err, WB_EINTERNAL, "no URL");
-	return enqueue(bc, rec, url, err);
+	if ((ch = channel(bc, url, err)) == NULL)
+		return err->status;
+	if ((st = stamp(bc, ch, rec, err)) != WB_OK)
+		return st;
+	if (bc->o.dry_run) {
+		if (bc->o.url != NULL) {
+			name = url_channel(ch->url, &len);
+			if (json_object_set_new(rec, "channel",
+			    json_stringn(name, len)) != 0)
+				return wb_err_set(err, WB_EINTERNAL,
+				    "out of memory");
+		}
+		return WB_OK;
+	}
+	return enqueue(bc, ch, rec, err);
 }
 
 int
 wb_bcast_wait(void *arg, int fd)
 {
 	struct wb_bcast *bc = arg;
+	int nul;
 
-	while (bc->fatal.status == 0)
+	while (bc->fatal.status == 0) {
+		if (stopping(bc)) {
+			if (bc->in_closed)
+				return WB_ETEMPFAIL;
+			/* Read what is left of the record being read as
+			 * the end of the input, so that nothing read is
+			 * lost, and read no more. */
+			bc->in_closed = true;
+			if ((nul = open("/dev/null", O_RDONLY)) < 0)
+				return WB_ETEMPFAIL;
+			if (dup2(nul, fd) < 0) {
+				close(nul);
+				return WB_ETEMPFAIL;
+			}
+			close(nul);
+			return WB_OK;
+		}
 		if (pump(bc, INFINITY, fd))
 			return WB_OK;
+	}
 	return bc->fatal.status;
 }
 
@@ -689,27 +1208,39 @@ static bool
 pending(const struct wb_bcast *bc)
 {
 	for (const struct chan *ch = bc->chans; ch != NULL; ch = ch->next)
-		if (ch->count > 0 && !ch->failing)
+		if ((ch->count > 0 || ch->park_count > 0) && !ch->failing)
 			return true;
 	return false;
 }
 
 /*
- * At the end of input: wait for every ack up to the timeout, close each
+ * At the end of input: wait for every ack up to the timeout (after a stop
+ * signal, up to the grace; after a second one, not at all), close each
  * connection with 1000, and write what is still unacked to the dead
  * letter. Returns the worst of status and what happened.
  */
 int
 wb_bcast_finish(struct wb_bcast *bc, int status)
 {
-	double deadline = wb_now() + bc->o.timeout, end;
+	double deadline = wb_now() + bc->o.timeout, end, until;
 	struct wb_err err;
 	struct chan *ch;
 	bool open;
 
-	if (status == WB_OK || status == WB_EDATA || status == WB_ECHECK)
-		while (bc->fatal.status == 0 && pending(bc) && wb_now() < deadline)
-			pump(bc, deadline, -1);
+	if (status == WB_OK || status == WB_EDATA || status == WB_ECHECK ||
+	    status == WB_ETEMPFAIL)
+		while (bc->fatal.status == 0 && pending(bc)) {
+			until = deadline;
+			if (stopping(bc)) {
+				if (stop_now(bc))
+					break;
+				if (bc->stop_at + bc->o.grace < until)
+					until = bc->stop_at + bc->o.grace;
+			}
+			if (wb_now() >= until)
+				break;
+			pump(bc, until, -1);
+		}
 	for (ch = bc->chans; ch != NULL; ch = ch->next)
 		if (ch->ws != NULL)
 			wb_ws_close(ch->ws, 1000);
@@ -728,7 +1259,7 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 				open = true;
 			}
 		}
-		if (open) {
+		if (open && !stop_now(bc)) {
 			if (poll_room(bc) == 0) {
 				size_t n = 0;
 
@@ -741,23 +1272,37 @@ wb_bcast_finish(struct wb_bcast *bc, int status)
 				poll(bc->pfd, (nfds_t)n, 50);
 			}
 		}
-	} while (open && wb_now() < end);
+	} while (open && !stop_now(bc) && wb_now() < end);
 	for (ch = bc->chans; ch != NULL; ch = ch->next)
 		flush_dead(ch);
+	if (bc->sp != NULL) {
+		struct wb_err serr = { 0 };
+
+		if (wb_spool_sync(bc->sp, &serr) != WB_OK ||
+		    spool_compact(bc, &serr) != WB_OK) {
+			if (bc->o.err != NULL)
+				fprintf(bc->o.err, "%s: %s\n", bc->o.prog, serr.msg);
+			status = wb_status_worst(status, serr.status);
+		}
+		if (bc->kept > 0)
+			status = wb_status_worst(status, WB_EUNAVAIL);
+	}
 	if (bc->fatal.status != 0) {
 		if (!bc->fatal_said && bc->o.err != NULL)
 			fprintf(bc->o.err, "%s: %s\n", bc->o.prog, bc->fatal.msg);
 		status = wb_status_worst(status, bc->fatal.status);
 	}
-	/* After a refusal its one line says enough. */
-	if (bc->dead > 0 && bc->o.err != NULL && bc->fatal.status == 0)
-		fprintf(bc->o.err, "%s: %llu message%s not delivered, "
-		    "written to the dead letter\n", bc->o.prog,
-		    (unsigned long long)bc->dead, bc->dead == 1 ? "" : "s");
-	if (bc->lost > 0 && bc->o.err != NULL && bc->fatal.status == 0)
+	if (bc->lost > 0 && bc->o.err != NULL)
 		fprintf(bc->o.err, "%s: %llu message%s not delivered and lost: "
 		    "the dead letter could not be written\n", bc->o.prog,
 		    (unsigned long long)bc->lost, bc->lost == 1 ? "" : "s");
+	/* A signal that cut the input short, or left messages undelivered,
+	 * says so; one at the end, after every ack came, changes nothing. */
+	if (stopping(bc) && (bc->in_closed || bc->dead > 0 || bc->kept > 0 ||
+	    bc->lost > 0))
+		status = wb_status_worst(status, WB_ETEMPFAIL);
+	if (!bc->o.dry_run)
+		counts(bc, true);
 	return wb_status_worst(status, bc->status);
 }
 
@@ -765,6 +1310,7 @@ void
 wb_bcast_free(struct wb_bcast *bc)
 {
 	struct chan *ch, *next;
+	struct late *l;
 
 	if (bc == NULL)
 		return;
@@ -773,10 +1319,17 @@ wb_bcast_free(struct wb_bcast *bc)
 		wb_ws_free(ch->ws);
 		while (ch->count > 0)
 			pop(ch);
+		while ((l = ch->late) != NULL) {
+			ch->late = l->next;
+			free(l->text);
+			free(l);
+		}
 		free(ch->ring);
+		free(ch->park);
 		free(ch->url);
 		free(ch);
 	}
+	wb_spool_close(bc->sp);
 	free(bc->pfd);
 	free(bc->pch);
 	free(bc);

@@ -468,6 +468,23 @@ handle(const struct wb_io *io, wb_record_fn fn, void *ctx, json_t *rec,
 	return st;
 }
 
+/* A bad record: counted, and its bytes as read to io->reject. */
+static int
+rejected(const struct wb_io *io, const struct frame *f)
+{
+	if (io->nbad != NULL)
+		++*io->nbad;
+	if (io->reject == NULL || f->too_big)
+		return WB_EDATA;
+	if (fwrite(f->p, 1, f->len, io->reject) != f->len ||
+	    ((f->len == 0 || f->p[f->len - 1] != '\n') &&
+	    putc('\n', io->reject) == EOF) || fflush(io->reject) != 0) {
+		fprintf(io->err, "%s: --reject: %s\n", io->prog, strerror(errno));
+		return WB_EIO;
+	}
+	return WB_EDATA;
+}
+
 /* A run goes on past bad records and checks; anything else stops it. */
 static bool
 goes_on(int st)
@@ -511,6 +528,8 @@ wb_records_run(const struct wb_io *io, wb_record_fn fn, void *ctx)
 			st = parse(&rd, &f, &rec, &broken, &err);
 		}
 		st = handle(io, fn, ctx, rec, st, ++recno, f.line, &err);
+		if (st == WB_EDATA)
+			st = wb_status_worst(st, rejected(io, &f));
 		status = wb_status_worst(status, st);
 		if (!goes_on(st))
 			break;

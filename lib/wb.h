@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,6 +22,7 @@ enum wb_status {
 	WB_EUNAVAIL = 69,  /* a service was unavailable */
 	WB_EINTERNAL = 70, /* internal error: a bug */
 	WB_EIO = 74,       /* input/output error */
+	WB_ETEMPFAIL = 75, /* stopped early or busy: not all done; retry */
 	WB_EREFUSED = 77,  /* permission refused */
 	WB_ECONFIG = 78,   /* bad configuration */
 };
@@ -366,6 +368,10 @@ struct wb_io {
 	 * other work meanwhile; a nonzero status stops reading. NULL: none. */
 	int (*wait)(void *ctx, int fd);
 	void *wait_ctx;
+	/* Where bad records go too, byte for byte as read, one a line (a
+	 * record too big to keep is not); NULL: nowhere. */
+	FILE *reject;
+	uint64_t *nbad;        /* counts the bad records; NULL: not counted */
 };
 
 #define WB_MAX_RECORD (64ULL << 20)
@@ -571,6 +577,16 @@ struct wb_bcast_opts {
 	double ping;            /* seconds between pings; 0: none */
 	const char *run;        /* the run id; NULL: a random one */
 	FILE *out, *dead, *err; /* acks, dead letters, notices */
+	/* Stopping on a signal: *stops counts the signals (NULL: none);
+	 * with stops, stop_fd (-1: none) becomes readable with each one. */
+	const volatile sig_atomic_t *stops;
+	int stop_fd;
+	double grace;           /* seconds the unacked get after the first */
+	bool progress;          /* a progress line on err, about each second */
+	bool progress_tty;      /* err is a terminal: redraw it in place */
+	const uint64_t *nbad;   /* the bad records so far, for the summary */
+	const char *spool;      /* a write-ahead journal's directory, or NULL */
+	uint64_t spool_max;     /* bytes of journal before the reading waits */
 };
 
 struct wb_bcast;
@@ -585,6 +601,10 @@ int wb_bcast_record(void *bc, json_t *rec, struct wb_err *err);
 int wb_bcast_wait(void *bc, int fd);
 /* At the end: wait for acks, close, dead-letter the rest; the status. */
 int wb_bcast_finish(struct wb_bcast *bc, int status);
+/* The channel name of a {field} value: each byte of A-Z a-z 0-9 _ - as
+ * it is, any other as '.' and two uppercase hex digits. The caller frees
+ * it; NULL when out of memory. */
+char *wb_channel_name(const char *s, size_t len);
 /* Free a broadcaster and its connections. */
 void wb_bcast_free(struct wb_bcast *bc);
 

@@ -122,6 +122,53 @@ wb_buf_add(struct wb_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 	return 0;
 }
+/* spool.c: wb-broadcast's write-ahead journal in a directory. */
+
+struct wb_spool;
+/* A message left unacked in the journal: its text at off, len bytes. */
+struct wb_spool_rec {
+	uint64_t id, off;
+	size_t len;
+	char *url;
+};
+
+/* Lock dir (made if need be; 75 when another process holds it) and read
+ * its journal. */
+int wb_spool_open(const char *dir, struct wb_spool **sp, struct wb_err *err);
+/* The spool's run id, or NULL for a new spool; set it (journaled with
+ * the next sync). */
+const char *wb_spool_run(const struct wb_spool *sp);
+void wb_spool_set_run(struct wb_spool *sp, const char *run);
+/* The messages an earlier run left unacked, in the order they came. */
+size_t wb_spool_pending(struct wb_spool *sp, const struct wb_spool_rec **recs);
+/* The last seq run gave on url, as the journal knows it; 0 for none. */
+uint64_t wb_spool_last_seq(struct wb_spool *sp, const char *url,
+    const char *run);
+void wb_spool_note_seq(struct wb_spool *sp, const char *url, const char *run,
+    uint64_t seq);
+/* Append a message (written by the next wb_spool_sync): its id and the
+ * offset of its text. */
+int wb_spool_add(struct wb_spool *sp, const char *url, const char *text,
+    size_t len, uint64_t *id, uint64_t *off, struct wb_err *err);
+/* Record that message id was acknowledged. */
+void wb_spool_ack(struct wb_spool *sp, uint64_t id);
+/* Write what was appended; fsync once when it holds messages. */
+int wb_spool_sync(struct wb_spool *sp, struct wb_err *err);
+/* The last message id synced to disk. */
+uint64_t wb_spool_synced(const struct wb_spool *sp);
+/* True when messages were appended and not yet synced. */
+bool wb_spool_dirty(const struct wb_spool *sp);
+/* The text at off (synced), for the caller to free. */
+char *wb_spool_read(struct wb_spool *sp, uint64_t off, size_t len,
+    struct wb_err *err);
+/* Bytes of the journal, written or not; messages not acknowledged. */
+uint64_t wb_spool_size(const struct wb_spool *sp);
+uint64_t wb_spool_live(const struct wb_spool *sp);
+/* With every message acknowledged: a new journal of the seqs alone. */
+int wb_spool_compact(struct wb_spool *sp, struct wb_err *err);
+/* Unlock and free. */
+void wb_spool_close(struct wb_spool *sp);
+
 /* json.c */
 
 /* What kind of JSON value j is, for messages ("an array"). */

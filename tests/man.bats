@@ -200,7 +200,8 @@ page_statuses() {
 	local -A means=([0]='^Every' [1]='over|not fit' [64]='command line'
 	    [65]='bad' [66]='could not be (opened|found|read)|not found'
 	    [69]='not delivered|unavailable' [70]='[Ii]nternal'
-	    [74]='read|written' [77]='refused' [78]='[Cc]onfiguration')
+	    [74]='read|written' [75]='not delivered|try again'
+	    [77]='refused' [78]='[Cc]onfiguration')
 	local nums=" $(enum_statuses | cut -d' ' -f1 | tr '\n' ' ')"
 	for page in "$TOP"/man/wb-*.1; do
 		page_statuses "$page" >"$BATS_TEST_TMPDIR/st"
