@@ -310,15 +310,16 @@ wb_budget_check(const struct wb_settings *set, const struct wb_counter *c,
 
 void
 wb_warn_summaries(FILE *f, const char *prog, const char *where,
-    const json_t *sections)
+    const json_t *sections, bool turns)
 {
 	const char *name;
 	json_t *v;
 
 	json_object_foreach((json_t *)sections, name, v)
 		if (json_is_string(json_object_get(v, "summary_error")))
-			fprintf(f, "%s: %s: %s: no summary (%s); cut to its "
-			    "budget instead\n", prog, where, name,
-			    json_string_value(json_object_get(v,
-			    "summary_error")));
+			fprintf(f, "%s: %s: %s: no summary (%s); %s instead\n",
+			    prog, where, name, json_string_value(
+			    json_object_get(v, "summary_error")),
+			    turns && strcmp(name, "conversation_history") == 0 ?
+			    "the oldest turns dropped" : "cut to its budget");
 }

@@ -221,6 +221,7 @@ struct wb_settings {
 	char summarization_model[256];   /* "" for null */
 	char summarize_command[1024];    /* "" for none */
 	double summarize_timeout;        /* seconds */
+	bool summarize_history;          /* wb-prompt: dropped turns too */
 	struct wb_counter_spec counter;
 	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
 	/* Which layer set the total (0) and each budget (1 + category);
@@ -284,9 +285,10 @@ int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
 int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err);
 /* One warning line on f for each section of a report whose summarizer
- * failed: "PROG: WHERE: SECTION: no summary (WHY); ...". */
+ * failed: "PROG: WHERE: SECTION: no summary (WHY); ..."; turns: the
+ * history is turns, whose oldest were dropped instead. */
 void wb_warn_summaries(FILE *f, const char *prog, const char *where,
-    const json_t *sections);
+    const json_t *sections, bool turns);
 
 /* prompt.c */
 

@@ -336,7 +336,7 @@ struct wb_layer {
 	uint32_t set;            /* bit k: key k was given */
 	size_t preset;
 	uint64_t total, budget[WB_NCAT];
-	bool summ;
+	bool summ, sumhist;      /* enable_summarization, summarize_history */
 	char model[256];         /* "" for null */
 	char cmd[1024];
 	double timeout;

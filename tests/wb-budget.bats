@@ -15,7 +15,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "every default value is the engine's" {
 	run --separate-stderr wb-budget --print-config
 	assert_success
-	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}}'
+	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"summarize_history":false,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}}'
 }
 
 @test "--print-config writes a configuration file that reads back the same" {
