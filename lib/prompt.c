@@ -665,7 +665,8 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 		if (i == WB_CAT_HISTORY || k->original_tokens <= s->budget[i])
 			continue;
 		if (s->enable_summarization && s->summarize_command[0])
-			wb_section_summarize(k, s, c, (enum wb_category)i);
+			wb_section_summarize(k, s, c, wb_category_name(
+			    (enum wb_category)i), s->budget[i]);
 		if ((st = cut_block(&p, k, s->budget[i])) != WB_OK)
 			goto done;
 		/* A heading with nothing under it says nothing: drop it. */

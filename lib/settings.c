@@ -12,7 +12,7 @@ const enum wb_category wb_priority[WB_NCAT] = {
 	WB_CAT_CHALLENGES, WB_CAT_NARRATIVE, WB_CAT_LOCATION, WB_CAT_PLAYER,
 };
 
-static const char *const cat_names[WB_NCAT] = {
+const char *const wb_category_names[WB_NCAT] = {
 	"scene", "character", "conversation_history", "challenges",
 	"narrative_events", "directorial_notes", "location_context",
 	"player_context",
@@ -53,14 +53,14 @@ static const struct {
 const char *
 wb_category_name(enum wb_category c)
 {
-	return cat_names[c];
+	return wb_category_names[c];
 }
 
 int
 wb_category_parse(const char *name, enum wb_category *c)
 {
 	for (int i = 0; i < WB_NCAT; i++)
-		if (strcmp(name, cat_names[i]) == 0) {
+		if (strcmp(name, wb_category_names[i]) == 0) {
 			*c = (enum wb_category)i;
 			return 0;
 		}
@@ -537,9 +537,18 @@ wb_settings_json(const struct wb_settings *s)
 
 	json_object_set_new(o, "total_budget_tokens",
 	    json_integer((json_int_t)s->total));
-	for (int i = 0; i < WB_NCAT; i++)
+	for (int i = 0; s->cats == NULL && i < WB_NCAT; i++)
 		json_object_set_new(o, key_names[K_CAT0 + i],
 		    json_integer((json_int_t)s->budget[i]));
+	if (s->cats != NULL) {
+		json_t *cs = json_object();
+		for (size_t i = 0; i < s->cats->n; i++)
+			json_object_set_new(cs, s->cats->name[i], json_pack(
+			    "{s:I,s:I,s:s}", "budget", (json_int_t)s->cats->budget[i],
+			    "priority", (json_int_t)s->cats->priority[i], "keep",
+			    s->cats->tail[i] ? "tail" : "head"));
+		json_object_set_new(o, "categories", cs);
+	}
 	json_object_set_new(o, "enable_summarization",
 	    json_boolean(s->enable_summarization));
 	json_object_set_new(o, "summarization_model", s->summarization_model[0] ?

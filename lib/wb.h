@@ -199,6 +199,11 @@ enum wb_category {
 	WB_NCAT
 };
 
+/* The most categories a configuration may declare of its own. */
+#define WB_MAXCAT 32
+
+struct wb_cats;
+
 /* Categories from the most important to the least, as the engine has it. */
 extern const enum wb_category wb_priority[WB_NCAT];
 
@@ -224,6 +229,9 @@ struct wb_settings {
 	bool summarize_history;          /* wb-prompt: dropped turns too */
 	struct wb_counter_spec counter;
 	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
+	/* The configuration's own categories, which replace the eight
+	 * above in wb-budget; NULL: none. Borrowed. */
+	const struct wb_cats *cats;
 	/* Which layer set the total (0) and each budget (1 + category);
 	 * NULL: a default or a preset. Borrowed, for messages. */
 	const struct wb_layer *from[1 + WB_NCAT];
@@ -247,6 +255,8 @@ struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 const char *wb_config_find(char *buf, size_t size);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
+/* Does the configuration declare categories of its own? */
+bool wb_config_has_categories(const struct wb_config *cfg);
 /* Is world one of the configuration's? */
 bool wb_config_has_world(const struct wb_config *cfg, const char *world);
 /* Load path, or the file the search finds (none: defaults), under flags. */
