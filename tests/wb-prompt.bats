@@ -491,3 +491,19 @@ HIST='.report.sections.conversation_history'
 	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.context_budget = {"summarize_history": true}')"
 	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: unknown key "summarize_history"'
 }
+
+@test "summarize_history: no summary without dropped turns, or without room for one" {
+	printf 'summarize_command: "touch ran; echo short"\nsummarize_history: true\n' >c.yaml
+	# everything fits: the command is not run
+	run --separate-stderr wb-prompt -c c.yaml -m word <<<"$(req ".conversation_history = $(turns 4)")"
+	assert_success
+	assert_equal "$(jq -c "$HIST.reason, .report.history_turns_dropped" <<<"$output" | tr '\n' ' ')" '"fits" 0 '
+	assert [ ! -e ran ]
+	# the newest turn (30 tokens) fills the budget of 30: no room for the heading
+	run --separate-stderr wb-prompt -c c.yaml -m word -s conversation_history=30 <<<"$(req ".conversation_history = $(turns 4)")"
+	assert_success
+	assert_equal "$(jq -c "[$HIST.final_tokens, $HIST.reason, $HIST.summary_error], .report.history_turns_dropped, (.messages | length)" <<<"$output" | tr '\n' ' ')" \
+	    '[30,"summary_failed","no room for a summary within the budgets"] 3 3 '
+	assert_equal "$stderr" 'wb-prompt: stdin:1: conversation_history: no summary (no room for a summary within the budgets); the oldest turns dropped instead'
+	assert [ ! -e ran ]
+}
