@@ -294,10 +294,10 @@ main(int argc, char *argv[])
 	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */
-	if (wb_config_has_categories(cfg)) {
-		st = wb_err_set(&err, WB_ECONFIG, "the configuration declares "
-		    "categories of its own, which only wb-budget uses; wb-prompt "
-		    "builds the engine's");
+	if (wb_config_categories_path(cfg) != NULL) {
+		st = wb_err_set(&err, WB_ECONFIG, "%.500s: categories: only "
+		    "wb-budget uses categories of a file's own; wb-prompt builds "
+		    "the engine's", wb_config_categories_path(cfg));
 	} else if (world != NULL && !wb_config_has_world(cfg, world)) {
 		st = wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
 		    "configuration", world);

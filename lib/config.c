@@ -668,10 +668,10 @@ wb_config_open(const char *path, const struct wb_layer *flags,
 	return WB_OK;
 }
 
-bool
-wb_config_has_categories(const struct wb_config *cfg)
+const char *
+wb_config_categories_path(const struct wb_config *cfg)
 {
-	return cfg != NULL && cfg->cats != NULL;
+	return cfg != NULL && cfg->cats != NULL ? cfg->path : NULL;
 }
 
 bool

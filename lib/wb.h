@@ -255,8 +255,9 @@ struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 const char *wb_config_find(char *buf, size_t size);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
-/* Does the configuration declare categories of its own? */
-bool wb_config_has_categories(const struct wb_config *cfg);
+/* The configuration's path if it declares categories of its own, else
+ * NULL. */
+const char *wb_config_categories_path(const struct wb_config *cfg);
 /* Is world one of the configuration's? */
 bool wb_config_has_world(const struct wb_config *cfg, const char *world);
 /* Load path, or the file the search finds (none: defaults), under flags. */

@@ -416,7 +416,7 @@ own_categories() {
 	run -64 --separate-stderr wb-budget -c c.yaml -P minimal </dev/null
 	assert_equal "${stderr_lines[0]}" 'wb-budget: -P: c.yaml has categories of its own'
 	run -78 --separate-stderr wb-prompt -c c.yaml </dev/null
-	assert_equal "$stderr" "wb-prompt: the configuration declares categories of its own, which only wb-budget uses; wb-prompt builds the engine's"
+	assert_equal "$stderr" "wb-prompt: c.yaml: categories: only wb-budget uses categories of a file's own; wb-prompt builds the engine's"
 	# -t still applies to the total
 	run --separate-stderr wb-budget -c c.yaml -t 3 -m word <<<'{"sections":{"a":"one two three four"}}'
 	assert_equal "$(jq -c '.budget.total' <<<"$output")" '{"budget":3,"final_tokens":3,"over":false}'
