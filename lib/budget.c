@@ -66,7 +66,11 @@ load_sections(const struct cats *k, const json_t *sections,
 	json_t *v;
 	int c;
 
-	memset(sec, 0, sizeof(struct section) * k->n);
+	/* A constant size for the engine's, which the compiler inlines. */
+	if (k->npc)
+		memset(sec, 0, sizeof(struct section) * WB_NCAT);
+	else
+		memset(sec, 0, sizeof(struct section) * k->n);
 	if (sections == NULL)
 		return wb_err_set(err, WB_EDATA, "missing field \"sections\"");
 	if (!json_is_object(sections))
