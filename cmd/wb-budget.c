@@ -100,7 +100,7 @@ budget_record(void *ctx, json_t *rec, struct wb_err *err)
 		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
 		    (unsigned long long)line);
 		wb_warn_summaries(stderr, "wb-budget", where,
-		    json_object_get(report, "sections"));
+		    json_object_get(report, "sections"), false);
 	}
 	if (st == WB_ECHECK)
 		print_offenders(line, report);

@@ -15,9 +15,10 @@ static const char usage_text[] =
     "                 [--tokens-per-word N] [--hybrid-threshold N]\n"
     "                 [--list-models] [--list-encodings]\n"
     "                 [--annotate github] [--report FILE] [-z]\n"
+    "                 [--summarize-history]\n"
     "                 [--files-from FILE [-0]] [FILE ...]\n";
 
-enum { OPT_MODEL = 256, OPT_ALLOW, OPT_REPORT };
+enum { OPT_MODEL = 256, OPT_ALLOW, OPT_REPORT, OPT_SUMHIST };
 
 static const struct wb_opt options[] = {
 	{ "format", 'F', "FORMAT", "json (default), text, openai or ollama" },
@@ -29,6 +30,8 @@ static const struct wb_opt options[] = {
 	    "FILE, one JSON line each" },
 	{ "print0", 'z', NULL, "with -F text, end each prompt with a NUL "
 	    "instead of a form feed line between them" },
+	{ "summarize-history", OPT_SUMHIST, NULL, "summarize the dropped "
+	    "oldest turns into one (summarize_history)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -147,7 +150,7 @@ prompt_record(void *ctx, json_t *rec, struct wb_err *err)
 		snprintf(where, sizeof(where), "%.1000s:%llu", in->in_name,
 		    (unsigned long long)err->line);
 		wb_warn_summaries(stderr, "wb-prompt", where,
-		    json_object_get(o.report, "sections"));
+		    json_object_get(o.report, "sections"), true);
 	}
 	if (st == WB_ECHECK) {
 		/* No prompt over budget: the report, and a message. A chat
@@ -232,7 +235,6 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	};
 	size_t i;
 
-	(void)ctx;
 	switch (id) {
 	case 'F':
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -247,6 +249,9 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	case OPT_ALLOW: allow_over = true; break;
 	case OPT_REPORT: report_name = arg; break;
 	case 'z': print0 = true; break;
+	case OPT_SUMHIST:
+		return wb_layer_set(((struct wb_cli *)ctx)->flags,
+		    "summarize_history", "true", "--summarize-history", err);
 	}
 	return WB_OK;
 }
@@ -260,6 +265,7 @@ main(int argc, char *argv[])
 	struct wb_err err = { 0 };
 	int st;
 
+	cli.ctx = &cli;
 	if ((st = wb_cli_parse(&cli, argc, argv, &err)) != WB_OK || cli.done)
 		return wb_cli_exit(&cli, st, &err);
 	/* A body the API would refuse is a usage error, and so is an option
@@ -288,7 +294,11 @@ main(int argc, char *argv[])
 	if ((st = wb_config_open(cli.config, flags, &cfg, &err)) != WB_OK)
 		return wb_cli_exit(&cli, st, &err);
 	/* A record's unknown world_id takes the top level; -w must exist. */
-	if (world != NULL && !wb_config_has_world(cfg, world)) {
+	if (wb_config_categories_path(cfg) != NULL) {
+		st = wb_err_set(&err, WB_ECONFIG, "%.500s: categories: only "
+		    "wb-budget uses categories of a file's own; wb-prompt builds "
+		    "the engine's", wb_config_categories_path(cfg));
+	} else if (world != NULL && !wb_config_has_world(cfg, world)) {
 		st = wb_err_set(&err, WB_ECONFIG, "-w: '%s': no such world in the "
 		    "configuration", world);
 	} else if (report_name != NULL &&

@@ -19,6 +19,7 @@ struct wb_config {
 	struct wb_layer top;
 	struct world *worlds;
 	size_t nworlds;
+	struct wb_cats *cats;    /* categories:, or NULL */
 };
 
 /* A scalar written as is: not quoted, and not tagged !!str, which quotes. */
@@ -220,6 +221,154 @@ parse_worlds(struct yp *y, struct wb_config *cfg)
 	}
 }
 
+/* A whole number from min to max in a plain scalar, for categories. */
+static int
+cat_number(struct yp *y, const char *cat, const char *key, uint64_t min,
+    uint64_t max, uint64_t *out)
+{
+	yaml_mark_t m;
+	struct wb_err e = { 0 };
+	int st;
+
+	if ((st = next(y)) != WB_OK)
+		return st;
+	m = y->ev.start_mark;
+	if (y->ev.type != YAML_SCALAR_EVENT || !plain_scalar(&y->ev) ||
+	    wb_parse_u64((const char *)y->ev.data.scalar.value, min, max, out,
+	    &e) != WB_OK)
+		return yerr(y, m, "categories.%s.%s: expected a whole number from "
+		    "%llu to %llu", cat, key, (unsigned long long)min,
+		    (unsigned long long)max);
+	return WB_OK;
+}
+
+/* Read one category's mapping: budget (needed), priority and keep. */
+static int
+parse_category(struct yp *y, struct wb_cats *k, size_t i, yaml_mark_t at,
+    yaml_mark_t *pm)
+{
+	const char *name = k->name[i];
+	bool had[3] = { false, false, false };
+	static const char *const keys[3] = { "budget", "priority", "keep" };
+	char key[256];
+	yaml_mark_t m;
+	int st, j;
+
+	if ((st = next(y)) != WB_OK)
+		return st;
+	if (y->ev.type != YAML_MAPPING_START_EVENT)
+		return yerr(y, y->ev.start_mark, "categories.%s: expected a "
+		    "mapping such as {budget: 800, priority: 1}, got %s", name,
+		    event_kind(&y->ev));
+	*pm = at;
+	for (;;) {
+		if ((st = next(y)) != WB_OK)
+			return st;
+		if (y->ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((st = read_key(y, key, sizeof(key), &m)) != WB_OK)
+			return st;
+		for (j = 0; j < 3 && strcmp(key, keys[j]) != 0; j++)
+			;
+		if (j == 3)
+			return yerr(y, m, "categories.%s: unknown key \"%s\" "
+			    "(budget, priority or keep)", name, key);
+		if (had[j])
+			return yerr(y, m, "categories.%s: duplicate key \"%s\"",
+			    name, key);
+		had[j] = true;
+		if (j == 0) {
+			st = cat_number(y, name, key, 0, WB_MAX_TOKENS,
+			    &k->budget[i]);
+		} else if (j == 1) {
+			*pm = m;
+			st = cat_number(y, name, key, 1, 1000000, &k->priority[i]);
+		} else {
+			if ((st = next(y)) != WB_OK)
+				return st;
+			if (y->ev.type == YAML_SCALAR_EVENT && (strcmp((const char *)
+			    y->ev.data.scalar.value, "head") == 0 || strcmp(
+			    (const char *)y->ev.data.scalar.value, "tail") == 0))
+				k->tail[i] = y->ev.data.scalar.value[0] == 't';
+			else
+				st = yerr(y, y->ev.start_mark, "categories.%s.keep: "
+				    "expected head or tail", name);
+		}
+		if (st != WB_OK)
+			return st;
+	}
+	if (!had[0])
+		return yerr(y, at, "categories.%s: no budget", name);
+	/* No priority: its place in the list. */
+	if (!had[1])
+		k->priority[i] = i + 1;
+	return WB_OK;
+}
+
+/* Read categories: a mapping of name to {budget, priority, keep}, which
+ * replaces the engine's eight categories in wb-budget. */
+static int
+parse_categories(struct yp *y, struct wb_config *cfg, yaml_mark_t at)
+{
+	yaml_mark_t pm[WB_MAXCAT], m;
+	struct wb_cats *k;
+	char name[256];
+	size_t i, j, len;
+	int st;
+
+	if (cfg->cats != NULL)
+		return yerr(y, at, "duplicate key \"categories\"");
+	if ((k = cfg->cats = calloc(1, sizeof(*k))) == NULL)
+		return wb_err_set(y->err, WB_EINTERNAL, "out of memory");
+	if ((st = next(y)) != WB_OK)
+		return st;
+	if (y->ev.type != YAML_MAPPING_START_EVENT)
+		return yerr(y, y->ev.start_mark,
+		    "categories: expected a mapping, got %s", event_kind(&y->ev));
+	for (;;) {
+		if ((st = next(y)) != WB_OK)
+			return st;
+		if (y->ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		if ((st = read_key(y, name, sizeof(name), &m)) != WB_OK)
+			return st;
+		len = strlen(name);
+		if (len == 0 || len > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len)
+			return yerr(y, m, "categories: '%.100s': a name is 1 to 64 "
+			    "letters, digits, _ or -", name);
+		for (j = 0; j < k->n; j++)
+			if (strcmp(k->name[j], name) == 0)
+				return yerr(y, m, "duplicate category \"%s\"", name);
+		if (k->n == WB_MAXCAT)
+			return yerr(y, m, "categories: more than %d", WB_MAXCAT);
+		i = k->n;
+		if ((k->name[i] = strdup(name)) == NULL)
+			return wb_err_set(y->err, WB_EINTERNAL, "out of memory");
+		k->n++;
+		if ((st = parse_category(y, k, i, m, &pm[i])) != WB_OK)
+			return st;
+		for (j = 0; j < i; j++)
+			if (k->priority[j] == k->priority[i])
+				return yerr(y, pm[i], "categories.%s: priority %llu%s is "
+				    "also that of categories.%s (line %zu)", name,
+				    (unsigned long long)k->priority[i],
+				    pm[i].index == m.index ? " (its place in the list)" :
+				    "", k->name[j], pm[j].line + 1);
+	}
+	if (k->n == 0)
+		return yerr(y, at, "categories: none declared");
+	/* The order of importance: by priority, 1 first. */
+	for (i = 0; i < k->n; i++) {
+		uint8_t v = (uint8_t)i;
+		for (j = i; j > 0 && k->priority[k->order[j - 1]] > k->priority[v];
+		    j--)
+			k->order[j] = k->order[j - 1];
+		k->order[j] = v;
+	}
+	return WB_OK;
+}
+
 /* Read the keys of a mapping into l; at the top, cfg takes the worlds. */
 static int
 parse_block(struct yp *y, struct wb_layer *l, struct wb_config *cfg)
@@ -261,6 +410,14 @@ parse_block(struct yp *y, struct wb_layer *l, struct wb_config *cfg)
 				return st;
 			continue;
 		}
+		if (!in_counter && strcmp(key, "categories") == 0) {
+			if (cfg == NULL)
+				return yerr(y, m, "categories: only at the top level, "
+				    "not in a world");
+			if ((st = parse_categories(y, cfg, m)) != WB_OK)
+				return st;
+			continue;
+		}
 		if (!in_counter && cfg != NULL && strcmp(key, "worlds") == 0) {
 			if (had_worlds)
 				return yerr(y, m, "duplicate key \"worlds\"");
@@ -280,11 +437,41 @@ parse_block(struct yp *y, struct wb_layer *l, struct wb_config *cfg)
 	}
 }
 
+/* With categories of its own, a file sets no budget of the engine's. */
+static int
+no_npc_budgets(const struct wb_config *cfg, struct wb_err *err)
+{
+	char key[64];
+	int k;
+
+	for (size_t i = 0; cfg->cats != NULL && i <= cfg->nworlds; i++) {
+		const struct wb_layer *l = i == 0 ? &cfg->top : &cfg->worlds[i - 1].l;
+		for (int c = -1; c < WB_NCAT; c++) {
+			if (c < 0)
+				snprintf(key, sizeof(key), "preset");
+			else
+				snprintf(key, sizeof(key), "%s_tokens",
+				    wb_category_names[c]);
+			if ((k = wb_setting_key(key, false)) < 0 || !wb_layer_has(l, k))
+				continue;
+			err->line = l->kline[k];
+			return wb_err_set(err, WB_ECONFIG, "%.500s:%u: %s: not with "
+			    "categories of the file's own (give each its budget "
+			    "under categories:)", cfg->path, (unsigned)l->kline[k],
+			    key);
+		}
+	}
+	return WB_OK;
+}
+
 /* Check the top level and every world as they will be used. */
 static int
 validate_config(struct wb_config *cfg, struct wb_err *err)
 {
 	struct wb_settings s;
+
+	if (no_npc_budgets(cfg, err) != WB_OK)
+		return err->status;
 
 	for (size_t i = 0; i <= cfg->nworlds; i++) {
 		const struct wb_layer *l = i == 0 ? &cfg->top : &cfg->worlds[i - 1].l;
@@ -394,6 +581,9 @@ wb_config_free(struct wb_config *cfg)
 		wb_layer_clear(&cfg->worlds[i].l);
 	}
 	free(cfg->worlds);
+	for (size_t i = 0; cfg->cats != NULL && i < cfg->cats->n; i++)
+		free((void *)cfg->cats->name[i]);
+	free(cfg->cats);
 	free(cfg);
 }
 
@@ -437,7 +627,10 @@ wb_settings_resolve(const struct wb_config *cfg, const char *world,
 	for (size_t i = 0; cfg != NULL && world != NULL && i < cfg->nworlds; i++)
 		if (strcmp(cfg->worlds[i].id, world) == 0)
 			ls[1] = &cfg->worlds[i].l;
-	return wb_settings_from(ls, 4, s, err);
+	if (wb_settings_from(ls, 4, s, err) != WB_OK)
+		return err->status;
+	s->cats = cfg != NULL ? cfg->cats : NULL;
+	return WB_OK;
 }
 
 int
@@ -451,12 +644,34 @@ wb_config_open(const char *path, const struct wb_layer *flags,
 		path = wb_config_find(found, sizeof(found));
 	if (path != NULL && (*cfg = wb_config_load(path, err)) == NULL)
 		return err->status;
+	if (*cfg != NULL && (*cfg)->cats != NULL && flags != NULL) {
+		for (int c = -1; c < WB_NCAT; c++) {
+			char key[64];
+			int k;
+			snprintf(key, sizeof(key), "%s%s", c < 0 ? "preset" :
+			    wb_category_names[c], c < 0 ? "" : "_tokens");
+			if ((k = wb_setting_key(key, true)) >= 0 &&
+			    wb_layer_has(flags, k)) {
+				wb_err_set(err, WB_EUSAGE, "%s: %.500s has categories "
+				    "of its own", c < 0 ? "-P" : "-s", (*cfg)->path);
+				wb_config_free(*cfg);
+				*cfg = NULL;
+				return err->status;
+			}
+		}
+	}
 	if (wb_config_check_flags(*cfg, flags, err) != WB_OK) {
 		wb_config_free(*cfg);
 		*cfg = NULL;
 		return err->status;
 	}
 	return WB_OK;
+}
+
+const char *
+wb_config_categories_path(const struct wb_config *cfg)
+{
+	return cfg != NULL && cfg->cats != NULL ? cfg->path : NULL;
 }
 
 bool

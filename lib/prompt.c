@@ -23,6 +23,10 @@ struct prompt {
 	size_t last_len;
 	struct wb_text_stats last_st;
 	uint64_t last_billed;
+	char *sum;              /* summarize_history: turns [0, first) */
+	size_t sum_len;
+	struct wb_text_stats sum_st;
+	uint64_t sum_billed;
 	struct wb_text_stats *suf;  /* statistics of r.turns[i..] joined */
 	uint64_t *bsuf;         /* exact: what r.turns[i..] are billed */
 	uint64_t sys_billed;    /* exact: the system prompt's bill, if valid */
@@ -48,6 +52,9 @@ history_stats(const struct prompt *p)
 		return none;
 	if (p->last != NULL)
 		return p->last_st;
+	if (p->sum != NULL)
+		return wb_text_stats_cat(wb_text_stats_cat(p->sum_st, p->sep_st),
+		    p->suf[p->first]);
 	return p->suf[p->first];
 }
 
@@ -182,7 +189,7 @@ count_history(const struct prompt *p, bool *oom)
 	if (p->last != NULL)
 		return p->last_billed;
 	n = p->bsuf[p->first];
-	return n;
+	return p->sum != NULL ? n + p->sum_billed : n;
 }
 
 static int
@@ -405,6 +412,131 @@ restore(struct prompt *p)
 	return WB_OK;
 }
 
+/* The summary turn: who says it, and what stands before the summary. */
+#define SUM_ROLE "user"
+#define SUM_HEAD "Earlier in the conversation: "
+
+/* Set the summary turn to SUM_HEAD and text, or none for NULL. */
+static int
+set_summary(struct prompt *p, const char *text, size_t len)
+{
+	struct wb_buf b = { 0 };
+
+	free(p->sum);
+	p->sum = NULL;
+	p->sum_len = 0;
+	if (text == NULL)
+		return WB_OK;
+	wb_buf_adds(&b, SUM_HEAD);
+	wb_buf_add(&b, text, len);
+	p->sum_len = b.len;
+	if ((p->sum = wb_buf_take(&b)) == NULL)
+		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
+	if (heuristic(p))
+		wb_text_stats_of(&p->sum_st, p->sum, p->sum_len);
+	else
+		p->sum_billed = billed(p, SUM_ROLE, p->sum, p->sum_len);
+	return WB_OK;
+}
+
+/* The tokens the history and the whole may still take. */
+static uint64_t
+room_left(struct prompt *p, bool *oom)
+{
+	uint64_t hb = p->set->budget[WB_CAT_HISTORY], h, t;
+
+	h = count_history(p, oom);
+	t = count_total(p, oom);
+	if (h >= hb || t >= p->set->total)
+		return 0;
+	return hb - h < p->set->total - t ? hb - h : p->set->total - t;
+}
+
+/*
+ * summarize_history: the oldest turns that were dropped, summarized into
+ * one turn before the kept ones. The summary gets the room the kept turns
+ * leave in the history budget and the total; while that is less than a
+ * quarter of the history budget, the oldest kept turns join the dropped
+ * ones (the newest turn always stays). The summary turn is counted as it
+ * is sent and used only if everything still fits; otherwise the turns
+ * stay dropped and summary_error says why.
+ */
+static int
+summarize_dropped(struct prompt *p)
+{
+	const struct wb_settings *s = p->set;
+	struct wb_section *k = &p->blk[WB_CAT_HISTORY];
+	struct wb_buf text = { 0 };
+	struct wb_err e = { 0 };
+	size_t first = p->first;
+	uint64_t want = s->budget[WB_CAT_HISTORY] / 4, left, head, n;
+	bool oom = false;
+	char *sum = NULL;
+	size_t slen = 0;
+	int st;
+
+	if (!s->summarize_history || !s->enable_summarization ||
+	    s->summarize_command[0] == '\0' || p->first == 0 ||
+	    p->first >= p->r.nturns || p->last != NULL)
+		return WB_OK;
+	while ((left = room_left(p, &oom)) < want && p->first < p->r.nturns - 1)
+		p->first++;
+	/* What the summary turn costs with nothing summarized. */
+	if ((st = set_summary(p, "", 0)) != WB_OK)
+		return st;
+	head = count_total(p, &oom);
+	if ((st = set_summary(p, NULL, 0)) != WB_OK)
+		return st;
+	head = head > count_total(p, &oom) ? head - count_total(p, &oom) : 0;
+	if (left <= head) {
+		p->first = first;
+		snprintf(k->summary_error, sizeof(k->summary_error),
+		    "no room for a summary within the budgets");
+		return oom ? wb_err_set(p->err, WB_EINTERNAL, "out of memory") :
+		    WB_OK;
+	}
+	for (size_t i = 0; i < p->first; i++) {
+		if (i > 0)
+			wb_buf_adds(&text, WB_SEP);
+		wb_buf_add(&text, p->r.turns[i].content, p->r.turns[i].len);
+	}
+	if (text.oom) {
+		wb_buf_free(&text);
+		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
+	}
+	st = wb_summarize(s->summarize_command, s->summarize_timeout,
+	    wb_category_name(WB_CAT_HISTORY), left - head, text.p, text.len,
+	    &sum, &slen, &e);
+	wb_buf_free(&text);
+	if (st == WB_OK) {
+		if ((st = set_summary(p, sum, slen)) != WB_OK) {
+			free(sum);
+			return st;
+		}
+		free(sum);
+		if (count_history(p, &oom) > s->budget[WB_CAT_HISTORY] ||
+		    count_total(p, &oom) > s->total) {
+			n = p->sum_billed;
+			if (heuristic(p))
+				n = wb_text_stats_count(&p->c->spec, &p->sum_st);
+			wb_err_set(&e, WB_EDATA, "summary turn has %llu tokens, "
+			    "over the room of %llu", (unsigned long long)n,
+			    (unsigned long long)left);
+			st = WB_EDATA;
+			(void)set_summary(p, NULL, 0);
+		}
+	}
+	if (oom)
+		return wb_err_set(p->err, WB_EINTERNAL, "out of memory");
+	if (st != WB_OK) {
+		p->first = first;
+		snprintf(k->summary_error, sizeof(k->summary_error), "%s", e.msg);
+		return WB_OK;
+	}
+	k->summarized = true;
+	return WB_OK;
+}
+
 static void
 prompt_free(struct prompt *p)
 {
@@ -413,6 +545,7 @@ prompt_free(struct prompt *p)
 	free(p->suf);
 	free(p->bsuf);
 	free(p->last);
+	free(p->sum);
 	wb_render_free(&p->r);
 }
 
@@ -480,8 +613,11 @@ report(const struct prompt *p, uint64_t total, bool fits)
 		uint64_t final = history ? p->hist_final : k->final_tokens;
 		bool shed = final < p->own_final[c];
 		const char *why = wb_section_reason(k, shed);
-		if (history && !shed)
-			why = p->hist_truncated ? "own_budget" : "fits";
+		/* The history says first what became of its dropped turns. */
+		if (history)
+			why = k->summary_error[0] ? "summary_failed" :
+			    k->summarized ? "summarized" : shed ? "shed" :
+			    p->hist_truncated ? "own_budget" : "fits";
 		o = json_pack("{s:I,s:I,s:I}", "original_tokens",
 		    (json_int_t)(history ? p->hist_original : k->original_tokens),
 		    "budget", (json_int_t)p->set->budget[c], "final_tokens",
@@ -500,6 +636,9 @@ report(const struct prompt *p, uint64_t total, bool fits)
 	    json_integer((json_int_t)(p->r.nturns - p->first)));
 	json_object_set_new(r, "history_turns_dropped",
 	    json_integer((json_int_t)p->first));
+	if (p->sum != NULL)
+		json_object_set_new(r, "history_turns_summarized",
+		    json_integer((json_int_t)p->first));
 	return r;
 }
 
@@ -526,7 +665,8 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 		if (i == WB_CAT_HISTORY || k->original_tokens <= s->budget[i])
 			continue;
 		if (s->enable_summarization && s->summarize_command[0])
-			wb_section_summarize(k, s, c, (enum wb_category)i);
+			wb_section_summarize(k, s, c, wb_category_name(
+			    (enum wb_category)i), s->budget[i]);
 		if ((st = cut_block(&p, k, s->budget[i])) != WB_OK)
 			goto done;
 		/* A heading with nothing under it says nothing: drop it. */
@@ -544,6 +684,8 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 		goto done;
 	total = count_total(&p, &oom);
 	fits = total <= s->total;
+	if (fits && (st = summarize_dropped(&p)) != WB_OK)
+		goto done;
 	if (!fits && !allow_over) {
 		p.hist_final = count_history(&p, &oom);
 		out->report = report(&p, total, fits);
@@ -571,6 +713,9 @@ wb_prompt_build(const struct wb_settings *s, const struct wb_counter *c,
 	}
 	out->messages = json_array();
 	json_array_append_new(out->messages, message("system", sys.p, sys.len));
+	if (p.sum != NULL)
+		json_array_append_new(out->messages, message(SUM_ROLE, p.sum,
+		    p.sum_len));
 	for (size_t i = p.first; i < p.r.nturns; i++) {
 		const struct wb_turn *t = &p.r.turns[i];
 		bool cut = p.last != NULL && i == p.r.nturns - 1;

@@ -58,20 +58,20 @@ wb_section_cut(struct wb_section *s, const struct wb_counter *c, uint64_t b,
 }
 
 /*
- * Try the summarize command on s, over its budget in category cat: on
+ * Try the summarize command on s, over its budget in category name: on
  * success the summary, under the heading, becomes the base; otherwise
  * summary_error says why, for the report.
  */
 void
 wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
-    const struct wb_counter *c, enum wb_category cat)
+    const struct wb_counter *c, const char *name, uint64_t budget)
 {
 	size_t head = s->head <= s->base_len ? s->head : 0, len;
 	struct wb_err err = { 0 };
 	char *out;
 
 	/* The heading stays; the summary stands for what was under it. */
-	if (wb_summarize_within(set, c, wb_category_name(cat), set->budget[cat],
+	if (wb_summarize_within(set, c, name, budget,
 	    s->base, head, s->base + head, s->base_len - head, &out, &len,
 	    &err) != WB_OK) {
 		snprintf(s->summary_error, sizeof(s->summary_error), "%s", err.msg);

@@ -12,7 +12,7 @@ const enum wb_category wb_priority[WB_NCAT] = {
 	WB_CAT_CHALLENGES, WB_CAT_NARRATIVE, WB_CAT_LOCATION, WB_CAT_PLAYER,
 };
 
-static const char *const cat_names[WB_NCAT] = {
+const char *const wb_category_names[WB_NCAT] = {
 	"scene", "character", "conversation_history", "challenges",
 	"narrative_events", "directorial_notes", "location_context",
 	"player_context",
@@ -21,7 +21,7 @@ static const char *const cat_names[WB_NCAT] = {
 /* Every key a block may set; counter keys are written "counter.KEY". */
 enum key {
 	K_PRESET, K_TOTAL, K_CAT0,
-	K_SUMM = K_CAT0 + WB_NCAT, K_MODEL, K_CMD, K_TIMEOUT,
+	K_SUMM = K_CAT0 + WB_NCAT, K_MODEL, K_CMD, K_TIMEOUT, K_SUMHIST,
 	K_METHOD, K_CPRESET, K_CPT, K_TPW, K_HT, K_ENC, K_MODELENC, K_TOKENIZER,
 	K_SPECIAL, K_ENCDIR,   /* only flags set these */
 	K_NKEYS
@@ -33,7 +33,8 @@ static const char *const key_names[K_NKEYS] = {
 	"narrative_events_tokens", "directorial_notes_tokens",
 	"location_context_tokens", "player_context_tokens",
 	"enable_summarization", "summarization_model", "summarize_command",
-	"summarize_timeout", "counter.method", "counter.preset",
+	"summarize_timeout", "summarize_history", "counter.method",
+	"counter.preset",
 	"counter.chars_per_token", "counter.tokens_per_word",
 	"counter.hybrid_threshold", "counter.encoding", "counter.model",
 	"counter.tokenizer", "counter.allow_special", "counter.encodings_dir",
@@ -52,14 +53,14 @@ static const struct {
 const char *
 wb_category_name(enum wb_category c)
 {
-	return cat_names[c];
+	return wb_category_names[c];
 }
 
 int
 wb_category_parse(const char *name, enum wb_category *c)
 {
 	for (int i = 0; i < WB_NCAT; i++)
-		if (strcmp(name, cat_names[i]) == 0) {
+		if (strcmp(name, wb_category_names[i]) == 0) {
 			*c = (enum wb_category)i;
 			return 0;
 		}
@@ -131,6 +132,8 @@ wb_settings_apply(struct wb_settings *s, const struct wb_layer *l)
 		memcpy(s->summarize_command, l->cmd, sizeof(l->cmd));
 	if (l->set & 1u << K_TIMEOUT)
 		s->summarize_timeout = l->timeout;
+	if (l->set & 1u << K_SUMHIST)
+		s->summarize_history = l->sumhist;
 	if (l->set & 1u << K_CPRESET)
 		wb_counter_preset(&s->counter, l->cpreset);
 	if (l->set & 1u << K_METHOD)
@@ -264,10 +267,9 @@ wb_layer_put(struct wb_layer *l, int k, const char *v, bool plain,
 		st = parse_tokens(key, v, plain, &l->total, err);
 		break;
 	case K_SUMM:
-		if (plain && strcmp(v, "true") == 0)
-			l->summ = true;
-		else if (plain && strcmp(v, "false") == 0)
-			l->summ = false;
+	case K_SUMHIST:
+		if (plain && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
+			*(k == K_SUMM ? &l->summ : &l->sumhist) = v[0] == 't';
 		else
 			st = wb_err_set(err, WB_ECONFIG,
 			    "%s: expected true or false, not '%s'", key, v);
@@ -535,9 +537,18 @@ wb_settings_json(const struct wb_settings *s)
 
 	json_object_set_new(o, "total_budget_tokens",
 	    json_integer((json_int_t)s->total));
-	for (int i = 0; i < WB_NCAT; i++)
+	for (int i = 0; s->cats == NULL && i < WB_NCAT; i++)
 		json_object_set_new(o, key_names[K_CAT0 + i],
 		    json_integer((json_int_t)s->budget[i]));
+	if (s->cats != NULL) {
+		json_t *cs = json_object();
+		for (size_t i = 0; i < s->cats->n; i++)
+			json_object_set_new(cs, s->cats->name[i], json_pack(
+			    "{s:I,s:I,s:s}", "budget", (json_int_t)s->cats->budget[i],
+			    "priority", (json_int_t)s->cats->priority[i], "keep",
+			    s->cats->tail[i] ? "tail" : "head"));
+		json_object_set_new(o, "categories", cs);
+	}
 	json_object_set_new(o, "enable_summarization",
 	    json_boolean(s->enable_summarization));
 	json_object_set_new(o, "summarization_model", s->summarization_model[0] ?
@@ -546,6 +557,8 @@ wb_settings_json(const struct wb_settings *s)
 	    json_string(s->summarize_command) : json_null());
 	json_object_set_new(o, "summarize_timeout",
 	    json_real(s->summarize_timeout));
+	json_object_set_new(o, "summarize_history",
+	    json_boolean(s->summarize_history));
 	json_object_set_new(c, "method",
 	    json_string(wb_method_name(s->counter.method)));
 	json_object_set_new(c, "chars_per_token",

@@ -201,6 +201,11 @@ enum wb_category {
 	WB_NCAT
 };
 
+/* The most categories a configuration may declare of its own. */
+#define WB_MAXCAT 32
+
+struct wb_cats;
+
 /* Categories from the most important to the least, as the engine has it. */
 extern const enum wb_category wb_priority[WB_NCAT];
 
@@ -223,8 +228,12 @@ struct wb_settings {
 	char summarization_model[256];   /* "" for null */
 	char summarize_command[1024];    /* "" for none */
 	double summarize_timeout;        /* seconds */
+	bool summarize_history;          /* wb-prompt: dropped turns too */
 	struct wb_counter_spec counter;
 	const char *templates[WB_NTPL];  /* NULL: the default; borrowed */
+	/* The configuration's own categories, which replace the eight
+	 * above in wb-budget; NULL: none. Borrowed. */
+	const struct wb_cats *cats;
 	/* Which layer set the total (0) and each budget (1 + category);
 	 * NULL: a default or a preset. Borrowed, for messages. */
 	const struct wb_layer *from[1 + WB_NCAT];
@@ -248,6 +257,9 @@ struct wb_config *wb_config_load(const char *path, struct wb_err *err);
 const char *wb_config_find(char *buf, size_t size);
 /* Free a configuration. */
 void wb_config_free(struct wb_config *cfg);
+/* The configuration's path if it declares categories of its own, else
+ * NULL. */
+const char *wb_config_categories_path(const struct wb_config *cfg);
 /* Is world one of the configuration's? */
 bool wb_config_has_world(const struct wb_config *cfg, const char *world);
 /* Load path, or the file the search finds (none: defaults), under flags. */
@@ -286,9 +298,10 @@ int wb_budget_enforce(const struct wb_settings *s, const struct wb_counter *c,
 int wb_budget_check(const struct wb_settings *s, const struct wb_counter *c,
     const json_t *sections, json_t **report, struct wb_err *err);
 /* One warning line on f for each section of a report whose summarizer
- * failed: "PROG: WHERE: SECTION: no summary (WHY); ...". */
+ * failed: "PROG: WHERE: SECTION: no summary (WHY); ..."; turns: the
+ * history is turns, whose oldest were dropped instead. */
 void wb_warn_summaries(FILE *f, const char *prog, const char *where,
-    const json_t *sections);
+    const json_t *sections, bool turns);
 
 /* prompt.c */
 

@@ -432,12 +432,25 @@ enum wb_source {
 	WB_FROM_RECORD,  /* 65 */
 };
 
+/* The names of the engine's categories, by enum wb_category. */
+extern const char *const wb_category_names[WB_NCAT];
+
+/* A configuration's own categories (categories:), for wb-budget. */
+struct wb_cats {
+	size_t n;
+	const char *name[WB_MAXCAT];     /* owned */
+	uint64_t budget[WB_MAXCAT];
+	uint64_t priority[WB_MAXCAT];    /* 1: the most important */
+	uint8_t order[WB_MAXCAT];        /* indexes, the most important first */
+	uint8_t tail[WB_MAXCAT];         /* keep: tail */
+};
+
 /* Settings as one block wrote them: only the keys it set count. */
 struct wb_layer {
 	uint32_t set;            /* bit k: key k was given */
 	size_t preset;
 	uint64_t total, budget[WB_NCAT];
-	bool summ;
+	bool summ, sumhist;      /* enable_summarization, summarize_history */
 	char model[256];         /* "" for null */
 	char cmd[1024];
 	double timeout;
@@ -529,9 +542,9 @@ uint64_t wb_section_measure(struct wb_section *s, const struct wb_counter *c);
 /* Cut s from its base to b tokens, keeping its head or its tail. */
 int wb_section_cut(struct wb_section *s, const struct wb_counter *c,
     uint64_t b, enum wb_keep keep, struct wb_err *err);
-/* Try the summarize command on s, over its budget in category cat. */
+/* Try the summarize command on s, over budget in category name. */
 void wb_section_summarize(struct wb_section *s, const struct wb_settings *set,
-    const struct wb_counter *c, enum wb_category cat);
+    const struct wb_counter *c, const char *name, uint64_t budget);
 /* Drop s: nothing of it is kept. */
 void wb_section_drop(struct wb_section *s);
 /* Is nothing of s left but (part of) its heading and an ellipsis? */

@@ -15,7 +15,7 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 @test "every default value is the engine's" {
 	run --separate-stderr wb-budget --print-config
 	assert_success
-	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}}'
+	assert_output '{"total_budget_tokens":4000,"scene_tokens":500,"character_tokens":800,"conversation_history_tokens":1000,"challenges_tokens":400,"narrative_events_tokens":400,"directorial_notes_tokens":300,"location_context_tokens":300,"player_context_tokens":300,"enable_summarization":true,"summarization_model":null,"summarize_command":null,"summarize_timeout":30.0,"summarize_history":false,"counter":{"method":"hybrid","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}}'
 }
 
 @test "--print-config writes a configuration file that reads back the same" {
@@ -340,4 +340,84 @@ words() { local i; for ((i = 0; i < $1; i++)); do printf 'w%d ' "$i"; done; }
 	printf 'counter: {encoding: cl100k_base}\n' >c.yaml
 	run --separate-stderr wb-budget -c c.yaml -m word --print-config
 	assert_output --partial '"counter":{"method":"word","chars_per_token":4.0,"tokens_per_word":1.33,"hybrid_threshold":100,"encoding":null}'
+}
+
+# A configuration with categories of its own, and a record of them.
+own_categories() {
+	cat >cats.yaml <<-'EOF2'
+	total_budget_tokens: 40
+	categories:
+	  system: {budget: 20, priority: 1}
+	  examples: {budget: 15, priority: 3}
+	  history: {budget: 12, priority: 2, keep: tail}
+	EOF2
+	REC='{"sections":{"system":"You are a helpful assistant who answers in French and never in English at all.","examples":"one two three four five six seven eight nine ten eleven twelve","history":"a b c d e f g h i j k l m n o p q r s t u v w x y z"}}'
+}
+
+@test "categories of a file's own are enforced like the engine's" {
+	own_categories
+	run --separate-stderr wb-budget -c cats.yaml -m word <<<"$REC"
+	assert_success
+	assert_equal "$stderr" ''
+	# history kept to its budget from its end; then the least important,
+	# examples (priority 3), shed so that the whole fits the total
+	assert_equal "$(jq -c .sections <<<"$output")" '{"system":"You are a helpful assistant who answers in French and never in English at all.","examples":"one two three four...","history":"...r s t u v w x y z"}'
+	assert_equal "$(jq -c .budget <<<"$output")" '{"sections":{"system":{"original_tokens":20,"budget":20,"final_tokens":20,"reason":"fits"},"examples":{"original_tokens":16,"budget":15,"final_tokens":6,"reason":"shed"},"history":{"original_tokens":35,"budget":12,"final_tokens":12,"reason":"own_budget"}},"total":{"budget":40,"final_tokens":40,"over":false}}'
+	# the engine's categories are not among them
+	run -65 --separate-stderr wb-budget -c cats.yaml <<<'{"sections":{"scene":"x"}}'
+	assert_equal "$stderr" 'wb-budget: stdin:1: sections: unknown category "scene"'
+	run --separate-stderr wb-budget -c cats.yaml --print-config
+	assert_equal "$(jq -c '[.categories, .scene_tokens]' <<<"$output")" '[{"system":{"budget":20,"priority":1,"keep":"head"},"examples":{"budget":15,"priority":3,"keep":"head"},"history":{"budget":12,"priority":2,"keep":"tail"}},null]'
+}
+
+@test "--check with categories of a file's own" {
+	own_categories
+	run -1 --separate-stderr wb-budget -c cats.yaml -m word --check <<<"$REC"
+	assert_equal "$(jq -c .budget.total <<<"$output")" '{"budget":40,"final_tokens":73,"over":true}'
+	assert_equal "$(jq -c '[.budget.sections | to_entries[] | [.key, .value.reason]]' <<<"$output")" '[["system","fits"],["examples","own_budget"],["history","own_budget"]]'
+	assert_equal "$stderr" "$(printf '%s\n' 'LINE   CATEGORY                 TOKENS   BUDGET  OVER BY' '1      examples                     16       15        1' '1      history                      35       12       23' '1      total (rendered)             73       40       33')"
+	run --separate-stderr wb-budget -c cats.yaml -m word --check -t 100 <<<'{"sections":{"system":"be brief","history":"hi"}}'
+	assert_success
+	assert_equal "$stderr" ''
+}
+
+@test "a summary of a category of a file's own is asked for by its name" {
+	own_categories
+	printf 'summarize_command: "echo $WB_CATEGORY $WB_TARGET_TOKENS"\n' >>cats.yaml
+	run --separate-stderr wb-budget -c cats.yaml -m word -t 100 <<<"$REC"
+	assert_success
+	assert_equal "$(jq -c '[.sections.examples, .sections.history, .budget.sections.history.reason]' <<<"$output")" '["examples 15","history 12","summarized"]'
+}
+
+@test "bad categories: each a line naming FILE:LINE:COL, exit 78" {
+	check() { printf "$1" >bad.yaml; run -78 --separate-stderr wb-budget -c bad.yaml </dev/null; assert_equal "$stderr" "wb-budget: bad.yaml:$2"; assert_output ''; }
+	check 'categories:\n  system: {priority: 1}\n' '2:3: categories.system: no budget'
+	check 'categories:\n  a: {budget: 5, priority: 1}\n  b: {budget: 5, priority: 1}\n' '3:18: categories.b: priority 1 is also that of categories.a (line 2)'
+	check 'categories:\n  a: {budget: 5, priority: 2}\n  b: {budget: 5}\n' '3:3: categories.b: priority 2 (its place in the list) is also that of categories.a (line 2)'
+	check 'categories:\n  a: {budget: 5, colour: red}\n' '2:18: categories.a: unknown key "colour" (budget, priority or keep)'
+	check 'categories:\n  a: {budget: 5, budget: 6}\n' '2:18: categories.a: duplicate key "budget"'
+	check 'categories:\n  a: {budget: -5}\n' '2:15: categories.a.budget: expected a whole number from 0 to 9007199254740992'
+	check 'categories:\n  a: {budget: 5, priority: 0}\n' '2:28: categories.a.priority: expected a whole number from 1 to 1000000'
+	check 'categories:\n  a: {budget: 5, keep: middle}\n' '2:24: categories.a.keep: expected head or tail'
+	check 'categories:\n  a b: {budget: 5}\n' "2:3: categories: 'a b': a name is 1 to 64 letters, digits, _ or -"
+	check 'categories:\n  a: {budget: 5}\n  a: {budget: 6}\n' '3:3: duplicate category "a"'
+	check 'categories:\n  a: 5\n' '2:6: categories.a: expected a mapping such as {budget: 800, priority: 1}, got a scalar'
+	check 'categories: {}\n' '1:1: categories: none declared'
+	check 'categories: [a]\n' '1:13: categories: expected a mapping, got a list'
+	check 'worlds:\n  w:\n    categories: {a: {budget: 5}}\n' '3:5: categories: only at the top level, not in a world'
+	check 'categories: {a: {budget: 5}}\nscene_tokens: 5\n' "2: scene_tokens: not with categories of the file's own (give each its budget under categories:)"
+	check 'categories: {a: {budget: 5}}\nworlds:\n  w:\n    preset: minimal\n' "4: preset: not with categories of the file's own (give each its budget under categories:)"
+}
+
+@test "the engine's budgets from flags, or wb-prompt, with categories of a file's own" {
+	printf 'categories: {a: {budget: 5}}\n' >c.yaml
+	run -64 --separate-stderr wb-budget -c c.yaml -s scene=4 </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-budget: -s: c.yaml has categories of its own'
+	run -64 --separate-stderr wb-budget -c c.yaml -P minimal </dev/null
+	assert_equal "${stderr_lines[0]}" 'wb-budget: -P: c.yaml has categories of its own'
+	run -78 --separate-stderr wb-prompt -c c.yaml </dev/null
+	assert_equal "$stderr" "wb-prompt: c.yaml: categories: only wb-budget uses categories of a file's own; wb-prompt builds the engine's"
+	# -t still applies to the total
+	run --separate-stderr wb-budget -c c.yaml -t 3 -m word <<<'{"sections":{"a":"one two three four"}}'
+	assert_equal "$(jq -c '.budget.total' <<<"$output")" '{"budget":3,"final_tokens":3,"over":false}'
 }

@@ -406,3 +406,104 @@ chat_shape='(.model | type == "string" and length > 0) and
 	run -78 --separate-stderr wb-prompt -c "$TOP/examples/wb.yaml" -w saltmarh </dev/null
 	assert_equal "$stderr" "wb-prompt: -w: 'saltmarh': no such world in the configuration"
 }
+
+# A summarizer that keeps what it was given and says one short sentence.
+fake_summarizer() {
+	cat >sum.sh <<-'EOF2'
+	#!/bin/sh
+	cat >in.txt
+	echo "$WB_CATEGORY $WB_TARGET_TOKENS" >env.txt
+	echo "Player asked about the docks; Mira answered."
+	EOF2
+	chmod +x sum.sh
+}
+
+HIST='.report.sections.conversation_history'
+
+@test "summarize_history: the dropped oldest turns become one summary turn" {
+	fake_summarizer
+	printf 'summarize_command: ./sum.sh\nsummarize_history: true\n' >c.yaml
+	r=$(req ".conversation_history = $(turns 10)")
+	run --separate-stderr wb-prompt -c c.yaml -m word -s conversation_history=100 <<<"$r"
+	assert_success
+	assert_equal "$stderr" ''
+	# 3 newest turns fit in 100 tokens, leaving less than a quarter of
+	# the budget: the oldest of them joins the 7 dropped in the summary
+	assert_equal "$(jq -c "$HIST, .report.history_turns_kept, .report.history_turns_dropped, .report.history_turns_summarized" <<<"$output" | tr '\n' ' ')" \
+	    '{"original_tokens":302,"budget":100,"final_tokens":76,"reason":"summarized"} 2 8 8 '
+	assert_equal "$(jq -c '.messages[1], [.messages[2:][].content[0:11]]' <<<"$output" | tr '\n' ' ')" \
+	    '{"role":"user","content":"Earlier in the conversation: Player asked about the docks; Mira answered."} ["Player: tur","Mira: turn ","The player "] '
+	# the summarizer had the 8 dropped turns, and the room left, less the heading
+	assert_equal "$(cat env.txt)" 'conversation_history 34'
+	assert_equal "$(grep -c ': turn ' in.txt)" 8
+	assert_equal "$(grep ': turn ' in.txt | tail -n 1 | cut -c1-12)" 'Mira: turn 7'
+	# the same with the flag; without either, the turns are only dropped
+	printf 'summarize_command: ./sum.sh\n' >c.yaml
+	run --separate-stderr wb-prompt -c c.yaml --summarize-history -m word -s conversation_history=100 <<<"$r"
+	assert_equal "$(jq -r "$HIST.reason" <<<"$output")" summarized
+	rm env.txt
+	run --separate-stderr wb-prompt -c c.yaml -m word -s conversation_history=100 <<<"$r"
+	assert_equal "$(jq -c "$HIST, .report.history_turns_dropped, .report.history_turns_summarized, (.messages | length)" <<<"$output" | tr '\n' ' ')" \
+	    '{"original_tokens":302,"budget":100,"final_tokens":90,"reason":"own_budget"} 7 null 5 '
+	assert [ ! -e env.txt ]
+}
+
+@test "summarize_history: a summary of turns shed for the total stays within it" {
+	fake_summarizer
+	printf 'summarize_command: ./sum.sh\nsummarize_history: true\n' >c.yaml
+	r=$(req ".conversation_history = $(turns 10)")
+	run --separate-stderr wb-prompt -c c.yaml -m word -t 150 <<<"$r"
+	assert_success
+	assert_equal "$(jq -c "$HIST.reason, .report.total, .report.history_turns_summarized" <<<"$output" | tr '\n' ' ')" \
+	    '"summarized" {"budget":150,"final_tokens":134,"over":false} 9 '
+	# the prompt as sent: counted again from its text, it is what the report says
+	assert_equal "$(jq -r '[.system_prompt] + [.messages[1:-1][].content] | join("\n\n")' <<<"$output" | wb-count -r -q -m word)" 134
+	# exact counts: the summary turn billed as a message, within the total
+	run --separate-stderr wb-prompt -c c.yaml -M gpt-4o -t 150 <<<"$r"
+	assert_success
+	assert_equal "$(jq -r "$HIST.reason" <<<"$output")" summarized
+	assert [ "$(jq .report.total.final_tokens <<<"$output")" -le 150 ]
+}
+
+@test "summarize_history: a failing summarizer drops the turns and says so once" {
+	r=$(req ".conversation_history = $(turns 10)")
+	for c in '"echo model down >&2; exit 3"' '"sleep 10"' '"yes word | head -n 200"'; do
+		printf 'summarize_command: %s\nsummarize_history: true\nsummarize_timeout: 0.3\n' "$c" >c.yaml
+		run --separate-stderr wb-prompt -c c.yaml -m word -s conversation_history=100 <<<"$r"
+		assert_success
+		# as without a summary: the 3 newest turns, 7 dropped
+		assert_equal "$(jq -c "[$HIST.final_tokens, $HIST.reason], .report.history_turns_dropped, .report.history_turns_summarized, (.messages | length)" <<<"$output" | tr '\n' ' ')" \
+		    '[90,"summary_failed"] 7 null 5 '
+		why=$(jq -r "$HIST.summary_error" <<<"$output")
+		assert_equal "$stderr" "wb-prompt: stdin:1: conversation_history: no summary ($why); the oldest turns dropped instead"
+		case $c in
+		*exit*) assert_equal "$why" 'summarize_command exited with status 3: model down' ;;
+		*sleep*) assert_equal "$why" 'summarize_command timed out after 0.3 s' ;;
+		*) assert_equal "$why" 'summary turn has 371 tokens, over the room of 40' ;;
+		esac
+	done
+}
+
+@test "summarize_history: true or false, and only from a file or the flag" {
+	printf 'summarize_history: maybe\n' >c.yaml
+	run -78 --separate-stderr wb-prompt -c c.yaml <<<"$(req)"
+	assert_equal "$stderr" "wb-prompt: c.yaml:1:20: summarize_history: expected true or false, not 'maybe'"
+	run -65 --separate-stderr wb-prompt -c /dev/null <<<"$(req '.context_budget = {"summarize_history": true}')"
+	assert_equal "$stderr" 'wb-prompt: stdin:1: context_budget: unknown key "summarize_history"'
+}
+
+@test "summarize_history: no summary without dropped turns, or without room for one" {
+	printf 'summarize_command: "touch ran; echo short"\nsummarize_history: true\n' >c.yaml
+	# everything fits: the command is not run
+	run --separate-stderr wb-prompt -c c.yaml -m word <<<"$(req ".conversation_history = $(turns 4)")"
+	assert_success
+	assert_equal "$(jq -c "$HIST.reason, .report.history_turns_dropped" <<<"$output" | tr '\n' ' ')" '"fits" 0 '
+	assert [ ! -e ran ]
+	# the newest turn (30 tokens) fills the budget of 30: no room for the heading
+	run --separate-stderr wb-prompt -c c.yaml -m word -s conversation_history=30 <<<"$(req ".conversation_history = $(turns 4)")"
+	assert_success
+	assert_equal "$(jq -c "[$HIST.final_tokens, $HIST.reason, $HIST.summary_error], .report.history_turns_dropped, (.messages | length)" <<<"$output" | tr '\n' ' ')" \
+	    '[30,"summary_failed","no room for a summary within the budgets"] 3 3 '
+	assert_equal "$stderr" 'wb-prompt: stdin:1: conversation_history: no summary (no room for a summary within the budgets); the oldest turns dropped instead'
+	assert [ ! -e ran ]
+}

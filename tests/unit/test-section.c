@@ -140,7 +140,8 @@ a_summary_that_fits_replaces_the_body_under_the_heading(void)
 	    "cat >/dev/null; printf 'It burned.'");
 	wb_section_init(&s, o, strlen(o), 5);
 	wb_section_measure(&s, c);
-	wb_section_summarize(&s, &set, c, WB_CAT_NARRATIVE);
+	wb_section_summarize(&s, &set, c, "narrative_events",
+	    set.budget[WB_CAT_NARRATIVE]);
 	CHECK(s.summarized);
 	CHECK(s.summary_error[0] == '\0');
 	CHECK(s.base_len == 15 && memcmp(s.base, "HEAD\nIt burned.", 15) == 0);
@@ -163,13 +164,13 @@ a_summary_that_fails_or_is_too_long_leaves_the_text_and_says_why(void)
 	snprintf(set.summarize_command, sizeof(set.summarize_command),
 	    "cat >/dev/null; printf 'It burned.'");
 	wb_section_init(&s, o, strlen(o), 0);
-	wb_section_summarize(&s, &set, c, WB_CAT_SCENE);
+	wb_section_summarize(&s, &set, c, "scene", set.budget[WB_CAT_SCENE]);
 	CHECK(!s.summarized && s.base == o && s.summary == NULL);
 	CHECK(strcmp(s.summary_error,
 	    "summary has 10 tokens, over the budget of 5") == 0);
 	snprintf(set.summarize_command, sizeof(set.summarize_command),
 	    "cat >/dev/null; echo no >&2; exit 3");
-	wb_section_summarize(&s, &set, c, WB_CAT_SCENE);
+	wb_section_summarize(&s, &set, c, "scene", set.budget[WB_CAT_SCENE]);
 	CHECK(!s.summarized && s.base == o);
 	CHECK(strcmp(s.summary_error,
 	    "summarize_command exited with status 3: no") == 0);
