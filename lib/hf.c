@@ -1,6 +1,7 @@
 /* hf.c: counters from a Hugging Face tokenizer.json whose model is
  * byte-level BPE and whose pre-tokenizer splits as cl100k_base or
- * o200k_base does (Llama 3, gpt-oss).
+ * o200k_base does (Llama 3, gpt-oss), as Qwen 2 (Qwen 2.5, 3), Tekken
+ * (Mistral Nemo) or DeepSeek V3 does.
  *
  * The vocabulary becomes an encoding of bpe.c with rank = id: bpe.c
  * merges the pair whose merged token has the lowest id, where the
@@ -9,8 +10,10 @@
  * make, which the file must show: one that does not is refused.  Added
  * tokens are split out first: those not special always, the special ones
  * with allow_special only (else their text is ordinary text).  No token
- * is added at the start (no BOS).  Anything else -- a normalizer, another
- * pre-tokenizer or regex, another model -- is refused with its name.
+ * is added at the start (no BOS).  The normalizer NFC (Qwen's) puts the
+ * text between added tokens in NFC.  Anything else -- another normalizer,
+ * another pre-tokenizer or regex, another model -- is refused with its
+ * name.
  */
 #include <errno.h>
 #include <fcntl.h>

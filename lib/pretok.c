@@ -381,25 +381,28 @@ o200k(const struct tab *t, const unsigned char *s, size_t n, size_t i, int con,
  *   [一-龥぀-ゟ゠-ヿ]+   (U+4E00..U+9FA5, U+3040..U+30FF)
  *   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?
  *   [\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
- * A number or a run of those CJK characters is a piece of its own; the
- * third pattern splits the text between them, as if each stretch were the
- * whole input: its matches, and the text between two matches (characters
- * none of whose alternatives match: controls, format characters, ...). */
+ * A number is a piece of its own; the third pattern splits each run of
+ * those CJK characters and each stretch of text between them and the
+ * numbers as if it were the whole input: its matches, and the text between
+ * two matches (characters none of whose alternatives match: controls,
+ * format characters, ...).  (The CJK ranges hold punctuation, symbols and
+ * marks too: ・ ゠ ゛ ゜ and the combining sound marks.) */
 static int
 cjk(uint32_t c)
 {
 	return (c >= 0x4E00 && c <= 0x9FA5) || (c >= 0x3040 && c <= 0x30FF);
 }
 
-/* The class of the character at i, 0 with *l = 0 where the stretch ends
- * (the end of the text, a number, a CJK character). */
+/* The class of the character at i, 0 with *l = 0 where the stretch ends:
+ * the end of the text, and in a CJK run (cj) a character that is not CJK,
+ * else a number or a CJK character. */
 static unsigned
 ds_at(const struct tab *t, const unsigned char *s, size_t n, size_t i,
-    uint32_t *cp, size_t *l)
+    uint32_t *cp, size_t *l, int cj)
 {
 	unsigned k = class_at(t, s, n, i, cp, l);
 
-	if (*l == 0 || (k & WB_UC_N) || cjk(*cp)) {
+	if (*l == 0 || (cj ? !cjk(*cp) : (k & WB_UC_N) || cjk(*cp))) {
 		*l = 0;
 		return 0;
 	}
@@ -410,12 +413,12 @@ ds_at(const struct tab *t, const unsigned char *s, size_t n, size_t i,
  * meets mask. */
 static size_t
 ds_run(const struct tab *t, const unsigned char *s, size_t n, size_t i,
-    unsigned mask)
+    unsigned mask, int cj)
 {
 	uint32_t cp;
 	size_t l;
 
-	while ((ds_at(t, s, n, i, &cp, &l) & mask) && l != 0)
+	while ((ds_at(t, s, n, i, &cp, &l, cj) & mask) && l != 0)
 		i += l;
 	return i;
 }
@@ -423,15 +426,16 @@ ds_run(const struct tab *t, const unsigned char *s, size_t n, size_t i,
 /* Does an alternative of the third pattern match at i?  (A match is
  * never empty.)  Its end, else 0. */
 static size_t
-ds_match(const struct tab *t, const unsigned char *s, size_t n, size_t i)
+ds_match(const struct tab *t, const unsigned char *s, size_t n, size_t i,
+    int cj)
 {
 	uint32_t c, c2;
 	size_t l, l2, j, last, nl_end;
-	unsigned k = ds_at(t, s, n, i, &c, &l), k2;
+	unsigned k = ds_at(t, s, n, i, &c, &l, cj), k2;
 
 	if (l == 0)
 		return 0;
-	k2 = ds_at(t, s, n, i + l, &c2, &l2);
+	k2 = ds_at(t, s, n, i + l, &c2, &l2, cj);
 	if (c < 0x80 && (k & (WB_UC_P | WB_UC_SY)) && c2 < 0x80 &&
 	    (c2 | 0x20u) >= 'a' && (c2 | 0x20u) <= 'z') {
 		for (j = i + 2; j < n && (s[j] | 0x20u) >= 'a' &&
@@ -441,22 +445,24 @@ ds_match(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 	}
 	if (c != '\r' && c != '\n' && !(k & (WB_UC_L | WB_UC_P | WB_UC_SY)) &&
 	    (k2 & (WB_UC_L | WB_UC_M)))
-		return ds_run(t, s, n, i + l + l2, WB_UC_L | WB_UC_M);
+		return ds_run(t, s, n, i + l + l2, WB_UC_L | WB_UC_M, cj);
 	if (k & (WB_UC_L | WB_UC_M))
-		return ds_run(t, s, n, i + l, WB_UC_L | WB_UC_M);
+		return ds_run(t, s, n, i + l, WB_UC_L | WB_UC_M, cj);
+	/* (a CJK run holds no \r or \n) */
 	if (c == ' ' && (k2 & (WB_UC_P | WB_UC_SY)))
 		return newlines(s, n, ds_run(t, s, n, i + 1 + l2,
-		    WB_UC_P | WB_UC_SY), 0);
-	if (k & (WB_UC_P | WB_UC_SY))
-		return newlines(s, n, ds_run(t, s, n, i + l,
-		    WB_UC_P | WB_UC_SY), 0);
+		    WB_UC_P | WB_UC_SY, cj), 0);
+	if (k & (WB_UC_P | WB_UC_SY)) {
+		j = ds_run(t, s, n, i + l, WB_UC_P | WB_UC_SY, cj);
+		return cj ? j : newlines(s, n, j, 0);
+	}
 	if (!(k & WB_UC_S))
 		return 0;
 	/* \s*[\r\n]+ | \s+(?!\S) | \s+, the stretch's end as the end */
 	j = last = i;
 	nl_end = NONE;
 	for (;;) {
-		k = ds_at(t, s, n, j, &c, &l);
+		k = ds_at(t, s, n, j, &c, &l, cj);
 		if (l == 0 || !(k & WB_UC_S))
 			break;
 		if (c == '\r' || c == '\n')
@@ -466,7 +472,7 @@ ds_match(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 	}
 	if (nl_end != NONE)
 		return nl_end;
-	ds_at(t, s, n, j, &c, &l);
+	ds_at(t, s, n, j, &c, &l, cj);
 	if (l == 0 || last == i)
 		return j;
 	return last;
@@ -478,20 +484,15 @@ deepseek3(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 	uint32_t c;
 	size_t l, e;
 	unsigned k = class_at(t, s, n, i, &c, &l);
+	int cj = cjk(c);
 
 	if (k & WB_UC_N)
 		return digits3(t, s, n, i);
-	if (cjk(c)) {
-		for (e = i + l; e < n; e += l)
-			if (!cjk((class_at(t, s, n, e, &c, &l), c)))
-				break;
-		return e;
-	}
-	if ((e = ds_match(t, s, n, i)) != 0)
+	if ((e = ds_match(t, s, n, i, cj)) != 0)
 		return e;
 	/* text that no alternative matches, up to where one does */
-	for (e = i + l; ds_at(t, s, n, e, &c, &l), l != 0; e += l)
-		if (ds_match(t, s, n, e) != 0)
+	for (e = i + l; ds_at(t, s, n, e, &c, &l, cj), l != 0; e += l)
+		if (ds_match(t, s, n, e, cj) != 0)
 			break;
 	return e;
 }

@@ -3,7 +3,7 @@
 # BPE tokenizer, as llama.cpp tokenizes with it.  The GGUF files are made
 # from tokenizer.json files (tests/tokenizer/mkgguf.js --from, laid out as
 # llama.cpp's convert_hf_to_gguf.py does): those of Llama 3.1, gpt-oss,
-# Qwen 3 and DeepSeek V3 by make test, in build/tokenizers/gguf, with the
+# Qwen 3, DeepSeek V3 and Tekken by make test, in build/tokenizers/gguf, with the
 # ids llama.cpp gives for them (tests/tokenizer/expect-llamacpp.js); others
 # here.
 
@@ -40,8 +40,8 @@ ollama_install() {
 	export OLLAMA_MODELS=$d
 }
 
-@test "-T FILE.gguf gives the ids of llama.cpp for Llama 3.1, gpt-oss (gpt-4o), Qwen 3 and DeepSeek V3" {
-	for f in llama3_1 gptoss qwen3 deepseek_v3; do
+@test "-T FILE.gguf gives the ids of llama.cpp for Llama 3.1, gpt-oss (gpt-4o), Qwen 3, DeepSeek V3 and Tekken" {
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -72,12 +72,26 @@ ollama_install() {
 	assert_output '{"text":"नमस्ते","ids":[998,1637,1496,4385,628],"tokens":5}'
 	run --separate-stderr wb-count -T "$T/gptoss/tokenizer.json" --ids <<<'{"text":"नमस्ते"}'
 	assert_output '{"text":"नमस्ते","ids":[998,1637,14681,628],"tokens":4}'
+	# and in a tekken word
+	run --separate-stderr wb-count -T "$T/gguf/tekken.gguf" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[2485,3525,3053,6660,1803],"tokens":5}'
+	run --separate-stderr wb-count -T "$T/tekken/tokenizer.json" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[2485,3525,22475,1803],"tokens":4}'
 	# Garay (Unicode 16.0) is no letter in llama.cpp's tables (15.1): 's
 	# after it is no contraction
 	run --separate-stderr wb-count -T "$T/gguf/llama3_1.gguf" --ids <<<"{\"text\":\"\\ud803\\udd50's\"}"
 	assert_output "{\"text\":\"𐵐's\",\"ids\":[172,238,113,238,6,82],\"tokens\":6}"
 	run --separate-stderr wb-count -T "$T/llama3_1/tokenizer.json" --ids <<<"{\"text\":\"\\ud803\\udd50's\"}"
 	assert_output "{\"text\":\"𐵐's\",\"ids\":[172,238,113,238,596],\"tokens\":5}"
+}
+
+@test "DeepSeek V3 splits a run of CJK characters again: ・ and ゛ are pieces of their own" {
+	for f in "$T/deepseek_v3/tokenizer.json" "$T/gguf/deepseek_v3.gguf"; do
+		run --separate-stderr wb-count -T "$f" --ids <<<'{"text":"ジョン・スミス"}'
+		assert_output '{"text":"ジョン・スミス","ids":[15124,71802,4919,4825,6421,24338,6421],"tokens":7}'
+		run --separate-stderr wb-count -T "$f" --ids <<<'{"text":"か゛き"}'
+		assert_output '{"text":"か゛き","ids":[4196,665,252,6155],"tokens":4}'
+	done
 }
 
 @test "-T tells a GGUF file from a tokenizer.json by its content, not its name" {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # -T FILE: exact tokens of a Hugging Face tokenizer.json of byte-level BPE.
-# The files of Llama 3.1, gpt-oss, Qwen 3 and DeepSeek V3, and the ids
-# Hugging Face's tokenizers gives with them, come from build/tokenizers (make
-# test fetches them, and runs tests/tokenizer/expect-hf.js); the others are
-# made here.
+# The files of Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken (made of
+# Mistral Nemo's tekken.json by tests/tokenizer/tekken-json.js), and the ids
+# Hugging Face's tokenizers gives with them, come from build/tokenizers
+# (make test fetches them, and runs tests/tokenizer/expect-hf.js); the
+# others are made here.
 
 load helper
 
@@ -91,8 +92,8 @@ refused() {
 	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/bad.json:1:"* ]]
 }
 
-@test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1, gpt-oss, Qwen 3 and DeepSeek V3" {
-	for f in llama3_1 gptoss qwen3 deepseek_v3; do
+@test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken" {
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -122,7 +123,7 @@ refused() {
 }
 
 @test "-T -r streams the whole corpus to the count of Hugging Face's tokenizers" {
-	for f in llama3_1 gptoss qwen3 deepseek_v3; do
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -137,7 +138,7 @@ refused() {
 
 @test "wb-truncate -T never ends over budget" {
 	text=$'日本語のテキスト and English, русский текст, emoji 👩‍👩‍👧 and <|eot_id|> (brackets) [many] {of} them, cafe\u0301 1234567'
-	for f in llama3_1 gptoss qwen3 deepseek_v3; do
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for k in head tail; do
 			for b in 0 1 2 3 5 8 13 21; do
 				jq -cn --arg t "$text" --argjson b "$b" '{text: $t, budget: $b}'

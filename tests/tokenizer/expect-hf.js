@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // expect-hf.js DIR CORPUS.jsonl: the ids that Hugging Face's tokenizers
 // (the npm package `tokenizers`, in DIR/node) give for the tokenizer.json
-// files DIR/NAME/tokenizer.json (NAME: llama3_1, gptoss, qwen3, deepseek_v3),
+// files DIR/NAME/tokenizer.json (NAME: llama3_1, gptoss, qwen3, deepseek_v3,
+// tekken: made by tekken-json.js),
 // as JSON lines
 // {"file": NAME, "special": 0|1, "name": "...", "text": "...", "ids": [...]}
 // for every text of the corpus that is valid Unicode, and for texts made
@@ -38,7 +39,7 @@ function made(json) {
 
 (async () => {
   const lines = [];
-  for (const file of ['llama3_1', 'gptoss', 'qwen3', 'deepseek_v3']) {
+  for (const file of ['llama3_1', 'gptoss', 'qwen3', 'deepseek_v3', 'tekken']) {
     const text = fs.readFileSync(path.join(dir, file, 'tokenizer.json'), 'utf8');
     const json = JSON.parse(text);
     const plain = JSON.parse(text);

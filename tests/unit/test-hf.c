@@ -2,8 +2,8 @@
  * test-hf.c: the counters of tokenizer.json files (lib/hf.c) against
  * Hugging Face's tokenizers: every id of every text that
  * tests/tokenizer/expect-hf.js wrote with the npm `tokenizers` into
- * $WB_TOKENIZERS_DIR/expect.jsonl, for Llama 3.1's, gpt-oss's, Qwen 3's
- * and DeepSeek V3's files, with and without special tokens; the ids decode
+ * $WB_TOKENIZERS_DIR/expect.jsonl, for Llama 3.1's, gpt-oss's, Qwen 3's,
+ * DeepSeek V3's and Tekken's files, with and without special tokens; the ids decode
  * to the text (Qwen's to its NFC); streams
  * count what tokenizers counts; truncation never ends over the budget.
  */
@@ -11,7 +11,7 @@
 #include "unit.h"
 
 static const char *const files[] = { "llama3_1", "gptoss", "qwen3",
-	"deepseek_v3" };
+	"deepseek_v3", "tekken" };
 #define NFILES (sizeof(files) / sizeof(files[0]))
 
 /* A counter of each file without and with special tokens; their encodings
