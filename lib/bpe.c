@@ -162,6 +162,7 @@ struct wb_bpe {
 	char *res_text;         /* "<|reserved_N|>" of the range, RES_STRIDE
 	                         * bytes each */
 	size_t small;           /* longest piece merged by merge_small */
+	bool nfc;               /* text is put in NFC before it is split */
 	size_t cache_after;     /* merges before a call starts its cache */
 	void *mem;              /* the image, malloc'd or mapped */
 	size_t mem_len;
@@ -1534,6 +1535,36 @@ ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
 	return 0;
 }
 
+/* ordinary() on s[0..n) in NFC, if b's text is to be. */
+static int
+normal(const struct wb_bpe *b, const unsigned char *s, size_t n,
+    struct work *w, struct out *o, struct wb_err *err)
+{
+	unsigned char *t;
+	size_t len;
+	int rc;
+
+	if (!b->nfc || n == 0)
+		return ordinary(b, s, n, w, o, err);
+	switch (wb_nfc(s, n, &t, &len)) {
+	case 0:
+		return ordinary(b, s, n, w, o, err);
+	case 1:
+		rc = ordinary(b, t, len, w, o, err);
+		free(t);
+		return rc;
+	default:
+		seterr(err, WB_EINTERNAL, "out of memory for NFC of %zu bytes", n);
+		return -1;
+	}
+}
+
+void
+wb_bpe_set_nfc(struct wb_bpe *b)
+{
+	b->nfc = true;
+}
+
 /* Can the special token k of b count where allow_special is allow? */
 static inline bool
 sp_active(const struct wb_bpe *b, size_t k, int allow)
@@ -1672,7 +1703,7 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
 			splen = find_special(b, allow_special, s, len, pos, &at,
 			    &id);
-		rc = ordinary(b, s + pos, at - pos, &w, &o, err);
+		rc = normal(b, s + pos, at - pos, &w, &o, err);
 		if (rc != 0 || splen == 0)
 			break;
 		emit(&o, id);

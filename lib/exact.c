@@ -281,28 +281,32 @@ load(const struct wb_counter_spec *spec, struct wb_err *err)
  * of one letter) is held whole until it ends.
  */
 
-/* The class bits of the whole character at s. */
+/* The class bits of the whole character at s, in both tables of classes
+ * (Unicode 16.0's and llama.cpp's): those of either (any), or of both. */
 static unsigned
-class_of(const unsigned char *s)
+class_of(const unsigned char *s, bool any)
 {
 	uint32_t cp;
 
 	wb_utf8_decode(s, 4, &cp);
-	return wb_uc_class(cp);
+	return any ? wb_uc_class(cp) | wb_ucl_class(cp) :
+	    wb_uc_class(cp) & wb_ucl_class(cp);
 }
 
 /* Can the text be cut before the character at s[c] (c > 0, and s[0..c]
- * whole characters), with the special tokens of ctr? */
+ * whole characters), with the special tokens of ctr?  (A letter to one
+ * table and not to the other is no letter here, a mark or a letter to
+ * either one is.) */
 static bool
 is_cut(const struct wb_counter *ctr, const unsigned char *s, size_t c)
 {
 	size_t p = c - 1;
 
-	if (s[c] == '\'' || (class_of(s + c) & (WB_UC_L | WB_UC_M)))
+	if (s[c] == '\'' || (class_of(s + c, true) & (WB_UC_L | WB_UC_M)))
 		return false;
 	while (p > 0 && (s[p] & 0xC0) == 0x80)
 		p--;
-	if (!(class_of(s + p) & WB_UC_L))
+	if (!(class_of(s + p, false) & WB_UC_L))
 		return false;
 	return !wb_bpe_special_across(ctr->bpe, ctr->spec.allow_special, s, c);
 }

@@ -24,9 +24,13 @@ enum { TYPE_NORMAL = 1, TYPE_UNKNOWN, TYPE_CONTROL, TYPE_USER, TYPE_UNUSED };
  * (ignore_merges).  llama.cpp splits LLAMA3, DBRX, SMAUG and CHATGLM4 by
  * "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}
  * \p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|
- * \s+" (cl100k_base's, contractions in ASCII only), and GPT2, MPT, OLMO,
- * JAIS, TRILLION, GRANITE_DOCLING by GPT-2's.  Others (gpt-4o's lookahead
- * classes among them) split otherwise and are refused.
+ * \s+" (cl100k_base's, contractions in ASCII only), QWEN2 by the same with
+ * \p{N} for \p{N}{1,3}, GPT2, MPT, OLMO, JAIS, TRILLION, GRANITE_DOCLING by
+ * GPT-2's, DEEPSEEK3_LLM by DeepSeek V3's three, GPT4O and TEKKEN by
+ * o200k_base's and Tekken's with letters but a-z for the upper-case class
+ * and letters but A-Z for the lower-case one (so marks are no part of a
+ * word), all with the character classes of its own Unicode tables
+ * (15.1).  Others are refused.
  */
 static const struct {
 	const char *name;
@@ -46,25 +50,34 @@ static const struct {
 	{ "smaug-bpe", WB_PAT_LLAMA3, false },
 	{ "glm4", WB_PAT_LLAMA3, false },
 	{ "chatglm-bpe", WB_PAT_LLAMA3, false },
-	{ "gpt-2", WB_PAT_R50K, false },
-	{ "phi-2", WB_PAT_R50K, false },
-	{ "jina-es", WB_PAT_R50K, false },
-	{ "jina-de", WB_PAT_R50K, false },
-	{ "gigachat", WB_PAT_R50K, false },
-	{ "jina-v2-es", WB_PAT_R50K, false },
-	{ "jina-v2-de", WB_PAT_R50K, false },
-	{ "a.x-4.0", WB_PAT_R50K, false },
-	{ "mellum", WB_PAT_R50K, false },
-	{ "modern-bert", WB_PAT_R50K, false },
-	{ "exaone4", WB_PAT_R50K, false },
-	{ "jina-v1-en", WB_PAT_R50K, false },
-	{ "jina-v2-code", WB_PAT_R50K, false },
-	{ "roberta-bpe", WB_PAT_R50K, false },
-	{ "mpt", WB_PAT_R50K, false },
-	{ "olmo", WB_PAT_R50K, false },
-	{ "jais", WB_PAT_R50K, false },
-	{ "trillion", WB_PAT_R50K, false },
-	{ "granite-docling", WB_PAT_R50K, false },
+	{ "qwen2", WB_PAT_QWEN2_LLAMA, false },
+	{ "deepseek-r1-qwen", WB_PAT_QWEN2_LLAMA, false },
+	{ "kormo", WB_PAT_QWEN2_LLAMA, false },
+	{ "f2llmv2", WB_PAT_QWEN2_LLAMA, false },
+	{ "megrez", WB_PAT_QWEN2_LLAMA, false },
+	{ "deepseek-v3", WB_PAT_DEEPSEEK3_LLAMA, false },
+	{ "gpt-4o", WB_PAT_O200K_LLAMA, false },
+	{ "llama4", WB_PAT_O200K_LLAMA, false },
+	{ "tekken", WB_PAT_TEKKEN_LLAMA, true },
+	{ "gpt-2", WB_PAT_GPT2_LLAMA, false },
+	{ "phi-2", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-es", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-de", WB_PAT_GPT2_LLAMA, false },
+	{ "gigachat", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-v2-es", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-v2-de", WB_PAT_GPT2_LLAMA, false },
+	{ "a.x-4.0", WB_PAT_GPT2_LLAMA, false },
+	{ "mellum", WB_PAT_GPT2_LLAMA, false },
+	{ "modern-bert", WB_PAT_GPT2_LLAMA, false },
+	{ "exaone4", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-v1-en", WB_PAT_GPT2_LLAMA, false },
+	{ "jina-v2-code", WB_PAT_GPT2_LLAMA, false },
+	{ "roberta-bpe", WB_PAT_GPT2_LLAMA, false },
+	{ "mpt", WB_PAT_GPT2_LLAMA, false },
+	{ "olmo", WB_PAT_GPT2_LLAMA, false },
+	{ "jais", WB_PAT_GPT2_LLAMA, false },
+	{ "trillion", WB_PAT_GPT2_LLAMA, false },
+	{ "granite-docling", WB_PAT_GPT2_LLAMA, false },
 };
 
 /* Is the GGUF string g the C string s? */
@@ -104,7 +117,8 @@ kind(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		if (is(pre, pres[i].name))
 			return (int)i;
 	wb_err_set(err, WB_EDATA, "%s: pre-tokenizer %.*s is not supported "
-	    "(only those llama.cpp splits as Llama 3 or GPT-2 do)", path,
+	    "(only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, "
+	    "gpt-4o, Tekken or GPT-2 do)", path,
 	    (int)(pre.len > 100 ? 100 : pre.len), pre.s);
 	return -1;
 }

@@ -1,6 +1,7 @@
 /* hf.c: counters from a Hugging Face tokenizer.json whose model is
  * byte-level BPE and whose pre-tokenizer splits as cl100k_base or
- * o200k_base does (Llama 3, gpt-oss).
+ * o200k_base does (Llama 3, gpt-oss), as Qwen 2 (Qwen 2.5, 3), Tekken
+ * (Mistral Nemo) or DeepSeek V3 does.
  *
  * The vocabulary becomes an encoding of bpe.c with rank = id: bpe.c
  * merges the pair whose merged token has the lowest id, where the
@@ -9,8 +10,10 @@
  * make, which the file must show: one that does not is refused.  Added
  * tokens are split out first: those not special always, the special ones
  * with allow_special only (else their text is ordinary text).  No token
- * is added at the start (no BOS).  Anything else -- a normalizer, another
- * pre-tokenizer or regex, another model -- is refused with its name.
+ * is added at the start (no BOS).  The normalizer NFC (Qwen's) puts the
+ * text between added tokens in NFC.  Anything else -- another normalizer,
+ * another pre-tokenizer or regex, another model -- is refused with its
+ * name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,18 +25,35 @@
 #include "wb_priv.h"
 
 /* The split regexes that pretok.c implements, as tokenizer.json files
- * write them, and the encoding whose pre-tokenizer each is. */
+ * write them (a Sequence of Splits, one to three), and the pattern each
+ * list is. */
+#define CL100K_RE "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?" \
+	"\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|" \
+	"\\s+(?!\\S)|\\s+"
 static const struct {
-	const char *encoding, *regex;
+	enum wb_pat pat;
+	const char *name, *regex[3];
 } regexes[] = {
-	{ "cl100k_base", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?"
-	    "\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
-	    "\\s+(?!\\S)|\\s+" },
-	{ "o200k_base", "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}"
-	    "\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
-	    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}"
-	    "\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?"
-	    "[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" },
+	{ WB_PAT_CL100K, "cl100k_base", { CL100K_RE } },
+	{ WB_PAT_O200K, "o200k_base", { "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}"
+	    "\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|"
+	    "'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}"
+	    "\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+	    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|"
+	    "\\s+" } },
+	{ WB_PAT_QWEN2, "Qwen 2's", { "(?i:'s|'t|'re|'ve|'m|'ll|'d)|"
+	    "[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+	    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" } },
+	{ WB_PAT_TEKKEN, "Tekken's", { "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}"
+	    "\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}"
+	    "\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}"
+	    "\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|"
+	    "\\s+(?!\\S)|\\s+" } },
+	{ WB_PAT_DEEPSEEK3, "DeepSeek V3's", { "\\p{N}{1,3}",
+	    "[一-龥぀-ゟ゠-ヿ]+",
+	    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}"
+	    "\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|"
+	    "\\s+(?!\\S)|\\s+" } },
 };
 
 /* The byte behind each character of GPT-2's byte-level alphabet, -1 for
@@ -105,48 +125,66 @@ unset(const json_t *o, const char *key)
 	return v == NULL || json_is_null(v) || (s != NULL && s[0] == '\0');
 }
 
-/* The encoding whose pre-tokenizer the file's is, or NULL with err set:
- * a Split by one of regexes[], then ByteLevel without its own regex. */
+/* The Split pre_tokenizers[i]'s regex, or NULL if it is not an Isolated,
+ * not inverted Split by a regex. */
 static const char *
+split_regex(const json_t *sp)
+{
+	const char *b = json_string_value(json_object_get(sp, "behavior"));
+
+	if (strcmp(type_of(sp), "Split") != 0 || !off(sp, "invert") ||
+	    b == NULL || strcmp(b, "Isolated") != 0)
+		return NULL;
+	return json_string_value(json_object_get(json_object_get(sp,
+	    "pattern"), "Regex"));
+}
+
+/* The pattern of the file's pre-tokenizer, or -1 with err set: Splits by
+ * one of regexes[], then ByteLevel without its own regex. */
+static int
 pre_tokenizer(const char *path, const json_t *pt, struct wb_err *err)
 {
-	const json_t *seq = json_object_get(pt, "pretokenizers"), *sp, *bl;
-	const char *re;
+	const json_t *seq = json_object_get(pt, "pretokenizers"), *bl;
+	const char *re[3];
+	size_t n = json_array_size(seq), i, k;
 
 	if (pt == NULL || json_is_null(pt)) {
 		wb_err_set(err, WB_EDATA, "%s: no pre-tokenizer: not supported",
 		    path);
-		return NULL;
+		return -1;
 	}
-	if (strcmp(type_of(pt), "Sequence") != 0 || json_array_size(seq) != 2 ||
-	    strcmp(type_of(sp = json_array_get(seq, 0)), "Split") != 0 ||
-	    strcmp(type_of(bl = json_array_get(seq, 1)), "ByteLevel") != 0) {
+	if (strcmp(type_of(pt), "Sequence") != 0 || n < 2 || n > 4 ||
+	    strcmp(type_of(bl = json_array_get(seq, n - 1)), "ByteLevel") != 0) {
 		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer %s is not supported "
-		    "(only a Split by regex, then ByteLevel)", path,
+		    "(only Splits by regex, then ByteLevel)", path,
 		    strcmp(type_of(pt), "Sequence") == 0 ?
 		    "Sequence of others" : type_of(pt));
-		return NULL;
+		return -1;
 	}
 	if (!off(bl, "use_regex") || !off(bl, "add_prefix_space")) {
 		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer ByteLevel with "
 		    "use_regex or add_prefix_space is not supported", path);
-		return NULL;
+		return -1;
 	}
-	re = json_string_value(json_object_get(json_object_get(sp, "pattern"),
-	    "Regex"));
-	if (re == NULL || !off(sp, "invert") || json_string_value(
-	    json_object_get(sp, "behavior")) == NULL || strcmp(json_string_value(
-	    json_object_get(sp, "behavior")), "Isolated") != 0) {
-		wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Split other than "
-		    "by a regex, Isolated, not inverted, is not supported", path);
-		return NULL;
+	for (i = 0; i + 1 < n; i++)
+		if ((re[i] = split_regex(json_array_get(seq, i))) == NULL) {
+			wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Split other "
+			    "than by a regex, Isolated, not inverted, is not "
+			    "supported", path);
+			return -1;
+		}
+	for (k = 0; k < WB_NELEM(regexes); k++) {
+		for (i = 0; i + 1 < n; i++)
+			if (regexes[k].regex[i] == NULL ||
+			    strcmp(re[i], regexes[k].regex[i]) != 0)
+				break;
+		if (i + 1 == n && (i == 3 || regexes[k].regex[i] == NULL))
+			return (int)regexes[k].pat;
 	}
-	for (size_t i = 0; i < WB_NELEM(regexes); i++)
-		if (strcmp(re, regexes[i].regex) == 0)
-			return regexes[i].encoding;
 	wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Split regex is not "
-	    "supported (only cl100k_base's and o200k_base's)", path);
-	return NULL;
+	    "supported (only cl100k_base's, o200k_base's, Qwen 2's, Tekken's "
+	    "and DeepSeek V3's)", path);
+	return -1;
 }
 
 /* The halves of merge i of the JSON array merges ("A B" or ["A", "B"])
@@ -210,6 +248,17 @@ check_merges(const struct wb_bytelevel *v, const struct wb_bpe *b,
 	return WB_OK;
 }
 
+/* Is token r of the vocabulary an added token of the same text? */
+static bool
+is_added(const struct wb_bytelevel *v, uint32_t r)
+{
+	for (size_t i = 0; i < v->n_added; i++)
+		if (v->added[i].id == r && v->added[i].len == v->tok[r].len &&
+		    memcmp(v->added[i].text, v->tok[r].s, v->tok[r].len) == 0)
+			return true;
+	return false;
+}
+
 /* The vocabulary as bytes by id, for wb_bpe_from_tokens. */
 static int
 vocabulary(const struct wb_bytelevel *v, unsigned char **bytes,
@@ -235,6 +284,8 @@ vocabulary(const struct wb_bytelevel *v, unsigned char **bytes,
 		long n = v->tok[r].len ? unlevel(byte_of, v->tok[r].s,
 		    v->tok[r].len, b + o) : 0;
 
+		if (n < 0 && is_added(v, r))
+			n = 0;  /* the added token's, split out before */
 		if (n < 0) {
 			free(off);
 			free(b);
@@ -358,9 +409,10 @@ added_tokens(const char *path, const json_t *a, struct wb_bpe_added **out,
 	return WB_OK;
 }
 
-/* Check what the file is: one-line errors name what is not supported. */
-static const char *
-check(const char *path, const json_t *root, struct wb_err *err)
+/* Check what the file is: one-line errors name what is not supported.
+ * The pattern of its pre-tokenizer, or -1; *nfc if it normalizes to NFC. */
+static int
+check(const char *path, const json_t *root, bool *nfc, struct wb_err *err)
 {
 	const json_t *model = json_object_get(root, "model");
 	const json_t *norm = json_object_get(root, "normalizer");
@@ -369,36 +421,40 @@ check(const char *path, const json_t *root, struct wb_err *err)
 	if (!json_is_object(root) || !json_is_object(model)) {
 		wb_err_set(err, WB_EDATA, "%s: not a tokenizer.json (no model)",
 		    path);
-		return NULL;
+		return -1;
 	}
-	if (norm != NULL && !json_is_null(norm)) {
-		wb_err_set(err, WB_EDATA, "%s: normalizer %s is not supported",
-		    path, type_of(norm));
-		return NULL;
+	if (norm != NULL && !json_is_null(norm) &&
+	    strcmp(type_of(norm), "NFC") != 0 &&
+	    !(strcmp(type_of(norm), "Sequence") == 0 &&
+	    json_array_size(json_object_get(norm, "normalizers")) == 0)) {
+		wb_err_set(err, WB_EDATA, "%s: normalizer %s is not supported "
+		    "(only NFC)", path, type_of(norm));
+		return -1;
 	}
+	*nfc = norm != NULL && strcmp(type_of(norm), "NFC") == 0;
 	mt = type_of(model);
 	if (strcmp(mt, "BPE") != 0) {
 		wb_err_set(err, WB_EDATA, "%s: model %s is not supported (only "
 		    "byte-level BPE)", path, mt);
-		return NULL;
+		return -1;
 	}
 	if (!json_is_object(json_object_get(model, "vocab"))) {
 		wb_err_set(err, WB_EDATA, "%s: model.vocab is not an object",
 		    path);
-		return NULL;
+		return -1;
 	}
 	if (!unset(model, "dropout") || !off(model, "byte_fallback") ||
 	    !unset(model, "continuing_subword_prefix") ||
 	    !unset(model, "end_of_word_suffix")) {
 		wb_err_set(err, WB_EDATA, "%s: model BPE with dropout, "
 		    "byte_fallback or subword affixes is not supported", path);
-		return NULL;
+		return -1;
 	}
 	if (json_object_get(root, "added_tokens") != NULL &&
 	    !json_is_array(json_object_get(root, "added_tokens"))) {
 		wb_err_set(err, WB_EDATA, "%s: added_tokens is not an array",
 		    path);
-		return NULL;
+		return -1;
 	}
 	return pre_tokenizer(path, json_object_get(root, "pre_tokenizer"), err);
 }
@@ -457,22 +513,24 @@ wb_hf_open(const char *path, struct wb_err *err)
 	struct wb_bpe *b = NULL;
 	struct wb_bpe_added *added = NULL;
 	struct wb_bytelevel v = { .name = path, .tokens_key = "model.vocab" };
-	const char *like;
+	int pat;
+	bool nfc = false;
 
 	if ((root = load(path, err)) == NULL)
 		return NULL;
 	model = json_object_get(root, "model");
-	if ((like = check(path, root, err)) != NULL &&
+	if ((pat = check(path, root, &nfc, err)) >= 0 &&
 	    json_vocabulary(&v, json_object_get(model, "vocab"),
 	    json_object_get(model, "merges"), err) == WB_OK &&
 	    added_tokens(path, json_object_get(root, "added_tokens"), &added,
 	    &v.n_added, err) == WB_OK) {
-		v.pat = strcmp(like, "o200k_base") == 0 ? WB_PAT_O200K :
-		    WB_PAT_CL100K;
+		v.pat = (enum wb_pat)pat;
 		v.added = added;
 		v.merge_whole = !json_is_true(json_object_get(model,
 		    "ignore_merges"));
 		b = wb_bytelevel_bpe(&v, err);
+		if (b != NULL && nfc)
+			wb_bpe_set_nfc(b);
 	}
 	free(added);
 	free((void *)v.tok);

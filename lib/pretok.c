@@ -21,6 +21,15 @@
 #define LNS (WB_UC_L | WB_UC_N | WB_UC_S)
 #define NONE ((size_t)-1)
 
+/* A table of classes: Unicode 16.0's, or llama.cpp's. */
+struct tab {
+	const uint8_t *s1, *s2;
+};
+
+_Static_assert(WB_UC_SHIFT == WB_UCL_SHIFT, "one block size for both tables");
+static const struct tab hf_tab = { wb_uc_stage1, wb_uc_stage2 };
+static const struct tab llama_tab = { wb_ucl_stage1, wb_ucl_stage2 };
+
 static inline int
 cont(unsigned char b)
 {
@@ -30,7 +39,7 @@ cont(unsigned char b)
 /* Decode the character at s[i] (i < n): its code point (BADCP for an
  * invalid byte) and class; returns its length in bytes. */
 static inline size_t
-next(const unsigned char *s, size_t n, size_t i, uint32_t *cp, unsigned *k)
+next(const struct tab *t, const unsigned char *s, size_t n, size_t i, uint32_t *cp, unsigned *k)
 {
 	unsigned c = s[i];
 	uint32_t v;
@@ -38,7 +47,7 @@ next(const unsigned char *s, size_t n, size_t i, uint32_t *cp, unsigned *k)
 
 	if (c < 0x80) {
 		*cp = c;
-		*k = wb_uc_stage2[c];  /* block 0 holds ASCII */
+		*k = t->s2[c];  /* block 0 holds ASCII */
 		return 1;
 	}
 	if (c < 0xC2)
@@ -68,7 +77,8 @@ next(const unsigned char *s, size_t n, size_t i, uint32_t *cp, unsigned *k)
 		goto bad;
 	}
 	*cp = v;
-	*k = wb_uc_class(v);
+	*k = t->s2[((uint32_t)t->s1[v >> WB_UC_SHIFT] << WB_UC_SHIFT) |
+	    (v & ((1u << WB_UC_SHIFT) - 1))];
 	return l;
 bad:
 	*cp = BADCP;
@@ -78,7 +88,7 @@ bad:
 
 /* The class of the character at s[i], 0 past the end. */
 static inline unsigned
-class_at(const unsigned char *s, size_t n, size_t i, uint32_t *cp, size_t *l)
+class_at(const struct tab *t, const unsigned char *s, size_t n, size_t i, uint32_t *cp, size_t *l)
 {
 	unsigned k;
 
@@ -87,18 +97,18 @@ class_at(const unsigned char *s, size_t n, size_t i, uint32_t *cp, size_t *l)
 		*l = 0;
 		return 0;
 	}
-	*l = next(s, n, i, cp, &k);
+	*l = next(t, s, n, i, cp, &k);
 	return k;
 }
 
 /* End of the run of characters from i whose class meets mask. */
 static inline size_t
-run(const unsigned char *s, size_t n, size_t i, unsigned mask)
+run(const struct tab *t, const unsigned char *s, size_t n, size_t i, unsigned mask)
 {
 	while (i < n) {
 		uint32_t cp;
 		unsigned k;
-		size_t l = next(s, n, i, &cp, &k);
+		size_t l = next(t, s, n, i, &cp, &k);
 
 		if (!(k & mask))
 			break;
@@ -109,12 +119,12 @@ run(const unsigned char *s, size_t n, size_t i, unsigned mask)
 
 /* End of the run of "other" characters from i: [^\s\p{L}\p{N}]*. */
 static inline size_t
-run_other(const unsigned char *s, size_t n, size_t i)
+run_other(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 {
 	while (i < n) {
 		uint32_t cp;
 		unsigned k;
-		size_t l = next(s, n, i, &cp, &k);
+		size_t l = next(t, s, n, i, &cp, &k);
 
 		if (k & LNS)
 			break;
@@ -125,12 +135,12 @@ run_other(const unsigned char *s, size_t n, size_t i)
 
 /* End of \p{N}{1,3} from i (s[i] is a number). */
 static size_t
-digits3(const unsigned char *s, size_t n, size_t i)
+digits3(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 {
 	for (int c = 0; c < 3 && i < n; c++) {
 		uint32_t cp;
 		unsigned k;
-		size_t l = next(s, n, i, &cp, &k);
+		size_t l = next(t, s, n, i, &cp, &k);
 
 		if (!(k & WB_UC_N))
 			break;
@@ -146,14 +156,14 @@ digits3(const unsigned char *s, size_t n, size_t i)
  *        its last character, if that leaves something;
  *   then \s+: the whole run. */
 static size_t
-space(const unsigned char *s, size_t n, size_t i, int nl)
+space(const struct tab *t, const unsigned char *s, size_t n, size_t i, int nl)
 {
 	size_t j = i, last = i, nl_end = NONE;
 
 	while (j < n) {
 		uint32_t cp;
 		unsigned k;
-		size_t l = next(s, n, j, &cp, &k);
+		size_t l = next(t, s, n, j, &cp, &k);
 
 		if (!(k & WB_UC_S))
 			break;
@@ -238,7 +248,7 @@ newlines(const unsigned char *s, size_t n, size_t i, int slash)
 
 /* GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static size_t
-r50k(const unsigned char *s, size_t n, size_t i)
+r50k(const struct tab *t, const unsigned char *s, size_t n, size_t i)
 {
 	uint32_t c, c2;
 	unsigned k, k2;
@@ -246,29 +256,30 @@ r50k(const unsigned char *s, size_t n, size_t i)
 
 	if ((m = contraction_cs(s, n, i)) != 0)
 		return i + m;
-	k = class_at(s, n, i, &c, &l);
+	k = class_at(t, s, n, i, &c, &l);
 	if (c == ' ' && i + 1 < n) {
-		k2 = class_at(s, n, i + 1, &c2, &l2);
+		k2 = class_at(t, s, n, i + 1, &c2, &l2);
 		if (k2 & WB_UC_L)
-			return run(s, n, i + 1 + l2, WB_UC_L);
+			return run(t, s, n, i + 1 + l2, WB_UC_L);
 		if (k2 & WB_UC_N)
-			return run(s, n, i + 1 + l2, WB_UC_N);
+			return run(t, s, n, i + 1 + l2, WB_UC_N);
 		if (!(k2 & LNS))
-			return run_other(s, n, i + 1 + l2);
+			return run_other(t, s, n, i + 1 + l2);
 	}
 	if (k & WB_UC_L)
-		return run(s, n, i + l, WB_UC_L);
+		return run(t, s, n, i + l, WB_UC_L);
 	if (k & WB_UC_N)
-		return run(s, n, i + l, WB_UC_N);
+		return run(t, s, n, i + l, WB_UC_N);
 	if (!(k & LNS))
-		return run_other(s, n, i + l);
-	return space(s, n, i, 0);
+		return run_other(t, s, n, i + l);
+	return space(t, s, n, i, 0);
 }
 
 /* cl100k: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *         ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
 static size_t
-cl100k(const unsigned char *s, size_t n, size_t i, int ascii)
+cl100k(const struct tab *t, const unsigned char *s, size_t n, size_t i, int ascii,
+    int digits)
 {
 	uint32_t c, c2;
 	unsigned k, k2;
@@ -276,26 +287,26 @@ cl100k(const unsigned char *s, size_t n, size_t i, int ascii)
 
 	if ((m = contraction_ci(s, n, i, ascii)) != 0)
 		return i + m;
-	k = class_at(s, n, i, &c, &l);
+	k = class_at(t, s, n, i, &c, &l);
 	if (k & WB_UC_L)
-		return run(s, n, i + l, WB_UC_L);
-	k2 = class_at(s, n, i + l, &c2, &l2);
+		return run(t, s, n, i + l, WB_UC_L);
+	k2 = class_at(t, s, n, i + l, &c2, &l2);
 	if (c != '\r' && c != '\n' && !(k & WB_UC_N) && (k2 & WB_UC_L))
-		return run(s, n, i + l + l2, WB_UC_L);
+		return run(t, s, n, i + l + l2, WB_UC_L);
 	if (k & WB_UC_N)
-		return digits3(s, n, i);
+		return digits == 3 ? digits3(t, s, n, i) : i + l;
 	if (c == ' ' && l2 != 0 && !(k2 & LNS))
-		return newlines(s, n, run_other(s, n, i + 1 + l2), 0);
+		return newlines(s, n, run_other(t, s, n, i + 1 + l2), 0);
 	if (!(k & LNS))
-		return newlines(s, n, run_other(s, n, i + l), 0);
-	return space(s, n, i, 1);
+		return newlines(s, n, run_other(t, s, n, i + l), 0);
+	return space(t, s, n, i, 1);
 }
 
 /* Length of the optional contraction after an o200k word. */
 static size_t
-o200k_tail(const unsigned char *s, size_t n, size_t i)
+o200k_tail(const unsigned char *s, size_t n, size_t i, int con)
 {
-	return i + contraction_ci(s, n, i, 0);
+	return con ? i + contraction_ci(s, n, i, con == 2) : i;
 }
 
 /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:...)? at j;
@@ -303,25 +314,26 @@ o200k_tail(const unsigned char *s, size_t n, size_t i)
  * next one is LO: that is the character right after the UP run if it is
  * LO, else the last LO character inside the run. */
 static size_t
-o200k_lower(const unsigned char *s, size_t n, size_t j)
+o200k_lower(const struct tab *t, const unsigned char *s, size_t n, size_t j,
+    int con)
 {
 	size_t u = j, lo = NONE, l;
 	uint32_t cp;
 	unsigned k;
 
 	while (u < n) {
-		l = next(s, n, u, &cp, &k);
+		l = next(t, s, n, u, &cp, &k);
 		if (!(k & WB_UC_UP))
 			break;
 		if (k & WB_UC_LO)
 			lo = u;
 		u += l;
 	}
-	if (class_at(s, n, u, &cp, &l) & WB_UC_LO)
+	if (class_at(t, s, n, u, &cp, &l) & WB_UC_LO)
 		lo = u;
 	if (lo == NONE)
 		return 0;
-	return o200k_tail(s, n, run(s, n, lo, WB_UC_LO));
+	return o200k_tail(s, n, run(t, s, n, lo, WB_UC_LO), con);
 }
 
 /* o200k:
@@ -331,36 +343,158 @@ o200k_lower(const unsigned char *s, size_t n, size_t j)
  * The optional first character may be a mark (\p{M} is not \p{L}), so the
  * version without it is tried when the version with it fails. */
 static size_t
-o200k(const unsigned char *s, size_t n, size_t i)
+o200k(const struct tab *t, const unsigned char *s, size_t n, size_t i, int con,
+    int digits)
 {
 	uint32_t c, c2;
 	unsigned k, k2;
 	size_t l, l2, e, j;
 	int pre;
 
-	k = class_at(s, n, i, &c, &l);
+	k = class_at(t, s, n, i, &c, &l);
 	pre = c != '\r' && c != '\n' && !(k & (WB_UC_L | WB_UC_N)) && i + l < n;
-	if (pre && (e = o200k_lower(s, n, i + l)) != 0)
+	if (pre && (e = o200k_lower(t, s, n, i + l, con)) != 0)
 		return e;
-	if ((e = o200k_lower(s, n, i)) != 0)
+	if ((e = o200k_lower(t, s, n, i, con)) != 0)
 		return e;
-	k2 = class_at(s, n, i + l, &c2, &l2);
+	k2 = class_at(t, s, n, i + l, &c2, &l2);
 	j = NONE;
 	if (pre && (k2 & WB_UC_UP))
 		j = i + l;
 	else if (k & WB_UC_UP)
 		j = i;
 	if (j != NONE) {
-		e = run(s, n, j, WB_UC_UP);
-		return o200k_tail(s, n, run(s, n, e, WB_UC_LO));
+		e = run(t, s, n, j, WB_UC_UP);
+		return o200k_tail(s, n, run(t, s, n, e, WB_UC_LO), con);
 	}
 	if (k & WB_UC_N)
-		return digits3(s, n, i);
+		return digits == 3 ? digits3(t, s, n, i) : i + l;
 	if (c == ' ' && l2 != 0 && !(k2 & LNS))
-		return newlines(s, n, run_other(s, n, i + 1 + l2), 1);
+		return newlines(s, n, run_other(t, s, n, i + 1 + l2), 1);
 	if (!(k & LNS))
-		return newlines(s, n, run_other(s, n, i + l), 1);
-	return space(s, n, i, 1);
+		return newlines(s, n, run_other(t, s, n, i + l), 1);
+	return space(t, s, n, i, 1);
+}
+
+/* DeepSeek V3's Sequence of three Splits, each Isolated:
+ *   \p{N}{1,3}
+ *   [一-龥぀-ゟ゠-ヿ]+   (U+4E00..U+9FA5, U+3040..U+30FF)
+ *   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?
+ *   [\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * A number is a piece of its own; the third pattern splits each run of
+ * those CJK characters and each stretch of text between them and the
+ * numbers as if it were the whole input: its matches, and the text between
+ * two matches (characters none of whose alternatives match: controls,
+ * format characters, ...).  (The CJK ranges hold punctuation, symbols and
+ * marks too: ・ ゠ ゛ ゜ and the combining sound marks.) */
+static int
+cjk(uint32_t c)
+{
+	return (c >= 0x4E00 && c <= 0x9FA5) || (c >= 0x3040 && c <= 0x30FF);
+}
+
+/* The class of the character at i, 0 with *l = 0 where the stretch ends:
+ * the end of the text, and in a CJK run (cj) a character that is not CJK,
+ * else a number or a CJK character. */
+static unsigned
+ds_at(const struct tab *t, const unsigned char *s, size_t n, size_t i,
+    uint32_t *cp, size_t *l, int cj)
+{
+	unsigned k = class_at(t, s, n, i, cp, l);
+
+	if (*l == 0 || (cj ? !cjk(*cp) : (k & WB_UC_N) || cjk(*cp))) {
+		*l = 0;
+		return 0;
+	}
+	return k;
+}
+
+/* End of the run from i, within the stretch, of characters whose class
+ * meets mask. */
+static size_t
+ds_run(const struct tab *t, const unsigned char *s, size_t n, size_t i,
+    unsigned mask, int cj)
+{
+	uint32_t cp;
+	size_t l;
+
+	while ((ds_at(t, s, n, i, &cp, &l, cj) & mask) && l != 0)
+		i += l;
+	return i;
+}
+
+/* Does an alternative of the third pattern match at i?  (A match is
+ * never empty.)  Its end, else 0. */
+static size_t
+ds_match(const struct tab *t, const unsigned char *s, size_t n, size_t i,
+    int cj)
+{
+	uint32_t c, c2;
+	size_t l, l2, j, last, nl_end;
+	unsigned k = ds_at(t, s, n, i, &c, &l, cj), k2;
+
+	if (l == 0)
+		return 0;
+	k2 = ds_at(t, s, n, i + l, &c2, &l2, cj);
+	if (c < 0x80 && (k & (WB_UC_P | WB_UC_SY)) && c2 < 0x80 &&
+	    (c2 | 0x20u) >= 'a' && (c2 | 0x20u) <= 'z') {
+		for (j = i + 2; j < n && (s[j] | 0x20u) >= 'a' &&
+		    (s[j] | 0x20u) <= 'z'; j++)
+			;
+		return j;
+	}
+	if (c != '\r' && c != '\n' && !(k & (WB_UC_L | WB_UC_P | WB_UC_SY)) &&
+	    (k2 & (WB_UC_L | WB_UC_M)))
+		return ds_run(t, s, n, i + l + l2, WB_UC_L | WB_UC_M, cj);
+	if (k & (WB_UC_L | WB_UC_M))
+		return ds_run(t, s, n, i + l, WB_UC_L | WB_UC_M, cj);
+	/* (a CJK run holds no \r or \n) */
+	if (c == ' ' && (k2 & (WB_UC_P | WB_UC_SY)))
+		return newlines(s, n, ds_run(t, s, n, i + 1 + l2,
+		    WB_UC_P | WB_UC_SY, cj), 0);
+	if (k & (WB_UC_P | WB_UC_SY)) {
+		j = ds_run(t, s, n, i + l, WB_UC_P | WB_UC_SY, cj);
+		return cj ? j : newlines(s, n, j, 0);
+	}
+	if (!(k & WB_UC_S))
+		return 0;
+	/* \s*[\r\n]+ | \s+(?!\S) | \s+, the stretch's end as the end */
+	j = last = i;
+	nl_end = NONE;
+	for (;;) {
+		k = ds_at(t, s, n, j, &c, &l, cj);
+		if (l == 0 || !(k & WB_UC_S))
+			break;
+		if (c == '\r' || c == '\n')
+			nl_end = j + l;
+		last = j;
+		j += l;
+	}
+	if (nl_end != NONE)
+		return nl_end;
+	ds_at(t, s, n, j, &c, &l, cj);
+	if (l == 0 || last == i)
+		return j;
+	return last;
+}
+
+static size_t
+deepseek3(const struct tab *t, const unsigned char *s, size_t n, size_t i)
+{
+	uint32_t c;
+	size_t l, e;
+	unsigned k = class_at(t, s, n, i, &c, &l);
+	int cj = cjk(c);
+
+	if (k & WB_UC_N)
+		return digits3(t, s, n, i);
+	if ((e = ds_match(t, s, n, i, cj)) != 0)
+		return e;
+	/* text that no alternative matches, up to where one does */
+	for (e = i + l; ds_at(t, s, n, e, &c, &l, cj), l != 0; e += l)
+		if (ds_match(t, s, n, e, cj) != 0)
+			break;
+	return e;
 }
 
 size_t
@@ -368,13 +502,29 @@ wb_pretok_next(enum wb_pat pat, const unsigned char *s, size_t n, size_t i)
 {
 	switch (pat) {
 	case WB_PAT_CL100K:
-		return cl100k(s, n, i, 0);
+		return cl100k(&hf_tab, s, n, i, 0, 3);
 	case WB_PAT_LLAMA3:
-		return cl100k(s, n, i, 1);
+		return cl100k(&llama_tab, s, n, i, 1, 3);
+	case WB_PAT_QWEN2:
+		return cl100k(&hf_tab, s, n, i, 0, 1);
+	case WB_PAT_QWEN2_LLAMA:
+		return cl100k(&llama_tab, s, n, i, 1, 1);
 	case WB_PAT_O200K:
-		return o200k(s, n, i);
+		return o200k(&hf_tab, s, n, i, 1, 3);
+	case WB_PAT_O200K_LLAMA:
+		return o200k(&llama_tab, s, n, i, 2, 3);
+	case WB_PAT_TEKKEN:
+		return o200k(&hf_tab, s, n, i, 0, 1);
+	case WB_PAT_TEKKEN_LLAMA:
+		return o200k(&llama_tab, s, n, i, 0, 1);
+	case WB_PAT_DEEPSEEK3:
+		return deepseek3(&hf_tab, s, n, i);
+	case WB_PAT_DEEPSEEK3_LLAMA:
+		return deepseek3(&llama_tab, s, n, i);
+	case WB_PAT_GPT2_LLAMA:
+		return r50k(&llama_tab, s, n, i);
 	case WB_PAT_R50K:
 	default:
-		return r50k(s, n, i);
+		return r50k(&hf_tab, s, n, i);
 	}
 }

@@ -269,6 +269,12 @@ size_t wb_bpe_special_max(const struct wb_bpe *b, int allow_special);
  * and end after it? */
 bool wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c);
+/* Put text in Unicode NFC before it is split (not the special tokens). */
+void wb_bpe_set_nfc(struct wb_bpe *b);
+/* nfc.c: the NFC of s[0..n): 0 if it is s, 1 with a new *out[0..*len)
+ * (free it), -1 out of memory.  Bytes that are not UTF-8 stay. */
+int wb_nfc(const unsigned char *s, size_t n, unsigned char **out,
+    size_t *len);
 /* The id of the token whose bytes are p[0..n), or UINT32_MAX. */
 uint32_t wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n);
 /* A token that a vocabulary adds to its byte-pair merges: text[0..len)

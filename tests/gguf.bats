@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # -T FILE.gguf and -M ollama:NAME: exact tokens of a GGUF file's byte-level
 # BPE tokenizer, as llama.cpp tokenizes with it.  The GGUF files are made
-# here from tokenizer.json files (tests/tokenizer/mkgguf.js --from, laid
-# out as llama.cpp's convert_hf_to_gguf.py does), Llama 3.1's from
-# build/tokenizers (make test fetches it).
+# from tokenizer.json files (tests/tokenizer/mkgguf.js --from, laid out as
+# llama.cpp's convert_hf_to_gguf.py does): those of Llama 3.1, gpt-oss,
+# Qwen 3, DeepSeek V3 and Tekken by make test, in build/tokenizers/gguf, with the
+# ids llama.cpp gives for them (tests/tokenizer/expect-llamacpp.js); others
+# here.
 
 load helper
 
@@ -38,17 +40,58 @@ ollama_install() {
 	export OLLAMA_MODELS=$d
 }
 
-@test "-T FILE.gguf gives the ids of -T tokenizer.json for Llama 3.1 over the corpus" {
-	for flag in "" --allow-special; do
-		jq -c '{text}' "$TOP/tests/tokenizer/corpus.jsonl" |
-		    wb-count --ids $flag -T "$T/llama3_1/tokenizer.json" | jq -c .ids >"$BATS_TEST_TMPDIR/want"
-		jq -c '{text}' "$TOP/tests/tokenizer/corpus.jsonl" |
-		    wb-count --ids $flag -T "$G" | jq -c .ids >"$BATS_TEST_TMPDIR/got"
-		[ "$(wc -l <"$BATS_TEST_TMPDIR/got")" -eq 1322 ]
+@test "-T FILE.gguf gives the ids of llama.cpp for Llama 3.1, gpt-oss (gpt-4o), Qwen 3, DeepSeek V3 and Tekken" {
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			jq -c "select(.file == \"$f\" and .special == $s) | .ids" "$T/expect-llamacpp.jsonl" >"$BATS_TEST_TMPDIR/want"
+			jq -c "select(.file == \"$f\" and .special == $s) | {text}" "$T/expect-llamacpp.jsonl" |
+			    wb-count -T "$T/gguf/$f.gguf" $flag --ids | jq -c .ids >"$BATS_TEST_TMPDIR/got"
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1300 ]
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+		# the ids decode to the text
+		jq -c "select(.file == \"$f\" and .special == 1) | {ids}" "$T/expect-llamacpp.jsonl" |
+		    wb-count -T "$T/gguf/$f.gguf" --decode | jq -c .text >"$BATS_TEST_TMPDIR/got"
+		jq -c "select(.file == \"$f\" and .special == 1) | .text" "$T/expect-llamacpp.jsonl" >"$BATS_TEST_TMPDIR/want"
 		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	done
 	run --separate-stderr wb-count -T "$G" --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
 	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
+}
+
+@test "GGUF follows llama.cpp where it differs from tokenizer.json: no NFC, marks, Unicode 15.1" {
+	# qwen2: llama.cpp skips the NFC normalizer of Qwen's tokenizer.json
+	run --separate-stderr wb-count -T "$T/gguf/qwen3.gguf" --ids <<<'{"text":"cafe\u0301"}'
+	assert_output $'{"text":"cafe\u0301","ids":[924,1859,53839],"tokens":3}'
+	run --separate-stderr wb-count -T "$T/qwen3/tokenizer.json" --ids <<<'{"text":"cafe\u0301"}'
+	assert_output $'{"text":"cafe\u0301","ids":[924,58858],"tokens":2}'
+	# gpt-4o: a combining mark is no part of a word in llama.cpp
+	run --separate-stderr wb-count -T "$T/gguf/gptoss.gguf" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[998,1637,1496,4385,628],"tokens":5}'
+	run --separate-stderr wb-count -T "$T/gptoss/tokenizer.json" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[998,1637,14681,628],"tokens":4}'
+	# and in a tekken word
+	run --separate-stderr wb-count -T "$T/gguf/tekken.gguf" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[2485,3525,3053,6660,1803],"tokens":5}'
+	run --separate-stderr wb-count -T "$T/tekken/tokenizer.json" --ids <<<'{"text":"नमस्ते"}'
+	assert_output '{"text":"नमस्ते","ids":[2485,3525,22475,1803],"tokens":4}'
+	# Garay (Unicode 16.0) is no letter in llama.cpp's tables (15.1): 's
+	# after it is no contraction
+	run --separate-stderr wb-count -T "$T/gguf/llama3_1.gguf" --ids <<<"{\"text\":\"\\ud803\\udd50's\"}"
+	assert_output "{\"text\":\"𐵐's\",\"ids\":[172,238,113,238,6,82],\"tokens\":6}"
+	run --separate-stderr wb-count -T "$T/llama3_1/tokenizer.json" --ids <<<"{\"text\":\"\\ud803\\udd50's\"}"
+	assert_output "{\"text\":\"𐵐's\",\"ids\":[172,238,113,238,596],\"tokens\":5}"
+}
+
+@test "DeepSeek V3 splits a run of CJK characters again: ・ and ゛ are pieces of their own" {
+	for f in "$T/deepseek_v3/tokenizer.json" "$T/gguf/deepseek_v3.gguf"; do
+		run --separate-stderr wb-count -T "$f" --ids <<<'{"text":"ジョン・スミス"}'
+		assert_output '{"text":"ジョン・スミス","ids":[15124,71802,4919,4825,6421,24338,6421],"tokens":7}'
+		run --separate-stderr wb-count -T "$f" --ids <<<'{"text":"か゛き"}'
+		assert_output '{"text":"か゛き","ids":[4196,665,252,6155],"tokens":4}'
+	done
 }
 
 @test "-T tells a GGUF file from a tokenizer.json by its content, not its name" {
@@ -124,10 +167,10 @@ ollama_install() {
 	}
 	refused "$BATS_TEST_TMPDIR/m/tensor.gguf" 'no tokenizer in the file (no tokenizer.ggml.model)'
 	refused "$BATS_TEST_TMPDIR/m/llama.gguf" 'tokenizer model llama is not supported (only gpt2, byte-level BPE)'
-	refused "$BATS_TEST_TMPDIR/m/gpt2.gguf" 'pre-tokenizer default is not supported (only those llama.cpp splits as Llama 3 or GPT-2 do)'
-	for pre in gpt-4o qwen2 no-such-pre; do
+	refused "$BATS_TEST_TMPDIR/m/gpt2.gguf" 'pre-tokenizer default is not supported (only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, gpt-4o, Tekken or GPT-2 do)'
+	for pre in deepseek-llm qwen35 no-such-pre; do
 		synthetic "$pre"
-		refused "$BATS_TEST_TMPDIR/tok.gguf" "pre-tokenizer $pre is not supported (only those llama.cpp splits as Llama 3 or GPT-2 do)"
+		refused "$BATS_TEST_TMPDIR/tok.gguf" "pre-tokenizer $pre is not supported (only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, gpt-4o, Tekken or GPT-2 do)"
 	done
 }
 

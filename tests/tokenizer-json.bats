@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # -T FILE: exact tokens of a Hugging Face tokenizer.json of byte-level BPE.
-# The files of Llama 3.1 and gpt-oss, and the ids Hugging Face's tokenizers
-# gives with them, come from build/tokenizers (make test fetches them, and
-# runs tests/tokenizer/expect-hf.js); the others are made here.
+# The files of Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken (made of
+# Mistral Nemo's tekken.json by tests/tokenizer/tekken-json.js), and the ids
+# Hugging Face's tokenizers gives with them, come from build/tokenizers
+# (make test fetches them, and runs tests/tokenizer/expect-hf.js); the
+# others are made here.
 
 load helper
 
@@ -44,12 +46,26 @@ refused() {
 	assert_output '{"text":"hello\nabc","ids":[259,10,97,98,99],"tokens":5}'
 }
 
+@test "-T puts the text in NFC first where the file's normalizer is NFC, not special tokens" {
+	# e + U+0301 is é (C3 A9) in NFC; <S> and [X] are matched before
+	synthetic '.normalizer = {"type": "NFC"}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special <<<'{"text":"e\u0301<S>e\u0301[X]"}'
+	assert_output $'{"text":"e\u0301<S>e\u0301[X]","ids":[195,169,301,195,169,300],"tokens":6}'
+	synthetic '.normalizer = {"type": "Sequence", "normalizers": []}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"e\u0301"}'
+	assert_output $'{"text":"e\u0301","ids":[101,204,129],"tokens":3}'
+}
+
 @test "-T refuses what it does not support, naming it, with exit 65" {
-	refused '.normalizer = {"type": "NFC"}' 'normalizer NFC is not supported'
+	refused '.normalizer = {"type": "NFKC"}' 'normalizer NFKC is not supported (only NFC)'
+	refused '.normalizer = {"type": "Sequence", "normalizers": [{"type": "NFC"}]}' \
+	    'normalizer Sequence is not supported (only NFC)'
 	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "▁"}' \
-	    'pre-tokenizer Metaspace is not supported (only a Split by regex, then ByteLevel)'
+	    'pre-tokenizer Metaspace is not supported (only Splits by regex, then ByteLevel)'
 	refused '.pre_tokenizer.pretokenizers[0].pattern.Regex = "\\p{N}{1,3}|\\s+"' \
-	    "pre-tokenizer Split regex is not supported (only cl100k_base's and o200k_base's)"
+	    "pre-tokenizer Split regex is not supported (only cl100k_base's, o200k_base's, Qwen 2's, Tekken's and DeepSeek V3's)"
+	refused '.pre_tokenizer.pretokenizers = [.pre_tokenizer.pretokenizers[0]] + .pre_tokenizer.pretokenizers' \
+	    "pre-tokenizer Split regex is not supported (only cl100k_base's, o200k_base's, Qwen 2's, Tekken's and DeepSeek V3's)"
 	refused '.pre_tokenizer.pretokenizers[1].use_regex = true' \
 	    'pre-tokenizer ByteLevel with use_regex or add_prefix_space is not supported'
 	refused '.model = {"type": "Unigram", "unk_id": 0, "vocab": [["a", -1.0]]}' \
@@ -76,8 +92,8 @@ refused() {
 	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/bad.json:1:"* ]]
 }
 
-@test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1 and gpt-oss" {
-	for f in llama3_1 gptoss; do
+@test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken" {
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -87,13 +103,27 @@ refused() {
 			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1900 ]
 			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 		done
+		# the ids decode to the text (in NFC where the file normalizes)
+		jq -c "select(.file == \"$f\" and .special == 1) | {ids}" "$T/expect.jsonl" |
+		    wb-count -T "$T/$f/tokenizer.json" --decode | jq -c .text >"$BATS_TEST_TMPDIR/got"
+		jq -c "select(.file == \"$f\" and .special == 1) | .text" "$T/expect.jsonl" >"$BATS_TEST_TMPDIR/want"
+		if [ "$f" = qwen3 ]; then
+			# node writes both, the text in NFC
+			node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) if (l) console.log(JSON.stringify(JSON.parse(l).normalize(process.argv[1] || undefined)))' \
+			    NFC <"$BATS_TEST_TMPDIR/want" >"$BATS_TEST_TMPDIR/nfc"
+			mv "$BATS_TEST_TMPDIR/nfc" "$BATS_TEST_TMPDIR/want"
+			node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) if (l) console.log(JSON.stringify(JSON.parse(l)))' \
+			    <"$BATS_TEST_TMPDIR/got" >"$BATS_TEST_TMPDIR/re"
+			mv "$BATS_TEST_TMPDIR/re" "$BATS_TEST_TMPDIR/got"
+		fi
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	done
 	run --separate-stderr wb-count -T "$T/llama3_1/tokenizer.json" --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
 	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
 }
 
 @test "-T -r streams the whole corpus to the count of Hugging Face's tokenizers" {
-	for f in llama3_1 gptoss; do
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -107,8 +137,8 @@ refused() {
 }
 
 @test "wb-truncate -T never ends over budget" {
-	text='日本語のテキスト and English, русский текст, emoji 👩‍👩‍👧 and <|eot_id|> (brackets) [many] {of} them'
-	for f in llama3_1 gptoss; do
+	text=$'日本語のテキスト and English, русский текст, emoji 👩‍👩‍👧 and <|eot_id|> (brackets) [many] {of} them, cafe\u0301 1234567'
+	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for k in head tail; do
 			for b in 0 1 2 3 5 8 13 21; do
 				jq -cn --arg t "$text" --argjson b "$b" '{text: $t, budget: $b}'
