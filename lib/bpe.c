@@ -1060,8 +1060,8 @@ fail:
 /*
  * An encoding of wb_bpe_from_tokens in a tokcache.c file: its image as
  * it is (section BPE_IMG) and what wb_bpe_from_tokens was told besides
- * (BPE_EXT): the pre-tokenizer, merge_whole, and the added tokens with
- * their ids and whether they count always.  Whatever else a builder sets
+ * (BPE_EXT): the pre-tokenizer, merge_whole, NFC or not, and the added
+ * tokens with their ids and whether they count always.  Whatever else a builder sets
  * in struct wb_bpe must be kept here too (and TC_VERSION bumped), or a
  * cached encoding would differ from a compiled one; the tests compare
  * them on every tokenizer they have.
@@ -1075,7 +1075,7 @@ struct bpe_ext {
 	uint32_t n_tokens;
 	uint32_t n_sp;
 	uint32_t text_len;      /* the texts of the added tokens, NUL each */
-	uint32_t pad;
+	uint32_t nfc;           /* wb_bpe_set_nfc was called */
 	/* then n_sp of struct bpe_ext_sp, then the texts */
 };
 
@@ -1105,7 +1105,7 @@ wb_bpe_to_cache(const struct wb_bpe *b, const struct wb_tokcache_key *k)
 	if ((x = calloc(1, len)) == NULL)
 		return;
 	*x = (struct bpe_ext){ (uint32_t)d->pat, b->merge_whole, d->n_tokens,
-	    (uint32_t)d->n_sp, (uint32_t)text_len, 0 };
+	    (uint32_t)d->n_sp, (uint32_t)text_len, b->nfc };
 	sp = (struct bpe_ext_sp *)(void *)(x + 1);
 	t = (char *)(sp + d->n_sp);
 	for (i = 0; i < d->n_sp; i++) {
@@ -1169,6 +1169,7 @@ wb_bpe_from_cache(struct wb_tokcache *tc, const char *name)
 	    .sp = b->own_sp, .n_sp = x->n_sp };
 	b->def = &b->own;
 	b->merge_whole = x->merge_whole != 0;
+	b->nfc = x->nfc != 0;
 	if (own_finish(b, name, &err) != 0)
 		goto fail;
 	b->mem = wb_tokcache_take(tc, &b->mem_len);
