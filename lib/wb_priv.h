@@ -322,6 +322,27 @@ struct wb_bpe *wb_bytelevel_bpe(const struct wb_bytelevel *v,
  * pre-tokenizer is one of pretok.c's; else 65, naming what is not. */
 struct wb_bpe *wb_gguf_bpe_open(const char *path, struct wb_err *err);
 
+/* spm.c */
+
+/* A counter of the GGUF file path if its tokenizer is SentencePiece-style
+ * BPE (model "llama"), tokenizing as llama.cpp does; name names it.  Not
+ * such a file: NULL with *mine false and err untouched, for another
+ * reader to try.  Else *mine true, and NULL with err set on failure. */
+struct wb_counter *wb_spm_gguf_new(const struct wb_counter_spec *spec,
+    const char *path, const char *name, bool *mine, struct wb_err *err);
+/* Is the tokenizer.json root SentencePiece-style BPE (byte_fallback, or
+ * spaces made "▁" by its normalizer or Metaspace)? */
+bool wb_spm_json_wants(const json_t *root);
+/* A counter of such a tokenizer.json, tokenizing as Hugging Face's
+ * tokenizers does; path is for messages, name names it. */
+struct wb_counter *wb_spm_json_new(const struct wb_counter_spec *spec,
+    const json_t *root, const char *path, const char *name,
+    struct wb_err *err);
+/* The tokens of s[0..len) as text that goes on from text before it, cut
+ * where the counter's streams may cut (tests). */
+size_t wb_spm_count_cont(const struct wb_counter *c, const char *s,
+    size_t len);
+
 /* settings.c */
 
 /* Where a setting's value came from: it decides the status of an error. */

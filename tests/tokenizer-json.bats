@@ -46,8 +46,8 @@ refused() {
 
 @test "-T refuses what it does not support, naming it, with exit 65" {
 	refused '.normalizer = {"type": "NFC"}' 'normalizer NFC is not supported'
-	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "▁"}' \
-	    'pre-tokenizer Metaspace is not supported (only a Split by regex, then ByteLevel)'
+	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "_"}' \
+	    'pre-tokenizer Metaspace is not supported here (only Metaspace "▁" without a normalizer)'
 	refused '.pre_tokenizer.pretokenizers[0].pattern.Regex = "\\p{N}{1,3}|\\s+"' \
 	    "pre-tokenizer Split regex is not supported (only cl100k_base's and o200k_base's)"
 	refused '.pre_tokenizer.pretokenizers[1].use_regex = true' \
@@ -59,6 +59,8 @@ refused() {
 	refused '.model = {"type": "WordLevel", "unk_token": "a", "vocab": {"a": 0}}' \
 	    'model WordLevel is not supported (only byte-level BPE)'
 	refused '.model.byte_fallback = true' \
+	    'pre-tokenizer Sequence is not supported here (only Metaspace "▁" without a normalizer)'
+	refused '.model.dropout = 0.1' \
 	    'model BPE with dropout, byte_fallback or subword affixes is not supported'
 	refused '.model.vocab.hell = 259 | .model.vocab.hello = 258' \
 	    "merge 3: merges not in the order of their tokens' ids are not supported"
