@@ -68,7 +68,12 @@ ids() {
 }
 
 @test "-T tokenizer.json: Metaspace of every prepend_scheme, split or not, ignore_merges, no byte fallback: the ids of tokenizers" {
-	head -300 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}' >"$BATS_TEST_TMPDIR/texts"
+	{
+		head -300 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}'
+		for t in '<s> Hello' '<s>Hello' ' <s>x' 'a</s> b' '<s>' ' ' '  a  ' '▁a ▁' 'x<unk><unk>y'; do
+			jq -cn --arg t "$t" '{text: $t}'
+		done
+	} >"$BATS_TEST_TMPDIR/texts"
 	for f in \
 	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: false}' \
 	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true}' \
@@ -80,9 +85,30 @@ ids() {
 		jq -c "$f" "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
 		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/tok.json" \
 		    <"$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/want"
-		ids "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/got"
+		ids "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/texts" --allow-special >"$BATS_TEST_TMPDIR/got"
 		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	done
+}
+
+# An Ollama models directory in OLLAMA_MODELS where the model $1 is the
+# file $2.
+ollama_install() {
+	local d=$BATS_TEST_TMPDIR/ollama sum
+	sum=$(sha256sum "$2" | cut -d' ' -f1)
+	mkdir -p "$d/blobs" "$d/manifests/registry.ollama.ai/library/$1"
+	cp "$2" "$d/blobs/sha256-$sum"
+	printf '{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:%s","size":%d}]}\n' \
+	    "$sum" "$(stat -c %s "$2")" >"$d/manifests/registry.ollama.ai/library/$1/latest"
+	export OLLAMA_MODELS=$d
+}
+
+@test "-M ollama:NAME of a SentencePiece-style model counts with its GGUF file, in every counting command" {
+	ollama_install gemma3 "$G/gemma3.gguf"
+	run --separate-stderr wb-count -M ollama:gemma3 --ids <<<'{"text":"Hello world"}'
+	assert_success
+	assert_output "$(wb-count -T "$G/gemma3.gguf" --ids <<<'{"text":"Hello world"}')"
+	run --separate-stderr wb-budget -M ollama:gemma3 -s scene=100 <<<'{"sections":{"scene":"Hello world"}}'
+	assert_output --partial '"scene":{"original_tokens":2,'
 }
 
 @test "Metaspace prepend_scheme first drops the leading ▁ of a text that starts with a space; llama.cpp keeps it" {
