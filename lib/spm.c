@@ -34,6 +34,7 @@
 #include "wb_priv.h"
 
 #define NONE UINT32_MAX
+#define STREAM_HOLD 32768    /* bytes a count stream holds before a cut */
 #define META "\xe2\x96\x81"  /* ▁, U+2581 */
 
 enum { TYPE_NORMAL = 1, TYPE_UNKNOWN, TYPE_CONTROL, TYPE_USER, TYPE_UNUSED,
@@ -49,6 +50,10 @@ enum prefix {
 struct added {
 	uint32_t off, len, id;
 	bool special;
+};
+
+struct slot {
+	uint32_t id1, h;         /* id + 1 (0: empty), the text's hash */
 };
 
 struct merge {
@@ -69,7 +74,7 @@ struct wb_spm {
 	uint8_t *type;           /* TYPE_ of each id; 0: no such id */
 	int16_t *byte;           /* the byte of a byte token, else -1 */
 	float *score;
-	uint32_t *vh;            /* texts -> id + 1 (0: empty slot) */
+	struct slot *vh;         /* texts -> id + 1 (0: empty slot) */
 	size_t vh_mask;
 	uint32_t max_len;        /* of a token in vh */
 	uint32_t byte_id[256];
@@ -92,7 +97,17 @@ struct wb_spm {
 struct spm_counter {
 	struct wb_counter base;
 	struct wb_spm *s;
+	size_t hold;             /* how much a stream holds before a cut */
 };
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
 
 static uint64_t
 hash(const void *p, size_t n)
@@ -102,16 +117,7 @@ hash(const void *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ s[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
+	return mix(h);
 }
 
 static size_t
@@ -135,35 +141,48 @@ tok(const struct wb_spm *s, uint32_t id, size_t *len)
 static uint32_t
 lookup(const struct wb_spm *s, const char *p, size_t n)
 {
+	uint64_t h;
 	size_t i, l;
 
 	if (n > s->max_len)
 		return NONE;
-	for (i = hash(p, n) & s->vh_mask; s->vh[i] != 0; i = (i + 1) & s->vh_mask) {
-		const char *t = tok(s, s->vh[i] - 1, &l);
+	h = hash(p, n);
+	for (i = h & s->vh_mask; s->vh[i].id1 != 0; i = (i + 1) & s->vh_mask) {
+		const char *t;
 
+		if (s->vh[i].h != (uint32_t)(h >> 32))
+			continue;
+		t = tok(s, s->vh[i].id1 - 1, &l);
 		if (l == n && memcmp(t, p, n) == 0)
-			return s->vh[i] - 1;
+			return s->vh[i].id1 - 1;
 	}
 	return NONE;
 }
 
-/* Put id in the vocabulary's table (a later id of the same text wins). */
-static void
+/* Put id in the vocabulary's table (a later id of the same text wins);
+ * false if the text was there. */
+static bool
 vocab_put(struct wb_spm *s, uint32_t id)
 {
 	size_t l, n;
 	const char *p = tok(s, id, &n), *t;
+	uint64_t h = hash(p, n);
 	size_t i;
+	bool fresh = true;
 
-	for (i = hash(p, n) & s->vh_mask; s->vh[i] != 0; i = (i + 1) & s->vh_mask) {
-		t = tok(s, s->vh[i] - 1, &l);
-		if (l == n && memcmp(t, p, n) == 0)
+	for (i = h & s->vh_mask; s->vh[i].id1 != 0; i = (i + 1) & s->vh_mask) {
+		if (s->vh[i].h != (uint32_t)(h >> 32))
+			continue;
+		t = tok(s, s->vh[i].id1 - 1, &l);
+		if (l == n && memcmp(t, p, n) == 0) {
+			fresh = false;
 			break;
+		}
 	}
-	s->vh[i] = id + 1;
+	s->vh[i] = (struct slot){ id + 1, (uint32_t)(h >> 32) };
 	if (n > s->max_len)
 		s->max_len = (uint32_t)n;
+	return fresh;
 }
 
 static const struct merge *
@@ -896,12 +915,20 @@ spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
 		return false;
 	while (p > 0 && (s[p] & 0xC0) == 0x80)
 		p--;
-	if (!char_tok(sp, s + p, end - p, &x) || !char_tok(sp, s + c, end - c, &y))
+	/* The cheap test first: the pair in a token. */
+	if (wb_utf8_seqlen(s + p, end - p) <= 0 ||
+	    wb_utf8_seqlen(s + c, end - c) <= 0)
 		return false;
+	wb_utf8_decode(s + p, end - p, &x);
+	wb_utf8_decode(s + c, end - c, &y);
+	x = x == ' ' ? 0x2581 : x;
+	y = y == ' ' ? 0x2581 : y;
 	if (sp->whole && !(sp->split && y == 0x2581))
 		return false;
 	if (!(sp->split && y == 0x2581) &&
 	    (sp->bg_oom || bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63)))
+		return false;
+	if (!char_tok(sp, s + p, end - p, &x) || !char_tok(sp, s + c, end - c, &y))
 		return false;
 	/* An added token over c, or ending at it. */
 	for (size_t b = c > back ? c - back : 0; b < c; b++) {
@@ -1022,7 +1049,9 @@ spm_lookback(const struct wb_counter *c)
 }
 
 /* A count stream: the text after the last cut found, counted as going on
- * from what came before it. */
+ * from what came before it; cuts are looked for once it holds the
+ * counter's hold (STREAM_HOLD bytes but in tests). */
+
 struct spm_stream {
 	struct wb_count_stream base;
 	struct wb_buf carry;
@@ -1082,6 +1111,10 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		}
 	}
 	ss->valid = i;
+	/* Text is cut once there is enough of it: a short one is counted
+	 * whole, without the table of pairs the cuts need. */
+	if (ss->valid < ((const struct spm_counter *)c)->hold + back)
+		return WB_OK;
 	if (!sp->bg_built)
 		bg_build((struct wb_spm *)sp);
 	/* A cut needs the added tokens that may end past it: keep back bytes. */
@@ -1178,20 +1211,17 @@ spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
 		return NULL;
 	}
 	c->s = s;
+	c->hold = STREAM_HOLD;
 	c->base.ops = &spm_ops;
 	c->base.spec = *spec;
 	snprintf(c->base.name, sizeof(c->base.name), "%s", name);
 	return &c->base;
 }
 
-/* Count s[0..len) as text after a cut that spm_cut allows (tests). */
-size_t
-wb_spm_count_cont(const struct wb_counter *c, const char *s, size_t len)
+void
+wb_spm_set_stream_hold(struct wb_counter *c, size_t n)
 {
-	struct wb_err err;
-
-	return encode(spm_of(c), s, len, c->spec.allow_special, true, NULL, 0,
-	    &err);
+	((struct spm_counter *)c)->hold = n;
 }
 
 /*
@@ -1298,12 +1328,11 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 			    "token %u is empty", path, i);
 			goto fail;
 		}
-		if (lookup(s, p, l) != NONE) {
+		if (!vocab_put(s, i)) {
 			wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.tokens: "
 			    "%.*s is there twice", path, (int)(l > 60 ? 60 : l), p);
 			goto fail;
 		}
-		vocab_put(s, i);
 		s->score[i] = score[i];
 		s->type[i] = ty >= TYPE_NORMAL && ty <= TYPE_BYTE ?
 		    (uint8_t)ty : TYPE_NORMAL;

@@ -338,10 +338,9 @@ bool wb_spm_json_wants(const json_t *root);
 struct wb_counter *wb_spm_json_new(const struct wb_counter_spec *spec,
     const json_t *root, const char *path, const char *name,
     struct wb_err *err);
-/* The tokens of s[0..len) as text that goes on from text before it, cut
- * where the counter's streams may cut (tests). */
-size_t wb_spm_count_cont(const struct wb_counter *c, const char *s,
-    size_t len);
+/* Let the counter's streams look for cuts once they hold n bytes (tests;
+ * 32 KB otherwise). */
+void wb_spm_set_stream_hold(struct wb_counter *c, size_t n);
 
 /* settings.c */
 

@@ -57,6 +57,10 @@ the_counters_load(void)
 		for (int s = 0; s < 2; s++) {
 			CHECK((ctr[m][0][s] = open_counter(json[m], s)) != NULL);
 			CHECK((ctr[m][1][s] = open_counter(gguf[m], s)) != NULL);
+			/* Cut as soon as can be, so that short texts are cut. */
+			for (int k = 0; k < 2; k++)
+				if (ctr[m][k][s] != NULL)
+					wb_spm_set_stream_hold(ctr[m][k][s], 0);
 		}
 		unlink(gguf[m]);
 	}
@@ -295,6 +299,8 @@ long_runs_are_quick(void)
 			    runs[r][0] == '\n' ? "\\n" : runs[r],
 			    (unsigned long long)k, (wb_now() - t0) * 1e3);
 			CHECK(k > 0 && k <= len + 1);
+			/* Streams as wb-count -r makes them. */
+			wb_spm_set_stream_hold(c, 32768);
 			cs = wb_count_stream_new(c);
 			for (size_t at = 0; at < len; at += 4096)
 				CHECK(wb_count_stream_feed(cs, s + at, len - at < 4096 ?
@@ -302,6 +308,7 @@ long_runs_are_quick(void)
 			CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
 			CHECK_U(got, k);
 			wb_count_stream_free(cs);
+			wb_spm_set_stream_hold(c, 0);
 		}
 	}
 	free(s);
