@@ -1507,7 +1507,7 @@ json_spaces(struct wb_spm *s, const char *path, const json_t *root,
 		s->prefix = prepend ? PFX_SEGMENT : PFX_NONE;
 		return WB_OK;
 	}
-	if (strcmp(type_of(p), "Split") == 0 && replace &&
+	if (strcmp(type_of(p), "Split") == 0 && replace && off(p, "invert") &&
 	    str_is(json_object_get(p, "pattern"), "String", " ")) {
 		/* No space is left to split at. */
 		s->prefix = prepend ? PFX_SEGMENT : PFX_NONE;

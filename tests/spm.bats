@@ -187,6 +187,8 @@ ollama_install() {
 	refused "$j" 'normalizer NFKC is not supported (only Prepend "▁", Replace " " by "▁")'
 	jq -c '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "_", prepend_scheme: "first"}' "$T/mistral/tokenizer.json" >"$j"
 	refused "$j" 'pre-tokenizer Metaspace is not supported here (only Metaspace "▁" without a normalizer)'
+	jq -c '.pre_tokenizer.invert = true' "$T/gemma3/tokenizer.json" >"$j"
+	refused "$j" 'pre-tokenizer Split is not supported here (only Metaspace "▁" without a normalizer)'
 	jq -c '.normalizer = null' "$T/mistral/tokenizer.json" >"$j"
 	refused "$j" 'model BPE with byte_fallback and neither Metaspace nor a normalizer that replaces spaces is not supported'
 	jq -c '.added_tokens[1].normalized = true' "$T/mistral/tokenizer.json" >"$j"
