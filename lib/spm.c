@@ -84,10 +84,10 @@ struct wb_spm {
 	size_t n_add;
 	uint32_t *ah;            /* added texts -> index + 1 */
 	size_t ah_mask;
-	uint32_t lens[64];       /* the lengths of added tokens, longest first */
+	uint32_t lens[256];      /* the lengths of added tokens, longest first */
 	size_t n_lens;
 	uint64_t first[2][4];    /* first bytes of the added ones: [special] */
-	uint64_t lfirst[64][2][4];  /* the same for each of lens[] */
+	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
 	uint32_t add_max[2];     /* longest added one that counts: [allow] */
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
@@ -737,31 +737,40 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		}
 		return true;
 	}
+	/* The places where one may start, then each length over them. */
+	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
+	unsigned char *cov = calloc(len + 1, 1);
+
+	if (cand == NULL || cov == NULL) {
+		free(cand);
+		free(cov);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (may_start(sp, (unsigned char)s[i], allow))
+			cand[nc++] = i;
 	for (size_t j = 0; j < sp->n_lens; j++) {
 		uint32_t l = sp->lens[j];
+		size_t end = 0;
 
-		for (size_t i = 0; i + l <= len;) {
-			size_t q;
+		for (size_t k = 0; k < nc; k++) {
+			size_t i = cand[k], q;
 
-			if (mark[i] != 0) {
-				i += mark[i];
+			if (i < end || cov[i] || i + l > len ||
+			    !may_start_len(sp, j, (unsigned char)s[i], allow) ||
+			    added_at(sp, s + i, l, allow) == NULL)
 				continue;
-			}
-			if (!may_start_len(sp, j, (unsigned char)s[i], allow) ||
-			    added_at(sp, s + i, l, allow) == NULL) {
-				i++;
-				continue;
-			}
-			for (q = i + 1; q < i + l && mark[q] == 0; q++)
+			for (q = i; q < i + l && !cov[q]; q++)
 				;
-			if (q < i + l) {
-				i = q;
+			if (q < i + l)
 				continue;
-			}
 			mark[i] = l;
-			i += l;
+			memset(cov + i, 1, l);
+			end = i + l;
 		}
 	}
+	free(cand);
+	free(cov);
 	return true;
 }
 
@@ -782,7 +791,12 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return WB_BPE_FAIL;
 	}
-	find_added(sp, s, len, allow, mark);
+	if (!find_added(sp, s, len, allow, mark)) {
+		free(nb);
+		free(mark);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return WB_BPE_FAIL;
+	}
 	for (size_t i = 0; i <= len && !o.fail; i++) {
 		if (i < len && (mark == NULL || mark[i] == 0))
 			continue;
