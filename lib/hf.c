@@ -423,6 +423,12 @@ check(const char *path, const json_t *root, bool *nfc, struct wb_err *err)
 		    path);
 		return -1;
 	}
+	mt = type_of(model);
+	if (strcmp(mt, "BPE") != 0) {
+		wb_err_set(err, WB_EDATA, "%s: model %s is not supported (only "
+		    "byte-level BPE)", path, mt);
+		return -1;
+	}
 	if (norm != NULL && !json_is_null(norm) &&
 	    strcmp(type_of(norm), "NFC") != 0 &&
 	    !(strcmp(type_of(norm), "Sequence") == 0 &&
@@ -432,12 +438,6 @@ check(const char *path, const json_t *root, bool *nfc, struct wb_err *err)
 		return -1;
 	}
 	*nfc = norm != NULL && strcmp(type_of(norm), "NFC") == 0;
-	mt = type_of(model);
-	if (strcmp(mt, "BPE") != 0) {
-		wb_err_set(err, WB_EDATA, "%s: model %s is not supported (only "
-		    "byte-level BPE)", path, mt);
-		return -1;
-	}
 	if (!json_is_object(json_object_get(model, "vocab"))) {
 		wb_err_set(err, WB_EDATA, "%s: model.vocab is not an object",
 		    path);
@@ -506,18 +506,17 @@ load(const char *path, struct wb_err *err)
 	return root;
 }
 
-struct wb_bpe *
-wb_hf_open(const char *path, struct wb_err *err)
+/* The encoding of the tokenizer.json path whose JSON is root. */
+static struct wb_bpe *
+open_json(const char *path, json_t *root, struct wb_err *err)
 {
-	json_t *root, *model;
+	json_t *model;
 	struct wb_bpe *b = NULL;
 	struct wb_bpe_added *added = NULL;
 	struct wb_bytelevel v = { .name = path, .tokens_key = "model.vocab" };
 	int pat;
 	bool nfc = false;
 
-	if ((root = load(path, err)) == NULL)
-		return NULL;
 	model = json_object_get(root, "model");
 	if ((pat = check(path, root, &nfc, err)) >= 0 &&
 	    json_vocabulary(&v, json_object_get(model, "vocab"),
@@ -535,6 +534,15 @@ wb_hf_open(const char *path, struct wb_err *err)
 	free(added);
 	free((void *)v.tok);
 	free((void *)v.merges);
+	return b;
+}
+
+struct wb_bpe *
+wb_hf_open(const char *path, struct wb_err *err)
+{
+	json_t *root = load(path, err);
+	struct wb_bpe *b = root != NULL ? open_json(path, root, err) : NULL;
+
 	json_decref(root);
 	return b;
 }
@@ -556,12 +564,52 @@ is_gguf(const char *path)
 	return r == (ssize_t)sizeof(magic) && memcmp(magic, "GGUF", 4) == 0;
 }
 
+/* What wb_hf_new asks of build, and what build found. */
+struct build {
+	const struct wb_counter_spec *spec;
+	const char *name;
+	struct wb_counter *counter;  /* of a SentencePiece-style file */
+	bool gguf;
+	bool spm;               /* the file is SentencePiece-style BPE: its
+	                         * counter (or NULL and err) is in counter */
+};
+
+/* The encoding of the file path for wb_tokcache_bpe to cache, if it is
+ * byte-level BPE; a SentencePiece-style file (GGUF model llama, or a
+ * tokenizer.json with byte fallback or "▁") is made into its counter in
+ * x->counter instead, and not cached: NULL and x->spm. */
+static struct wb_bpe *
+build(const char *path, void *arg, struct wb_err *err)
+{
+	struct build *x = arg;
+	struct wb_bpe *b;
+	json_t *root;
+
+	if (x->gguf) {
+		x->counter = wb_spm_gguf_new(x->spec, path, x->name, &x->spm,
+		    err);
+		return x->spm ? NULL : wb_gguf_bpe_open(path, err);
+	}
+	if ((root = load(path, err)) == NULL)
+		return NULL;
+	if ((x->spm = wb_spm_json_wants(root))) {
+		x->counter = wb_spm_json_new(x->spec, root, path, x->name,
+		    err);
+		b = NULL;
+	} else {
+		b = open_json(path, root, err);
+	}
+	json_decref(root);
+	return b;
+}
+
 struct wb_counter *
 wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
-	const char *t = spec->tokenizer, *base = strrchr(t, '/');
+	const char *t = spec->tokenizer, *base = strrchr(t, '/'), *path = t;
 	char blob[4096];
 	struct wb_bpe *b;
+	struct build x;
 
 	if (strncmp(t, "ollama:", 7) == 0) {
 		if (wb_ollama_resolve(t, blob, sizeof(blob), err) != WB_OK)
@@ -571,12 +619,15 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 			    blob);
 			return NULL;
 		}
-		b = wb_tokcache_bpe(blob, wb_gguf_bpe_open, err);
+		path = blob;
 	} else {
-		b = wb_tokcache_bpe(t, is_gguf(t) ? wb_gguf_bpe_open :
-		    wb_hf_open, err);
 		t = base ? base + 1 : t;
 	}
+	x = (struct build){ spec, t, NULL, path == blob || is_gguf(path),
+	    false };
+	b = wb_tokcache_bpe(path, build, &x, err);
+	if (x.spm)
+		return x.counter;
 	if (b == NULL)
 		return NULL;
 	return wb_exact_from_bpe(spec, b, t, err);

@@ -335,8 +335,8 @@ wb_tokcache_write(const struct wb_tokcache_key *k,
 
 struct wb_bpe *
 wb_tokcache_bpe(const char *path,
-    struct wb_bpe *(*build)(const char *path, struct wb_err *err),
-    struct wb_err *err)
+    struct wb_bpe *(*build)(const char *path, void *arg, struct wb_err *err),
+    void *arg, struct wb_err *err)
 {
 	struct wb_tokcache_key k;
 	struct wb_tokcache *tc;
@@ -350,7 +350,7 @@ wb_tokcache_bpe(const char *path,
 	}
 	/* The key was taken first: a file changed while it is compiled
 	 * leaves a cache that the next run passes over. */
-	if ((b = build(path, err)) != NULL && keyed)
+	if ((b = build(path, arg, err)) != NULL && keyed)
 		wb_bpe_to_cache(b, &k);
 	return b;
 }

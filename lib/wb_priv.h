@@ -330,10 +330,12 @@ void wb_tokcache_close(struct wb_tokcache *tc);
 void wb_tokcache_write(const struct wb_tokcache_key *k,
     const struct wb_tokcache_part *parts, size_t n);
 /* The encoding of the tokenizer file path: from its cache, else made by
- * build (and then cached). */
+ * build(path, arg, err) (and then cached, if build made one).  Only
+ * encodings are cached: a file that build makes into something else
+ * (it returns NULL, and says so in arg) is built on every call. */
 struct wb_bpe *wb_tokcache_bpe(const char *path,
-    struct wb_bpe *(*build)(const char *path, struct wb_err *err),
-    struct wb_err *err);
+    struct wb_bpe *(*build)(const char *path, void *arg, struct wb_err *err),
+    void *arg, struct wb_err *err);
 /* bpe.c's side: write an encoding of wb_bpe_from_tokens to k's cache;
  * read one from tc, which it then owns (NULL, tc still the caller's, if
  * tc does not hold a sound one); name names it. */
@@ -428,6 +430,26 @@ struct wb_bpe *wb_bytelevel_bpe(const struct wb_bytelevel *v,
  * tokenizes with it as wb can: byte-level BPE (model gpt2) whose
  * pre-tokenizer is one of pretok.c's; else 65, naming what is not. */
 struct wb_bpe *wb_gguf_bpe_open(const char *path, struct wb_err *err);
+
+/* spm.c */
+
+/* A counter of the GGUF file path if its tokenizer is SentencePiece-style
+ * BPE (model "llama"), tokenizing as llama.cpp does; name names it.  Not
+ * such a file: NULL with *mine false and err untouched, for another
+ * reader to try.  Else *mine true, and NULL with err set on failure. */
+struct wb_counter *wb_spm_gguf_new(const struct wb_counter_spec *spec,
+    const char *path, const char *name, bool *mine, struct wb_err *err);
+/* Is the tokenizer.json root SentencePiece-style BPE (byte_fallback, or
+ * spaces made "▁" by its normalizer or Metaspace)? */
+bool wb_spm_json_wants(const json_t *root);
+/* A counter of such a tokenizer.json, tokenizing as Hugging Face's
+ * tokenizers does; path is for messages, name names it. */
+struct wb_counter *wb_spm_json_new(const struct wb_counter_spec *spec,
+    const json_t *root, const char *path, const char *name,
+    struct wb_err *err);
+/* Let the counter's streams look for cuts once they hold n bytes (tests;
+ * 32 KB otherwise). */
+void wb_spm_set_stream_hold(struct wb_counter *c, size_t n);
 
 /* settings.c */
 

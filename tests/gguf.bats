@@ -166,7 +166,9 @@ ollama_install() {
 		assert_equal "$stderr" "wb-count: $1: $2"
 	}
 	refused "$BATS_TEST_TMPDIR/m/tensor.gguf" 'no tokenizer in the file (no tokenizer.ggml.model)'
-	refused "$BATS_TEST_TMPDIR/m/llama.gguf" 'tokenizer model llama is not supported (only gpt2, byte-level BPE)'
+	refused "$BATS_TEST_TMPDIR/m/llama.gguf" 'tokenizer.ggml.tokens: no token for the byte 0x00 (<0x00>), which the byte fallback needs'
+	perl -pe 's/(tokenizer\.ggml\.model\x08\x00{3}\x05\x00{7})llama/$1rwkv5/' "$BATS_TEST_TMPDIR/m/llama.gguf" >"$BATS_TEST_TMPDIR/m/rwkv.gguf"
+	refused "$BATS_TEST_TMPDIR/m/rwkv.gguf" 'tokenizer model rwkv5 is not supported (only gpt2, byte-level BPE, and llama, SentencePiece-style BPE)'
 	refused "$BATS_TEST_TMPDIR/m/gpt2.gguf" 'pre-tokenizer default is not supported (only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, gpt-4o, Tekken or GPT-2 do)'
 	for pre in deepseek-llm qwen35 no-such-pre; do
 		synthetic "$pre"

@@ -60,8 +60,8 @@ refused() {
 	refused '.normalizer = {"type": "NFKC"}' 'normalizer NFKC is not supported (only NFC)'
 	refused '.normalizer = {"type": "Sequence", "normalizers": [{"type": "NFC"}]}' \
 	    'normalizer Sequence is not supported (only NFC)'
-	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "▁"}' \
-	    'pre-tokenizer Metaspace is not supported (only Splits by regex, then ByteLevel)'
+	refused '.pre_tokenizer = {"type": "Metaspace", "replacement": "_"}' \
+	    'pre-tokenizer Metaspace is not supported here (only Metaspace "▁" without a normalizer)'
 	refused '.pre_tokenizer.pretokenizers[0].pattern.Regex = "\\p{N}{1,3}|\\s+"' \
 	    "pre-tokenizer Split regex is not supported (only cl100k_base's, o200k_base's, Qwen 2's, Tekken's and DeepSeek V3's)"
 	refused '.pre_tokenizer.pretokenizers = [.pre_tokenizer.pretokenizers[0]] + .pre_tokenizer.pretokenizers' \
@@ -75,6 +75,8 @@ refused() {
 	refused '.model = {"type": "WordLevel", "unk_token": "a", "vocab": {"a": 0}}' \
 	    'model WordLevel is not supported (only byte-level BPE)'
 	refused '.model.byte_fallback = true' \
+	    'pre-tokenizer Sequence is not supported here (only Metaspace "▁" without a normalizer)'
+	refused '.model.dropout = 0.1' \
 	    'model BPE with dropout, byte_fallback or subword affixes is not supported'
 	refused '.model.vocab.hell = 259 | .model.vocab.hello = 258' \
 	    "merge 3: merges not in the order of their tokens' ids are not supported"

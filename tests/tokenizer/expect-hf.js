@@ -2,7 +2,7 @@
 // expect-hf.js DIR CORPUS.jsonl: the ids that Hugging Face's tokenizers
 // (the npm package `tokenizers`, in DIR/node) give for the tokenizer.json
 // files DIR/NAME/tokenizer.json (NAME: llama3_1, gptoss, qwen3, deepseek_v3,
-// tekken: made by tekken-json.js),
+// tekken: made by tekken-json.js, mistral, gemma3),
 // as JSON lines
 // {"file": NAME, "special": 0|1, "name": "...", "text": "...", "ids": [...]}
 // for every text of the corpus that is valid Unicode, and for texts made
@@ -28,7 +28,10 @@ function made(json) {
   for (const ch of [' ', '-', '=', '\n', '\t', '.', '*', '#', '/', '\u00a0', '\u3000', 'a', '7', '日', '👍'])
     for (let n = 1; n <= 40; n++)
       out.push({ name: `run ${JSON.stringify(ch)} ${n}`, text: `x${ch.repeat(n)}y` });
-  const added = json.added_tokens.map((a) => a.content);
+  // Every added token, or 200 spread over them when there are many.
+  const all = json.added_tokens.map((a) => a.content);
+  const added = all.length <= 400 ? all
+    : Array.from({ length: 200 }, (_, i) => all[Math.floor((i * all.length) / 200)]);
   added.forEach((t, i) => {
     out.push({ name: `added ${i}`, text: `word${t}word ${t} ${t}${t}\n${t.slice(0, -1)} ${t.slice(1)}` });
   });
@@ -39,12 +42,14 @@ function made(json) {
 
 (async () => {
   const lines = [];
-  for (const file of ['llama3_1', 'gptoss', 'qwen3', 'deepseek_v3', 'tekken']) {
+  for (const file of ['llama3_1', 'gptoss', 'qwen3', 'deepseek_v3', 'tekken', 'mistral', 'gemma3']) {
     const text = fs.readFileSync(path.join(dir, file, 'tokenizer.json'), 'utf8');
     const json = JSON.parse(text);
     const plain = JSON.parse(text);
     plain.added_tokens = plain.added_tokens.filter((a) => !a.special);
     const tk = [Tokenizer.fromString(JSON.stringify(plain)), Tokenizer.fromString(text)];
+    const prepends = JSON.stringify(json.normalizer || {}).includes('"Prepend"');
+    const spm = json.model.byte_fallback === true;
     const cases = base.map((c) => ({ name: c.name, text: c.text })).concat(made(json));
     for (const special of [0, 1]) {
       for (const c of cases) {
@@ -53,7 +58,11 @@ function made(json) {
         // tokens anew: the ids by their text in the file as it is.
         const ids = enc.getIds().map((id) => tk[1].tokenToId(tk[special].idToToken(id)));
         const want = json.normalizer && json.normalizer.type === 'NFC' ? c.text.normalize('NFC') : c.text;
-        if ((await tk[1].decode(ids, false)) !== want)
+        // A normalizer that prepends ▁ does so after each special token
+        // too, and a ▁ of the text decodes as a space: those texts do not
+        // decode back.
+        if ((special === 0 || !prepends) && !(spm && c.text.includes('\u2581')) &&
+            (await tk[1].decode(ids, false)) !== want)
           throw new Error(`${file}: ${c.name}: the ids do not decode to the text`);
         lines.push(JSON.stringify({ file, special, name: c.name, text: c.text, ids }));
       }

@@ -8,6 +8,9 @@
 // reads back against the values written here.
 // mkgguf.js --from TOKENIZER.JSON PRE OUT: the GGUF that llama.cpp's
 // converter makes of a byte-level BPE tokenizer.json (see below).
+// mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores]: the GGUF of model
+// llama that it makes of a SentencePiece-style one (see below), without
+// its scores if asked.
 'use strict';
 
 const fs = require('fs');
@@ -188,7 +191,72 @@ function fromTokenizerJson(text, pre) {
   ]);
 }
 
+// The GGUF file of model llama that llama.cpp's convert_hf_to_gguf.py
+// writes for a SentencePiece BPE model, metadata only, from the
+// tokenizer.json text made of it: the pieces by id, each normal one
+// scored as SentencePiece scores a BPE model's pieces (minus its id: the
+// later a piece, the later it merges), the others 0; token types: byte
+// tokens <0xNN> 6, the unknown token 2, special added tokens control (3),
+// other added ones user-defined (4), the rest normal (1); add_space_prefix
+// when the normalizer prepends ▁ (Llama 2, Mistral; not Gemma).
+function spmFromTokenizerJson(text, noScores) {
+  const tj = JSON.parse(text);
+  const byId = new Map();
+  for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
+  const added = new Map();
+  for (const a of tj.added_tokens || []) {
+    if (!byId.has(a.id)) byId.set(a.id, a.content);
+    added.set(a.id, a);
+  }
+  let n = 0;
+  for (const id of byId.keys()) if (id >= n) n = id + 1;
+  const tokens = [];
+  const scores = [];
+  const types = [];
+  for (let i = 0; i < n; i++) {
+    const t = byId.has(i) ? byId.get(i) : `[PAD${i}]`;
+    let type = 1;
+    if (!byId.has(i)) type = 5;
+    else if (t === tj.model.unk_token) type = 2;
+    else if (/^<0x[0-9A-F]{2}>$/.test(t)) type = 6;
+    else if (added.has(i)) type = added.get(i).special ? 3 : 4;
+    tokens.push(t);
+    types.push(type);
+    scores.push(type === 1 ? -i : 0);
+  }
+  const prepend = JSON.stringify(tj.normalizer || {}).includes('"Prepend"') ||
+    (tj.pre_tokenizer && tj.pre_tokenizer.type === 'Metaspace' &&
+     tj.pre_tokenizer.prepend_scheme !== 'never');
+  return gguf(3, [
+    ['general.architecture', 'string', 'llama'],
+    ['general.name', 'string', 'from tokenizer.json'],
+    ['llama.context_length', 'u32', 4096],
+    ['llama.embedding_length', 'u32', 64],
+    ['llama.block_count', 'u32', 1],
+    ['llama.feed_forward_length', 'u32', 128],
+    ['llama.attention.head_count', 'u32', 1],
+    ['llama.attention.layer_norm_rms_epsilon', 'f32', 1e-5],
+    ['tokenizer.ggml.model', 'string', 'llama'],
+    ['tokenizer.ggml.pre', 'string', 'default'],
+    ['tokenizer.ggml.tokens', 'array', arr('string', tokens)],
+    ...(noScores ? [] : [['tokenizer.ggml.scores', 'array', arr('f32', scores)]]),
+    ['tokenizer.ggml.token_type', 'array', arr('i32', types)],
+    ['tokenizer.ggml.add_space_prefix', 'bool', prepend],
+    ['tokenizer.ggml.add_bos_token', 'bool', true],
+  ]);
+}
+
 const dir = process.argv[2];
+if (dir === '--spm') {
+  const [, , , src, out, flag] = process.argv;
+  if (!out) {
+    process.stderr.write('usage: mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores]\n');
+    process.exit(64);
+  }
+  fs.writeFileSync(out, spmFromTokenizerJson(fs.readFileSync(src, 'utf8'),
+    flag === '--no-scores'));
+  process.exit(0);
+}
 if (dir === '--from') {
   // mkgguf.js --from TOKENIZER.JSON PRE OUT
   const [, , , src, pre, out] = process.argv;

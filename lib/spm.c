@@ -1,0 +1,1803 @@
+/* spm.c: counters of SentencePiece-style BPE: a vocabulary of texts where
+ * "▁" stands for a space, merged without a pre-tokenizer, with a byte
+ * fallback to the tokens <0x00> .. <0xFF>.
+ *
+ * Two engines, each exactly its reference's:
+ *  - a GGUF file of model "llama" tokenizes as llama.cpp's
+ *    llm_tokenizer_spm (src/llama-vocab.cpp): the tokens split out first
+ *    (user-defined ones always, control and unknown ones with
+ *    allow_special), longest first over the whole text; each run of text
+ *    between them gets a space in front when add_space_prefix is set,
+ *    spaces become ▁, and neighbouring symbols (characters at first) merge
+ *    while their text is a token, the pair of the highest score first
+ *    (the leftmost among equal scores); what is no token in the end is
+ *    written as its bytes' tokens.
+ *  - a tokenizer.json of model BPE as Hugging Face's tokenizers: the added
+ *    tokens split out first (leftmost, longest), special ones only with
+ *    allow_special; the text between them normalized (Prepend "▁",
+ *    Replace " " by "▁") or pre-tokenized by Metaspace (prepend_scheme
+ *    first, always or never; split at ▁ or not); each word made of its
+ *    characters' tokens (else their bytes' tokens, else the unknown token,
+ *    runs of them fused with fuse_unk), merged by the rank of the merges,
+ *    the lowest first (the leftmost among equal ranks); with
+ *    ignore_merges a word that is a token is taken whole.
+ * No token is added at the start (no BOS).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wb_priv.h"
+
+#define NONE UINT32_MAX
+#define STREAM_HOLD 32768    /* bytes a count stream holds before a cut */
+#define META "\xe2\x96\x81"  /* ▁, U+2581 */
+
+enum { TYPE_NORMAL = 1, TYPE_UNKNOWN, TYPE_CONTROL, TYPE_USER, TYPE_UNUSED,
+	TYPE_BYTE };
+
+enum prefix {
+	PFX_NONE,        /* nothing in front */
+	PFX_SEGMENT,     /* ▁ in front of every run of text */
+	PFX_FIRST,       /* Metaspace first: the first, unless it starts with ▁ */
+	PFX_ALWAYS,      /* Metaspace always: every run not starting with ▁ */
+};
+
+struct added {
+	uint32_t off, len, id;
+	bool special;
+};
+
+struct slot {
+	uint32_t id1, h;         /* id + 1 (0: empty), the text's hash */
+};
+
+struct merge {
+	uint64_t key;    /* left id << 32 | right id; 0 with rank NONE: empty */
+	uint32_t rank, id;
+};
+
+struct wb_spm {
+	bool by_score;           /* llama.cpp's engine, else tokenizers' */
+	enum prefix prefix;
+	bool split;              /* Metaspace split: words start at each ▁ */
+	bool whole;              /* ignore_merges: a word that is a token */
+	bool fuse_unk;
+	bool longest_first;      /* llama.cpp's order of the split tokens */
+	uint32_t n_ids, unk;
+	char *text;              /* the texts of the ids, then the added ones */
+	uint32_t *off;           /* id i: text[off[i] .. off[i + 1]) */
+	uint8_t *type;           /* TYPE_ of each id; 0: no such id */
+	int16_t *byte;           /* the byte of a byte token, else -1 */
+	float *score;
+	struct slot *vh;         /* texts -> id + 1 (0: empty slot) */
+	size_t vh_mask;
+	uint32_t max_len;        /* of a token in vh */
+	uint32_t byte_id[256];
+	struct merge *mh;
+	size_t mh_mask;
+	struct added *add;
+	size_t n_add;
+	uint32_t *ah;            /* added texts -> index + 1 */
+	size_t ah_mask;
+	uint32_t lens[256];      /* the lengths of added tokens, longest first */
+	size_t n_lens;
+	uint64_t first[2][4];    /* first bytes of the added ones: [special] */
+	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
+	uint32_t add_max[2];     /* longest added one that counts: [allow] */
+	uint64_t *bg;            /* pairs of characters inside a token */
+	size_t bg_mask;
+	bool bg_built, bg_oom;
+};
+
+struct spm_counter {
+	struct wb_counter base;
+	struct wb_spm *s;
+	size_t hold;             /* how much a stream holds before a cut */
+};
+
+static uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ull;
+	return mix(h);
+}
+
+static size_t
+table_size(size_t n)
+{
+	size_t m = 16;
+
+	while (m < 2 * n + 2)
+		m *= 2;
+	return m;
+}
+
+static const char *
+tok(const struct wb_spm *s, uint32_t id, size_t *len)
+{
+	*len = s->off[id + 1] - s->off[id];
+	return s->text + s->off[id];
+}
+
+/* The id whose text is p[0..n) in the vocabulary, or NONE. */
+static uint32_t
+lookup(const struct wb_spm *s, const char *p, size_t n)
+{
+	uint64_t h;
+	size_t i, l;
+
+	if (n > s->max_len)
+		return NONE;
+	h = hash(p, n);
+	for (i = h & s->vh_mask; s->vh[i].id1 != 0; i = (i + 1) & s->vh_mask) {
+		const char *t;
+
+		if (s->vh[i].h != (uint32_t)(h >> 32))
+			continue;
+		t = tok(s, s->vh[i].id1 - 1, &l);
+		if (l == n && memcmp(t, p, n) == 0)
+			return s->vh[i].id1 - 1;
+	}
+	return NONE;
+}
+
+/* Put id in the vocabulary's table (a later id of the same text wins);
+ * false if the text was there. */
+static bool
+vocab_put(struct wb_spm *s, uint32_t id)
+{
+	size_t l, n;
+	const char *p = tok(s, id, &n), *t;
+	uint64_t h = hash(p, n);
+	size_t i;
+	bool fresh = true;
+
+	for (i = h & s->vh_mask; s->vh[i].id1 != 0; i = (i + 1) & s->vh_mask) {
+		if (s->vh[i].h != (uint32_t)(h >> 32))
+			continue;
+		t = tok(s, s->vh[i].id1 - 1, &l);
+		if (l == n && memcmp(t, p, n) == 0) {
+			fresh = false;
+			break;
+		}
+	}
+	s->vh[i] = (struct slot){ id + 1, (uint32_t)(h >> 32) };
+	if (n > s->max_len)
+		s->max_len = (uint32_t)n;
+	return fresh;
+}
+
+static const struct merge *
+merge_of(const struct wb_spm *s, uint32_t a, uint32_t b)
+{
+	uint64_t key = (uint64_t)a << 32 | b;
+
+	for (size_t i = mix(key) & s->mh_mask; s->mh[i].rank != NONE;
+	    i = (i + 1) & s->mh_mask)
+		if (s->mh[i].key == key)
+			return &s->mh[i];
+	return NULL;
+}
+
+/* The added token whose text is p[0..n) and that counts, or NULL. */
+static const struct added *
+added_at(const struct wb_spm *s, const char *p, size_t n, int allow)
+{
+	for (size_t i = hash(p, n) & s->ah_mask; s->ah[i] != 0;
+	    i = (i + 1) & s->ah_mask) {
+		const struct added *a = &s->add[s->ah[i] - 1];
+
+		if (a->len == n && memcmp(s->text + a->off, p, n) == 0)
+			return allow || !a->special ? a : NULL;
+	}
+	return NULL;
+}
+
+/* Could an added token that counts start with byte c? */
+static bool
+may_start(const struct wb_spm *s, unsigned char c, int allow)
+{
+	return (s->first[0][c >> 6] >> (c & 63) & 1) ||
+	    (allow && (s->first[1][c >> 6] >> (c & 63) & 1));
+}
+
+/* Could one of length lens[j] start with byte c? */
+static bool
+may_start_len(const struct wb_spm *s, size_t j, unsigned char c, int allow)
+{
+	return (s->lfirst[j][0][c >> 6] >> (c & 63) & 1) ||
+	    (allow && (s->lfirst[j][1][c >> 6] >> (c & 63) & 1));
+}
+
+static void
+wb_spm_free(struct wb_spm *s)
+{
+	if (s == NULL)
+		return;
+	free(s->text);
+	free(s->off);
+	free(s->type);
+	free(s->byte);
+	free(s->score);
+	free(s->vh);
+	free(s->mh);
+	free(s->add);
+	free(s->ah);
+	free(s->bg);
+	free(s);
+}
+
+/*
+ * Building one: the texts by id (holes empty), the types, the scores or
+ * merges, the added tokens.
+ */
+struct spm_build {
+	struct wb_spm *s;
+	struct wb_buf text;
+	const char *name;
+};
+
+static int
+oom(const char *name, struct wb_err *err)
+{
+	return wb_err_set(err, WB_EINTERNAL, "%s: out of memory", name);
+}
+
+/* Start s with n ids whose texts come next, by id. */
+static struct wb_spm *
+spm_new(uint32_t n, bool by_score)
+{
+	struct wb_spm *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->by_score = by_score;
+	s->n_ids = n;
+	s->unk = NONE;
+	s->vh_mask = table_size(n) - 1;
+	s->off = calloc((size_t)n + 2, sizeof(*s->off));
+	s->type = calloc((size_t)n + 1, 1);
+	s->byte = malloc(((size_t)n + 1) * sizeof(*s->byte));
+	s->vh = calloc(s->vh_mask + 1, sizeof(*s->vh));
+	if (s->off == NULL || s->type == NULL || s->byte == NULL || s->vh == NULL) {
+		wb_spm_free(s);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		s->byte[i] = -1;
+	for (int b = 0; b < 256; b++)
+		s->byte_id[b] = NONE;
+	return s;
+}
+
+/* Is t[0..n) "<0xNN>"?  Its byte, else -1. */
+static int
+byte_token(const char *t, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *a, *b;
+
+	if (n != 6 || memcmp(t, "<0x", 3) != 0 || t[5] != '>' ||
+	    (a = memchr(hex, t[3], 16)) == NULL || t[3] == '\0' ||
+	    (b = memchr(hex, t[4], 16)) == NULL || t[4] == '\0')
+		return -1;
+	return (int)((a - hex) * 16 + (b - hex));
+}
+
+/* The added tokens' table and first bytes; add[] and their texts set. */
+static int
+index_added(struct wb_spm *s, const char *name, struct wb_err *err)
+{
+	s->ah_mask = table_size(s->n_add) - 1;
+	if ((s->ah = calloc(s->ah_mask + 1, sizeof(*s->ah))) == NULL)
+		return oom(name, err);
+	for (size_t k = 0; k < s->n_add; k++) {
+		struct added *a = &s->add[k];
+		const char *p = s->text + a->off;
+		size_t i, j;
+
+		for (i = hash(p, a->len) & s->ah_mask; s->ah[i] != 0;
+		    i = (i + 1) & s->ah_mask) {
+			const struct added *o = &s->add[s->ah[i] - 1];
+
+			if (o->len == a->len && memcmp(s->text + o->off, p,
+			    a->len) == 0)
+				break;
+		}
+		s->ah[i] = (uint32_t)k + 1;
+		s->first[a->special][(unsigned char)p[0] >> 6] |=
+		    1ull << ((unsigned char)p[0] & 63);
+		if (a->len > s->add_max[1])
+			s->add_max[1] = a->len;
+		if (!a->special && a->len > s->add_max[0])
+			s->add_max[0] = a->len;
+		for (j = 0; j < s->n_lens && s->lens[j] != a->len; j++)
+			;
+		if (j == s->n_lens) {
+			if (s->n_lens == WB_NELEM(s->lens))
+				return wb_err_set(err, WB_EDATA, "%s: added tokens "
+				    "of more than %zu lengths are not supported",
+				    name, WB_NELEM(s->lens));
+			s->lens[s->n_lens++] = a->len;
+		}
+	}
+	/* Longest first. */
+	for (size_t i = 1; i < s->n_lens; i++)
+		for (size_t j = i; j > 0 && s->lens[j - 1] < s->lens[j]; j--) {
+			uint32_t t = s->lens[j];
+
+			s->lens[j] = s->lens[j - 1];
+			s->lens[j - 1] = t;
+		}
+	for (size_t k = 0; k < s->n_add; k++) {
+		const struct added *a = &s->add[k];
+		unsigned char c = (unsigned char)s->text[a->off];
+		size_t j;
+
+		for (j = 0; s->lens[j] != a->len; j++)
+			;
+		s->lfirst[j][a->special][c >> 6] |= 1ull << (c & 63);
+	}
+	return WB_OK;
+}
+
+/*
+ * Encoding.
+ */
+struct out {
+	uint32_t *ids;
+	size_t cap, n;
+	bool fail;
+	struct wb_err *err;
+};
+
+static void
+emit(struct out *o, uint32_t id)
+{
+	if (o->n < o->cap)
+		o->ids[o->n] = id;
+	o->n++;
+}
+
+/* llama.cpp's symbols and bigrams. */
+struct sym {
+	int32_t prev, next;
+	uint32_t start, n;
+};
+
+struct bigram {
+	float score;
+	int32_t left, right;
+	uint32_t size;
+};
+
+/*
+ * Binary heaps of bigrams and of merges, the first to go on top: typed,
+ * as they are most of the work.
+ */
+#define HEAP(name, T, BEFORE)						\
+struct name {								\
+	T *p;								\
+	size_t n, cap;							\
+};									\
+static bool								\
+name##_push(struct name *h, T x)					\
+{									\
+	size_t i;							\
+									\
+	if (h->n == h->cap) {						\
+		size_t c = h->cap ? 2 * h->cap : 64;			\
+		T *p = realloc(h->p, c * sizeof(*p));			\
+									\
+		if (p == NULL)						\
+			return false;					\
+		h->p = p;						\
+		h->cap = c;						\
+	}								\
+	for (i = h->n++; i > 0 && BEFORE(&x, &h->p[(i - 1) / 2]);	\
+	    i = (i - 1) / 2)						\
+		h->p[i] = h->p[(i - 1) / 2];				\
+	h->p[i] = x;							\
+	return true;							\
+}									\
+static T								\
+name##_pop(struct name *h)						\
+{									\
+	T top = h->p[0], x = h->p[--h->n];				\
+	size_t i = 0, c;						\
+									\
+	while ((c = 2 * i + 1) < h->n) {				\
+		if (c + 1 < h->n && BEFORE(&h->p[c + 1], &h->p[c]))	\
+			c++;						\
+		if (!BEFORE(&h->p[c], &x))				\
+			break;						\
+		h->p[i] = h->p[c];					\
+		i = c;							\
+	}								\
+	h->p[i] = x;							\
+	return top;							\
+}
+
+#define BIGRAM_BEFORE(x, y) ((x)->score > (y)->score ||			\
+	((x)->score == (y)->score && (x)->left < (y)->left))
+HEAP(bheap, struct bigram, BIGRAM_BEFORE)
+
+static bool
+try_bigram(const struct wb_spm *s, const char *t, const struct sym *sy,
+    struct bheap *h, int32_t l, int32_t r)
+{
+	uint32_t id, n;
+
+	if (l < 0 || r < 0)
+		return true;
+	n = sy[l].n + sy[r].n;
+	if ((id = lookup(s, t + sy[l].start, n)) == NONE)
+		return true;
+	return bheap_push(h, (struct bigram){ s->score[id], l, r, n });
+}
+
+/* llama.cpp's llm_tokenizer_spm_session::tokenize over t[0..n). */
+static void
+by_score(const struct wb_spm *s, const char *t, size_t n, struct out *o)
+{
+	struct sym *sy = malloc((n + 1) * sizeof(*sy));
+	struct bheap h = { 0 };
+	struct bigram b;
+	int32_t k = 0;
+	uint32_t id;
+
+	if (sy == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; k++) {
+		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
+		size_t m = l > 0 ? (size_t)l : 1;
+
+		sy[k] = (struct sym){ k - 1, i + m == n ? -1 : k + 1,
+		    (uint32_t)i, (uint32_t)m };
+		i += m;
+	}
+	for (int32_t i = 1; i < k; i++)
+		if (!try_bigram(s, t, sy, &h, i - 1, i))
+			goto fail;
+	while (h.n > 0) {
+		struct sym *l, *r;
+
+		b = bheap_pop(&h);
+		l = &sy[b.left];
+		r = &sy[b.right];
+		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
+			continue;
+		l->n += r->n;
+		r->n = 0;
+		l->next = r->next;
+		if (r->next >= 0)
+			sy[r->next].prev = b.left;
+		if (!try_bigram(s, t, sy, &h, l->prev, b.left) ||
+		    !try_bigram(s, t, sy, &h, b.left, l->next))
+			goto fail;
+	}
+	for (int32_t i = k > 0 ? 0 : -1; i != -1; i = sy[i].next) {
+		if ((id = lookup(s, t + sy[i].start, sy[i].n)) != NONE) {
+			emit(o, id);
+			continue;
+		}
+		for (uint32_t j = 0; j < sy[i].n; j++) {
+			unsigned char c = (unsigned char)t[sy[i].start + j];
+
+			if (s->byte_id[c] == NONE) {
+				if (!o->fail)
+					wb_err_set(o->err, WB_EDATA, "the "
+					    "vocabulary has no token for the "
+					    "byte 0x%02X", c);
+				o->fail = true;
+				break;
+			}
+			emit(o, s->byte_id[c]);
+		}
+	}
+	free(sy);
+	free(h.p);
+	return;
+fail:
+	free(sy);
+	free(h.p);
+	if (!o->fail)
+		wb_err_set(o->err, WB_EINTERNAL, "out of memory");
+	o->fail = true;
+}
+
+/* tokenizers' Word. */
+struct wsym {
+	uint32_t id, len;
+	int32_t prev, next;
+};
+
+struct wmerge {
+	uint32_t rank;
+	int32_t pos;
+	uint32_t id;
+};
+
+#define WMERGE_BEFORE(x, y) ((x)->rank < (y)->rank ||			\
+	((x)->rank == (y)->rank && (x)->pos < (y)->pos))
+HEAP(mheap, struct wmerge, WMERGE_BEFORE)
+
+static bool
+add_sym(struct wsym *w, int32_t *k, uint32_t id, uint32_t len)
+{
+	w[*k] = (struct wsym){ id, len, *k - 1, -1 };
+	if (*k > 0)
+		w[*k - 1].next = *k;
+	(*k)++;
+	return true;
+}
+
+/* tokenizers' BPE::tokenize of the word t[0..n). */
+static void
+by_rank(const struct wb_spm *s, const char *t, size_t n, struct out *o)
+{
+	struct wsym *w;
+	struct mheap h = { 0 };
+	struct wmerge m;
+	const struct merge *mg;
+	int32_t k = 0;
+	uint32_t unk_len = 0, id;
+	bool unk = false;
+
+	if (n == 0)
+		return;
+	if (s->whole && (id = lookup(s, t, n)) != NONE) {
+		emit(o, id);
+		return;
+	}
+	if ((w = malloc(n * sizeof(*w))) == NULL)
+		goto fail;
+	for (size_t i = 0; i < n;) {
+		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
+		size_t c = l > 0 ? (size_t)l : 1, j;
+
+		if ((id = lookup(s, t + i, c)) != NONE) {
+			if (unk)
+				add_sym(w, &k, s->unk, unk_len);
+			unk = false;
+			add_sym(w, &k, id, (uint32_t)c);
+			i += c;
+			continue;
+		}
+		for (j = 0; j < c && s->byte_id[(unsigned char)t[i + j]] != NONE; j++)
+			;
+		if (j == c) {
+			for (j = 0; j < c; j++)
+				add_sym(w, &k, s->byte_id[(unsigned char)t[i + j]], 1);
+		} else if (s->unk != NONE) {
+			if (unk && s->fuse_unk) {
+				unk_len += (uint32_t)c;
+			} else {
+				if (unk)
+					add_sym(w, &k, s->unk, unk_len);
+				unk = true;
+				unk_len = (uint32_t)c;
+			}
+		}
+		i += c;
+	}
+	if (unk)
+		add_sym(w, &k, s->unk, unk_len);
+	for (int32_t i = 0; i + 1 < k; i++)
+		if ((mg = merge_of(s, w[i].id, w[i + 1].id)) != NULL &&
+		    !mheap_push(&h, (struct wmerge){ mg->rank, i, mg->id }))
+			goto fail;
+	while (h.n > 0) {
+		int32_t nx;
+
+		m = mheap_pop(&h);
+		if (w[m.pos].len == 0 || w[m.pos].next == -1)
+			continue;
+		nx = w[m.pos].next;
+		if ((mg = merge_of(s, w[m.pos].id, w[nx].id)) == NULL ||
+		    mg->id != m.id)
+			continue;
+		w[m.pos].id = m.id;
+		w[m.pos].len += w[nx].len;
+		w[m.pos].next = w[nx].next;
+		w[nx].len = 0;
+		if (w[nx].next >= 0)
+			w[w[nx].next].prev = m.pos;
+		if (w[m.pos].prev >= 0 && (mg = merge_of(s,
+		    w[w[m.pos].prev].id, w[m.pos].id)) != NULL &&
+		    !mheap_push(&h, (struct wmerge){ mg->rank, w[m.pos].prev,
+		    mg->id }))
+			goto fail;
+		if (w[m.pos].next >= 0 && (mg = merge_of(s, w[m.pos].id,
+		    w[w[m.pos].next].id)) != NULL &&
+		    !mheap_push(&h, (struct wmerge){ mg->rank, m.pos, mg->id }))
+			goto fail;
+	}
+	for (int32_t i = 0; i < k; i++)
+		if (w[i].len != 0)
+			emit(o, w[i].id);
+	free(w);
+	free(h.p);
+	return;
+fail:
+	free(w);
+	free(h.p);
+	if (!o->fail)
+		wb_err_set(o->err, WB_EINTERNAL, "out of memory");
+	o->fail = true;
+}
+
+/*
+ * A run of text between split tokens: its spaces as ▁, with ▁ in front as
+ * the prefix says (first: the run starts the text; cont: it goes on from
+ * text before it, so that nothing is put in front), then merged whole or
+ * word by word.
+ */
+static void
+run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
+    char *nb, struct out *o)
+{
+	size_t m = 0, w;
+	bool pre;
+
+	if (n == 0)
+		return;
+	switch (s->prefix) {
+	case PFX_SEGMENT:
+		pre = !cont;
+		break;
+	case PFX_FIRST:
+	case PFX_ALWAYS:
+		pre = !cont && (s->prefix == PFX_ALWAYS || first) && t[0] != ' ' &&
+		    !(n >= 3 && memcmp(t, META, 3) == 0);
+		break;
+	default:
+		pre = false;
+	}
+	if (pre) {
+		memcpy(nb, META, 3);
+		m = 3;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == ' ') {
+			memcpy(nb + m, META, 3);
+			m += 3;
+		} else {
+			nb[m++] = t[i];
+		}
+	}
+	if (s->by_score) {
+		by_score(s, nb, m, o);
+		return;
+	}
+	if (!s->split) {
+		by_rank(s, nb, m, o);
+		return;
+	}
+	/* Words: each ▁ starts one. */
+	for (size_t i = 0; i < m; i = w) {
+		for (w = i + 3; w < m && !(w + 3 <= m && memcmp(nb + w, META, 3) == 0);
+		    w++)
+			;
+		if (w > m)
+			w = m;
+		by_rank(s, nb + i, w - i, o);
+	}
+}
+
+/*
+ * Where the added tokens that count are in s[0..len): mark[i] is the
+ * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
+ * longest tokens first, each from the left of the runs left; tokenizers:
+ * from the left, the longest at each place.
+ */
+static bool
+find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
+    uint32_t *mark)
+{
+	if (sp->n_add == 0)
+		return true;
+	if (!sp->longest_first) {
+		for (size_t i = 0; i < len;) {
+			if (!may_start(sp, (unsigned char)s[i], allow)) {
+				i++;
+				continue;
+			}
+			size_t j;
+
+			for (j = 0; j < sp->n_lens; j++)
+				if (sp->lens[j] <= len - i &&
+				    may_start_len(sp, j, (unsigned char)s[i], allow) &&
+				    added_at(sp, s + i, sp->lens[j], allow) != NULL)
+					break;
+			if (j < sp->n_lens) {
+				mark[i] = sp->lens[j];
+				i += sp->lens[j];
+			} else {
+				i++;
+			}
+		}
+		return true;
+	}
+	/* The places where one may start, then each length over them. */
+	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
+	unsigned char *cov = calloc(len + 1, 1);
+
+	if (cand == NULL || cov == NULL) {
+		free(cand);
+		free(cov);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (may_start(sp, (unsigned char)s[i], allow))
+			cand[nc++] = i;
+	for (size_t j = 0; j < sp->n_lens; j++) {
+		uint32_t l = sp->lens[j];
+		size_t end = 0;
+
+		for (size_t k = 0; k < nc; k++) {
+			size_t i = cand[k], q;
+
+			if (i < end || cov[i] || i + l > len ||
+			    !may_start_len(sp, j, (unsigned char)s[i], allow) ||
+			    added_at(sp, s + i, l, allow) == NULL)
+				continue;
+			for (q = i; q < i + l && !cov[q]; q++)
+				;
+			if (q < i + l)
+				continue;
+			mark[i] = l;
+			memset(cov + i, 1, l);
+			end = i + l;
+		}
+	}
+	free(cand);
+	free(cov);
+	return true;
+}
+
+/* The tokens of s[0..len); cont: it goes on from text before it, cut at
+ * a place spm_cut allows. */
+static size_t
+encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
+    bool cont, uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	struct out o = { ids, ids ? cap : 0, 0, false, err };
+	uint32_t *mark = NULL;
+	char *nb = malloc(3 * len + 4);
+	size_t a = 0;
+
+	if (nb == NULL || (sp->n_add > 0 &&
+	    (mark = calloc(len + 1, sizeof(*mark))) == NULL)) {
+		free(nb);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return WB_BPE_FAIL;
+	}
+	if (!find_added(sp, s, len, allow, mark)) {
+		free(nb);
+		free(mark);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return WB_BPE_FAIL;
+	}
+	for (size_t i = 0; i <= len && !o.fail; i++) {
+		if (i < len && (mark == NULL || mark[i] == 0))
+			continue;
+		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, &o);
+		if (i == len)
+			break;
+		emit(&o, added_at(sp, s + i, mark[i], allow)->id);
+		i += mark[i] - 1;
+		a = i + 1;
+	}
+	free(nb);
+	free(mark);
+	return o.fail ? WB_BPE_FAIL : o.n;
+}
+
+/*
+ * Cuts.  A cut between the characters x and y (y at c) leaves the tokens
+ * of the text before it as they are, and those after it as the text after
+ * it alone makes them when nothing is put in front of it (cont), if: no
+ * added token that counts may cover c or end there (so that the same
+ * runs of text are found on both sides); x and y are tokens themselves
+ * (for tokenizers: no byte fallback nor unknown token, whose runs fuse);
+ * and no token of the vocabulary has x then y in its text, so that no
+ * merge ever joins a symbol before c to one after it: the merges on the
+ * two sides never meet, and their order does not matter.  With
+ * ignore_merges, a word is taken whole if it is a token, so only the
+ * places where a word starts (▁, with Metaspace's split) are cuts.
+ */
+
+static bool
+bg_has(const struct wb_spm *s, uint64_t key)
+{
+	for (size_t i = mix(key) & s->bg_mask; s->bg[i] != 0; i = (i + 1) & s->bg_mask)
+		if (s->bg[i] == key)
+			return true;
+	return false;
+}
+
+static bool
+bg_put(struct wb_spm *s, uint64_t key, size_t *n)
+{
+	size_t i;
+
+	if (2 * (*n + 1) > s->bg_mask) {
+		size_t m = s->bg_mask ? 2 * (s->bg_mask + 1) : 1u << 16;
+		uint64_t *old = s->bg, *nw = calloc(m, sizeof(*nw));
+		size_t om = s->bg_mask;
+
+		if (nw == NULL)
+			return false;
+		s->bg = nw;
+		s->bg_mask = m - 1;
+		for (size_t j = 0; old != NULL && j <= om; j++)
+			if (old[j] != 0) {
+				for (i = mix(old[j]) & s->bg_mask; nw[i] != 0;
+				    i = (i + 1) & s->bg_mask)
+					;
+				nw[i] = old[j];
+			}
+		free(old);
+	}
+	for (i = mix(key) & s->bg_mask; s->bg[i] != 0; i = (i + 1) & s->bg_mask)
+		if (s->bg[i] == key)
+			return true;
+	s->bg[i] = key;
+	(*n)++;
+	return true;
+}
+
+/* The pairs of characters that stand next to each other in a token. */
+static void
+bg_build(struct wb_spm *s)
+{
+	size_t n = 0, len;
+
+	s->bg_built = true;
+	for (uint32_t id = 0; id < s->n_ids; id++) {
+		const unsigned char *t = (const unsigned char *)tok(s, id, &len);
+		uint32_t prev = 0, cp;
+
+		if (s->type[id] == 0 || s->type[id] == TYPE_BYTE)
+			continue;
+		for (size_t i = 0; i < len;) {
+			int l = wb_utf8_seqlen(t + i, len - i);
+
+			if (l <= 0) {
+				cp = 0x110000 + t[i];
+				l = 1;
+			} else {
+				wb_utf8_decode(t + i, (size_t)l, &cp);
+			}
+			if (i > 0 && !bg_put(s, (uint64_t)prev << 32 | cp | 1ull << 63, &n)) {
+				s->bg_oom = true;
+				return;
+			}
+			prev = cp;
+			i += (size_t)l;
+		}
+	}
+}
+
+/* Is the character at p (n bytes) a token by itself?  Its code point in
+ * *cp, a space as ▁. */
+static bool
+char_tok(const struct wb_spm *s, const unsigned char *p, size_t n,
+    uint32_t *cp)
+{
+	int l = wb_utf8_seqlen(p, n);
+
+	if (l <= 0)
+		return false;
+	wb_utf8_decode(p, (size_t)l, cp);
+	if (*cp == ' ') {
+		*cp = 0x2581;
+		return lookup(s, META, 3) != NONE;
+	}
+	return lookup(s, (const char *)p, (size_t)l) != NONE;
+}
+
+/* May s[0..c) and s[c..) be tokenized apart (cont on the right)?  s[c]
+ * starts a character, s[0..c) ends one; c > 0. */
+static bool
+spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
+    int allow)
+{
+	uint32_t x, y;
+	size_t p = c - 1, back = sp->add_max[allow != 0];
+
+	if (c >= end)
+		return false;
+	while (p > 0 && (s[p] & 0xC0) == 0x80)
+		p--;
+	/* The cheap test first: the pair in a token. */
+	if (wb_utf8_seqlen(s + p, end - p) <= 0 ||
+	    wb_utf8_seqlen(s + c, end - c) <= 0)
+		return false;
+	wb_utf8_decode(s + p, end - p, &x);
+	wb_utf8_decode(s + c, end - c, &y);
+	x = x == ' ' ? 0x2581 : x;
+	y = y == ' ' ? 0x2581 : y;
+	if (sp->whole && !(sp->split && y == 0x2581))
+		return false;
+	if (!(sp->split && y == 0x2581) &&
+	    (sp->bg_oom || bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63)))
+		return false;
+	if (!char_tok(sp, s + p, end - p, &x) || !char_tok(sp, s + c, end - c, &y))
+		return false;
+	/* An added token over c, or ending at it. */
+	for (size_t b = c > back ? c - back : 0; b < c; b++) {
+		if (!may_start(sp, s[b], allow))
+			continue;
+		for (size_t j = 0; j < sp->n_lens; j++)
+			if (b + sp->lens[j] >= c && b + sp->lens[j] <= end &&
+			    may_start_len(sp, j, s[b], allow) &&
+			    added_at(sp, (const char *)s + b, sp->lens[j],
+			    allow) != NULL)
+				return false;
+	}
+	return true;
+}
+
+/* Can the whole-text counts of the two sides of a cut add up?  Only where
+ * nothing is put in front of a text (no prefix), or where a text that
+ * starts with a space gets nothing (Metaspace). */
+static bool
+whole_cut(const struct wb_spm *sp, const unsigned char *s, size_t end,
+    size_t c, int allow)
+{
+	if (sp->prefix == PFX_SEGMENT ||
+	    ((sp->prefix == PFX_FIRST || sp->prefix == PFX_ALWAYS) && s[c] != ' '))
+		return false;
+	return spm_cut(sp, s, end, c, allow);
+}
+
+/*
+ * The counter.
+ */
+static const struct wb_spm *
+spm_of(const struct wb_counter *c)
+{
+	return ((const struct spm_counter *)c)->s;
+}
+
+static uint64_t
+spm_count(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t limit)
+{
+	struct wb_err err;
+	size_t n = encode(spm_of(c), s, len, c->spec.allow_special, false,
+	    NULL, 0, &err);
+
+	(void)limit;
+	return n == WB_BPE_FAIL ? UINT64_MAX : n;
+}
+
+static size_t
+spm_encode(const struct wb_counter *c, const char *s, size_t len,
+    uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	return encode(spm_of(c), s, len, c->spec.allow_special, false, ids,
+	    cap, err);
+}
+
+static int
+spm_decode(const struct wb_counter *c, const uint32_t *ids, size_t n,
+    char *out, size_t cap, size_t *len, struct wb_err *err)
+{
+	const struct wb_spm *s = spm_of(c);
+	size_t o = 0, l;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *t;
+
+		if (ids[i] >= s->n_ids || s->type[ids[i]] == 0)
+			return wb_err_set(err, WB_EDATA, "ids[%zu]: %s has no "
+			    "token %lu", i, c->name, (unsigned long)ids[i]);
+		t = tok(s, ids[i], &l);
+		if (s->byte[ids[i]] >= 0) {
+			if (o < cap && out != NULL)
+				out[o] = (char)s->byte[ids[i]];
+			o++;
+			continue;
+		}
+		for (size_t j = 0; j < l; j++) {
+			char ch = t[j];
+
+			if (j + 3 <= l && memcmp(t + j, META, 3) == 0) {
+				ch = ' ';
+				j += 2;
+			}
+			if (o < cap && out != NULL)
+				out[o] = ch;
+			o++;
+		}
+	}
+	*len = o;
+	return WB_OK;
+}
+
+static size_t
+spm_last_cut(const struct wb_counter *c, const char *s, size_t from,
+    size_t to)
+{
+	const struct wb_spm *sp = spm_of(c);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t back = sp->add_max[c->spec.allow_special != 0];
+
+	if (!sp->bg_built)
+		bg_build((struct wb_spm *)sp);
+	/* An added token may go on past to: no cut that it could cover. */
+	for (size_t i = to > back ? to - back : 0; i > from;) {
+		i--;
+		if (i > 0 && (p[i] & 0xC0) != 0x80 &&
+		    whole_cut(sp, p, to, i, c->spec.allow_special))
+			return i;
+	}
+	return 0;
+}
+
+static size_t
+spm_lookback(const struct wb_counter *c)
+{
+	return spm_of(c)->add_max[c->spec.allow_special != 0] + 4;
+}
+
+/* A count stream: the text after the last cut found, counted as going on
+ * from what came before it; cuts are looked for once it holds the
+ * counter's hold (STREAM_HOLD bytes but in tests). */
+
+struct spm_stream {
+	struct wb_count_stream base;
+	struct wb_buf carry;
+	size_t valid, checked;
+	uint64_t done, count;
+};
+
+static struct wb_count_stream *
+spm_stream_new(const struct wb_counter *c)
+{
+	struct spm_stream *ss = calloc(1, sizeof(*ss));
+
+	if (ss == NULL)
+		return NULL;
+	ss->base.c = c;
+	return &ss->base;
+}
+
+static void
+add_count(struct spm_stream *ss, size_t n)
+{
+	if (n == WB_BPE_FAIL || n > UINT64_MAX - ss->count)
+		ss->count = UINT64_MAX;
+	else
+		ss->count += n;
+}
+
+static int
+spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
+    struct wb_err *err)
+{
+	struct spm_stream *ss = (struct spm_stream *)cs;
+	const struct wb_counter *c = cs->c;
+	const struct wb_spm *sp = spm_of(c);
+	const unsigned char *s;
+	size_t i, start, cut = 0, back = sp->add_max[c->spec.allow_special != 0] + 4;
+	int n = 1;
+
+	if (len == 0)
+		return WB_OK;
+	if (wb_buf_add(&ss->carry, buf, len) != 0)
+		return wb_err_set(err, WB_EINTERNAL, "out of memory");
+	s = (const unsigned char *)ss->carry.p;
+	for (i = ss->valid; i < ss->carry.len; i += (size_t)n) {
+		if (s[i] < 0x80) {
+			n = 1;
+			continue;
+		}
+		n = wb_utf8_seqlen(s + i, ss->carry.len - i);
+		if (n < 0)
+			break;
+		if (n == 0) {
+			err->offset = ss->done + i;
+			return wb_err_set(err, WB_EDATA,
+			    "invalid UTF-8 at byte offset %llu",
+			    (unsigned long long)err->offset);
+		}
+	}
+	ss->valid = i;
+	/* Text is cut once there is enough of it: a short one is counted
+	 * whole, without the table of pairs the cuts need. */
+	if (ss->valid < ((const struct spm_counter *)c)->hold + back)
+		return WB_OK;
+	if (!sp->bg_built)
+		bg_build((struct wb_spm *)sp);
+	/* A cut needs the added tokens that may end past it: keep back bytes. */
+	start = ss->valid > back ? ss->valid - back : 0;
+	for (i = start; i > ss->checked;) {
+		i--;
+		if (i > 0 && (s[i] & 0xC0) != 0x80 &&
+		    spm_cut(sp, s, ss->valid, i, c->spec.allow_special)) {
+			cut = i;
+			break;
+		}
+	}
+	if (cut == 0) {
+		if (start > ss->checked)
+			ss->checked = start;
+		return WB_OK;
+	}
+	add_count(ss, encode(sp, ss->carry.p, cut, c->spec.allow_special,
+	    ss->done > 0, NULL, 0, err));
+	memmove(ss->carry.p, ss->carry.p + cut, ss->carry.len - cut);
+	ss->carry.len -= cut;
+	ss->valid -= cut;
+	ss->done += cut;
+	ss->checked = start - cut;
+	return WB_OK;
+}
+
+static uint64_t
+spm_stream_count(const struct wb_count_stream *cs)
+{
+	return ((const struct spm_stream *)cs)->count;
+}
+
+static int
+spm_stream_end(struct wb_count_stream *cs, uint64_t *count,
+    struct wb_err *err)
+{
+	struct spm_stream *ss = (struct spm_stream *)cs;
+	const struct wb_counter *c = cs->c;
+
+	if (ss->valid < ss->carry.len) {
+		err->offset = ss->done + ss->valid;
+		return wb_err_set(err, WB_EDATA,
+		    "invalid UTF-8 at byte offset %llu: truncated sequence",
+		    (unsigned long long)err->offset);
+	}
+	if (ss->carry.len > 0)
+		add_count(ss, encode(spm_of(c), ss->carry.p, ss->carry.len,
+		    c->spec.allow_special, ss->done > 0, NULL, 0, err));
+	ss->done += ss->carry.len;
+	ss->carry.len = ss->valid = ss->checked = 0;
+	*count = ss->count;
+	return WB_OK;
+}
+
+static void
+spm_stream_free(struct wb_count_stream *cs)
+{
+	wb_buf_free(&((struct spm_stream *)cs)->carry);
+	free(cs);
+}
+
+static void
+spm_free(struct wb_counter *c)
+{
+	wb_spm_free(((struct spm_counter *)c)->s);
+	free(c);
+}
+
+static const struct wb_counter_ops spm_ops = {
+	.count = spm_count,
+	.encode = spm_encode,
+	.decode = spm_decode,
+	.last_cut = spm_last_cut,
+	.lookback = spm_lookback,
+	.stream_new = spm_stream_new,
+	.stream_feed = spm_stream_feed,
+	.stream_count = spm_stream_count,
+	.stream_end = spm_stream_end,
+	.stream_free = spm_stream_free,
+	.free = spm_free,
+};
+
+/* A counter of s, named name; it owns s, and frees it if it fails. */
+static struct wb_counter *
+spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
+    const char *name, struct wb_err *err)
+{
+	struct spm_counter *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		wb_spm_free(s);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	c->s = s;
+	c->hold = STREAM_HOLD;
+	c->base.ops = &spm_ops;
+	c->base.spec = *spec;
+	snprintf(c->base.name, sizeof(c->base.name), "%s", name);
+	return &c->base;
+}
+
+void
+wb_spm_set_stream_hold(struct wb_counter *c, size_t n)
+{
+	((struct spm_counter *)c)->hold = n;
+}
+
+/*
+ * GGUF files of model "llama".
+ */
+static bool
+is(struct wb_gguf_str g, const char *s)
+{
+	return g.len == strlen(s) && memcmp(g.s, s, g.len) == 0;
+}
+
+/* The texts of the tokens into s, and their table. */
+static int
+texts(struct wb_spm *s, const char *name, const char *key,
+    const struct wb_gguf_str *t, struct wb_err *err)
+{
+	struct wb_buf b = { 0 };
+
+	for (uint32_t i = 0; i < s->n_ids; i++) {
+		s->off[i] = (uint32_t)b.len;
+		wb_buf_add(&b, t[i].s, t[i].len);
+		if (b.len > UINT32_MAX / 2) {
+			wb_buf_free(&b);
+			return wb_err_set(err, WB_EDATA, "%s: %s: too long", name,
+			    key);
+		}
+	}
+	s->off[s->n_ids] = (uint32_t)b.len;
+	if (b.oom || (s->text = wb_buf_take(&b)) == NULL) {
+		wb_buf_free(&b);
+		return oom(name, err);
+	}
+	return WB_OK;
+}
+
+static struct wb_spm *
+gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
+{
+	struct wb_gguf_str *t = NULL, gname;
+	float *score = NULL;
+	int32_t *type = NULL;
+	size_t n = 0, n_score = 0, n_type = 0;
+	struct wb_spm *s = NULL;
+	bool prefix = true;
+	int b;
+
+	if (wb_gguf_strv(g, "tokenizer.ggml.tokens", &t, &n, err) != WB_OK)
+		goto fail;
+	if (n == 0 || n >= 1u << 26) {
+		wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.tokens: %zu tokens",
+		    path, n);
+		goto fail;
+	}
+	if (wb_gguf_type(g, "tokenizer.ggml.scores", NULL, NULL) < 0) {
+		wb_err_set(err, WB_EDATA, "%s: tokenizer model llama without "
+		    "tokenizer.ggml.scores is not supported", path);
+		goto fail;
+	}
+	if (wb_gguf_f32v(g, "tokenizer.ggml.scores", &score, &n_score,
+	    err) != WB_OK ||
+	    (wb_gguf_type(g, "tokenizer.ggml.token_type", NULL, NULL) >= 0 &&
+	    wb_gguf_i32v(g, "tokenizer.ggml.token_type", &type, &n_type,
+	    err) != WB_OK) ||
+	    (wb_gguf_type(g, "tokenizer.ggml.add_space_prefix", NULL, NULL) >= 0 &&
+	    wb_gguf_bool(g, "tokenizer.ggml.add_space_prefix", &prefix,
+	    err) != WB_OK))
+		goto fail;
+	if (n_score < n || (type != NULL && n_type < n)) {
+		wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.%s has %zu values "
+		    "for %zu tokens", path, n_score < n ? "scores" :
+		    "token_type", n_score < n ? n_score : n_type, n);
+		goto fail;
+	}
+	/* llama.cpp strips the spaces after special tokens of Phi-3. */
+	if (wb_gguf_type(g, "general.name", NULL, NULL) == WB_GGUF_STRING &&
+	    wb_gguf_str(g, "general.name", &gname, err) == WB_OK) {
+		for (size_t i = 0; i + 4 <= gname.len; i++)
+			if (strncasecmp(gname.s + i, "phi3", 4) == 0 ||
+			    (i + 5 <= gname.len &&
+			    strncasecmp(gname.s + i, "phi-3", 5) == 0)) {
+				wb_err_set(err, WB_EDATA, "%s: the tokenizer of "
+				    "Phi-3 (spaces stripped after its special "
+				    "tokens) is not supported", path);
+				goto fail;
+			}
+	}
+	if ((s = spm_new((uint32_t)n, true)) == NULL ||
+	    (s->score = malloc(n * sizeof(*s->score))) == NULL ||
+	    (s->add = malloc(n * sizeof(*s->add))) == NULL) {
+		oom(path, err);
+		goto fail;
+	}
+	if (texts(s, path, "tokenizer.ggml.tokens", t, err) != WB_OK)
+		goto fail;
+	s->prefix = prefix ? PFX_SEGMENT : PFX_NONE;
+	s->longest_first = true;
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l;
+		const char *p = tok(s, i, &l);
+		int ty = type != NULL ? type[i] : TYPE_NORMAL;
+
+		if (l == 0) {
+			wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.tokens: "
+			    "token %u is empty", path, i);
+			goto fail;
+		}
+		if (!vocab_put(s, i)) {
+			wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.tokens: "
+			    "%.*s is there twice", path, (int)(l > 60 ? 60 : l), p);
+			goto fail;
+		}
+		s->score[i] = score[i];
+		s->type[i] = ty >= TYPE_NORMAL && ty <= TYPE_BYTE ?
+		    (uint8_t)ty : TYPE_NORMAL;
+		if (ty == TYPE_BYTE && (b = byte_token(p, l)) >= 0)
+			s->byte[i] = (int16_t)b;
+		if (ty == TYPE_UNKNOWN || ty == TYPE_CONTROL || ty == TYPE_USER)
+			s->add[s->n_add++] = (struct added){ s->off[i],
+			    (uint32_t)l, i, ty != TYPE_USER };
+	}
+	/* llama.cpp's byte_to_token: <0xNN>, else the byte itself; it fails
+	 * on a byte with neither, which is refused here at once. */
+	for (b = 0; b < 256; b++) {
+		char hx[7], one = (char)b;
+
+		snprintf(hx, sizeof(hx), "<0x%02X>", b);
+		if ((s->byte_id[b] = lookup(s, hx, 6)) == NONE &&
+		    (s->byte_id[b] = lookup(s, &one, 1)) == NONE) {
+			wb_err_set(err, WB_EDATA, "%s: tokenizer.ggml.tokens: no "
+			    "token for the byte 0x%02X (%s), which the byte "
+			    "fallback needs", path, b, hx);
+			goto fail;
+		}
+	}
+	if (index_added(s, path, err) != WB_OK)
+		goto fail;
+	free(t);
+	free(score);
+	free(type);
+	return s;
+fail:
+	wb_spm_free(s);
+	free(t);
+	free(score);
+	free(type);
+	return NULL;
+}
+
+struct wb_counter *
+wb_spm_gguf_new(const struct wb_counter_spec *spec, const char *path,
+    const char *name, bool *mine, struct wb_err *err)
+{
+	struct wb_gguf *g;
+	struct wb_gguf_str model;
+	struct wb_spm *s;
+
+	*mine = false;
+	if ((g = wb_gguf_open(path, err)) == NULL) {
+		*mine = true;
+		return NULL;
+	}
+	if (wb_gguf_type(g, "tokenizer.ggml.model", NULL, NULL) != WB_GGUF_STRING ||
+	    wb_gguf_str(g, "tokenizer.ggml.model", &model, err) != WB_OK ||
+	    !is(model, "llama")) {
+		wb_gguf_free(g);
+		return NULL;
+	}
+	*mine = true;
+	s = gguf_spm(g, path, err);
+	wb_gguf_free(g);
+	return s == NULL ? NULL : spm_counter(spec, s, name, err);
+}
+
+/*
+ * tokenizer.json files.
+ */
+
+/* The "type" of a JSON object, or "(none)". */
+static const char *
+type_of(const json_t *o)
+{
+	const char *t = json_string_value(json_object_get(o, "type"));
+
+	return t != NULL ? t : "(none)";
+}
+
+static bool
+str_is(const json_t *o, const char *key, const char *v)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL && strcmp(s, v) == 0;
+}
+
+/* Is o's key a JSON false, or absent? */
+static bool
+off(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return v == NULL || json_is_false(v);
+}
+
+static bool
+unset(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	return v == NULL || json_is_null(v) || (s != NULL && s[0] == '\0');
+}
+
+/* Replace " " by "▁"? */
+static bool
+is_replace(const json_t *n)
+{
+	return strcmp(type_of(n), "Replace") == 0 &&
+	    str_is(json_object_get(n, "pattern"), "String", " ") &&
+	    str_is(n, "content", META);
+}
+
+/* Does the normalizer n put ▁ for spaces or in front? */
+static bool
+meta_normalizer(const json_t *n)
+{
+	const json_t *seq = json_object_get(n, "normalizers"), *x;
+	size_t i;
+
+	if (strcmp(type_of(n), "Sequence") != 0)
+		return is_replace(n) || strcmp(type_of(n), "Prepend") == 0;
+	json_array_foreach(seq, i, x)
+		if (is_replace(x) || strcmp(type_of(x), "Prepend") == 0)
+			return true;
+	return false;
+}
+
+bool
+wb_spm_json_wants(const json_t *root)
+{
+	const json_t *m = json_object_get(root, "model");
+
+	if (!str_is(m, "type", "BPE"))
+		return false;
+	return json_is_true(json_object_get(m, "byte_fallback")) ||
+	    strcmp(type_of(json_object_get(root, "pre_tokenizer")),
+	    "Metaspace") == 0 ||
+	    meta_normalizer(json_object_get(root, "normalizer"));
+}
+
+/* The normalizer and pre-tokenizer: how spaces become ▁. */
+static int
+json_spaces(struct wb_spm *s, const char *path, const json_t *root,
+    struct wb_err *err)
+{
+	const json_t *n = json_object_get(root, "normalizer");
+	const json_t *p = json_object_get(root, "pre_tokenizer");
+	const json_t *seq = json_object_get(n, "normalizers"), *x;
+	bool prepend = false, replace = false;
+	size_t i;
+
+	if (n != NULL && !json_is_null(n)) {
+		if (strcmp(type_of(n), "Sequence") != 0)
+			seq = NULL;
+		for (i = 0; i < (seq ? json_array_size(seq) : 1); i++) {
+			x = seq ? json_array_get(seq, i) : n;
+			if (strcmp(type_of(x), "Prepend") == 0 && !prepend &&
+			    !replace && str_is(x, "prepend", META))
+				prepend = true;
+			else if (is_replace(x) && !replace)
+				replace = true;
+			else
+				return wb_err_set(err, WB_EDATA, "%s: normalizer "
+				    "%s is not supported (only Prepend \"▁\", "
+				    "Replace \" \" by \"▁\")", path, type_of(x));
+		}
+	}
+	if (p == NULL || json_is_null(p)) {
+		if (!replace)
+			return wb_err_set(err, WB_EDATA, "%s: model BPE "
+			    "with byte_fallback and neither Metaspace nor a "
+			    "normalizer that replaces spaces is not supported",
+			    path);
+		s->prefix = prepend ? PFX_SEGMENT : PFX_NONE;
+		return WB_OK;
+	}
+	if (strcmp(type_of(p), "Split") == 0 && replace && off(p, "invert") &&
+	    str_is(json_object_get(p, "pattern"), "String", " ")) {
+		/* No space is left to split at. */
+		s->prefix = prepend ? PFX_SEGMENT : PFX_NONE;
+		return WB_OK;
+	}
+	if (strcmp(type_of(p), "Metaspace") != 0 || replace || prepend ||
+	    !str_is(p, "replacement", META))
+		return wb_err_set(err, WB_EDATA, "%s: pre-tokenizer %s is not "
+		    "supported here (only Metaspace \"▁\" without a "
+		    "normalizer)", path, type_of(p));
+	if (str_is(p, "prepend_scheme", "first"))
+		s->prefix = PFX_FIRST;
+	else if (str_is(p, "prepend_scheme", "always") ||
+	    (json_object_get(p, "prepend_scheme") == NULL &&
+	    !json_is_false(json_object_get(p, "add_prefix_space"))))
+		s->prefix = PFX_ALWAYS;
+	else if (str_is(p, "prepend_scheme", "never") ||
+	    json_object_get(p, "prepend_scheme") == NULL)
+		s->prefix = PFX_NONE;
+	else
+		return wb_err_set(err, WB_EDATA, "%s: pre-tokenizer Metaspace: "
+		    "prepend_scheme is not first, always or never", path);
+	s->split = json_object_get(p, "split") == NULL ||
+	    json_is_true(json_object_get(p, "split"));
+	return WB_OK;
+}
+
+/* Split merge m ("A B" or ["A", "B"]) into its halves. */
+static bool
+halves(const json_t *m, const char **a, size_t *al, const char **b,
+    size_t *bl)
+{
+	const char *s, *sp;
+
+	if ((s = json_string_value(m)) != NULL) {
+		if ((sp = strchr(s, ' ')) == NULL || strchr(sp + 1, ' ') != NULL)
+			return false;
+		*a = s;
+		*al = (size_t)(sp - s);
+		*b = sp + 1;
+		*bl = strlen(sp + 1);
+		return true;
+	}
+	if (json_array_size(m) == 2 &&
+	    (*a = json_string_value(json_array_get(m, 0))) != NULL &&
+	    (*b = json_string_value(json_array_get(m, 1))) != NULL) {
+		*al = json_string_length(json_array_get(m, 0));
+		*bl = json_string_length(json_array_get(m, 1));
+		return true;
+	}
+	return false;
+}
+
+static int
+json_merges(struct wb_spm *s, const char *path, const json_t *merges,
+    struct wb_err *err)
+{
+	size_t nm = json_array_size(merges), i;
+	const json_t *m;
+	char *cat = NULL;
+	size_t cap = 0;
+
+	if (!json_is_array(merges))
+		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
+		    "array", path);
+	s->mh_mask = table_size(nm) - 1;
+	if ((s->mh = malloc((s->mh_mask + 1) * sizeof(*s->mh))) == NULL)
+		return oom(path, err);
+	for (i = 0; i <= s->mh_mask; i++)
+		s->mh[i].rank = NONE;
+	json_array_foreach(merges, i, m) {
+		const char *a, *b;
+		size_t al, bl, j;
+		uint32_t x, y, z;
+		uint64_t key;
+
+		if (!halves(m, &a, &al, &b, &bl)) {
+			free(cat);
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
+			    "two tokens", path, i);
+		}
+		if (al + bl > cap) {
+			char *c = realloc(cat, cap = 2 * (al + bl) + 16);
+
+			if (c == NULL) {
+				free(cat);
+				return oom(path, err);
+			}
+			cat = c;
+		}
+		memcpy(cat, a, al);
+		memcpy(cat + al, b, bl);
+		if ((x = lookup(s, a, al)) == NONE || (y = lookup(s, b, bl)) == NONE ||
+		    (z = lookup(s, cat, al + bl)) == NONE) {
+			free(cat);
+			return wb_err_set(err, WB_EDATA, "%s: merge %zu: a token "
+			    "that is not in the vocabulary", path, i);
+		}
+		key = (uint64_t)x << 32 | y;
+		for (j = mix(key) & s->mh_mask; s->mh[j].rank != NONE &&
+		    s->mh[j].key != key; j = (j + 1) & s->mh_mask)
+			;
+		s->mh[j] = (struct merge){ key, (uint32_t)i, z };
+	}
+	free(cat);
+	return WB_OK;
+}
+
+static int
+json_added(struct wb_spm *s, const char *path, const json_t *a,
+    struct wb_buf *text, struct wb_err *err)
+{
+	const json_t *t;
+	size_t i;
+
+	if (a != NULL && !json_is_array(a))
+		return wb_err_set(err, WB_EDATA, "%s: added_tokens is not an "
+		    "array", path);
+	if ((s->add = calloc(json_array_size(a) + 1, sizeof(*s->add))) == NULL)
+		return oom(path, err);
+	json_array_foreach(a, i, t) {
+		const json_t *c = json_object_get(t, "content");
+		const json_t *id = json_object_get(t, "id");
+		json_int_t v;
+
+		if (!json_is_string(c) || json_string_length(c) == 0 ||
+		    strlen(json_string_value(c)) != json_string_length(c) ||
+		    !json_is_integer(id) || (v = json_integer_value(id)) < 0 ||
+		    v >= (json_int_t)s->n_ids)
+			return wb_err_set(err, WB_EDATA, "%s: added_tokens[%zu]: "
+			    "not a token with a content and an id", path, i);
+		if (!off(t, "single_word") || !off(t, "lstrip") ||
+		    !off(t, "rstrip") || !off(t, "normalized"))
+			return wb_err_set(err, WB_EDATA, "%s: added token %s: "
+			    "single_word, lstrip, rstrip and normalized are not "
+			    "supported", path, json_string_value(c));
+		s->add[s->n_add++] = (struct added){ (uint32_t)text->len,
+		    (uint32_t)json_string_length(c), (uint32_t)v,
+		    json_is_true(json_object_get(t, "special")) };
+		wb_buf_add(text, json_string_value(c), json_string_length(c));
+	}
+	return WB_OK;
+}
+
+struct wb_counter *
+wb_spm_json_new(const struct wb_counter_spec *spec, const json_t *root,
+    const char *path, const char *name, struct wb_err *err)
+{
+	const json_t *model = json_object_get(root, "model");
+	const json_t *vocab = json_object_get(model, "vocab"), *v;
+	const char *key, *unk;
+	json_int_t max = -1, id;
+	struct wb_spm *s = NULL;
+	struct wb_buf text = { 0 };
+	size_t k;
+
+	if (!json_is_object(vocab)) {
+		wb_err_set(err, WB_EDATA, "%s: model.vocab is not an object",
+		    path);
+		return NULL;
+	}
+	if (!unset(model, "dropout") || !unset(model, "continuing_subword_prefix") ||
+	    !unset(model, "end_of_word_suffix")) {
+		wb_err_set(err, WB_EDATA, "%s: model BPE with dropout or subword "
+		    "affixes is not supported", path);
+		return NULL;
+	}
+	json_object_foreach((json_t *)vocab, key, v) {
+		if (!json_is_integer(v) || (id = json_integer_value(v)) < 0 ||
+		    id >= 1 << 26 || key[0] == '\0') {
+			wb_err_set(err, WB_EDATA, "%s: model.vocab: %s: not an id",
+			    path, key);
+			return NULL;
+		}
+		if (id > max)
+			max = id;
+	}
+	json_array_foreach(json_object_get(root, "added_tokens"), k, v) {
+		id = json_integer_value(json_object_get(v, "id"));
+		if (id > max && id < 1 << 26)
+			max = id;
+	}
+	if ((s = spm_new((uint32_t)(max + 1), false)) == NULL) {
+		oom(path, err);
+		return NULL;
+	}
+	if (json_spaces(s, path, root, err) != WB_OK)
+		goto fail;
+	/* The vocabulary's texts by id (an added token's where it has
+	 * none), then the added ones'. */
+	{
+		const char **by = calloc((size_t)max + 2, sizeof(*by));
+		bool *extra = calloc((size_t)max + 2, sizeof(*extra));
+		const json_t *a = json_object_get(root, "added_tokens");
+
+		if (by == NULL || extra == NULL) {
+			free(by);
+			free(extra);
+			oom(path, err);
+			goto fail;
+		}
+		json_object_foreach((json_t *)vocab, key, v) {
+			id = json_integer_value(v);
+			if (by[id] != NULL) {
+				free(by);
+				free(extra);
+				wb_err_set(err, WB_EDATA, "%s: model.vocab: id "
+				    "%lld given twice", path, (long long)id);
+				goto fail;
+			}
+			by[id] = key;
+		}
+		json_array_foreach(a, k, v) {
+			id = json_integer_value(json_object_get(v, "id"));
+			if (json_is_integer(json_object_get(v, "id")) && id >= 0 &&
+			    id <= max && by[id] == NULL &&
+			    json_string_value(json_object_get(v, "content"))) {
+				by[id] = json_string_value(json_object_get(v,
+				    "content"));
+				extra[id] = true;
+			}
+		}
+		for (uint32_t i = 0; i < s->n_ids; i++) {
+			s->off[i] = (uint32_t)text.len;
+			if (by[i] != NULL)
+				wb_buf_adds(&text, by[i]);
+		}
+		s->off[s->n_ids] = (uint32_t)text.len;
+		for (uint32_t i = 0; i < s->n_ids; i++)
+			s->type[i] = by[i] == NULL ? 0 : extra[i] ? TYPE_USER :
+			    TYPE_NORMAL;
+		free(by);
+		free(extra);
+	}
+	if (json_added(s, path, json_object_get(root, "added_tokens"), &text,
+	    err) != WB_OK)
+		goto fail;
+	if (text.oom || text.len > UINT32_MAX / 2) {
+		oom(path, err);
+		goto fail;
+	}
+	s->text = text.p ? wb_buf_take(&text) : calloc(1, 1);
+	if (s->text == NULL) {
+		oom(path, err);
+		goto fail;
+	}
+	for (uint32_t i = 0; i < s->n_ids; i++) {
+		size_t l;
+		const char *p = tok(s, i, &l);
+		int b;
+
+		if (s->type[i] != TYPE_NORMAL)
+			continue;
+		vocab_put(s, i);
+		if ((b = byte_token(p, l)) >= 0) {
+			s->byte[i] = (int16_t)b;
+			s->byte_id[b] = i;
+		}
+	}
+	if (!json_is_true(json_object_get(model, "byte_fallback")))
+		for (int b = 0; b < 256; b++)
+			s->byte_id[b] = NONE;
+	s->whole = json_is_true(json_object_get(model, "ignore_merges"));
+	s->fuse_unk = json_is_true(json_object_get(model, "fuse_unk"));
+	if ((unk = json_string_value(json_object_get(model, "unk_token"))) != NULL &&
+	    (s->unk = lookup(s, unk, strlen(unk))) == NONE) {
+		wb_err_set(err, WB_EDATA, "%s: model.unk_token %s is not in "
+		    "model.vocab", path, unk);
+		goto fail;
+	}
+	if (json_merges(s, path, json_object_get(model, "merges"), err) != WB_OK ||
+	    index_added(s, path, err) != WB_OK)
+		goto fail;
+	return spm_counter(spec, s, name, err);
+fail:
+	wb_buf_free(&text);
+	wb_spm_free(s);
+	return NULL;
+}

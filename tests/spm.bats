@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# -T with SentencePiece-style BPE: the tokenizer.json files of Mistral 7B
+# and Gemma 3 (build/tokenizers, fetched by make test) against Hugging
+# Face's tokenizers, and the GGUF files of model llama made of them here
+# (tests/tokenizer/mkgguf.js --spm, laid out as llama.cpp's converter lays
+# them out) against llama.cpp (node-llama-cpp, build/tokenizers/llamacpp).
+
+load helper
+
+setup_file() {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+	for f in mistral gemma3; do
+		node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/$f/tokenizer.json" \
+		    "$BATS_FILE_TMPDIR/$f.gguf"
+		node "$TOP/tests/tokenizer/expect-llamacpp.js" "$T" "$f" \
+		    "$BATS_FILE_TMPDIR/$f.gguf" "$TOP/tests/tokenizer/corpus.jsonl" \
+		    >"$BATS_FILE_TMPDIR/$f.llamacpp.jsonl" 2>/dev/null
+	done
+}
+
+setup() {
+	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
+	G=$BATS_FILE_TMPDIR
+}
+
+# The ids wb-count -T $1 gives for the texts of the JSON lines $2, with
+# the flag $3, one array a line.
+ids() {
+	jq -c '{text}' "$2" | wb-count -T "$1" $3 --ids | jq -c .ids
+}
+
+@test "-T tokenizer.json gives the ids of Hugging Face's tokenizers for Mistral 7B and Gemma 3" {
+	for f in mistral gemma3; do
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			jq -c "select(.file == \"$f\" and .special == $s)" "$T/expect.jsonl" >"$BATS_TEST_TMPDIR/cases"
+			jq -c .ids "$BATS_TEST_TMPDIR/cases" >"$BATS_TEST_TMPDIR/want"
+			ids "$T/$f/tokenizer.json" "$BATS_TEST_TMPDIR/cases" "$flag" >"$BATS_TEST_TMPDIR/got"
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1900 ]
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+	run --separate-stderr wb-count -T "$T/mistral/tokenizer.json" --ids --allow-special <<<'{"text":"<s>Hello world</s>"}'
+	assert_output '{"text":"<s>Hello world</s>","ids":[1,22557,1526,2],"tokens":4}'
+	run --separate-stderr wb-count -T "$T/gemma3/tokenizer.json" --ids <<<'{"text":"<start_of_turn>user\n"}'
+	assert_output '{"text":"<start_of_turn>user\n","ids":[236820,3041,236779,1340,236779,887,236813,2364,107],"tokens":9}'
+}
+
+@test "-T FILE.gguf of model llama gives the ids of llama.cpp for Mistral 7B and Gemma 3" {
+	for f in mistral gemma3; do
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			jq -c "select(.special == $s)" "$G/$f.llamacpp.jsonl" >"$BATS_TEST_TMPDIR/cases"
+			jq -c .ids "$BATS_TEST_TMPDIR/cases" >"$BATS_TEST_TMPDIR/want"
+			ids "$G/$f.gguf" "$BATS_TEST_TMPDIR/cases" "$flag" >"$BATS_TEST_TMPDIR/got"
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1300 ]
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+	# the dummy prefix: a space in front of the text, and after each
+	# special token; none for Gemma
+	run --separate-stderr wb-count -T "$G/mistral.gguf" --ids --allow-special <<<'{"text":"Hi<s>Hi"}'
+	assert_output '{"text":"Hi<s>Hi","ids":[15359,1,15359],"tokens":3}'
+	run --separate-stderr wb-count -T "$G/gemma3.gguf" --ids <<<'{"text":"Hi"}'
+	assert_output '{"text":"Hi","ids":[10979],"tokens":1}'
+}
+
+@test "-T tokenizer.json: Metaspace of every prepend_scheme, split or not, ignore_merges, no byte fallback: the ids of tokenizers" {
+	{
+		head -300 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}'
+		for t in '<s> Hello' '<s>Hello' ' <s>x' 'a</s> b' '<s>' ' ' '  a  ' '▁a ▁' 'x<unk><unk>y'; do
+			jq -cn --arg t "$t" '{text: $t}'
+		done
+	} >"$BATS_TEST_TMPDIR/texts"
+	for f in \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: false}' \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true}' \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true}' \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "never", split: false}' \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", add_prefix_space: true} | .model.ignore_merges = true' \
+	    '.model.byte_fallback = false' \
+	    '.model.byte_fallback = false | .model.fuse_unk = false'; do
+		jq -c "$f" "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/tok.json" \
+		    <"$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/want"
+		ids "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/texts" --allow-special >"$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+}
+
+# An Ollama models directory in OLLAMA_MODELS where the model $1 is the
+# file $2.
+ollama_install() {
+	local d=$BATS_TEST_TMPDIR/ollama sum
+	sum=$(sha256sum "$2" | cut -d' ' -f1)
+	mkdir -p "$d/blobs" "$d/manifests/registry.ollama.ai/library/$1"
+	cp "$2" "$d/blobs/sha256-$sum"
+	printf '{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:%s","size":%d}]}\n' \
+	    "$sum" "$(stat -c %s "$2")" >"$d/manifests/registry.ollama.ai/library/$1/latest"
+	export OLLAMA_MODELS=$d
+}
+
+@test "-M ollama:NAME of a SentencePiece-style model counts with its GGUF file, in every counting command" {
+	ollama_install gemma3 "$G/gemma3.gguf"
+	run --separate-stderr wb-count -M ollama:gemma3 --ids <<<'{"text":"Hello world"}'
+	assert_success
+	assert_output "$(wb-count -T "$G/gemma3.gguf" --ids <<<'{"text":"Hello world"}')"
+	run --separate-stderr wb-budget -M ollama:gemma3 -s scene=100 <<<'{"sections":{"scene":"Hello world"}}'
+	assert_output --partial '"scene":{"original_tokens":2,'
+}
+
+@test "Metaspace prepend_scheme first drops the leading ▁ of a text that starts with a space; llama.cpp keeps it" {
+	jq -c '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: false}' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":" Hello"}'
+	assert_output '{"text":" Hello","ids":[22557],"tokens":1}'
+	run --separate-stderr wb-count -T "$G/mistral.gguf" --ids <<<'{"text":" Hello"}'
+	assert_output '{"text":" Hello","ids":[259,16230],"tokens":2}'
+}
+
+@test "-T SentencePiece-style: --decode gives the text back, after the prefix the tokenizer put in front" {
+	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf" "$T/gemma3/tokenizer.json" "$G/gemma3.gguf"; do
+		pre=
+		case $file in */mistral*) pre=' ' ;; esac
+		# texts without ▁ (which decodes as a space)
+		jq -c 'select(.text | contains("▁") | not) | {text}' "$TOP/tests/tokenizer/corpus.jsonl" |
+		    wb-count -T "$file" --ids | jq -c '{ids}' | wb-count -T "$file" --decode -f text |
+		    jq -c .text >"$BATS_TEST_TMPDIR/got"
+		jq -c --arg p "$pre" 'select(.text | contains("▁") | not) | if .text == "" then "" else $p + .text end' \
+		    "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/want"
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 1000 ]
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+}
+
+@test "-T SentencePiece-style -r streams the whole corpus to the count of the whole text" {
+	jq -j '.text' "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/all"
+	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf" "$T/gemma3/tokenizer.json" "$G/gemma3.gguf"; do
+		for flag in "" --allow-special; do
+			want=$(jq -sc '{text: map(.text) | join("")}' "$TOP/tests/tokenizer/corpus.jsonl" |
+			    wb-count -T "$file" $flag | jq .tokens)
+			got=$(wb-count -r -q -T "$file" $flag <"$BATS_TEST_TMPDIR/all")
+			[ "$want" -gt 50000 ]
+			assert_equal "$got" "$want"
+		done
+	done
+}
+
+@test "wb-truncate -T SentencePiece-style never ends over budget, whole or streamed" {
+	text='日本語のテキスト and English,   русский текст, emoji 👩‍👩‍👧 and <s> </s> <start_of_turn> (brackets) [many] {of} them'
+	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf" "$T/gemma3/tokenizer.json" "$G/gemma3.gguf"; do
+		for k in head tail; do
+			for b in 0 1 2 3 5 8 13 21; do
+				jq -cn --arg t "$text" --argjson b "$b" '{text: $t, budget: $b}'
+			done | wb-truncate -T "$file" --allow-special -k "$k"
+		done >"$BATS_TEST_TMPDIR/out"
+		jq -c '{text}' "$BATS_TEST_TMPDIR/out" |
+		    wb-count -T "$file" --allow-special | jq .tokens >"$BATS_TEST_TMPDIR/recount"
+		jq .final_tokens "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/final"
+		cmp "$BATS_TEST_TMPDIR/final" "$BATS_TEST_TMPDIR/recount"
+		[ "$(jq -s 'map(select(.final_tokens > .budget)) | length' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+		[ "$(jq -s 'map(select(.was_truncated)) | length' "$BATS_TEST_TMPDIR/out")" -ge 14 ]
+		for k in head tail; do
+			printf '%s' "$text$text$text" | wb-truncate -r -q -T "$file" -b 20 -k "$k" >"$BATS_TEST_TMPDIR/cut"
+			n=$(wb-count -r -q -T "$file" <"$BATS_TEST_TMPDIR/cut")
+			[ "$n" -le 20 ] && [ "$n" -ge 15 ]
+		done
+	done
+}
+
+@test "-T SentencePiece-style: what is not supported is refused, naming it, with exit 65" {
+	refused() {
+		run -65 --separate-stderr wb-count -T "$1" <<<'{"text":"hi"}'
+		assert_output ''
+		assert_equal "$stderr" "wb-count: $1: $2"
+	}
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/ns.gguf" --no-scores
+	refused "$BATS_TEST_TMPDIR/ns.gguf" 'tokenizer model llama without tokenizer.ggml.scores is not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" "$BATS_TEST_TMPDIR/m"
+	refused "$BATS_TEST_TMPDIR/m/llama.gguf" 'tokenizer.ggml.tokens: no token for the byte 0x00 (<0x00>), which the byte fallback needs'
+	j=$BATS_TEST_TMPDIR/tok.json
+	jq -c '.model = {type: "Unigram", unk_id: 0, vocab: [["▁a", -1.0]]}' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'model Unigram is not supported (only byte-level BPE)'
+	jq -c '.normalizer = {type: "NFKC"}' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'normalizer NFKC is not supported (only Prepend "▁", Replace " " by "▁")'
+	jq -c '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "_", prepend_scheme: "first"}' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'pre-tokenizer Metaspace is not supported here (only Metaspace "▁" without a normalizer)'
+	jq -c '.pre_tokenizer.invert = true' "$T/gemma3/tokenizer.json" >"$j"
+	refused "$j" 'pre-tokenizer Split is not supported here (only Metaspace "▁" without a normalizer)'
+	jq -c '.normalizer = null' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'model BPE with byte_fallback and neither Metaspace nor a normalizer that replaces spaces is not supported'
+	jq -c '.added_tokens[1].normalized = true' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'added token <s>: single_word, lstrip, rstrip and normalized are not supported'
+	jq -c '.model.merges += ["▁ zzzq"]' "$T/mistral/tokenizer.json" >"$j"
+	refused "$j" 'merge 58980: a token that is not in the vocabulary'
+}

@@ -1,0 +1,340 @@
+/*
+ * test-spm.c: the counters of SentencePiece-style BPE (lib/spm.c) with the
+ * tokenizer.json files of Mistral 7B and Gemma 3 in $WB_TOKENIZERS_DIR and
+ * the GGUF files tests/tokenizer/mkgguf.js --spm makes of them: streams fed
+ * in random pieces count what the whole text counts; the cuts the counter
+ * gives leave the ids before them as they are, and the counts add up;
+ * truncation never ends over the budget; long runs of one character take
+ * little time.  (The ids themselves are compared with the references' in
+ * tests/spm.bats.)
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "wb_priv.h"
+#include "unit.h"
+
+#define CORPUS "tests/tokenizer/corpus.jsonl"
+
+static const char *const names[] = { "mistral", "gemma3" };
+#define NMODELS 2
+/* [model][0: tokenizer.json, 1: GGUF][allow_special] */
+static struct wb_counter *ctr[NMODELS][2][2];
+static char tmpdir[] = "/tmp/test-spm.XXXXXX";
+static json_t *texts[4096];
+static size_t ntexts;
+
+static struct wb_counter *
+open_counter(const char *path, int special)
+{
+	struct wb_counter_spec spec;
+	struct wb_err err;
+	struct wb_counter *c;
+
+	wb_counter_spec_default(&spec);
+	spec.tokenizer = path;
+	spec.allow_special = special;
+	if ((c = wb_counter_new(&spec, &err)) == NULL)
+		fprintf(stderr, "  %s\n", err.msg);
+	return c;
+}
+
+static void
+the_counters_load(void)
+{
+	const char *dir = getenv("WB_TOKENIZERS_DIR");
+	static char json[NMODELS][1100], gguf[NMODELS][1100];
+	char cmd[3000];
+
+	CHECK(dir != NULL && mkdtemp(tmpdir) != NULL);
+	for (size_t m = 0; dir != NULL && m < NMODELS; m++) {
+		snprintf(json[m], sizeof(json[m]), "%s/%s/tokenizer.json", dir,
+		    names[m]);
+		snprintf(gguf[m], sizeof(gguf[m]), "%s/%s.gguf", tmpdir, names[m]);
+		snprintf(cmd, sizeof(cmd), "node tests/tokenizer/mkgguf.js --spm "
+		    "'%s' '%s'", json[m], gguf[m]);
+		CHECK(system(cmd) == 0);
+		for (int s = 0; s < 2; s++) {
+			CHECK((ctr[m][0][s] = open_counter(json[m], s)) != NULL);
+			CHECK((ctr[m][1][s] = open_counter(gguf[m], s)) != NULL);
+			/* Cut as soon as can be, so that short texts are cut. */
+			for (int k = 0; k < 2; k++)
+				if (ctr[m][k][s] != NULL)
+					wb_spm_set_stream_hold(ctr[m][k][s], 0);
+		}
+		unlink(gguf[m]);
+	}
+	rmdir(tmpdir);
+}
+
+static void
+the_corpus_reads(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	json_error_t je;
+	FILE *f = fopen(CORPUS, "r");
+
+	CHECK(f != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0 &&
+	    ntexts < WB_NELEM(texts)) {
+		json_t *j = json_loads(line, JSON_ALLOW_NUL, &je);
+		const json_t *t = json_object_get(j, "text");
+
+		if (j != NULL && json_is_string(t) && wb_utf8_valid(
+		    json_string_value(t), json_string_length(t)) ==
+		    json_string_length(t))
+			texts[ntexts++] = j;
+		else
+			json_decref(j);
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	CHECK(ntexts > 1000);
+}
+
+/* Three corpus texts from i on, joined, into *text (grown as needed). */
+static size_t
+three(size_t i, char **text, size_t *cap)
+{
+	size_t len = 0;
+
+	for (size_t k = 0; k < 3; k++) {
+		const json_t *jt = json_object_get(
+		    texts[(i * (7 * k + 1) + 5 * k) % ntexts], "text");
+		size_t l = json_string_length(jt);
+
+		if (*text == NULL || len + l + 1 > *cap) {
+			*cap = 2 * (len + l) + 1;
+			*text = realloc(*text, *cap);
+		}
+		memcpy(*text + len, json_string_value(jt), l);
+		len += l;
+	}
+	return len;
+}
+
+/* Fed in random pieces, a stream counts what the whole text counts. */
+static void
+streamed_counts_equal_whole_counts(void)
+{
+	size_t cases = 0, bad = 0, cap = 0;
+	char *text = NULL;
+	struct wb_err err;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t i = 0; i < ntexts; i += 2) {
+			size_t len = three(i, &text, &cap), at = 0;
+			uint64_t got = 0, want = wb_count(c, text, len);
+			struct wb_count_stream *cs = wb_count_stream_new(c);
+
+			while (at < len) {
+				size_t m = unit_rand() % 4 == 0 ? 1 + unit_rand() % 4 :
+				    1 + unit_rand() % 300;
+
+				if (m > len - at)
+					m = len - at;
+				if (wb_count_stream_feed(cs, text + at, m, &err) != WB_OK)
+					break;
+				at += m;
+			}
+			if (at < len || wb_count_stream_end(cs, &got, &err) != WB_OK ||
+			    got != want) {
+				if (bad++ < 5)
+					fprintf(stderr, "  %s %s special %d text %zu: "
+					    "%llu, whole %llu\n", names[e / 4],
+					    e / 2 % 2 ? "gguf" : "json", (int)(e % 2), i,
+					    (unsigned long long)got,
+					    (unsigned long long)want);
+			}
+			wb_count_stream_free(cs);
+			cases++;
+		}
+	}
+	free(text);
+	printf("# %zu streamed texts\n", cases);
+	CHECK(cases > 4000);
+	CHECK_U(bad, 0);
+}
+
+/* Every cut that last_cut gives: the ids of the text before it are the
+ * first ids of the whole, and the counts of the two sides add up. */
+static void
+cuts_keep_the_ids_before_them(void)
+{
+	size_t cuts = 0, bad = 0, cap = 0;
+	char *text = NULL;
+	uint32_t *whole = NULL, *left = NULL;
+	struct wb_err err;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t i = 1; i < ntexts; i += 5) {
+			size_t len = three(i, &text, &cap), to = len, n, l, k;
+
+			whole = realloc(whole, (len + 8) * sizeof(*whole));
+			left = realloc(left, (len + 8) * sizeof(*left));
+			n = wb_counter_encode(c, text, len, whole, len + 8, &err);
+			for (k = 0; k < 3; k++) {
+				size_t cut = wb_counter_last_cut(c, text, 0, to);
+
+				if (cut == 0)
+					break;
+				cuts++;
+				l = wb_counter_encode(c, text, cut, left, len + 8, &err);
+				if (l > n || memcmp(left, whole, l * sizeof(*left)) != 0 ||
+				    l + wb_count(c, text + cut, len - cut) != n) {
+					if (bad++ < 5)
+						fprintf(stderr, "  %s %s special %d text "
+						    "%zu: cut at %zu\n", names[e / 4],
+						    e / 2 % 2 ? "gguf" : "json",
+						    (int)(e % 2), i, cut);
+				}
+				to = cut;
+			}
+		}
+	}
+	free(text);
+	free(whole);
+	free(left);
+	printf("# %zu cuts\n", cuts);
+	CHECK(cuts > 1000);
+	CHECK_U(bad, 0);
+}
+
+/* Truncation, whole and streamed, never ends over the budget. */
+static void
+truncation_stays_within_the_budget(void)
+{
+	size_t cases = 0, over = 0, cap = 0;
+	char *text = NULL;
+	struct wb_err err;
+	struct wb_trunc t;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t i = 2; i < ntexts; i += 23) {
+			size_t len = three(i, &text, &cap), at = 0;
+			uint64_t full = wb_count(c, text, len);
+			uint64_t budget = unit_rand() % (full + 1);
+			enum wb_keep keep = unit_rand() & 1 ? WB_KEEP_TAIL :
+			    WB_KEEP_HEAD;
+			struct wb_trunc_stream *ts;
+			int st;
+
+			cases++;
+			if (wb_truncate(c, text, len, budget, keep, "...", &t,
+			    &err) != WB_OK || t.final_tokens > budget ||
+			    wb_count(c, t.text, t.len) != t.final_tokens)
+				over++;
+			else
+				free(t.text);
+			ts = wb_trunc_stream_new(c, budget, keep, "...");
+			wb_trunc_stream_set_step(ts, 1 + unit_rand() % 300);
+			st = WB_OK;
+			while (at < len && st == WB_OK) {
+				size_t m = 1 + unit_rand() % 200;
+
+				if (m > len - at)
+					m = len - at;
+				st = wb_trunc_stream_feed(ts, text + at, m, &err);
+				at += m;
+			}
+			if (st == WB_OK)
+				st = wb_trunc_stream_end(ts, &t, &err);
+			if (st != WB_OK || t.final_tokens > budget ||
+			    wb_count(c, t.text, t.len) != t.final_tokens)
+				over++;
+			else
+				free(t.text);
+			wb_trunc_stream_free(ts);
+		}
+	}
+	free(text);
+	printf("# %zu truncations\n", cases);
+	CHECK(cases > 300);
+	CHECK_U(over, 0);
+}
+
+/* 100 KB of one letter, of spaces, of 中, ...: counted whole and as a
+ * stream alike (the times are printed; a quadratic one would take
+ * minutes). */
+static void
+long_runs_are_quick(void)
+{
+	static const char *const runs[] = { "a", " ", "中", "\n", "ab " };
+	size_t n = 100000;
+	char *s = malloc(n + 8);
+
+	for (size_t r = 0; r < WB_NELEM(runs); r++) {
+		size_t l = strlen(runs[r]), len = 0;
+
+		while (len + l <= n) {
+			memcpy(s + len, runs[r], l);
+			len += l;
+		}
+		for (size_t e = 0; e < NMODELS * 4; e += 2) {
+			struct wb_counter *c = ctr[e / 4][e / 2 % 2][0];
+			double t0 = wb_now();
+			struct wb_count_stream *cs;
+			struct wb_err err;
+			uint64_t k, got = 0;
+
+			if (c == NULL)
+				continue;
+			k = wb_count(c, s, len);
+			printf("# %s %s: %zu x \"%s\": %llu tokens in %.1f ms\n",
+			    names[e / 4], e / 2 % 2 ? "gguf" : "json", len / l,
+			    runs[r][0] == '\n' ? "\\n" : runs[r],
+			    (unsigned long long)k, (wb_now() - t0) * 1e3);
+			CHECK(k > 0 && k <= len + 1);
+			/* Streams as wb-count -r makes them. */
+			wb_spm_set_stream_hold(c, 32768);
+			cs = wb_count_stream_new(c);
+			for (size_t at = 0; at < len; at += 4096)
+				CHECK(wb_count_stream_feed(cs, s + at, len - at < 4096 ?
+				    len - at : 4096, &err) == WB_OK);
+			CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
+			CHECK_U(got, k);
+			wb_count_stream_free(cs);
+			wb_spm_set_stream_hold(c, 0);
+		}
+	}
+	free(s);
+}
+
+static void
+free_all(void)
+{
+	for (size_t m = 0; m < NMODELS; m++)
+		for (int k = 0; k < 2; k++)
+			for (int s = 0; s < 2; s++)
+				wb_counter_free(ctr[m][k][s]);
+	for (size_t i = 0; i < ntexts; i++)
+		json_decref(texts[i]);
+}
+
+int
+main(void)
+{
+	unit_seed();
+	RUN(the_counters_load);
+	RUN(the_corpus_reads);
+	RUN(streamed_counts_equal_whole_counts);
+	RUN(cuts_keep_the_ids_before_them);
+	RUN(truncation_stays_within_the_budget);
+	RUN(long_runs_are_quick);
+	free_all();
+	return UNIT_END();
+}
