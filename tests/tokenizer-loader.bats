@@ -21,7 +21,7 @@ refused() {
 
 @test "a name with a newline in a GGUF file is said on one line" {
 	refused "$TOP/tests/fuzz/corpus/fuzz-hf/pre-newline.gguf" \
-	    'pre-tokenizer ?lama-bpe is not supported (only those llama.cpp splits as Llama 3 or GPT-2 do)'
+	    'pre-tokenizer ?lama-bpe is not supported (only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, gpt-4o, Tekken or GPT-2 do)'
 	synthetic '.model.type = "BP\nE"'
 	refused "$BATS_TEST_TMPDIR/tok.json" 'model BP?E is not supported (only byte-level BPE)'
 }
