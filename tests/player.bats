@@ -10,7 +10,10 @@ load relay
 
 RELAY=$TOP/scripts/relay
 WORLD='Salt Marsh Zoë'
+# The channel the relay, wb-broadcast's {world_id} and the page all name
+# $WORLD by: the tests publish by the template, so all three must agree.
 CHANNEL=world.Salt.20Marsh.20Zo.C3.AB
+PUB_TEMPLATE='/pub/world.{world_id}'
 
 setup() {
 	command -v chromium >/dev/null || skip "no chromium (scripts/bootstrap test installs it)"
@@ -81,12 +84,15 @@ assert_page_holds() {
 	export WB_RELAY_TOKEN
 	WB_RELAY_TOKEN=$("$RELAY" token -d "$D")
 	messages 500 r1 >"$BATS_TEST_TMPDIR/in"
+	# the publisher maps the world id to the channel the page subscribes to
+	assert_equal "$(wb-broadcast -n -u "ws://127.0.0.1:$PORT$PUB_TEMPLATE" <"$BATS_TEST_TMPDIR/in" |
+	    jq -r .channel | sort -u)" "$CHANNEL"
 	open_page
-	run --separate-stderr wb-broadcast -u "ws://127.0.0.1:$PORT/pub/$CHANNEL" <"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr wb-broadcast -u "ws://127.0.0.1:$PORT$PUB_TEMPLATE" <"$BATS_TEST_TMPDIR/in"
 	assert_success
 	# the first 100 once more, as a publisher's retry would send them
 	head -n 100 "$BATS_TEST_TMPDIR/in" |
-	    wb-broadcast -u "ws://127.0.0.1:$PORT/pub/$CHANNEL"
+	    wb-broadcast -u "ws://127.0.0.1:$PORT$PUB_TEMPLATE"
 	assert_page_holds "$BATS_TEST_TMPDIR/in"
 	wait_until 50 eval '[ "$(page dups)" = 100 ]'
 	assert_equal "$(page dups)" 100
@@ -105,7 +111,7 @@ assert_page_holds() {
 	messages 500 r2 >"$BATS_TEST_TMPDIR/in"
 	open_page
 	BG_IN=$BATS_TEST_TMPDIR/in bg wb-broadcast -a --rate 100 \
-	    -u "ws://127.0.0.1:$PORT/pub/$CHANNEL" >"$BATS_TEST_TMPDIR/acks" 2>"$BATS_TEST_TMPDIR/err"
+	    -u "ws://127.0.0.1:$PORT$PUB_TEMPLATE" >"$BATS_TEST_TMPDIR/acks" 2>"$BATS_TEST_TMPDIR/err"
 	pub=$BG
 	wait_until 100 acks_at_least 150
 	wait_until 50 page_count_at_least 100
