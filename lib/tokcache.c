@@ -20,6 +20,7 @@
  * its absolute path: a changed file replaces its own cache.  A cache that
  * cannot be written costs only time.
  */
+#define _DEFAULT_SOURCE  /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,6 +35,12 @@
 
 #ifndef WB_BUILD_ID
 #define WB_BUILD_ID 0u
+#endif
+
+#ifdef MAP_POPULATE
+#define POPULATE MAP_POPULATE
+#else
+#define POPULATE 0
 #endif
 
 #define TC_MAGIC "WBtokc\r\n"
@@ -199,7 +206,9 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 		close(fd);
 		return NULL;
 	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* All of it is read at once, for its checksum: map it so. */
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | POPULATE,
+	    fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
 		return NULL;
@@ -333,24 +342,34 @@ wb_tokcache_write(const struct wb_tokcache_key *k,
 	free(img);
 }
 
-struct wb_bpe *
-wb_tokcache_bpe(const char *path,
-    struct wb_bpe *(*build)(const char *path, void *arg, struct wb_err *err),
-    void *arg, struct wb_err *err)
+int
+wb_tokcache_tokenizer(const char *path, const struct wb_counter_spec *spec,
+    const char *name, int (*build)(const char *path, void *arg,
+    struct wb_compiled *out, struct wb_err *err), void *arg,
+    struct wb_compiled *out, struct wb_err *err)
 {
 	struct wb_tokcache_key k;
 	struct wb_tokcache *tc;
-	struct wb_bpe *b;
 	bool keyed = wb_tokcache_key(path, &k) == 0;
+	int rc;
 
+	*out = (struct wb_compiled){ NULL, NULL };
 	if (keyed && (tc = wb_tokcache_open(&k)) != NULL) {
-		if ((b = wb_bpe_from_cache(tc, path)) != NULL)
-			return b;
+		/* A cache holds the sections of one engine or the other. */
+		if ((out->bpe = wb_bpe_from_cache(tc, path)) != NULL ||
+		    (out->spm = wb_spm_from_cache(spec, tc, name)) != NULL)
+			return WB_OK;
 		wb_tokcache_close(tc);
 	}
 	/* The key was taken first: a file changed while it is compiled
 	 * leaves a cache that the next run passes over. */
-	if ((b = build(path, arg, err)) != NULL && keyed)
-		wb_bpe_to_cache(b, &k);
-	return b;
+	if ((rc = build(path, arg, out, err)) != WB_OK) {
+		*out = (struct wb_compiled){ NULL, NULL };
+		return rc;
+	}
+	if (keyed && out->bpe != NULL)
+		wb_bpe_to_cache(out->bpe, &k);
+	else if (keyed && out->spm != NULL)
+		wb_spm_to_cache(out->spm, &k);
+	return WB_OK;
 }
