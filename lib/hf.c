@@ -564,43 +564,48 @@ is_gguf(const char *path)
 	return r == (ssize_t)sizeof(magic) && memcmp(magic, "GGUF", 4) == 0;
 }
 
-/* What wb_hf_new asks of build, and what build found. */
+/* What wb_hf_new asks of build. */
 struct build {
 	const struct wb_counter_spec *spec;
 	const char *name;
-	struct wb_counter *counter;  /* of a SentencePiece-style file */
 	bool gguf;
-	bool spm;               /* the file is SentencePiece-style BPE: its
-	                         * counter (or NULL and err) is in counter */
 };
 
-/* The encoding of the file path for wb_tokcache_bpe to cache, if it is
- * byte-level BPE; a SentencePiece-style file (GGUF model llama, or a
- * tokenizer.json with byte fallback or "▁") is made into its counter in
- * x->counter instead, and not cached: NULL and x->spm. */
-static struct wb_bpe *
-build(const char *path, void *arg, struct wb_err *err)
+/* WB_OK if out holds what was made, else the error that says why not. */
+static int
+made(const struct wb_compiled *out, struct wb_err *err)
+{
+	if (out->spm != NULL || out->bpe != NULL)
+		return WB_OK;
+	return err->status != WB_OK ? err->status :
+	    wb_err_set(err, WB_EINTERNAL, "tokenizer not made");
+}
+
+/* The file path compiled for wb_tokcache_tokenizer: byte-level BPE into
+ * its encoding; a SentencePiece-style file (GGUF model llama, or a
+ * tokenizer.json with byte fallback or "▁") into its counter. */
+static int
+build(const char *path, void *arg, struct wb_compiled *out,
+    struct wb_err *err)
 {
 	struct build *x = arg;
-	struct wb_bpe *b;
 	json_t *root;
+	bool spm;
 
 	if (x->gguf) {
-		x->counter = wb_spm_gguf_new(x->spec, path, x->name, &x->spm,
-		    err);
-		return x->spm ? NULL : wb_gguf_bpe_open(path, err);
+		out->spm = wb_spm_gguf_new(x->spec, path, x->name, &spm, err);
+		if (!spm)
+			out->bpe = wb_gguf_bpe_open(path, err);
+		return made(out, err);
 	}
 	if ((root = load(path, err)) == NULL)
-		return NULL;
-	if ((x->spm = wb_spm_json_wants(root))) {
-		x->counter = wb_spm_json_new(x->spec, root, path, x->name,
-		    err);
-		b = NULL;
-	} else {
-		b = open_json(path, root, err);
-	}
+		return made(out, err);
+	if (wb_spm_json_wants(root))
+		out->spm = wb_spm_json_new(x->spec, root, path, x->name, err);
+	else
+		out->bpe = open_json(path, root, err);
 	json_decref(root);
-	return b;
+	return made(out, err);
 }
 
 struct wb_counter *
@@ -608,7 +613,7 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 {
 	const char *t = spec->tokenizer, *base = strrchr(t, '/'), *path = t;
 	char blob[4096];
-	struct wb_bpe *b;
+	struct wb_compiled c;
 	struct build x;
 
 	if (strncmp(t, "ollama:", 7) == 0) {
@@ -623,12 +628,10 @@ wb_hf_new(const struct wb_counter_spec *spec, struct wb_err *err)
 	} else {
 		t = base ? base + 1 : t;
 	}
-	x = (struct build){ spec, t, NULL, path == blob || is_gguf(path),
-	    false };
-	b = wb_tokcache_bpe(path, build, &x, err);
-	if (x.spm)
-		return x.counter;
-	if (b == NULL)
+	x = (struct build){ spec, t, path == blob || is_gguf(path) };
+	if (wb_tokcache_tokenizer(path, spec, t, build, &x, &c, err) != WB_OK)
 		return NULL;
-	return wb_exact_from_bpe(spec, b, t, err);
+	if (c.spm != NULL)
+		return c.spm;
+	return wb_exact_from_bpe(spec, c.bpe, t, err);
 }

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +93,9 @@ struct wb_spm {
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
 	bool bg_built, bg_oom;
+	void *map;               /* a cache file the arrays above but bg are
+	                          * in (wb_spm_from_cache), else NULL */
+	size_t map_len;
 };
 
 struct spm_counter {
@@ -125,7 +129,7 @@ table_size(size_t n)
 {
 	size_t m = 16;
 
-	while (m < 2 * n + 2)
+	while (m < n + n / 2 + 2)
 		m *= 2;
 	return m;
 }
@@ -232,6 +236,12 @@ wb_spm_free(struct wb_spm *s)
 {
 	if (s == NULL)
 		return;
+	free(s->bg);
+	if (s->map != NULL) {
+		munmap(s->map, s->map_len);
+		free(s);
+		return;
+	}
 	free(s->text);
 	free(s->off);
 	free(s->type);
@@ -241,7 +251,6 @@ wb_spm_free(struct wb_spm *s)
 	free(s->mh);
 	free(s->add);
 	free(s->ah);
-	free(s->bg);
 	free(s);
 }
 
@@ -1212,6 +1221,19 @@ static const struct wb_counter_ops spm_ops = {
 	.free = spm_free,
 };
 
+/* c, zeroed, made the counter of s, named name. */
+static struct wb_counter *
+spm_init(struct spm_counter *c, const struct wb_counter_spec *spec,
+    struct wb_spm *s, const char *name)
+{
+	c->s = s;
+	c->hold = STREAM_HOLD;
+	c->base.ops = &spm_ops;
+	c->base.spec = *spec;
+	snprintf(c->base.name, sizeof(c->base.name), "%s", name);
+	return &c->base;
+}
+
 /* A counter of s, named name; it owns s, and frees it if it fails. */
 static struct wb_counter *
 spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
@@ -1224,12 +1246,7 @@ spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	c->s = s;
-	c->hold = STREAM_HOLD;
-	c->base.ops = &spm_ops;
-	c->base.spec = *spec;
-	snprintf(c->base.name, sizeof(c->base.name), "%s", name);
-	return &c->base;
+	return spm_init(c, spec, s, name);
 }
 
 void
@@ -1800,4 +1817,137 @@ fail:
 	wb_buf_free(&text);
 	wb_spm_free(s);
 	return NULL;
+}
+
+/*
+ * The cache (tokcache.c): struct wb_spm as it is (section SPMs, its
+ * pointers cleared; the cache is read by the build that wrote it only,
+ * so its layout is this one) and each of its arrays in a section of its
+ * own, read back where they lie in the mapped file.  The table of pairs
+ * (bg) is not kept: only cuts need it, and they build it when they do.
+ * Whatever a builder sets in struct wb_spm must be in these sections (and
+ * TC_VERSION bumped when they change), or a cached counter would differ
+ * from a compiled one; the tests compare them on the whole corpus.
+ */
+#define SPM_STRUCT WB_TC_TAG('S', 'P', 'M', 's')
+#define SPM_TEXT WB_TC_TAG('S', 'P', 'M', 't')
+#define SPM_OFF WB_TC_TAG('S', 'P', 'M', 'o')
+#define SPM_TYPE WB_TC_TAG('S', 'P', 'M', 'y')
+#define SPM_BYTE WB_TC_TAG('S', 'P', 'M', 'b')
+#define SPM_SCORE WB_TC_TAG('S', 'P', 'M', 'c')
+#define SPM_VOCAB WB_TC_TAG('S', 'P', 'M', 'v')
+#define SPM_MERGE WB_TC_TAG('S', 'P', 'M', 'm')
+#define SPM_ADD WB_TC_TAG('S', 'P', 'M', 'a')
+#define SPM_ADDH WB_TC_TAG('S', 'P', 'M', 'h')
+
+/* The length of text: its ids' texts, then the added ones'. */
+static size_t
+text_len(const struct wb_spm *s)
+{
+	size_t n = s->off[s->n_ids];
+
+	for (size_t k = 0; k < s->n_add; k++)
+		if ((size_t)s->add[k].off + s->add[k].len > n)
+			n = (size_t)s->add[k].off + s->add[k].len;
+	return n;
+}
+
+void
+wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
+{
+	const struct wb_spm *s = spm_of(c);
+	struct wb_spm h;
+	size_t n = s->n_ids;
+
+	if (s->map != NULL)
+		return;
+	memcpy(&h, s, sizeof(h));       /* padding too: the same file makes
+	                                 * the same cache */
+	h.text = NULL;
+	h.off = NULL;
+	h.type = NULL;
+	h.byte = NULL;
+	h.score = NULL;
+	h.vh = NULL;
+	h.mh = NULL;
+	h.add = NULL;
+	h.ah = NULL;
+	h.bg = NULL;
+	h.bg_mask = 0;
+	h.bg_built = h.bg_oom = false;
+	h.map = NULL;
+	h.map_len = 0;
+	wb_tokcache_write(k, (const struct wb_tokcache_part[]){
+	    { SPM_STRUCT, &h, sizeof(h) },
+	    { SPM_TEXT, s->text, text_len(s) },
+	    { SPM_OFF, s->off, (n + 2) * sizeof(*s->off) },
+	    { SPM_TYPE, s->type, n + 1 },
+	    { SPM_BYTE, s->byte, (n + 1) * sizeof(*s->byte) },
+	    { SPM_VOCAB, s->vh, (s->vh_mask + 1) * sizeof(*s->vh) },
+	    { SPM_ADD, s->add, s->n_add * sizeof(*s->add) },
+	    { SPM_ADDH, s->ah, (s->ah_mask + 1) * sizeof(*s->ah) },
+	    /* Either one: scores (GGUF) or merges (tokenizer.json). */
+	    s->score != NULL ?
+	    (struct wb_tokcache_part){ SPM_SCORE, s->score, n * sizeof(*s->score) } :
+	    (struct wb_tokcache_part){ SPM_MERGE, s->mh,
+	    (s->mh_mask + 1) * sizeof(*s->mh) } }, 9);
+}
+
+/* Section tag of tc if it is len bytes long, else NULL. */
+static const void *
+section(const struct wb_tokcache *tc, uint32_t tag, size_t len)
+{
+	size_t l;
+	const void *p = wb_tokcache_section(tc, tag, &l);
+
+	return p != NULL && l == len ? p : NULL;
+}
+
+struct wb_counter *
+wb_spm_from_cache(const struct wb_counter_spec *spec, struct wb_tokcache *tc,
+    const char *name)
+{
+	const struct wb_spm *h;
+	struct wb_spm *s;
+	struct spm_counter *c;
+	size_t n, tl;
+	const char *text;
+
+	if ((h = section(tc, SPM_STRUCT, sizeof(*h))) == NULL ||
+	    (text = wb_tokcache_section(tc, SPM_TEXT, &tl)) == NULL)
+		return NULL;
+	n = h->n_ids;
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	*s = *h;
+	s->text = (char *)text;
+	s->off = (uint32_t *)section(tc, SPM_OFF, (n + 2) * sizeof(*s->off));
+	s->type = (uint8_t *)section(tc, SPM_TYPE, n + 1);
+	s->byte = (int16_t *)section(tc, SPM_BYTE, (n + 1) * sizeof(*s->byte));
+	s->vh = (struct slot *)section(tc, SPM_VOCAB,
+	    (s->vh_mask + 1) * sizeof(*s->vh));
+	s->add = (struct added *)section(tc, SPM_ADD,
+	    s->n_add * sizeof(*s->add));
+	s->ah = (uint32_t *)section(tc, SPM_ADDH,
+	    (s->ah_mask + 1) * sizeof(*s->ah));
+	s->score = s->by_score ? (float *)section(tc, SPM_SCORE,
+	    n * sizeof(*s->score)) : NULL;
+	s->mh = s->by_score ? NULL : (struct merge *)section(tc, SPM_MERGE,
+	    (s->mh_mask + 1) * sizeof(*s->mh));
+	s->bg = NULL;
+	s->bg_mask = 0;
+	s->bg_built = s->bg_oom = false;
+	if (s->off == NULL || s->type == NULL || s->byte == NULL ||
+	    s->vh == NULL || s->add == NULL || s->ah == NULL ||
+	    (s->by_score ? s->score == NULL : s->mh == NULL) ||
+	    s->off[n] > tl || s->n_lens > WB_NELEM(s->lens)) {
+		free(s);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->map = wb_tokcache_take(tc, &s->map_len);
+	return spm_init(c, spec, s, name);
 }

@@ -20,6 +20,7 @@
  * its absolute path: a changed file replaces its own cache.  A cache that
  * cannot be written costs only time.
  */
+#define _DEFAULT_SOURCE  /* MAP_POPULATE */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,9 +37,15 @@
 #define WB_BUILD_ID 0u
 #endif
 
+#ifdef MAP_POPULATE
+#define POPULATE MAP_POPULATE
+#else
+#define POPULATE 0
+#endif
+
 #define TC_MAGIC "WBtokc\r\n"
 /* Bump when a section's layout or meaning changes, in any engine. */
-#define TC_VERSION 2u
+#define TC_VERSION 3u
 #define TC_ENDIAN 0x01020304u
 #define TC_PROBE ((size_t)65536) /* bytes hashed at each end of the file */
 #define TC_MAX_SECTIONS 64
@@ -102,6 +109,35 @@ hash(const void *p, size_t n, uint64_t seed)
 	w ^= w >> 31;
 	w *= 0xbf58476d1ce4e5b9u;
 	return w ^ (w >> 29);
+}
+
+/* The checksum of a cache file's body, p[0..n): in eight lanes, the sum
+ * of its 8-byte words and the sum of those sums (Fletcher's), so that any
+ * one word changed, or two swapped, changes it.  It is read at every
+ * start, tens of MB for a large vocabulary: it must go as fast as memory
+ * does, which hash() does not quite (its lanes wait on their multiplies). */
+static uint64_t
+checksum(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t a[8] = { 0 }, b[8] = { 0 }, d[8], w = TC_VERSION ^ (uint64_t)n;
+	size_t i;
+
+	for (; n >= sizeof(d); s += sizeof(d), n -= sizeof(d)) {
+		memcpy(d, s, sizeof(d));
+		for (i = 0; i < 8; i++) {
+			a[i] += d[i];
+			b[i] += a[i];
+		}
+	}
+	memset(d, 0, sizeof(d));
+	memcpy(d, s, n);
+	for (i = 0; i < 8; i++) {
+		w = (w ^ a[i] ^ d[i]) * 0xff51afd7ed558ccdu;
+		w = (w ^ b[i]) * 0xc4ceb9fe1a85ec53u;
+		w ^= w >> 32;
+	}
+	return w;
 }
 
 /* Read n bytes at off of fd into buf; false if they are not all there. */
@@ -199,7 +235,9 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 		close(fd);
 		return NULL;
 	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* All of it is read at once, for its checksum: map it so. */
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | POPULATE,
+	    fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
 		return NULL;
@@ -212,7 +250,7 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 	    h->build != k->build ||
 	    h->n_sections > TC_MAX_SECTIONS || h->total - sizeof(*h) <
 	    h->n_sections * sizeof(*sec) ||
-	    hash(h + 1, (size_t)h->total - sizeof(*h), TC_VERSION) != h->sum)
+	    checksum(h + 1, (size_t)h->total - sizeof(*h)) != h->sum)
 		goto miss;
 	for (uint32_t i = 0; i < h->n_sections; i++)
 		if (sec[i].at % 8 != 0 || sec[i].at > h->total ||
@@ -310,7 +348,7 @@ wb_tokcache_write(const struct wb_tokcache_key *k,
 			memcpy(img + at, parts[i].p, parts[i].len);
 		at += parts[i].len;
 	}
-	h.sum = hash(img + sizeof(h), (size_t)h.total - sizeof(h), TC_VERSION);
+	h.sum = checksum(img + sizeof(h), (size_t)h.total - sizeof(h));
 	memcpy(img, &h, sizeof(h));
 	memcpy(dir, k->dir, sizeof(dir));
 	make_dirs(dir);
@@ -333,24 +371,34 @@ wb_tokcache_write(const struct wb_tokcache_key *k,
 	free(img);
 }
 
-struct wb_bpe *
-wb_tokcache_bpe(const char *path,
-    struct wb_bpe *(*build)(const char *path, void *arg, struct wb_err *err),
-    void *arg, struct wb_err *err)
+int
+wb_tokcache_tokenizer(const char *path, const struct wb_counter_spec *spec,
+    const char *name, int (*build)(const char *path, void *arg,
+    struct wb_compiled *out, struct wb_err *err), void *arg,
+    struct wb_compiled *out, struct wb_err *err)
 {
 	struct wb_tokcache_key k;
 	struct wb_tokcache *tc;
-	struct wb_bpe *b;
 	bool keyed = wb_tokcache_key(path, &k) == 0;
+	int rc;
 
+	*out = (struct wb_compiled){ NULL, NULL };
 	if (keyed && (tc = wb_tokcache_open(&k)) != NULL) {
-		if ((b = wb_bpe_from_cache(tc, path)) != NULL)
-			return b;
+		/* A cache holds the sections of one engine or the other. */
+		if ((out->bpe = wb_bpe_from_cache(tc, path)) != NULL ||
+		    (out->spm = wb_spm_from_cache(spec, tc, name)) != NULL)
+			return WB_OK;
 		wb_tokcache_close(tc);
 	}
 	/* The key was taken first: a file changed while it is compiled
 	 * leaves a cache that the next run passes over. */
-	if ((b = build(path, arg, err)) != NULL && keyed)
-		wb_bpe_to_cache(b, &k);
-	return b;
+	if ((rc = build(path, arg, out, err)) != WB_OK) {
+		*out = (struct wb_compiled){ NULL, NULL };
+		return rc;
+	}
+	if (keyed && out->bpe != NULL)
+		wb_bpe_to_cache(out->bpe, &k);
+	else if (keyed && out->spm != NULL)
+		wb_spm_to_cache(out->spm, &k);
+	return WB_OK;
 }

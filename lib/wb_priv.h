@@ -329,13 +329,21 @@ void wb_tokcache_close(struct wb_tokcache *tc);
  * is no error (the next run compiles the file again). */
 void wb_tokcache_write(const struct wb_tokcache_key *k,
     const struct wb_tokcache_part *parts, size_t n);
-/* The encoding of the tokenizer file path: from its cache, else made by
- * build(path, arg, err) (and then cached, if build made one).  Only
- * encodings are cached: a file that build makes into something else
- * (it returns NULL, and says so in arg) is built on every call. */
-struct wb_bpe *wb_tokcache_bpe(const char *path,
-    struct wb_bpe *(*build)(const char *path, void *arg, struct wb_err *err),
-    void *arg, struct wb_err *err);
+/* A tokenizer file compiled: an encoding (byte-level BPE, made into a
+ * counter by wb_exact_from_bpe) or, for SentencePiece-style BPE, its
+ * counter (spm.c).  One of the two is set. */
+struct wb_compiled {
+	struct wb_bpe *bpe;
+	struct wb_counter *spm;
+};
+/* The tokenizer file path compiled, into *out: from its cache, else made
+ * by build(path, arg, out, err), and then cached.  A counter read from
+ * the cache gets spec and name, as build would have given it.  WB_OK, or
+ * build's error (out then holds nothing). */
+int wb_tokcache_tokenizer(const char *path, const struct wb_counter_spec *spec,
+    const char *name, int (*build)(const char *path, void *arg,
+    struct wb_compiled *out, struct wb_err *err), void *arg,
+    struct wb_compiled *out, struct wb_err *err);
 /* bpe.c's side: write an encoding of wb_bpe_from_tokens to k's cache;
  * read one from tc, which it then owns (NULL, tc still the caller's, if
  * tc does not hold a sound one); name names it. */
@@ -447,6 +455,12 @@ bool wb_spm_json_wants(const json_t *root);
 struct wb_counter *wb_spm_json_new(const struct wb_counter_spec *spec,
     const json_t *root, const char *path, const char *name,
     struct wb_err *err);
+/* Write the counter c of wb_spm_gguf_new or wb_spm_json_new to k's
+ * cache.  Read one from tc, mapped, which it then owns, with spec and
+ * name (NULL, tc still the caller's, if tc does not hold a sound one). */
+void wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k);
+struct wb_counter *wb_spm_from_cache(const struct wb_counter_spec *spec,
+    struct wb_tokcache *tc, const char *name);
 /* Let the counter's streams look for cuts once they hold n bytes (tests;
  * 32 KB otherwise). */
 void wb_spm_set_stream_hold(struct wb_counter *c, size_t n);

@@ -53,6 +53,75 @@ synthetic() {
 	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/tok.json:"* ]]
 }
 
+@test "a SentencePiece-style tokenizer.json or GGUF is mapped from the cache on a second run, not read" {
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/tok.gguf"
+	cp "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/tok.json"
+	for tok in "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/tok.gguf"; do
+		rm -rf "$C"
+		run --separate-stderr wb-count -T "$tok" --ids --allow-special <<<'{"text":"<s>Hello world"}'
+		want=$output
+		[[ $want == '{"text":"<s>Hello world","ids":[1,'* ]]
+		f=$(cache_file)
+		id=$(ident "$f")
+		run --separate-stderr wb-count -T "$tok" --ids --allow-special <<<'{"text":"<s>Hello world"}'
+		assert_output "$want"
+		assert_equal "$(ident "$f")" "$id"
+		# Zeros over all but the first and last 64 KiB, size, inode and
+		# time kept: the cache still answers, so the file is not read.
+		touch -r "$tok" "$BATS_TEST_TMPDIR/when"
+		size=$(stat -c %s "$tok")
+		head -c $((size - 2 * 65536)) /dev/zero |
+		    dd of="$tok" bs=65536 seek=1 conv=notrunc status=none
+		touch -r "$BATS_TEST_TMPDIR/when" "$tok"
+		run --separate-stderr wb-count -T "$tok" --ids --allow-special <<<'{"text":"<s>Hello world"}'
+		assert_output "$want"
+		XDG_CACHE_HOME=$BATS_TEST_TMPDIR/other run -65 --separate-stderr wb-count -T "$tok" <<<'{"text":"hello world"}'
+		[[ $stderr == "wb-count: $tok:"* ]]
+	done
+}
+
+@test "a changed SentencePiece-style tokenizer file is compiled again" {
+	jq -c . "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"ꙮ"}'
+	assert_output '{"text":"ꙮ","ids":[28705,237,156,177],"tokens":4}'
+	id=$(ident "$(cache_file)")
+	# No byte fallback now: the unknown token; the file's time put back.
+	touch -r "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/when"
+	jq -c '.model.byte_fallback = false' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/new"
+	cat "$BATS_TEST_TMPDIR/new" >"$BATS_TEST_TMPDIR/tok.json"
+	touch -r "$BATS_TEST_TMPDIR/when" "$BATS_TEST_TMPDIR/tok.json"
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"ꙮ"}'
+	assert_output '{"text":"ꙮ","ids":[28705,0],"tokens":2}'
+	[ "$(ident "$(cache_file)")" != "$id" ]
+}
+
+@test "a cached SentencePiece-style tokenizer streams (-r) and truncates as a compiled one" {
+	jq -j '.text' "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/all"
+	cp "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/tok.gguf"
+	for tok in "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/tok.gguf"; do
+		rm -rf "$C"
+		# Neither XDG_CACHE_HOME nor HOME: compiled, no cache.
+		want=$(env -u XDG_CACHE_HOME -u HOME wb-count -r -q -T "$tok" <"$BATS_TEST_TMPDIR/all")
+		[ "$want" -gt 50000 ]
+		for k in head tail; do
+			env -u XDG_CACHE_HOME -u HOME wb-truncate -r -q -T "$tok" -b 20000 -k "$k" \
+			    <"$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/want.$k"
+		done
+		[ ! -e "$C" ]
+		wb-count -T "$tok" <<<'{"text":"x"}' >/dev/null
+		id=$(ident "$(cache_file)")
+		run --separate-stderr wb-count -r -q -T "$tok" <"$BATS_TEST_TMPDIR/all"
+		assert_output "$want"
+		for k in head tail; do
+			wb-truncate -r -q -T "$tok" -b 20000 -k "$k" <"$BATS_TEST_TMPDIR/all" >"$BATS_TEST_TMPDIR/got.$k"
+			cmp "$BATS_TEST_TMPDIR/want.$k" "$BATS_TEST_TMPDIR/got.$k"
+			[ "$(wb-count -r -q -T "$tok" <"$BATS_TEST_TMPDIR/got.$k")" -le 20000 ]
+		done
+		assert_equal "$(ident "$(cache_file)")" "$id"
+	done
+}
+
 @test "a changed tokenizer file is compiled again, even with its old size and time" {
 	synthetic "$BATS_TEST_TMPDIR/tok.json"
 	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids <<<'{"text":"hello[X]"}'
@@ -74,9 +143,11 @@ synthetic() {
 	[ "$(ident "$(cache_file)")" != "$id" ]
 }
 
-@test "a damaged, short or foreign cache file, or another build's, is passed over and written again" {
-	synthetic "$BATS_TEST_TMPDIR/tok.json"
-	wb-count -T "$BATS_TEST_TMPDIR/tok.json" <<<'{"text":"hello"}' >/dev/null
+# Damage the one cache file, of the tokenizer $1, in every way, and check
+# that wb-count -T $1 --ids --allow-special gives $3 for the text $2 all
+# the same and writes the same cache again.
+damaged() {
+	wb-count -T "$1" <<<'{"text":"hello"}' >/dev/null
 	f=$(cache_file)
 	cp "$f" "$BATS_TEST_TMPDIR/good"
 	size=$(stat -c %s "$f")
@@ -91,19 +162,36 @@ synthetic() {
 		empty) : >"$f" ;;
 		garbage) head -c "$size" /dev/urandom >"$f" ;;
 		esac
-		run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special <<<'{"text":"hello[X]<S>"}'
+		run --separate-stderr wb-count -T "$1" --ids --allow-special <<<"{\"text\":\"$2\"}"
 		assert_success
 		assert_equal "$stderr" ''
-		assert_output '{"text":"hello[X]<S>","ids":[259,300,301],"tokens":3}'
+		assert_output "$3"
 		cmp "$BATS_TEST_TMPDIR/good" "$f"
 	done
+}
+
+@test "a damaged, short or foreign cache file, or another build's, is passed over and written again" {
+	synthetic "$BATS_TEST_TMPDIR/tok.json"
+	damaged "$BATS_TEST_TMPDIR/tok.json" 'hello[X]<S>' \
+	    '{"text":"hello[X]<S>","ids":[259,300,301],"tokens":3}'
+	# SentencePiece-style: the last bytes are its merges.
+	rm -rf "$C"
+	cp "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/spm.json"
+	damaged "$BATS_TEST_TMPDIR/spm.json" '<s>Hello ꙮ' \
+	    '{"text":"<s>Hello ꙮ","ids":[1,22557,28705,237,156,177],"tokens":6}'
 }
 
 @test "the ids from the cache are those of the file on the whole corpus, for every tokenizer" {
 	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" \
 	    llama-bpe "$BATS_TEST_TMPDIR/llama3.gguf"
+	# SentencePiece-style GGUFs (model llama) of Mistral 7B and Gemma 3.
+	for f in mistral gemma3; do
+		node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/$f/tokenizer.json" \
+		    "$BATS_TEST_TMPDIR/$f.gguf"
+	done
 	n=0
-	for tok in "$T"/*/tokenizer.json "$BATS_TEST_TMPDIR/llama3.gguf"; do
+	for tok in "$T"/*/tokenizer.json "$BATS_TEST_TMPDIR/llama3.gguf" \
+	    "$BATS_TEST_TMPDIR/mistral.gguf" "$BATS_TEST_TMPDIR/gemma3.gguf"; do
 		export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache$n
 		C=$XDG_CACHE_HOME/wb/tokenizers
 		n=$((n + 1))
@@ -119,7 +207,7 @@ synthetic() {
 			rm -rf "$C"
 		done
 	done
-	[ "$n" -ge 3 ]
+	[ "$n" -ge 9 ]
 }
 
 @test "a cache that cannot be written costs only time" {
