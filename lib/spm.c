@@ -284,13 +284,13 @@ spm_new(uint32_t n, bool by_score)
 	s->vh_mask = table_size(n) - 1;
 	s->off = calloc((size_t)n + 2, sizeof(*s->off));
 	s->type = calloc((size_t)n + 1, 1);
-	s->byte = malloc(((size_t)n + 1) * sizeof(*s->byte));
+	s->byte = calloc((size_t)n + 1, sizeof(*s->byte));
 	s->vh = calloc(s->vh_mask + 1, sizeof(*s->vh));
 	if (s->off == NULL || s->type == NULL || s->byte == NULL || s->vh == NULL) {
 		wb_spm_free(s);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i <= n; i++)
 		s->byte[i] = -1;
 	for (int b = 0; b < 256; b++)
 		s->byte_id[b] = NONE;
@@ -1340,8 +1340,8 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 			}
 	}
 	if ((s = spm_new((uint32_t)n, true)) == NULL ||
-	    (s->score = malloc(n * sizeof(*s->score))) == NULL ||
-	    (s->add = malloc(n * sizeof(*s->add))) == NULL) {
+	    (s->score = calloc(n, sizeof(*s->score))) == NULL ||
+	    (s->add = calloc(n, sizeof(*s->add))) == NULL) {
 		oom(path, err);
 		goto fail;
 	}
@@ -1605,7 +1605,7 @@ json_merges(struct wb_spm *s, const char *path, const json_t *merges,
 		return wb_err_set(err, WB_EDATA, "%s: model.merges is not an "
 		    "array", path);
 	s->mh_mask = table_size(nm) - 1;
-	if ((s->mh = malloc((s->mh_mask + 1) * sizeof(*s->mh))) == NULL)
+	if ((s->mh = calloc(s->mh_mask + 1, sizeof(*s->mh))) == NULL)
 		return oom(path, err);
 	for (i = 0; i <= s->mh_mask; i++)
 		s->mh[i].rank = NONE;
