@@ -51,6 +51,8 @@ enum prefix {
 struct added {
 	uint32_t off, len, id;
 	bool special;
+	char pad[3];    /* named, so that it is zero: caches hold these as
+	                 * they are, and a file must always make the same one */
 };
 
 struct slot {
@@ -1370,8 +1372,9 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		if (ty == TYPE_BYTE && (b = byte_token(p, l)) >= 0)
 			s->byte[i] = (int16_t)b;
 		if (ty == TYPE_UNKNOWN || ty == TYPE_CONTROL || ty == TYPE_USER)
-			s->add[s->n_add++] = (struct added){ s->off[i],
-			    (uint32_t)l, i, ty != TYPE_USER };
+			s->add[s->n_add++] = (struct added){ .off = s->off[i],
+			    .len = (uint32_t)l, .id = i,
+			    .special = ty != TYPE_USER };
 	}
 	/* llama.cpp's byte_to_token: <0xNN>, else the byte itself; it fails
 	 * on a byte with neither, which is refused here at once. */
@@ -1675,9 +1678,9 @@ json_added(struct wb_spm *s, const char *path, const json_t *a,
 			return wb_err_set(err, WB_EDATA, "%s: added token %s: "
 			    "single_word, lstrip, rstrip and normalized are not "
 			    "supported", path, json_string_value(c));
-		s->add[s->n_add++] = (struct added){ (uint32_t)text->len,
-		    (uint32_t)json_string_length(c), (uint32_t)v,
-		    json_is_true(json_object_get(t, "special")) };
+		s->add[s->n_add++] = (struct added){ .off = (uint32_t)text->len,
+		    .len = (uint32_t)json_string_length(c), .id = (uint32_t)v,
+		    .special = json_is_true(json_object_get(t, "special")) };
 		wb_buf_add(text, json_string_value(c), json_string_length(c));
 	}
 	return WB_OK;
