@@ -299,18 +299,25 @@ spm_new(uint32_t n, bool by_score)
 	return s;
 }
 
+/* The value of the upper-case hex digit c, else -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /* Is t[0..n) "<0xNN>"?  Its byte, else -1. */
 static int
 byte_token(const char *t, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const char *a, *b;
+	int a, b;
 
 	if (n != 6 || memcmp(t, "<0x", 3) != 0 || t[5] != '>' ||
-	    (a = memchr(hex, t[3], 16)) == NULL || t[3] == '\0' ||
-	    (b = memchr(hex, t[4], 16)) == NULL || t[4] == '\0')
+	    (a = hex_digit(t[3])) < 0 || (b = hex_digit(t[4])) < 0)
 		return -1;
-	return (int)((a - hex) * 16 + (b - hex));
+	return a * 16 + b;
 }
 
 /* The added tokens' table and first bytes; add[] and their texts set. */
@@ -416,7 +423,7 @@ name##_push(struct name *h, T x)					\
 									\
 	if (h->n == h->cap) {						\
 		size_t c = h->cap ? 2 * h->cap : 64;			\
-		T *p = realloc(h->p, c * sizeof(*p));			\
+		T *p = realloc(h->p, c * sizeof(*p)); /* NOLINT(bugprone-macro-parentheses): T is a type */ \
 									\
 		if (p == NULL)						\
 			return false;					\
@@ -793,7 +800,7 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 {
 	struct out o = { ids, ids ? cap : 0, 0, false, err };
 	uint32_t *mark = NULL;
-	char *nb = malloc(3 * len + 4);
+	char *nb = calloc(3 * len + 4, 1);
 	size_t a = 0;
 
 	if (nb == NULL || (sp->n_add > 0 &&
@@ -995,7 +1002,7 @@ static uint64_t
 spm_count(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit)
 {
-	struct wb_err err;
+	struct wb_err err = { 0 };
 	size_t n = encode(spm_of(c), s, len, c->spec.allow_special, false,
 	    NULL, 0, &err);
 
@@ -1623,7 +1630,7 @@ json_merges(struct wb_spm *s, const char *path, const json_t *merges,
 			return wb_err_set(err, WB_EDATA, "%s: merge %zu is not "
 			    "two tokens", path, i);
 		}
-		if (al + bl > cap) {
+		if (al + bl >= cap) {
 			char *c = realloc(cat, cap = 2 * (al + bl) + 16);
 
 			if (c == NULL) {

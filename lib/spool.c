@@ -187,9 +187,13 @@ load(struct wb_spool *sp, struct wb_err *err)
 	free(line);
 	fclose(f);
 	/* Cut a torn last line off, so that appends start clean. */
-	if (cut != sp->size && ftruncate(sp->fd, (off_t)cut) != 0)
+	if (cut != sp->size && ftruncate(sp->fd, (off_t)cut) != 0) {
+		for (i = 0; i < nr; i++)
+			free(recs[i].url);
+		free(recs);
 		return wb_err_set(err, WB_EIO, "--spool: %s: %s", sp->dir,
 		    strerror(errno));
+	}
 	sp->size = cut;
 	sp->synced = sp->next_id - 1;
 	for (i = 0, n = 0; i < nr; i++)
@@ -248,8 +252,9 @@ wb_spool_open(const char *dir, struct wb_spool **out, struct wb_err *err)
 	}
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	/* The pid is only for the message above: no error if it fails. */
-	if (ftruncate(sp->lock_fd, 0) == 0)
-		r = pwrite(sp->lock_fd, pid, strlen(pid), 0);
+	if (ftruncate(sp->lock_fd, 0) == 0 &&
+	    pwrite(sp->lock_fd, pid, strlen(pid), 0) < 0)
+		pid[0] = '\0';
 	if ((p = path_in(dir, "journal")) == NULL)
 		goto oom;
 	sp->fd = open(p, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

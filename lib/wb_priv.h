@@ -117,7 +117,9 @@ wb_buf_add(struct wb_buf *b, const char *s, size_t n)
 		return b->oom ? -1 : 0;
 	if (n >= b->cap - b->len && !wb_buf_grow(b, n))
 		return -1;
-	memcpy(b->p + b->len, s, n);
+	/* b->p is set: n > 0 and a buffer without one has cap 0, so it grew
+	 * (the analyzer does not follow wb_buf_grow's first test). */
+	memcpy(b->p + b->len, s, n); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
