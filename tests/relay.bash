@@ -67,3 +67,25 @@ searchable() {
 		d=$(dirname "$d")
 	done
 }
+
+# One relay, plain and TLS, for all the tests of a file (from setup_file):
+# WB_RELAY_TOKEN, RUNDIR, PORT and TLS_PORT exported, its self-signed
+# certificate for 127.0.0.1 in $BATS_FILE_TMPDIR/cert.pem.
+start_file_relay() {
+	export WB_RELAY_TOKEN=tok-$RANDOM$RANDOM
+	export RUNDIR=$BATS_FILE_TMPDIR/relay
+	chmod 711 "$BATS_FILE_TMPDIR"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_FILE_TMPDIR/key.pem" \
+	    -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+	export PORT TLS_PORT
+	PORT=$(free_port)
+	TLS_PORT=$(free_port)
+	"$RELAY" start -p "$PORT" -d "$RUNDIR" --tls-port "$TLS_PORT" \
+	    --cert "$BATS_FILE_TMPDIR/cert.pem" --key "$BATS_FILE_TMPDIR/key.pem" >&3
+}
+
+# Stop start_file_relay's relay (from teardown_file).
+stop_file_relay() {
+	"$RELAY" stop -d "$RUNDIR" >/dev/null
+}

@@ -32,23 +32,9 @@ worlds() {
 	seq 1 "$2" | awk -v w="$1" '{ printf "{\"type\":\"WorldDataChanged\",\"world_id\":\"%s\",\"n\":%d}\n", w, $1 }'
 }
 
-setup_file() {
-	export WB_RELAY_TOKEN=tok-$RANDOM$RANDOM
-	export RUNDIR=$BATS_FILE_TMPDIR/relay
-	chmod 711 "$BATS_FILE_TMPDIR"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-	    -addext subjectAltName=IP:127.0.0.1 -keyout "$BATS_FILE_TMPDIR/key.pem" \
-	    -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
-	export PORT TLS_PORT
-	PORT=$(free_port)
-	TLS_PORT=$(free_port)
-	"$RELAY" start -p "$PORT" -d "$RUNDIR" --tls-port "$TLS_PORT" \
-	    --cert "$BATS_FILE_TMPDIR/cert.pem" --key "$BATS_FILE_TMPDIR/key.pem" >&3
-}
+setup_file() { start_file_relay; }
 
-teardown_file() {
-	"$RELAY" stop -d "$RUNDIR" >/dev/null
-}
+teardown_file() { stop_file_relay; }
 
 teardown() {
 	local p d
