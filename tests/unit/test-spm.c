@@ -121,7 +121,6 @@ streamed_counts_equal_whole_counts(void)
 {
 	size_t cases = 0, bad = 0, cap = 0;
 	char *text = NULL;
-	struct wb_err err;
 
 	for (size_t e = 0; e < NMODELS * 4; e++) {
 		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
@@ -129,22 +128,10 @@ streamed_counts_equal_whole_counts(void)
 		if (c == NULL)
 			continue;
 		for (size_t i = 0; i < ntexts; i += 2) {
-			size_t len = three(i, &text, &cap), at = 0;
+			size_t len = three(i, &text, &cap);
 			uint64_t got = 0, want = wb_count(c, text, len);
-			struct wb_count_stream *cs = wb_count_stream_new(c);
 
-			while (at < len) {
-				size_t m = unit_rand() % 4 == 0 ? 1 + unit_rand() % 4 :
-				    1 + unit_rand() % 300;
-
-				if (m > len - at)
-					m = len - at;
-				if (wb_count_stream_feed(cs, text + at, m, &err) != WB_OK)
-					break;
-				at += m;
-			}
-			if (at < len || wb_count_stream_end(cs, &got, &err) != WB_OK ||
-			    got != want) {
+			if (!unit_streamed(c, text, len, &got) || got != want) {
 				if (bad++ < 5)
 					fprintf(stderr, "  %s %s special %d text %zu: "
 					    "%llu, whole %llu\n", names[e / 4],
@@ -152,7 +139,6 @@ streamed_counts_equal_whole_counts(void)
 					    (unsigned long long)got,
 					    (unsigned long long)want);
 			}
-			wb_count_stream_free(cs);
 			cases++;
 		}
 	}

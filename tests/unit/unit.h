@@ -75,6 +75,35 @@ unit_rand(void)
 	return unit_rng;
 }
 
+/* The count of text[0..len) by a stream of c fed in random pieces (1-4
+ * bytes one time in four, else 1-300) into *got; false if the stream
+ * fails. */
+static inline bool
+unit_streamed(const struct wb_counter *c, const char *text, size_t len,
+    uint64_t *got)
+{
+	struct wb_count_stream *cs = wb_count_stream_new(c);
+	struct wb_err err;
+	size_t at = 0;
+	bool ok;
+
+	if (cs == NULL)
+		return false;
+	while (at < len) {
+		size_t m = unit_rand() % 4 == 0 ? 1 + unit_rand() % 4 :
+		    1 + unit_rand() % 300;
+
+		if (m > len - at)
+			m = len - at;
+		if (wb_count_stream_feed(cs, text + at, m, &err) != WB_OK)
+			break;
+		at += m;
+	}
+	ok = at == len && wb_count_stream_end(cs, got, &err) == WB_OK;
+	wb_count_stream_free(cs);
+	return ok;
+}
+
 static inline void
 unit_seed(void)
 {
