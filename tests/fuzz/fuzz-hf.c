@@ -5,7 +5,10 @@
  * runs out); the encoding of one they accept gives ids that decode to
  * the text they came from, with and without the special tokens.
  * libFuzzer's -malloc_limit_mb (make fuzz: the rss limit) catches an
- * allocation that the size of the file does not justify.
+ * allocation that the size of the file does not justify.  The same file
+ * goes to the SentencePiece-style loaders too (GGUF model "llama", a
+ * tokenizer.json with byte fallback or "▁"), whose counters must encode
+ * and decode the texts without failing.
  */
 #include "fuzz.h"
 
@@ -45,6 +48,51 @@ round_trip(const struct wb_bpe *b)
 		}
 }
 
+/* The SentencePiece-style counter of the file at path, if it is one:
+ * each text encodes, each id list decodes, the count is the ids'. */
+static void
+spm(const uint8_t *data, size_t size, const char *path)
+{
+	struct wb_counter_spec spec;
+	struct wb_err err = { 0 };
+	struct wb_counter *c = NULL;
+	bool mine = true;
+	json_t *root;
+
+	wb_counter_spec_default(&spec);
+	if (size >= 4 && memcmp(data, "GGUF", 4) == 0) {
+		c = wb_spm_gguf_new(&spec, path, "m", &mine, &err);
+	} else {
+		root = json_loadb((const char *)data, size, 0, NULL);
+		mine = root != NULL && wb_spm_json_wants(root);
+		if (mine)
+			c = wb_spm_json_new(&spec, root, path, "m", &err);
+		json_decref(root);
+	}
+	if (!mine)
+		return;
+	if (c == NULL) {
+		FUZZ_ASSERT(err.status == WB_EDATA ||
+		    err.status == WB_EINTERNAL);
+		FUZZ_ASSERT(err.msg[0] != '\0' && strchr(err.msg, '\n') == NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		uint32_t ids[512];
+		size_t len = strlen(texts[i]), got;
+		size_t n = wb_counter_encode(c, texts[i], len, ids,
+		    sizeof(ids) / sizeof(ids[0]), &err);
+		char *out;
+
+		FUZZ_ASSERT(n != WB_BPE_FAIL && n <= sizeof(ids) / sizeof(ids[0]));
+		FUZZ_ASSERT(wb_count(c, texts[i], len) == n);
+		out = wb_counter_decode(c, ids, n, &got, &err);
+		FUZZ_ASSERT(out != NULL);
+		free(out);
+	}
+	wb_counter_free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,6 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fuzz_file(data, size, &fd);
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	spm(data, size, path);
 	b = size >= 4 && memcmp(data, "GGUF", 4) == 0 ?
 	    wb_gguf_bpe_open(path, &err) : wb_hf_open(path, &err);
 	fclose(f);
