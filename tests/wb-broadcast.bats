@@ -535,6 +535,75 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	grep -q '^wb-broadcast: a second signal: not waiting for acks$' "$d/err"
 }
 
+@test "each stop signal while connecting (a peer that never answers the handshake, or none): at once, all read in the dead letter, 75" {
+	local np sig d=$BATS_TEST_TMPDIR start end
+	np=$(free_port)
+	silent_listener "$np" "$d/conns"
+	for sig in TERM INT HUP; do
+		rm -f "$d/fifo" "$d/dead"
+		mkfifo "$d/fifo"
+		exec 4<>"$d/fifo"
+		: >"$d/conns"
+		BG_IN=$d/fifo bg wb-broadcast --run "c$sig" --grace 0.2 --dead-letter "$d/dead" \
+		    -u "ws://127.0.0.1:$np/pub/hang" 2>"$d/err" 4>&-
+		pub=$BG
+		worlds hang 3 >&4
+		# It hangs in the handshake (5 s before it gives up).
+		wait_until 50 grep -q accepted "$d/conns"
+		sleep 0.2
+		start=$(date +%s.%N)
+		kill "-$sig" "$pub"
+		rc=0
+		wait_pid 100 "$pub" || rc=$?
+		end=$(date +%s.%N)
+		exec 4>&-
+		assert_equal "$rc" 75
+		assert_equal "$(seqs "$d/dead")" '1 2 3 '
+		assert_equal "$(jq -c 'del(.run, .seq)' "$d/dead")" "$(worlds hang 3)"
+		assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 0 delivered, 3 dead-lettered, 0 rejected'
+		took_under "$start" "$end" 1
+	done
+	# With --spool the same, kept in the spool.
+	rm -f "$d/fifo"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	: >"$d/conns"
+	BG_IN=$d/fifo bg wb-broadcast --spool "$d/spool" --grace 0.2 --dead-letter "$d/dead2" \
+	    -u "ws://127.0.0.1:$np/pub/hang" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds hang 3 >&4
+	wait_until 50 grep -q accepted "$d/conns"
+	sleep 0.2
+	start=$(date +%s.%N)
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	end=$(date +%s.%N)
+	exec 4>&-
+	assert_equal "$rc" 75
+	[ ! -s "$d/dead2" ]
+	assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 0 delivered, 0 dead-lettered, 0 rejected, 3 left in the spool'
+	took_under "$start" "$end" 1
+	# Nothing listening: a signal in the backoff between tries, as fast.
+	np=$(free_port)
+	rm -f "$d/fifo" "$d/dead"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --grace 0.2 --dead-letter "$d/dead" \
+	    -u "ws://127.0.0.1:$np/pub/none" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds none 3 >&4
+	wait_until 50 grep -q 'trying again' "$d/err"
+	start=$(date +%s.%N)
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	end=$(date +%s.%N)
+	exec 4>&-
+	assert_equal "$rc" 75
+	assert_equal "$(seqs "$d/dead")" '1 2 3 '
+	took_under "$start" "$end" 1
+}
 @test "a dead letter or reject file that is also an input: refused at start (64), nothing written" {
 	local d=$BATS_TEST_TMPDIR
 	worlds same 3 >"$d/same"
