@@ -649,6 +649,16 @@ connect_chan(struct chan *ch)
 		ch->last_ping = wb_now();
 		return;
 	}
+	if (err.status == WB_ETEMPFAIL)
+		return;  /* a stop signal: the run ends */
+	if (err.status == WB_EREFUSED &&
+	    strncmp(err.msg, "token refused: ", 15) == 0) {
+		/* A subscriber sends no token: its URL is what was refused. */
+		wb_err_set(&s->fatal, WB_EREFUSED, "%s: %s: the relay wants a URL "
+		    "it signed (relay sign --ws CHANNEL), unexpired and unaltered",
+		    ch->url, err.msg + 15);
+		return;
+	}
 	if (err.status != WB_EUNAVAIL) {
 		s->fatal = err;
 		wb_err_prefix(&s->fatal, ch->url);

@@ -222,6 +222,15 @@ es_data() {
 	run --separate-stderr timeout 20 "$WB_TOOLS/wssub" -n 1 -t 5 "ws://127.0.0.1:$PORT/sub/world.ws"
 	assert_failure
 	assert_output ''
+	# wb-subscribe takes the signed URL; the unsigned one is 77, and the
+	# line says what is missing.
+	run --separate-stderr timeout 20 wb-subscribe --count 1 "$u"
+	assert_success
+	assert_output '{"n":2}'
+	run --separate-stderr timeout 20 wb-subscribe --count 1 "ws://127.0.0.1:$PORT/sub/world.ws"
+	assert_failure 77
+	assert_output ''
+	assert_equal "$stderr" "wb-subscribe: ws://127.0.0.1:$PORT/sub/world.ws: HTTP/1.1 403 Forbidden: the relay wants a URL it signed (relay sign --ws CHANNEL), unexpired and unaltered"
 }
 
 @test "the secret is in the run directory only: not in the config, the logs or sign's argv" {
