@@ -652,6 +652,12 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	sleep 0.2
 	assert_equal "$(es_data "$d/salt" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" '["Salt Marsh",1,1] ["Salt Marsh",3,2] '
 	assert_equal "$(es_data "$d/zoe" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" '["Zoë",2,1] '
+	# wb-subscribe, on the URLs relay sign maps the world ids to (wss).
+	run --separate-stderr timeout 20 wb-subscribe --count 3 --cacert "$BATS_FILE_TMPDIR/cert.pem" \
+	    "$("$RELAY" sign -d "$RUNDIR" --ws --world 'Salt Marsh' 2>/dev/null)" \
+	    "$("$RELAY" sign -d "$RUNDIR" --ws --world 'Zoë' 2>/dev/null)"
+	assert_success
+	assert_equal "$(jq -c '[.world_id, .n, .seq]' <<<"$output" | sort | tr '\n' ' ')" '["Salt Marsh",1,1] ["Salt Marsh",3,2] ["Zoë",2,1] '
 }
 
 @test "channel names: the dot is escaped too; empty and over 128 bytes are bad records" {
