@@ -246,6 +246,8 @@ expand(const char *tpl, const json_t *rec, struct wb_err *err)
 
 static struct chan *channel(struct wb_bcast *bc, char *url,
     struct wb_err *err);
+static bool stopping(struct wb_bcast *bc);
+static bool stop_now(struct wb_bcast *bc);
 static void connect_chan(struct chan *ch);
 static int park(struct chan *ch, uint64_t sid, uint64_t off, size_t len);
 static void unpark(struct chan *ch);
@@ -568,7 +570,8 @@ lost(struct chan *ch, const struct wb_err *why)
 	if (!ch->said_down) {
 		char m[600];
 
-		snprintf(m, sizeof(m), "%s; trying again", why->msg);
+		snprintf(m, sizeof(m), "%s%s", why->msg,
+		    stopping(bc) ? "" : "; trying again");
 		say(bc, ch->url, m);
 		ch->said_down = true;
 	}
@@ -590,6 +593,20 @@ connect_chan(struct chan *ch)
 
 	if (wo.timeout <= 0 || wo.timeout > CONNECT_TIMEOUT)
 		wo.timeout = CONNECT_TIMEOUT;
+	/* A stop signal gives up a connect at once; after one, a connect
+	 * may take what is left of the grace, no more. */
+	wo.stop = bc->o.stops;
+	wo.stop_fd = bc->o.stop_fd;
+	if (stopping(bc)) {
+		double left = bc->stop_at + bc->o.grace - wb_now();
+
+		if (stop_now(bc) || left <= 0) {
+			ch->next_try = wb_now() + BACKOFF_MIN;
+			return;
+		}
+		if (left < wo.timeout)
+			wo.timeout = left;
+	}
 	if ((ch->ws = wb_ws_connect(ch->url, &wo, &h, &err)) != NULL) {
 		if (ch->said_down)
 			say(bc, ch->url, "connected again");
@@ -597,6 +614,13 @@ connect_chan(struct chan *ch)
 		ch->down_since = 0;
 		ch->failing = ch->said_down = false;
 		ch->last_ping = wb_now();
+		return;
+	}
+	if (err.status == WB_ETEMPFAIL) {
+		/* Stopped while connecting: the grace may try again. */
+		if (ch->down_since == 0)
+			ch->down_since = wb_now();
+		ch->next_try = wb_now();
 		return;
 	}
 	if (err.status == WB_EREFUSED || err.status == WB_EINTERNAL ||

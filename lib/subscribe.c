@@ -74,6 +74,7 @@ struct wb_sub {
 	uint64_t rng;
 	struct pollfd *pfd;
 	int lock_fd;            /* FILE.lock of --state, held while running */
+	sigset_t wait_mask;     /* the signal mask to wait with */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -628,6 +629,10 @@ connect_chan(struct chan *ch)
 		wo.timeout = CONNECT_TIMEOUT;
 	wo.protocol = META_PROTOCOL;
 	wo.last_event_id = ch->id[0] ? ch->id : NULL;
+	/* A stop signal ends a connect at once, as it ends the wait. */
+	wo.stop = &got_signal;
+	wo.stop_fd = -1;
+	wo.sigmask = &s->wait_mask;
 	if ((ch->ws = wb_ws_connect(ch->url, &wo, &h, &err)) != NULL) {
 		const char *p = wb_ws_protocol(ch->ws);
 
@@ -642,6 +647,16 @@ connect_chan(struct chan *ch)
 		ch->down_since = 0;
 		ch->said_down = false;
 		ch->last_ping = wb_now();
+		return;
+	}
+	if (err.status == WB_ETEMPFAIL)
+		return;  /* a stop signal: the run ends */
+	if (err.status == WB_EREFUSED &&
+	    strncmp(err.msg, "token refused: ", 15) == 0) {
+		/* A subscriber sends no token: its URL is what was refused. */
+		wb_err_set(&s->fatal, WB_EREFUSED, "%s: %s: the relay wants a URL "
+		    "it signed (relay sign --ws CHANNEL), unexpired and unaltered",
+		    ch->url, err.msg + 15);
 		return;
 	}
 	if (err.status != WB_EUNAVAIL) {
@@ -736,15 +751,18 @@ wb_sub_run(struct wb_sub *s)
 	}
 	/* Signals come only while waiting in ppoll: never mid-batch. */
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	s->wait_mask = orig;
 	signal(SIGPIPE, SIG_IGN);
 	got_signal = 0;
 	s->last_msg = wb_now();
 	while (!s->done && got_signal == 0 && s->fatal.status == 0) {
 		now = wb_now();
 		next = INFINITY;
-		for (i = 0; i < s->nchans && s->fatal.status == 0; i++)
+		for (i = 0; i < s->nchans && s->fatal.status == 0 &&
+		    got_signal == 0; i++)
 			timers(&s->chans[i], now, &next);
-		if (s->fatal.status != 0 || commit(s) != WB_OK)
+		/* A signal that came while connecting ends it here. */
+		if (s->fatal.status != 0 || got_signal != 0 || commit(s) != WB_OK)
 			break;
 		if (s->o.idle > 0) {
 			if (now - s->last_msg >= s->o.idle)

@@ -535,6 +535,14 @@ struct wb_ws_opts {
 	const char *protocol; /* the subprotocol to ask for, or NULL */
 	const char *last_event_id;  /* sent as "Last-Event-ID", or NULL */
 	size_t max_msg;       /* the largest message taken; 0: 16 MiB */
+	/* Giving up a connect on a signal: once *stop (NULL: never) differs
+	 * from its value when the connect began, it fails with 75. stop_fd
+	 * (-1: none), a pipe the signal handler writes to, wakes the wait
+	 * and is read empty; sigmask (NULL: the current one) is the mask to
+	 * wait with, for a caller that blocks its signals. */
+	const volatile sig_atomic_t *stop;
+	int stop_fd;
+	const sigset_t *sigmask;
 };
 
 /* What a connection calls with each text or binary message it reads. */
@@ -545,7 +553,8 @@ struct wb_ws_handler {
 
 struct wb_ws;
 
-/* Open a WebSocket to url; 69 unreachable, 77 refused, 78 no such place. */
+/* Open a WebSocket to url; 69 unreachable, 77 refused, 78 no such place,
+ * 75 given up for a stop (see stop). */
 struct wb_ws *wb_ws_connect(const char *url, const struct wb_ws_opts *o,
     const struct wb_ws_handler *h, struct wb_err *err);
 /* Queue one text frame; wb_ws_io writes it. */

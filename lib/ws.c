@@ -3,12 +3,14 @@
  * handshake checked with OpenSSL's SHA-1, and frames through libwslay's
  * event API over a non-blocking socket that the caller polls.
  */
+#define _GNU_SOURCE  /* ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -196,20 +198,55 @@ conn_write(struct wb_ws *ws, const void *buf, size_t len, bool more)
 	return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
 }
 
-/* Wait for events on fd until deadline; false when it passed. */
+/* How long a connect may wait, and what stops it early. */
+struct wait {
+	double deadline;
+	const struct wb_ws_opts *o;
+	sig_atomic_t stop0;     /* *o->stop when the connect began */
+	bool stopped;           /* a stop came: the wait was given up */
+};
+
+/* True once a stop came since the connect began. */
 static bool
-wait_fd(int fd, short events, double deadline)
+stop_came(struct wait *w)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	if (w->o->stop != NULL && *w->o->stop != w->stop0)
+		w->stopped = true;
+	return w->stopped;
+}
+
+/*
+ * Wait for events on fd until the deadline; false when it passed or a
+ * stop came. A caller whose signals are blocked gives the mask to wait
+ * with (ppoll), so that a signal ends the wait at once; one whose handler
+ * writes to a pipe gives the pipe, which is read empty here.
+ */
+static bool
+wait_fd(int fd, short events, struct wait *w)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = events },
+	    { .fd = -1, .events = POLLIN } };
+	struct timespec ts;
+	char drain[64];
 	double left;
 	int r;
 
+	if (w->o->stop != NULL)
+		p[1].fd = w->o->stop_fd;
 	for (;;) {
-		left = deadline - wb_now();
+		if (stop_came(w))
+			return false;
+		left = w->deadline - wb_now();
 		if (left <= 0)
 			return false;
-		r = poll(&p, 1, (int)(left * 1000) + 1);
-		if (r > 0)
+		left += 0.001;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		r = ppoll(p, 2, &ts, w->o->stop != NULL ? w->o->sigmask : NULL);
+		if (r > 0 && p[1].revents != 0)
+			while (read(p[1].fd, drain, sizeof(drain)) > 0)
+				;
+		if (r > 0 && p[0].revents != 0)
 			return true;
 		if (r < 0 && errno != EINTR)
 			return false;
@@ -218,7 +255,7 @@ wait_fd(int fd, short events, double deadline)
 
 /* Connect a non-blocking TCP socket to u before deadline. */
 static int
-tcp_connect(const struct wb_url *u, double deadline, int *fdp,
+tcp_connect(const struct wb_url *u, struct wait *w, int *fdp,
     struct wb_err *err)
 {
 	struct addrinfo hints = { 0 }, *res, *ai;
@@ -239,7 +276,7 @@ tcp_connect(const struct wb_url *u, double deadline, int *fdp,
 		}
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
-		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, deadline)) {
+		if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, w)) {
 			sl = sizeof(e);
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
 			    e == 0)
@@ -265,7 +302,7 @@ tcp_connect(const struct wb_url *u, double deadline, int *fdp,
  */
 static int
 tls_connect(struct wb_ws *ws, const struct wb_url *u,
-    const struct wb_ws_opts *o, double deadline, struct wb_err *err)
+    const struct wb_ws_opts *o, struct wait *w, struct wb_err *err)
 {
 	static const unsigned char alpn[] = "\x08http/1.1";
 	char buf[200];
@@ -313,7 +350,7 @@ tls_connect(struct wb_ws *ws, const struct wb_url *u,
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			break;
 		if (!wait_fd(ws->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-		    deadline))
+		    w))
 			return wb_err_set(err, WB_EUNAVAIL,
 			    "TLS handshake timed out");
 	}
@@ -428,7 +465,7 @@ wb_ws_check_head(const char *head, const char *key, struct wb_err *err)
 
 /* Write all of buf before deadline (the handshake request). */
 static int
-write_all(struct wb_ws *ws, const char *buf, size_t len, double deadline,
+write_all(struct wb_ws *ws, const char *buf, size_t len, struct wait *w,
     struct wb_err *err)
 {
 	size_t off = 0;
@@ -438,7 +475,7 @@ write_all(struct wb_ws *ws, const char *buf, size_t len, double deadline,
 		r = conn_write(ws, buf + off, len - off, false);
 		if (r > 0)
 			off += (size_t)r;
-		else if (r != IO_AGAIN || !wait_fd(ws->fd, ws->wr_events, deadline))
+		else if (r != IO_AGAIN || !wait_fd(ws->fd, ws->wr_events, w))
 			return wb_err_set(err, WB_EUNAVAIL,
 			    "sending the handshake: %s",
 			    ws->tls_err[0] ? ws->tls_err : strerror(errno));
@@ -448,7 +485,7 @@ write_all(struct wb_ws *ws, const char *buf, size_t len, double deadline,
 
 /* Read the response head; keep the bytes after it for wslay. */
 static int
-read_head(struct wb_ws *ws, const char *key, double deadline,
+read_head(struct wb_ws *ws, const char *key, struct wait *w,
     struct wb_err *err)
 {
 	char *buf = malloc(MAX_HEAD + 1), *end = NULL;
@@ -476,7 +513,7 @@ read_head(struct wb_ws *ws, const char *key, double deadline,
 			    "connection closed during the handshake");
 			goto out;
 		} else if (r == IO_ERR ||
-		    !wait_fd(ws->fd, ws->rd_events, deadline)) {
+		    !wait_fd(ws->fd, ws->rd_events, w)) {
 			st = wb_err_set(err, WB_EUNAVAIL,
 			    "no handshake response");
 			goto out;
@@ -608,7 +645,7 @@ header_ok(const char *v)
 /* Upgrade the connection in ws (TCP or TLS) to a WebSocket. */
 static int
 ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
-    const struct wb_ws_opts *o, const char *key, double deadline,
+    const struct wb_ws_opts *o, const char *key, struct wait *w,
     struct wb_err *err)
 {
 	static const struct wslay_event_callbacks cbs = {
@@ -648,9 +685,9 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 	    o->token ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(req))
 		return wb_err_set(err, WB_EUSAGE, "handshake request too long");
-	st = write_all(ws, req, (size_t)n, deadline, err);
+	st = write_all(ws, req, (size_t)n, w, err);
 	OPENSSL_cleanse(req, sizeof(req));
-	if (st != WB_OK || (st = read_head(ws, key, deadline, err)) != WB_OK)
+	if (st != WB_OK || (st = read_head(ws, key, w, err)) != WB_OK)
 		return st;
 	if (wslay_event_context_client_init(&ws->ctx, &cbs, ws) != 0)
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
@@ -660,26 +697,39 @@ ws_upgrade(struct wb_ws *ws, const struct wb_url *u,
 	return WB_OK;
 }
 
+/* A connect given up for a stop says so, whatever failed with it. */
+static int
+stopped(const struct wait *w, struct wb_err *err)
+{
+	if (w->stopped)
+		wb_err_set(err, WB_ETEMPFAIL, "connecting given up: a stop signal");
+	return err->status;
+}
+
 struct wb_ws *
 wb_ws_connect(const char *url, const struct wb_ws_opts *o,
     const struct wb_ws_handler *h, struct wb_err *err)
 {
-	double deadline = wb_now() + (o->timeout > 0 ? o->timeout : 10);
+	struct wait w = { wb_now() + (o->timeout > 0 ? o->timeout : 10), o,
+	    o->stop != NULL ? *o->stop : 0, false };
 	struct wb_url u;
 	struct wb_ws *ws;
 	int fd = -1;
 
 	if (wb_url_parse(url, &u, err) != WB_OK)
 		return NULL;
-	if (tcp_connect(&u, deadline, &fd, err) != WB_OK)
+	if (tcp_connect(&u, &w, &fd, err) != WB_OK) {
+		stopped(&w, err);
 		return NULL;
+	}
 	if ((ws = ws_new(fd, h)) == NULL) {
 		close(fd);
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	if ((u.tls && tls_connect(ws, &u, o, deadline, err) != WB_OK) ||
-	    ws_upgrade(ws, &u, o, NULL, deadline, err) != WB_OK) {
+	if ((u.tls && tls_connect(ws, &u, o, &w, err) != WB_OK) ||
+	    ws_upgrade(ws, &u, o, NULL, &w, err) != WB_OK) {
+		stopped(&w, err);
 		wb_ws_free(ws);
 		return NULL;
 	}
@@ -691,6 +741,8 @@ wb_ws_open_fd(int fd, const char *url, const char *key,
     const struct wb_ws_opts *o, const struct wb_ws_handler *h,
     struct wb_err *err)
 {
+	struct wait w = { wb_now() + o->timeout, o,
+	    o->stop != NULL ? *o->stop : 0, false };
 	struct wb_url u;
 	struct wb_ws *ws;
 
@@ -700,7 +752,8 @@ wb_ws_open_fd(int fd, const char *url, const char *key,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	if (ws_upgrade(ws, &u, o, key, wb_now() + o->timeout, err) != WB_OK) {
+	if (ws_upgrade(ws, &u, o, key, &w, err) != WB_OK) {
+		stopped(&w, err);
 		ws->fd = -1;
 		wb_ws_free(ws);
 		return NULL;

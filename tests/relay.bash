@@ -89,3 +89,21 @@ start_file_relay() {
 stop_file_relay() {
 	"$RELAY" stop -d "$RUNDIR" >/dev/null
 }
+
+# A TCP listener on 127.0.0.1:$1 that accepts and never answers, as a
+# relay that hangs in the handshake; a line "accepted" in $2 for each
+# connection. Stopped by PID in teardown.
+silent_listener() {
+	bg node -e '
+const fs = require("fs"), port = +process.argv[1], log = process.argv[2];
+require("net").createServer(c => {
+	c.on("error", () => {});
+	fs.appendFileSync(log, "accepted\n");
+}).listen(port, "127.0.0.1", () => fs.appendFileSync(log, "listening\n"));' "$1" "$2"
+	wait_until 100 grep -q '^listening$' "$2"
+}
+
+# Seconds from $1 to $2 (date +%s.%N) under $3.
+took_under() {
+	awk -v a="$1" -v b="$2" -v lim="$3" 'BEGIN { exit !(b - a < lim) }'
+}

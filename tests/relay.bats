@@ -27,6 +27,11 @@ teardown() {
 	if [ -f "$BATS_TEST_TMPDIR/relays" ]; then
 		while read -r d; do "$RELAY" stop -d "$d" >/dev/null 2>&1 || true; done <"$BATS_TEST_TMPDIR/relays"
 	fi
+	if [ -f "$BATS_TEST_TMPDIR/redises" ]; then
+		while read -r d p; do
+			"$RELAY" redis-stop -d "$d" --redis-port "$p" >/dev/null 2>&1 || true
+		done <"$BATS_TEST_TMPDIR/redises"
+	fi
 }
 
 # nginx -t on the configuration file $1, in a prefix of its own, with a
@@ -217,6 +222,15 @@ es_data() {
 	run --separate-stderr timeout 20 "$WB_TOOLS/wssub" -n 1 -t 5 "ws://127.0.0.1:$PORT/sub/world.ws"
 	assert_failure
 	assert_output ''
+	# wb-subscribe takes the signed URL; the unsigned one is 77, and the
+	# line says what is missing.
+	run --separate-stderr timeout 20 wb-subscribe --count 1 "$u"
+	assert_success
+	assert_output '{"n":2}'
+	run --separate-stderr timeout 20 wb-subscribe --count 1 "ws://127.0.0.1:$PORT/sub/world.ws"
+	assert_failure 77
+	assert_output ''
+	assert_equal "$stderr" "wb-subscribe: ws://127.0.0.1:$PORT/sub/world.ws: HTTP/1.1 403 Forbidden: the relay wants a URL it signed (relay sign --ws CHANNEL), unexpired and unaltered"
 }
 
 @test "the secret is in the run directory only: not in the config, the logs or sign's argv" {
@@ -253,6 +267,50 @@ es_data() {
 	"$RELAY" start -d "$d" >/dev/null
 	assert_equal "$(es_status "$u")" 403
 	assert_equal "$(es_status "$("$RELAY" sign -d "$d" --sse world.a)")" 200
+}
+
+@test "restart, and stop then start -d alone, bring back the relay as it was started" {
+	local d=$BATS_TEST_TMPDIR/r rd=$BATS_TEST_TMPDIR/redis rp tp
+	rp=$(free_port)
+	tp=$(free_port)
+	echo "$rd $rp" >>"$BATS_TEST_TMPDIR/redises"
+	"$RELAY" redis-start --redis-port "$rp" -d "$rd" >/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.2 \
+	    -addext subjectAltName=IP:127.0.0.2 -keyout "$BATS_TEST_TMPDIR/key.pem" \
+	    -out "$BATS_TEST_TMPDIR/cert.pem" 2>/dev/null
+	start_relay r --listen 127.0.0.2 --publish-from 127.0.0.3/32 --open-subscribe \
+	    --redis "redis://127.0.0.1:$rp" --tls-port "$tp" --cert "$BATS_TEST_TMPDIR/cert.pem" \
+	    --key "$BATS_TEST_TMPDIR/key.pem" --ping 7 --buffer-length 50 --workers 2
+	cp "$d/conf/nginx.conf" "$BATS_TEST_TMPDIR/first.conf"
+	run --separate-stderr "$RELAY" restart -d "$d"
+	assert_success
+	assert_equal "$stderr" "relay: as started last in $d: --listen 127.0.0.2 --publish-from 127.0.0.3/32 --open-subscribe --redis redis://127.0.0.1:$rp --tls-port $tp --cert $BATS_TEST_TMPDIR/cert.pem --key $BATS_TEST_TMPDIR/key.pem --workers 2 --buffer-length 50 --ping 7"
+	assert_equal "$(cat "$d/conf/nginx.conf")" "$(cat "$BATS_TEST_TMPDIR/first.conf")"
+	# The same relay: open subscribing on 127.0.0.2, plain and TLS, the
+	# allow-list, the store.
+	assert_equal "$(es_status "http://127.0.0.2:$PORT/sub/world.a")" 200
+	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$BATS_TEST_TMPDIR/cert.pem" "https://127.0.0.2:$tp/player.html")" 200
+	assert_equal "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.1 -H "Authorization: Bearer $WB_RELAY_TOKEN" -d '{}' "http://127.0.0.2:$PORT/pub/world.a")" 403
+	# (201 while the subscriber above is still counted, 202 without.)
+	assert_regex "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.3 -H "Authorization: Bearer $WB_RELAY_TOKEN" -d '{}' "http://127.0.0.2:$PORT/pub/world.a")" '^20[12]$'
+	assert_regex "$("$RELAY" status -d "$d")" "store redis://127.0.0.1:$rp "
+	# stop, then start with the run directory alone: the same again.
+	"$RELAY" stop -d "$d" >/dev/null
+	"$RELAY" start -d "$d" >/dev/null 2>&1
+	assert_equal "$(cat "$d/conf/nginx.conf")" "$(cat "$BATS_TEST_TMPDIR/first.conf")"
+	# An option given replaces what is remembered, only that one.
+	"$RELAY" restart -d "$d" --ping 9 >/dev/null 2>&1
+	assert_equal "$(diff "$BATS_TEST_TMPDIR/first.conf" "$d/conf/nginx.conf" | grep -c '^>')" 2
+	grep -q 'nchan_websocket_ping_interval 9;' "$d/conf/nginx.conf"
+	# ... and it is remembered in turn; --forget starts from the defaults.
+	"$RELAY" restart -d "$d" >/dev/null 2>&1
+	grep -q 'nchan_websocket_ping_interval 9;' "$d/conf/nginx.conf"
+	run --separate-stderr "$RELAY" restart -d "$d" -p "$PORT" --forget
+	assert_success
+	assert_equal "$stderr" ''
+	refute grep -q 'redis\|ssl\|127.0.0.2' "$d/conf/nginx.conf"
+	grep -q "listen 127.0.0.1:$PORT;" "$d/conf/nginx.conf"
+	grep -q 'secure_link_md5' "$d/conf/nginx.conf"
 }
 
 @test "--open-subscribe: plain URLs subscribe, and sign says no signature is needed" {

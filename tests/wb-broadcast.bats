@@ -535,6 +535,75 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	grep -q '^wb-broadcast: a second signal: not waiting for acks$' "$d/err"
 }
 
+@test "each stop signal while connecting (a peer that never answers the handshake, or none): at once, all read in the dead letter, 75" {
+	local np sig d=$BATS_TEST_TMPDIR start end
+	np=$(free_port)
+	silent_listener "$np" "$d/conns"
+	for sig in TERM INT HUP; do
+		rm -f "$d/fifo" "$d/dead"
+		mkfifo "$d/fifo"
+		exec 4<>"$d/fifo"
+		: >"$d/conns"
+		BG_IN=$d/fifo bg wb-broadcast --run "c$sig" --grace 0.2 --dead-letter "$d/dead" \
+		    -u "ws://127.0.0.1:$np/pub/hang" 2>"$d/err" 4>&-
+		pub=$BG
+		worlds hang 3 >&4
+		# It hangs in the handshake (5 s before it gives up).
+		wait_until 50 grep -q accepted "$d/conns"
+		sleep 0.2
+		start=$(date +%s.%N)
+		kill "-$sig" "$pub"
+		rc=0
+		wait_pid 100 "$pub" || rc=$?
+		end=$(date +%s.%N)
+		exec 4>&-
+		assert_equal "$rc" 75
+		assert_equal "$(seqs "$d/dead")" '1 2 3 '
+		assert_equal "$(jq -c 'del(.run, .seq)' "$d/dead")" "$(worlds hang 3)"
+		assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 0 delivered, 3 dead-lettered, 0 rejected'
+		took_under "$start" "$end" 1
+	done
+	# With --spool the same, kept in the spool.
+	rm -f "$d/fifo"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	: >"$d/conns"
+	BG_IN=$d/fifo bg wb-broadcast --spool "$d/spool" --grace 0.2 --dead-letter "$d/dead2" \
+	    -u "ws://127.0.0.1:$np/pub/hang" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds hang 3 >&4
+	wait_until 50 grep -q accepted "$d/conns"
+	sleep 0.2
+	start=$(date +%s.%N)
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	end=$(date +%s.%N)
+	exec 4>&-
+	assert_equal "$rc" 75
+	[ ! -s "$d/dead2" ]
+	assert_equal "$(tail -n 1 "$d/err")" 'wb-broadcast: 0 delivered, 0 dead-lettered, 0 rejected, 3 left in the spool'
+	took_under "$start" "$end" 1
+	# Nothing listening: a signal in the backoff between tries, as fast.
+	np=$(free_port)
+	rm -f "$d/fifo" "$d/dead"
+	mkfifo "$d/fifo"
+	exec 4<>"$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --grace 0.2 --dead-letter "$d/dead" \
+	    -u "ws://127.0.0.1:$np/pub/none" 2>"$d/err" 4>&-
+	pub=$BG
+	worlds none 3 >&4
+	wait_until 50 grep -q 'trying again' "$d/err"
+	start=$(date +%s.%N)
+	kill -TERM "$pub"
+	rc=0
+	wait_pid 100 "$pub" || rc=$?
+	end=$(date +%s.%N)
+	exec 4>&-
+	assert_equal "$rc" 75
+	assert_equal "$(seqs "$d/dead")" '1 2 3 '
+	took_under "$start" "$end" 1
+}
 @test "a dead letter or reject file that is also an input: refused at start (64), nothing written" {
 	local d=$BATS_TEST_TMPDIR
 	worlds same 3 >"$d/same"
@@ -583,6 +652,12 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	sleep 0.2
 	assert_equal "$(es_data "$d/salt" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" '["Salt Marsh",1,1] ["Salt Marsh",3,2] '
 	assert_equal "$(es_data "$d/zoe" | jq -c '[.world_id, .n, .seq]' | tr '\n' ' ')" '["Zoë",2,1] '
+	# wb-subscribe, on the URLs relay sign maps the world ids to (wss).
+	run --separate-stderr timeout 20 wb-subscribe --count 3 --cacert "$BATS_FILE_TMPDIR/cert.pem" \
+	    "$("$RELAY" sign -d "$RUNDIR" --ws --world 'Salt Marsh' 2>/dev/null)" \
+	    "$("$RELAY" sign -d "$RUNDIR" --ws --world 'Zoë' 2>/dev/null)"
+	assert_success
+	assert_equal "$(jq -c '[.world_id, .n, .seq]' <<<"$output" | sort | tr '\n' ' ')" '["Salt Marsh",1,1] ["Salt Marsh",3,2] ["Zoë",2,1] '
 }
 
 @test "channel names: the dot is escaped too; empty and over 128 bytes are bad records" {
@@ -633,14 +708,27 @@ es_same_pairs() {
 	cat "$@" | sed -n 's/^data: //p' | jq -s 'group_by(.n) | map(map([.run, .seq]) | unique | length) | max'
 }
 
-@test "--spool: kill -9 mid-stream with the relay up, a new run delivers the rest, each message once by (run, seq)" {
-	local d=$BATS_TEST_TMPDIR url="ws://127.0.0.1:$PORT/pub/world.{world_id}"
-	es_sub "$PORT" world.k9 "$d/es"
+# Lines $2..$3 of file $1 into fd 4, a few ms apart, so that the reader
+# takes each as it comes.
+trickle_lines() {
+	local i
+	for ((i = $2; i <= $3; i += 20)); do
+		sed -n "$i,$((i + 19 < $3 ? i + 19 : $3))p" "$1" >&4
+		sleep 0.02
+	done
+}
+
+@test "--spool: kill -9 mid-stream, then a new run: wb-subscribe prints the input exactly once, in order per channel" {
+	local d=$BATS_TEST_TMPDIR url="ws://127.0.0.1:$PORT/pub/world.{world_id}" w
+	# Two worlds, interleaved: two channels.
+	seq 1 400 | awk '{ printf "{\"type\":\"WorldDataChanged\",\"world_id\":\"k9%s\",\"n\":%d}\n", ($1 % 3 ? "a" : "b"), $1 }' >"$d/in"
+	bg wb-subscribe "ws://127.0.0.1:$PORT/sub/world.k9a" "ws://127.0.0.1:$PORT/sub/world.k9b" >"$d/out" 2>"$d/sub.err"
+	sub=$BG
 	mkfifo "$d/fifo"
 	exec 4<>"$d/fifo"
 	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" --rate 40 -u "$url" >"$d/acks1" 2>"$d/err1" 4>&-
 	pub=$BG
-	trickle k9 1 300
+	trickle_lines "$d/in" 1 300
 	wait_until 100 lines_at_least "$d/acks1" delivered 60
 	kill -KILL "$pub"
 	wait_pid 50 "$pub" || true
@@ -649,15 +737,28 @@ es_same_pairs() {
 	[ "$(grep -c "^m " "$d/spool/journal")" -gt "$(grep -c delivered "$d/acks1")" ]
 	BG_IN=$d/fifo bg wb-broadcast -a --spool "$d/spool" -u "$url" >"$d/acks2" 2>"$d/err2" 4>&-
 	pub=$BG
-	trickle k9 301 400
+	trickle_lines "$d/in" 301 400
 	exec 4>&-
 	rc=0
 	wait_pid 300 "$pub" || rc=$?
 	assert_equal "$rc" 0
 	grep -q '^wb-broadcast: --spool: sending [0-9]* messages\? an earlier run left unacked$' "$d/err2"
-	wait_until 100 eval '[ "$(es_once "$d/es" | wc -l)" -ge 400 ]'
-	assert_equal "$(es_once "$d/es")" "$(seq 1 400)"
-	assert_equal "$(es_same_pairs "$d/es")" 1
+	# What the first run left unacked was sent again by the second.
+	[ "$(grep -c delivered "$d/acks2")" -gt 100 ]
+	wait_until 100 lines_at_least "$d/out" '"n"' 400
+	sleep 0.5
+	kill -TERM "$sub"
+	rc=0
+	wait_pid 50 "$sub" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat "$d/sub.err")" ''
+	# Exactly the input, once, in order on each channel, seq 1, 2, ...
+	assert_equal "$(wc -l <"$d/out")" 400
+	for w in k9a k9b; do
+		assert_equal "$(jq -c "select(.world_id == \"$w\") | del(.run, .seq)" "$d/out")" "$(grep "\"$w\"" "$d/in")"
+		assert_equal "$(jq -r "select(.world_id == \"$w\") | .seq" "$d/out")" "$(seq 1 "$(grep -c "\"$w\"" "$d/in")")"
+	done
+	assert_equal "$(jq -r .run "$d/out" | sort -u | wc -l)" 1
 	# Everything acked: the journal is compacted to its seq lines.
 	assert_equal "$(grep -c '^m ' "$d/spool/journal")" 0
 }

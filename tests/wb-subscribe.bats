@@ -281,6 +281,39 @@ $m2"
 	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .seq)" 3
 }
 
+@test "a stop signal while connecting (a peer that never answers the handshake, or none): the state saved, 0, at once" {
+	local np sig d=$BATS_TEST_TMPDIR start end
+	np=$(free_port)
+	silent_listener "$np" "$d/conns"
+	for sig in TERM INT HUP; do
+		: >"$d/conns"
+		rm -f "$d/st"
+		bg wb-subscribe --state "$d/st" "$(sub_url hang "$np")" >"$d/out" 2>"$d/err"
+		wait_until 50 grep -q accepted "$d/conns"
+		sleep 0.2
+		start=$(date +%s.%N)
+		kill "-$sig" "$BG"
+		rc=0
+		wait_pid 100 "$BG" || rc=$?
+		end=$(date +%s.%N)
+		assert_equal "$rc" 0
+		assert_equal "$(jq -r '.channels[0].channel' "$d/st")" "$(sub_url hang "$np")"
+		assert_equal "$(cat "$d/err")" ''
+		took_under "$start" "$end" 1
+	done
+	np=$(free_port)
+	bg wb-subscribe --state "$d/st2" "$(sub_url none "$np")" >"$d/out" 2>"$d/err"
+	wait_until 50 grep -q 'trying again' "$d/err"
+	start=$(date +%s.%N)
+	kill -TERM "$BG"
+	rc=0
+	wait_pid 100 "$BG" || rc=$?
+	end=$(date +%s.%N)
+	assert_equal "$rc" 0
+	[ -s "$d/st2" ]
+	took_under "$start" "$end" 1
+}
+
 @test "a message that is not a JSON object is skipped, said, and exits 65" {
 	post notjson 'hello' >/dev/null
 	post notjson '{"type":"GoalUpdated","goal_id":"g"}' >/dev/null

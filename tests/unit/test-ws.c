@@ -1,5 +1,9 @@
 /* test-ws.c: the WebSocket client's handshake check and URL parser. */
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wb_priv.h"
@@ -106,12 +110,105 @@ a_subprotocol_and_last_event_id_are_asked_for(void)
 	CHECK(strstr(req, "X-Evil") == NULL);
 }
 
+static volatile sig_atomic_t stops;
+static int stop_pipe[2] = { -1, -1 };
+
+static void
+on_stop(int sig)
+{
+	ssize_t r;
+
+	(void)sig;
+	stops++;
+	if (stop_pipe[1] >= 0)
+		r = write(stop_pipe[1], "s", 1);
+	(void)r;
+}
+
+/* A handshake to a peer that never answers, with a SIGUSR1 sent 0.1 s
+ * in; the status, and the seconds it took in *took. */
+static int
+silent_handshake(const struct wb_ws_opts *o, double *took)
+{
+	struct timespec tenth = { 0, 100000000 };
+	struct wb_err err = { 0 };
+	struct wb_ws *ws;
+	double t0 = wb_now();
+	pid_t child;
+	int sv[2];
+
+	/* Non-blocking, as a connected socket of wb_ws_connect is. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0)
+		return -1;
+	if ((child = fork()) == 0) {
+		nanosleep(&tenth, NULL);
+		kill(getppid(), SIGUSR1);
+		_exit(0);
+	}
+	ws = wb_ws_open_fd(sv[0], "ws://127.0.0.1:1/sub/w", KEY, o, NULL, &err);
+	*took = wb_now() - t0;
+	if (ws == NULL)
+		close(sv[0]);
+	wb_ws_free(ws);
+	close(sv[1]);
+	waitpid(child, NULL, 0);
+	return ws != NULL ? WB_OK : err.status;
+}
+
+static void
+a_stop_gives_up_a_handshake_at_once(void)
+{
+	struct sigaction sa = { 0 };
+	struct wb_ws_opts o = { .timeout = 5, .stop = &stops, .stop_fd = -1 };
+	sigset_t block, orig;
+	double took = 0;
+	char req[4096];
+	struct wb_err err = { 0 };
+	struct wb_ws *ws;
+
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* A handler that writes to a pipe (wb-broadcast's way). */
+	if (pipe(stop_pipe) != 0)
+		return;
+	fcntl(stop_pipe[0], F_SETFL, O_NONBLOCK);
+	fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK);
+	o.stop_fd = stop_pipe[0];
+	CHECK_U(silent_handshake(&o, &took), WB_ETEMPFAIL);
+	CHECK(took < 1);
+	/* Signals blocked but while waiting (wb-subscribe's way). */
+	o.stop_fd = -1;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	o.sigmask = &orig;
+	CHECK_U(silent_handshake(&o, &took), WB_ETEMPFAIL);
+	CHECK(took < 1);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	/* A stop that came before the connect began does not end it. */
+	o.sigmask = NULL;
+	o.stop_fd = stop_pipe[0];
+	ws = handshake(&o, OK_HEAD "\r\n", req, sizeof(req), &err);
+	CHECK(stops > 0 && ws != NULL);
+	wb_ws_free(ws);
+	/* Without a stop, the same peer keeps it waiting to the timeout. */
+	o.stop = NULL;
+	o.timeout = 0.5;
+	CHECK_U(silent_handshake(&o, &took), WB_EUNAVAIL);
+	CHECK(took >= 0.5);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	stop_pipe[0] = stop_pipe[1] = -1;
+}
+
 int
 main(void)
 {
 	RUN(handshake_heads_are_checked_against_the_key);
 	RUN(urls_are_ws_or_wss_with_a_port_and_a_path);
 	RUN(a_subprotocol_and_last_event_id_are_asked_for);
+	RUN(a_stop_gives_up_a_handshake_at_once);
 	printf("# %d checks\n", unit_checks);
 	return UNIT_END();
 }
