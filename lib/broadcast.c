@@ -1104,8 +1104,14 @@ static int
 enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 {
 	struct entry e = { 0 };
+	struct wb_buf b = { 0 };
 
-	e.text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	/* the bytes of json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(17)),
+	 * written faster */
+	if (wb_json_dump(rec, 17, &b) != 0)
+		wb_buf_free(&b);
+	else
+		e.text = wb_buf_take(&b);
 	e.type = strdup(json_string_value(json_object_get(rec, "type")));
 	e.run = strdup(json_string_value(json_object_get(rec, "run")));
 	e.seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
