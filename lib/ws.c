@@ -33,6 +33,8 @@
 /* Frames are gathered here and written together: one send for many
  * messages, not two (head and payload) for each. */
 #define OUT_MAX 65536
+/* What one recv may read ahead of wslay. */
+#define IN_MAX 65536
 /* Mask keys come from one RAND_bytes call per this many bytes. */
 #define MASK_POOL 512
 
@@ -41,8 +43,9 @@ struct wb_ws {
 	SSL *ssl;
 	short rd_events;   /* what the transport needs to read on */
 	short wr_events;   /* ... and to write on */
-	uint8_t *pre;      /* bytes read past the handshake response */
-	size_t pre_len, pre_off;
+	uint8_t *pre;      /* bytes read past the handshake response, then
+	                    * read ahead of wslay (pre_cap: its size) */
+	size_t pre_len, pre_off, pre_cap;
 	bool lost;         /* the transport failed or reached EOF */
 	bool got_close;
 	unsigned close_code;
@@ -151,6 +154,28 @@ conn_read(struct wb_ws *ws, void *buf, size_t len)
 		return (ssize_t)got;
 	}
 	ws->rd_events = POLLIN;
+	if (ws->ssl == NULL && ws->ctx != NULL && len < IN_MAX) {
+		/* After the handshake, read ahead: wslay asks for a few KB
+		 * at a time, a window of messages is many times that. */
+		if (ws->pre_cap < IN_MAX) {
+			uint8_t *p = realloc(ws->pre, IN_MAX);
+
+			if (p == NULL)
+				return IO_ERR;
+			ws->pre = p;
+			ws->pre_cap = IN_MAX;
+		}
+		do
+			r = recv(ws->fd, ws->pre, IN_MAX, 0);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return r == 0 ? 0 : errno == EAGAIN ||
+			    errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
+		ws->pre_len = (size_t)r;
+		ws->pre_off = got = len < (size_t)r ? len : (size_t)r;
+		memcpy(buf, ws->pre, got);
+		return (ssize_t)got;
+	}
 	if (ws->ssl != NULL) {
 		ERR_clear_error();
 		if (SSL_read_ex(ws->ssl, buf, len, &got) == 1)

@@ -112,7 +112,7 @@ a_subprotocol_and_last_event_id_are_asked_for(void)
 /* A connection over a SOCK_SEQPACKET pair, so that each send of the
  * client is one packet to the peer end, *peer. */
 static struct wb_ws *
-packet_pair(int *peer)
+packet_pair(int *peer, const struct wb_ws_handler *h)
 {
 	struct wb_ws_opts o = { .timeout = 2 };
 	struct wb_err err = { 0 };
@@ -124,7 +124,7 @@ packet_pair(int *peer)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
 		return NULL;
 	if (write(sv[1], answer, strlen(answer)) != (ssize_t)strlen(answer) ||
-	    (ws = wb_ws_open_fd(sv[0], "ws://127.0.0.1:1/pub/w", KEY, &o, NULL,
+	    (ws = wb_ws_open_fd(sv[0], "ws://127.0.0.1:1/pub/w", KEY, &o, h,
 	    &err)) == NULL || read(sv[1], req, sizeof(req)) <= 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -164,7 +164,7 @@ queued_messages_go_out_in_one_write(void)
 	ssize_t n;
 	int peer = -1;
 
-	CHECK((ws = packet_pair(&peer)) != NULL);
+	CHECK((ws = packet_pair(&peer, NULL)) != NULL);
 	if (ws == NULL)
 		return;
 	for (int i = 0; i < 100; i++)
@@ -192,7 +192,7 @@ what_the_socket_does_not_take_waits_for_pollout(void)
 
 	memset(msg, 'x', sizeof(msg) - 1);
 	msg[sizeof(msg) - 1] = '\0';
-	CHECK((ws = packet_pair(&peer)) != NULL);
+	CHECK((ws = packet_pair(&peer, NULL)) != NULL);
 	if (ws == NULL)
 		return;
 	/* each frame: 2 bytes, a 16-bit length, a 4-byte mask, the text */
@@ -217,6 +217,48 @@ what_the_socket_does_not_take_waits_for_pollout(void)
 	close(peer);
 }
 
+static size_t got_n, got_bytes;
+
+static void
+count_message(void *ud, const uint8_t *p, size_t len)
+{
+	(void)ud;
+	if (len == 1000 && p[0] == 'y' && p[999] == 'y')
+		got_n++;
+	got_bytes += len;
+}
+
+static void
+a_burst_of_frames_is_read_in_one_recv(void)
+{
+	struct wb_ws_handler h = { .on_message = count_message };
+	static uint8_t burst[20 * 1004];
+	struct wb_err err = { 0 };
+	struct wb_ws *ws;
+	int peer = -1;
+
+	/* twenty unmasked 1000-byte text frames in one packet: a read of
+	 * less than the packet would lose the rest of it */
+	for (size_t i = 0; i < 20; i++) {
+		uint8_t *f = burst + i * 1004;
+
+		f[0] = 0x81;
+		f[1] = 126;
+		f[2] = 1000 >> 8;
+		f[3] = 1000 & 0xff;
+		memset(f + 4, 'y', 1000);
+	}
+	CHECK((ws = packet_pair(&peer, &h)) != NULL);
+	if (ws == NULL)
+		return;
+	CHECK(send(peer, burst, sizeof(burst), 0) == (ssize_t)sizeof(burst));
+	for (int i = 0; i < 5; i++)
+		CHECK_U(wb_ws_io(ws, &err), WB_OK);
+	CHECK(got_n == 20 && got_bytes == 20000);
+	wb_ws_free(ws);
+	close(peer);
+}
+
 int
 main(void)
 {
@@ -225,6 +267,7 @@ main(void)
 	RUN(a_subprotocol_and_last_event_id_are_asked_for);
 	RUN(queued_messages_go_out_in_one_write);
 	RUN(what_the_socket_does_not_take_waits_for_pollout);
+	RUN(a_burst_of_frames_is_read_in_one_recv);
 	printf("# %d checks\n", unit_checks);
 	return UNIT_END();
 }
