@@ -30,6 +30,10 @@
 /* Past this (or half of --spool-max), with every channel up, reading
  * waits for the acks so that the journal can be compacted. */
 #define SPOOL_ROLL (64u << 20)
+/* Unsent messages of a channel that are sent before the next record is
+ * read; fewer wait for the pump before the next read of the input, so that
+ * a burst of input goes out in few writes, not one poll and send each. */
+#define SEND_BATCH 32
 
 /* One message waiting for its ack. */
 struct entry {
@@ -1053,6 +1057,15 @@ keep_late(struct chan *ch, struct entry *e, struct wb_err *err)
 	return WB_OK;
 }
 
+/* A full window takes input again at this many unacked messages: room
+ * for a batch, not one message per ack. */
+static size_t
+refill_at(const struct wb_bcast *bc)
+{
+	return bc->o.window > SEND_BATCH ? bc->o.window - SEND_BATCH :
+	    bc->o.window - 1;
+}
+
 /* With --spool: the message goes to the journal first (synced with the
  * rest of its batch before anything is sent), then to the window, or
  * stays in the spool while the window is full. */
@@ -1069,9 +1082,10 @@ spool_enqueue(struct wb_bcast *bc, struct chan *ch, struct entry *e,
 	}
 	/* A full window of a channel that is up: wait for its acks, as
 	 * without a spool; only a channel that is down parks messages. */
-	while (ch->count == bc->o.window && ch->park_count == 0 &&
-	    ch->ws != NULL && bc->fatal.status == 0 && !stopping(bc))
-		pump(bc, INFINITY, -1);
+	if (ch->count == bc->o.window)
+		while (ch->count > refill_at(bc) && ch->park_count == 0 &&
+		    ch->ws != NULL && bc->fatal.status == 0 && !stopping(bc))
+			pump(bc, INFINITY, -1);
 	if (stopping(bc) || ch->hopeless) {
 		bc->kept++;
 		entry_free(e);
@@ -1114,8 +1128,14 @@ static int
 enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 {
 	struct entry e = { 0 };
+	struct wb_buf b = { 0 };
 
-	e.text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	/* the bytes of json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(17)),
+	 * written faster */
+	if (wb_json_dump(rec, 17, &b) != 0)
+		wb_buf_free(&b);
+	else
+		e.text = wb_buf_take(&b);
 	e.type = strdup(json_string_value(json_object_get(rec, "type")));
 	e.run = strdup(json_string_value(json_object_get(rec, "run")));
 	e.seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
@@ -1133,9 +1153,10 @@ enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 		return WB_OK;
 	}
 	/* Backpressure: no more input until the window has room. */
-	while (ch->count == bc->o.window && !ch->failing &&
-	    bc->fatal.status == 0 && !stopping(bc))
-		pump(bc, INFINITY, -1);
+	if (ch->count == bc->o.window)
+		while (ch->count > refill_at(bc) && !ch->failing &&
+		    bc->fatal.status == 0 && !stopping(bc))
+			pump(bc, INFINITY, -1);
 	if (ch->failing) {
 		dead_letter(bc, e.text, e.len);
 		entry_free(&e);
@@ -1148,7 +1169,8 @@ enqueue(struct wb_bcast *bc, struct chan *ch, json_t *rec, struct wb_err *err)
 		ch->count++;
 		if (ch->ws == NULL && ch->down_since == 0 && bc->fatal.status == 0)
 			connect_chan(ch);
-		pump(bc, 0, -1);
+		if (ch->count - ch->nsent >= SEND_BATCH)
+			pump(bc, 0, -1);
 	}
 	if (bc->fatal.status != 0) {
 		*err = bc->fatal;

@@ -32,14 +32,22 @@
 #define IO_ERR (-1)
 #define MAX_HEAD 16384
 #define MAX_MSG (16u << 20)  /* the largest frame a server may send us */
+/* Frames are gathered here and written together: one send for many
+ * messages, not two (head and payload) for each. */
+#define OUT_MAX 65536
+/* What one recv may read ahead of wslay. */
+#define IN_MAX 65536
+/* Mask keys come from one RAND_bytes call per this many bytes. */
+#define MASK_POOL 512
 
 struct wb_ws {
 	int fd;
 	SSL *ssl;
 	short rd_events;   /* what the transport needs to read on */
 	short wr_events;   /* ... and to write on */
-	uint8_t *pre;      /* bytes read past the handshake response */
-	size_t pre_len, pre_off;
+	uint8_t *pre;      /* bytes read past the handshake response, then
+	                    * read ahead of wslay (pre_cap: its size) */
+	size_t pre_len, pre_off, pre_cap;
 	bool lost;         /* the transport failed or reached EOF */
 	bool got_close;
 	unsigned close_code;
@@ -49,6 +57,10 @@ struct wb_ws {
 	char protocol[64]; /* the subprotocol agreed to, or "" */
 	wslay_event_context_ptr ctx;
 	struct wb_ws_handler h;
+	uint8_t *out;      /* frames taken from wslay, not yet written */
+	size_t out_len;
+	uint8_t mask[MASK_POOL];
+	size_t mask_left;  /* unused bytes at the end of mask */
 };
 
 int
@@ -144,6 +156,28 @@ conn_read(struct wb_ws *ws, void *buf, size_t len)
 		return (ssize_t)got;
 	}
 	ws->rd_events = POLLIN;
+	if (ws->ssl == NULL && ws->ctx != NULL && len < IN_MAX) {
+		/* After the handshake, read ahead: wslay asks for a few KB
+		 * at a time, a window of messages is many times that. */
+		if (ws->pre_cap < IN_MAX) {
+			uint8_t *p = realloc(ws->pre, IN_MAX);
+
+			if (p == NULL)
+				return IO_ERR;
+			ws->pre = p;
+			ws->pre_cap = IN_MAX;
+		}
+		do
+			r = recv(ws->fd, ws->pre, IN_MAX, 0);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return r == 0 ? 0 : errno == EAGAIN ||
+			    errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
+		ws->pre_len = (size_t)r;
+		ws->pre_off = got = len < (size_t)r ? len : (size_t)r;
+		memcpy(buf, ws->pre, got);
+		return (ssize_t)got;
+	}
 	if (ws->ssl != NULL) {
 		ERR_clear_error();
 		if (SSL_read_ex(ws->ssl, buf, len, &got) == 1)
@@ -557,32 +591,69 @@ cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	return -1;
 }
 
+/* Write out what cb_send gathered: WB_OK (perhaps not all of it, the
+ * rest kept for POLLOUT) or IO_ERR. */
+static int
+flush_out(struct wb_ws *ws)
+{
+	size_t off = 0;
+	ssize_t r = 0;
+
+	while (off < ws->out_len &&
+	    (r = conn_write(ws, ws->out + off, ws->out_len - off, false)) > 0)
+		off += (size_t)r;
+	if (off > 0) {
+		memmove(ws->out, ws->out + off, ws->out_len - off);
+		ws->out_len -= off;
+	}
+	return r == IO_ERR ? IO_ERR : WB_OK;
+}
+
+/* Take frame bytes from wslay into the output buffer, written out when it
+ * is full and at the end of each wb_ws_io. */
 static ssize_t
 cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *ud)
 {
 	struct wb_ws *ws = ud;
-	ssize_t r = conn_write(ws, data, len, (flags & WSLAY_MSG_MORE) != 0);
+	size_t n;
 
-	if (r > 0)
-		return r;
-	if (r == IO_AGAIN) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-	} else {
-		ws->lost = true;
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-	}
-	return -1;
-}
-
-static int
-cb_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *ud)
-{
-	(void)ud;
-	if (RAND_bytes(buf, (int)len) != 1) {
+	(void)flags;
+	if (ws->out == NULL && (ws->out = malloc(OUT_MAX)) == NULL) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
+	if (ws->out_len + len > OUT_MAX && flush_out(ws) != WB_OK) {
+		ws->lost = true;
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	if (ws->out_len == OUT_MAX) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	n = OUT_MAX - ws->out_len < len ? OUT_MAX - ws->out_len : len;
+	memcpy(ws->out + ws->out_len, data, n);
+	ws->out_len += n;
+	return (ssize_t)n;
+}
+
+/* A frame's mask key: from the CSPRNG, drawn a pool at a time. */
+static int
+cb_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *ud)
+{
+	struct wb_ws *ws = ud;
+
+	if (len > ws->mask_left) {
+		if (len > sizeof(ws->mask) ||
+		    RAND_bytes(ws->mask, (int)sizeof(ws->mask)) != 1) {
+			wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+			return -1;
+		}
+		ws->mask_left = sizeof(ws->mask);
+	}
+	memcpy(buf, ws->mask + sizeof(ws->mask) - ws->mask_left, len);
+	ws->mask_left -= len;
 	return 0;
 }
 
@@ -810,7 +881,7 @@ wb_ws_events(const struct wb_ws *ws)
 		return 0;
 	if (wslay_event_want_read(ws->ctx))
 		ev |= ws->rd_events;
-	if (wslay_event_want_write(ws->ctx))
+	if (wslay_event_want_write(ws->ctx) || ws->out_len > 0)
 		ev |= ws->wr_events;
 	return ev;
 }
@@ -825,7 +896,8 @@ wb_ws_buffered(const struct wb_ws *ws)
 size_t
 wb_ws_queued(const struct wb_ws *ws)
 {
-	return wslay_event_get_queued_msg_count(ws->ctx);
+	return wslay_event_get_queued_msg_count(ws->ctx) +
+	    (ws->out_len > 0 ? 1 : 0);
 }
 
 double
@@ -870,8 +942,10 @@ wb_ws_io(struct wb_ws *ws, struct wb_err *err)
 	if (!ws->lost && wslay_event_want_write(ws->ctx) &&
 	    wslay_event_send(ws->ctx) != 0)
 		ws->lost = true;
+	if (!ws->lost && ws->out_len > 0 && flush_out(ws) != WB_OK)
+		ws->lost = true;
 	if (!ws->lost && !wslay_event_want_read(ws->ctx) &&
-	    !wslay_event_want_write(ws->ctx))
+	    !wslay_event_want_write(ws->ctx) && ws->out_len == 0)
 		ws->lost = true;  /* the close handshake is over */
 	return ws->lost ? ended(ws, err) : WB_OK;
 }
@@ -890,5 +964,6 @@ wb_ws_free(struct wb_ws *ws)
 	if (ws->fd >= 0)
 		close(ws->fd);
 	free(ws->pre);
+	free(ws->out);
 	free(ws);
 }

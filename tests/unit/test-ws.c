@@ -1,5 +1,7 @@
-/* test-ws.c: the WebSocket client's handshake check and URL parser. */
+/* test-ws.c: the WebSocket client's handshake check, URL parser and
+ * writes. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -202,6 +204,156 @@ a_stop_gives_up_a_handshake_at_once(void)
 	stop_pipe[0] = stop_pipe[1] = -1;
 }
 
+/* A connection over a SOCK_SEQPACKET pair, so that each send of the
+ * client is one packet to the peer end, *peer. */
+static struct wb_ws *
+packet_pair(int *peer, const struct wb_ws_handler *h)
+{
+	struct wb_ws_opts o = { .timeout = 2 };
+	struct wb_err err = { 0 };
+	const char *answer = OK_HEAD "\r\n";
+	struct wb_ws *ws;
+	char req[4096];
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+		return NULL;
+	if (write(sv[1], answer, strlen(answer)) != (ssize_t)strlen(answer) ||
+	    (ws = wb_ws_open_fd(sv[0], "ws://127.0.0.1:1/pub/w", KEY, &o, h,
+	    &err)) == NULL || read(sv[1], req, sizeof(req)) <= 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	/* as a connected TCP socket is: writes never block */
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	*peer = sv[1];
+	return ws;
+}
+
+/* Check that p holds n masked text frames of msg; the bytes they take. */
+static size_t
+frames_of(const uint8_t *p, size_t len, const char *msg, size_t n)
+{
+	size_t ml = strlen(msg), off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (off + 6 + ml > len || p[off] != 0x81 ||
+		    p[off + 1] != (0x80 | ml))
+			return 0;
+		for (size_t k = 0; k < ml; k++)
+			if ((p[off + 6 + k] ^ p[off + 2 + k % 4]) != (uint8_t)msg[k])
+				return 0;
+		off += 6 + ml;
+	}
+	return off;
+}
+
+static void
+queued_messages_go_out_in_one_write(void)
+{
+	const char *msg = "{\"type\":\"WorldDataChanged\",\"world_id\":\"w\"}";
+	struct wb_err err = { 0 };
+	static uint8_t got[1 << 17];
+	struct wb_ws *ws;
+	ssize_t n;
+	int peer = -1;
+
+	CHECK((ws = packet_pair(&peer, NULL)) != NULL);
+	if (ws == NULL)
+		return;
+	for (int i = 0; i < 100; i++)
+		CHECK_U(wb_ws_send_text(ws, msg, strlen(msg), &err), WB_OK);
+	CHECK_U(wb_ws_io(ws, &err), WB_OK);
+	CHECK(wb_ws_queued(ws) == 0);
+	/* one packet: all hundred frames, each head with its payload */
+	n = recv(peer, got, sizeof(got), MSG_DONTWAIT);
+	CHECK(n > 0 && frames_of(got, (size_t)n, msg, 100) == (size_t)n);
+	CHECK(recv(peer, got, sizeof(got), MSG_DONTWAIT) < 0);
+	wb_ws_free(ws);
+	close(peer);
+}
+
+static void
+what_the_socket_does_not_take_waits_for_pollout(void)
+{
+	char msg[1001];
+	struct wb_err err = { 0 };
+	static uint8_t got[1 << 17];
+	struct wb_ws *ws;
+	size_t total = 0, want;
+	ssize_t n;
+	int peer = -1, sent = 0;
+
+	memset(msg, 'x', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	CHECK((ws = packet_pair(&peer, NULL)) != NULL);
+	if (ws == NULL)
+		return;
+	/* each frame: 2 bytes, a 16-bit length, a 4-byte mask, the text */
+	want = 2000 * (8 + 1000);
+	for (int i = 0; i < 2000; i++)
+		if (wb_ws_send_text(ws, msg, 1000, &err) == WB_OK)
+			sent++;
+	CHECK(sent == 2000);
+	CHECK_U(wb_ws_io(ws, &err), WB_OK);
+	/* the peer reads nothing yet: the rest is still queued */
+	CHECK(wb_ws_queued(ws) > 0);
+	CHECK(wb_ws_events(ws) & POLLOUT);
+	for (int round = 0; round < 10000 && total < want; round++) {
+		while ((n = recv(peer, got, sizeof(got), MSG_DONTWAIT)) > 0)
+			total += (size_t)n;
+		CHECK_U(wb_ws_io(ws, &err), WB_OK);
+	}
+	CHECK(total == want);
+	CHECK(wb_ws_queued(ws) == 0);
+	CHECK(!(wb_ws_events(ws) & POLLOUT));
+	wb_ws_free(ws);
+	close(peer);
+}
+
+static size_t got_n, got_bytes;
+
+static void
+count_message(void *ud, const uint8_t *p, size_t len)
+{
+	(void)ud;
+	if (len == 1000 && p[0] == 'y' && p[999] == 'y')
+		got_n++;
+	got_bytes += len;
+}
+
+static void
+a_burst_of_frames_is_read_in_one_recv(void)
+{
+	struct wb_ws_handler h = { .on_message = count_message };
+	static uint8_t burst[20 * 1004];
+	struct wb_err err = { 0 };
+	struct wb_ws *ws;
+	int peer = -1;
+
+	/* twenty unmasked 1000-byte text frames in one packet: a read of
+	 * less than the packet would lose the rest of it */
+	for (size_t i = 0; i < 20; i++) {
+		uint8_t *f = burst + i * 1004;
+
+		f[0] = 0x81;
+		f[1] = 126;
+		f[2] = 1000 >> 8;
+		f[3] = 1000 & 0xff;
+		memset(f + 4, 'y', 1000);
+	}
+	CHECK((ws = packet_pair(&peer, &h)) != NULL);
+	if (ws == NULL)
+		return;
+	CHECK(send(peer, burst, sizeof(burst), 0) == (ssize_t)sizeof(burst));
+	for (int i = 0; i < 5; i++)
+		CHECK_U(wb_ws_io(ws, &err), WB_OK);
+	CHECK(got_n == 20 && got_bytes == 20000);
+	wb_ws_free(ws);
+	close(peer);
+}
+
 int
 main(void)
 {
@@ -209,6 +361,9 @@ main(void)
 	RUN(urls_are_ws_or_wss_with_a_port_and_a_path);
 	RUN(a_subprotocol_and_last_event_id_are_asked_for);
 	RUN(a_stop_gives_up_a_handshake_at_once);
+	RUN(queued_messages_go_out_in_one_write);
+	RUN(what_the_socket_does_not_take_waits_for_pollout);
+	RUN(a_burst_of_frames_is_read_in_one_recv);
 	printf("# %d checks\n", unit_checks);
 	return UNIT_END();
 }
