@@ -258,24 +258,15 @@ hash_bytes(const unsigned char *p, size_t n, uint64_t *tail)
 	return h ^ (h >> 29);
 }
 
-/* The rank of the bytes p[0..n), or NORANK. */
+/* The rank of the bytes p[0..n) (2 < n <= b->max_len) whose hash_bytes is
+ * h, with tail, or NORANK. */
 static inline uint32_t
-rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
+rank_hashed(const struct wb_bpe *b, const unsigned char *p, size_t n,
+    uint64_t h, uint64_t tail)
 {
-	uint64_t h, e, tail;
+	uint64_t e;
 	uint32_t i, tag, r, probes, o;
 
-	if (n == 1)
-		return b->byte_rank[p[0]];
-	if (n == 2) {
-		/* Most lookups are of two bytes: one load, checked here as
-		 * the offsets are. */
-		r = b->pair[p[0] << 8 | p[1]];
-		return r < b->n_ranks ? r : NORANK;
-	}
-	if (n > b->max_len || n == 0)
-		return NORANK;
-	h = hash_bytes(p, n, &tail);
 	tag = (uint32_t)(h >> 32);
 	i = (uint32_t)h & b->mask;
 	for (probes = 0; probes <= b->mask; probes++) {
@@ -293,6 +284,27 @@ rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 		i = (i + 1) & b->mask;
 	}
 	return NORANK;
+}
+
+/* The rank of the bytes p[0..n), or NORANK. */
+static inline uint32_t
+rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
+{
+	uint64_t h, tail;
+	uint32_t r;
+
+	if (n == 1)
+		return b->byte_rank[p[0]];
+	if (n == 2) {
+		/* Most lookups are of two bytes: one load, checked here as
+		 * the offsets are. */
+		r = b->pair[p[0] << 8 | p[1]];
+		return r < b->n_ranks ? r : NORANK;
+	}
+	if (n > b->max_len || n == 0)
+		return NORANK;
+	h = hash_bytes(p, n, &tail);
+	return rank_hashed(b, p, n, h, tail);
 }
 
 /* Set b's fields from its image; checks what a damaged cache could make
@@ -1336,7 +1348,7 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 #define NOKEY UINT64_MAX
 
 /* Scratch memory for long pieces, kept across the pieces of one call. */
-struct work {
+struct wb_bpe_work {
 	uint32_t *pr;           /* per byte: rank of the pair starting there */
 	uint16_t *ln;           /* per byte: length of the part it starts or ends */
 	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
@@ -1345,28 +1357,34 @@ struct work {
 	struct centry *cache;   /* tokens of short pieces seen in this call */
 	size_t pieces;          /* merged so far, to start the cache late */
 	bool no_cache;          /* it could not be had */
+	const struct wb_bpe *of; /* the encoding whose tokens the cache holds */
 };
 
 /*
  * Text repeats its words, and merging a word costs more than finding it
  * again: the tokens of short pieces merged in one call are kept in a
- * direct-mapped cache (a slot holds the last piece that hashed to it).
- * It starts after CACHE_AFTER merges (b->cache_after), so that short
- * texts never pay for it, and is dropped at the end of the call.
+ * direct-mapped cache (a slot holds the last piece that hashed to it),
+ * found by the hash that looked the whole piece up as a token.  Words in
+ * most scripts take 2 or 3 bytes a letter, so a slot holds any piece
+ * merge_small takes.  The cache starts after CACHE_AFTER merges
+ * (b->cache_after), so that short texts never pay for it, and lasts as
+ * long as its struct wb_bpe_work: one call of wb_bpe_encode, or all the
+ * calls of a stream that keeps one (wb_bpe_work_new).
  */
-#define CACHE_SLOTS 4096
-#define CACHE_KEY 22
-#define CACHE_IDS 8
+#define CACHE_SLOTS 8192
+#define CACHE_KEY WB_BPE_SMALL_PIECE
+#define CACHE_IDS 18
 
 struct centry {
+	uint32_t tag;           /* bits of the piece's hash */
 	uint8_t len;            /* of the piece; 0: empty */
 	uint8_t ntok;
-	unsigned char key[CACHE_KEY];
 	uint32_t ids[CACHE_IDS];
+	unsigned char key[CACHE_KEY];
 };
 
 static int
-work_grow(struct work *w, size_t n)
+work_grow(struct wb_bpe_work *w, size_t n)
 {
 	size_t m, t;
 	void *mem;
@@ -1427,7 +1445,7 @@ tree_update(uint64_t *t, size_t m, const uint32_t *pr, size_t n, size_t k)
 
 static void
 merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
-    struct work *w, struct out *o)
+    struct wb_bpe_work *w, struct out *o)
 {
 	uint32_t *pr = w->pr;
 	uint16_t *ln = w->ln;
@@ -1474,11 +1492,19 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 
 /* Tokens of one piece. */
 static int
-piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
+piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_work *w,
     struct out *o, struct wb_err *err)
 {
-	uint32_t r = b->merge_whole ? NORANK : rank_of(b, p, n);
+	uint64_t h = 0, tail = 0;
+	uint32_t r;
 
+	if (n > 2 && n <= b->max_len) {
+		/* one hash for the lookup as a token and in the cache */
+		h = hash_bytes(p, n, &tail);
+		r = b->merge_whole ? NORANK : rank_hashed(b, p, n, h, tail);
+	} else {
+		r = b->merge_whole ? NORANK : rank_of(b, p, n);
+	}
 	if (r != NORANK) {
 		emit(o, r);
 		return 0;
@@ -1487,12 +1513,14 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		uint32_t ids[WB_BPE_SMALL_PIECE];
 		struct out t = { ids, WB_BPE_SMALL_PIECE, 0 };
 		struct centry *e = NULL;
-		uint64_t tail;
 		size_t i;
 
 		if (w->cache != NULL && n <= CACHE_KEY) {
-			e = &w->cache[hash_bytes(p, n, &tail) & (CACHE_SLOTS - 1)];
-			if (e->len == n && memcmp(e->key, p, n) == 0) {
+			if (h == 0)
+				h = hash_bytes(p, n, &tail);
+			e = &w->cache[(h >> 12) & (CACHE_SLOTS - 1)];
+			if (e->tag == (uint32_t)(h >> 32) && e->len == n &&
+			    memcmp(e->key, p, n) == 0) {
 				for (i = 0; i < e->ntok; i++)
 					emit(o, e->ids[i]);
 				return 0;
@@ -1502,6 +1530,7 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		for (i = 0; i < t.n; i++)
 			emit(o, ids[i]);
 		if (e != NULL && t.n <= CACHE_IDS) {
+			e->tag = (uint32_t)(h >> 32);
 			e->len = (uint8_t)n;
 			e->ntok = (uint8_t)t.n;
 			memcpy(e->key, p, n);
@@ -1523,7 +1552,7 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 
 static int
 ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
-    struct work *w, struct out *o, struct wb_err *err)
+    struct wb_bpe_work *w, struct out *o, struct wb_err *err)
 {
 	size_t i = 0, e;
 
@@ -1539,7 +1568,7 @@ ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
 /* ordinary() on s[0..n) in NFC, if b's text is to be. */
 static int
 normal(const struct wb_bpe *b, const unsigned char *s, size_t n,
-    struct work *w, struct out *o, struct wb_err *err)
+    struct wb_bpe_work *w, struct out *o, struct wb_err *err)
 {
 	unsigned char *t;
 	size_t len;
@@ -1686,16 +1715,38 @@ wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
 	return false;
 }
 
+struct wb_bpe_work *
+wb_bpe_work_new(void)
+{
+	return calloc(1, sizeof(struct wb_bpe_work));
+}
+
+void
+wb_bpe_work_free(struct wb_bpe_work *w)
+{
+	if (w == NULL)
+		return;
+	free(w->tree);
+	free(w->cache);
+	free(w);
+}
+
 size_t
-wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
-    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
+wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
+    const char *text, size_t len, int allow_special, uint32_t *ids,
+    size_t cap, struct wb_err *err)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	struct out o = { ids, ids ? cap : 0, 0 };
-	struct work w = { 0 };
 	size_t pos = 0, at;
 	int rc = 0;
 
+	if (w->of != b) {
+		/* another encoding's tokens */
+		if (w->cache != NULL)
+			memset(w->cache, 0, CACHE_SLOTS * sizeof(*w->cache));
+		w->of = b;
+	}
 	for (;;) {
 		size_t splen = 0;
 		uint32_t id = 0;
@@ -1704,15 +1755,26 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
 			splen = find_special(b, allow_special, s, len, pos, &at,
 			    &id);
-		rc = normal(b, s + pos, at - pos, &w, &o, err);
+		rc = normal(b, s + pos, at - pos, w, &o, err);
 		if (rc != 0 || splen == 0)
 			break;
 		emit(&o, id);
 		pos = at + splen;
 	}
+	return rc != 0 ? WB_BPE_FAIL : o.n;
+}
+
+size_t
+wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
+    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	struct wb_bpe_work w = { 0 };
+	size_t n = wb_bpe_encode_with(b, &w, text, len, allow_special, ids,
+	    cap, err);
+
 	free(w.tree);
 	free(w.cache);
-	return rc != 0 ? WB_BPE_FAIL : o.n;
+	return n;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -343,7 +343,25 @@ struct exact_stream {
 	size_t checked;          /* no cut at offsets below this */
 	uint64_t done;           /* bytes counted before carry */
 	uint64_t count;          /* their tokens */
+	struct wb_bpe_work *work; /* kept from one count to the next, so
+	                          * that words merged once are found again */
 };
+
+/* The tokens of s[0..len), in es's work where it has one. */
+static uint64_t
+stream_count(struct exact_stream *es, const char *s, size_t len)
+{
+	const struct wb_counter *c = es->base.c;
+	size_t n;
+
+	if (es->work == NULL)
+		es->work = wb_bpe_work_new();
+	if (es->work == NULL)
+		return exact_count(c, s, len, UINT64_MAX);
+	n = wb_bpe_encode_with(c->bpe, es->work, s, len,
+	    c->spec.allow_special, NULL, 0, NULL);
+	return n == WB_BPE_FAIL ? UINT64_MAX : n;
+}
 
 static struct wb_count_stream *
 exact_stream_new(const struct wb_counter *c)
@@ -400,7 +418,7 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		es->checked = es->valid;
 		return WB_OK;
 	}
-	add_count(es, exact_count(ctr, es->carry.p, c, UINT64_MAX));
+	add_count(es, stream_count(es, es->carry.p, c));
 	memmove(es->carry.p, es->carry.p + c, es->carry.len - c);
 	es->carry.len -= c;
 	es->valid -= c;
@@ -429,7 +447,7 @@ exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
 		    (unsigned long long)err->offset);
 	}
 	if (es->carry.len > 0)
-		add_count(es, exact_count(cs->c, es->carry.p, es->carry.len, UINT64_MAX));
+		add_count(es, stream_count(es, es->carry.p, es->carry.len));
 	es->done += es->carry.len;
 	es->carry.len = es->valid = es->checked = 0;
 	*count = es->count;
@@ -440,6 +458,7 @@ static void
 exact_stream_free(struct wb_count_stream *cs)
 {
 	wb_buf_free(&((struct exact_stream *)cs)->carry);
+	wb_bpe_work_free(((struct exact_stream *)cs)->work);
 	free(cs);
 }
 
