@@ -1302,9 +1302,46 @@ least(const uint32_t *key, size_t n)
 	return m1 < m0 ? m1 : m0;
 }
 
+/*
+ * Merging a piece looks up the bytes of two adjacent parts again and again,
+ * and the parts are tokens: the rank of the pair of tokens x, y (that of
+ * their bytes together, or NORANK) is kept in a direct-mapped memo beside
+ * the cache, where one load and compare find it, instead of hashing and
+ * comparing bytes.  A token's bytes are those of its rank alone, so the
+ * pair of ranks says what the bytes are.
+ */
+#define MEMO_BITS 15
+
+struct pentry {
+	uint32_t x, y;          /* NORANK, NORANK: empty */
+	uint32_t r;
+};
+
+/* The rank of the part at p[0..m) (token x) and the part at p[m..n)
+ * (token y) together. */
+static inline uint32_t
+pair_rank(const struct wb_bpe *b, struct pentry *memo, const unsigned char *p,
+    size_t n, uint32_t x, uint32_t y)
+{
+	struct pentry *e;
+	uint32_t r;
+
+	if (memo == NULL || x == NORANK || y == NORANK)
+		return rank_of(b, p, n);
+	e = &memo[(((uint64_t)x << 32 | y) * 0x9e3779b97f4a7c15u) >>
+	    (64 - MEMO_BITS)];
+	if (e->x == x && e->y == y)
+		return e->r;
+	r = rank_of(b, p, n);
+	e->x = x;
+	e->y = y;
+	e->r = r;
+	return r;
+}
+
 static void
 merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
-    struct out *o)
+    struct pentry *memo, struct out *o)
 {
 	/* nx[i]: where the part after the one at i starts (n after the last);
 	 * pv[i]: where the part before it starts; tok[i]: its rank. */
@@ -1331,13 +1368,15 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		key[c] = NOKEY32;
 		if (e < n) {
 			pv[e] = (uint8_t)a;
-			key[a] = small_key(rank_of(b, p + a, nx[e] - a), a);
+			key[a] = small_key(pair_rank(b, memo, p + a, nx[e] - a,
+			    tok[a], tok[e]), a);
 		} else {
 			key[a] = NOKEY32;
 		}
 		if (a > 0) {
 			z = pv[a];
-			key[z] = small_key(rank_of(b, p + z, e - z), z);
+			key[z] = small_key(pair_rank(b, memo, p + z, e - z,
+			    tok[z], tok[a]), z);
 		}
 	}
 	for (i = 0; i < n; i = nx[i])
@@ -1357,6 +1396,7 @@ struct wb_bpe_work {
 	struct centry *cache;   /* tokens of short pieces seen in this call */
 	size_t pieces;          /* merged so far, to start the cache late */
 	bool no_cache;          /* it could not be had */
+	struct pentry *memo;    /* ranks of pairs of tokens, with the cache */
 	const struct wb_bpe *of; /* the encoding whose tokens the cache holds */
 };
 
@@ -1526,7 +1566,7 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_wo
 				return 0;
 			}
 		}
-		merge_small(b, p, n, &t);
+		merge_small(b, p, n, w->memo, &t);
 		for (i = 0; i < t.n; i++)
 			emit(o, ids[i]);
 		if (e != NULL && t.n <= CACHE_IDS) {
@@ -1538,6 +1578,9 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_wo
 		} else if (w->cache == NULL && !w->no_cache &&
 		    w->pieces++ >= b->cache_after) {
 			w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
+			w->memo = malloc(sizeof(*w->memo) << MEMO_BITS);
+			if (w->memo != NULL)
+				memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
 			w->no_cache = w->cache == NULL;
 		}
 		return 0;
@@ -1728,6 +1771,7 @@ wb_bpe_work_free(struct wb_bpe_work *w)
 		return;
 	free(w->tree);
 	free(w->cache);
+	free(w->memo);
 	free(w);
 }
 
@@ -1745,6 +1789,8 @@ wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
 		/* another encoding's tokens */
 		if (w->cache != NULL)
 			memset(w->cache, 0, CACHE_SLOTS * sizeof(*w->cache));
+		if (w->memo != NULL)
+			memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
 		w->of = b;
 	}
 	for (;;) {
@@ -1774,6 +1820,7 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 
 	free(w.tree);
 	free(w.cache);
+	free(w.memo);
 	return n;
 }
 
