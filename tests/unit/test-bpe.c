@@ -750,6 +750,79 @@ kept_work_gives_the_ids_of_no_cache(void)
 	wb_bpe_work_free(w);
 }
 
+/*
+ * An exact stream stops at the first byte that is not UTF-8, where
+ * wb_utf8_valid finds it, whatever the pieces it comes in: texts of runs
+ * of ASCII (long enough to be skipped a word at a time) and characters of
+ * one to four bytes, some of them not UTF-8 (overlong, surrogates, above
+ * U+10FFFF, lone continuations, cut short).
+ */
+static void
+exact_stream_finds_bad_utf8_where_validation_does(void)
+{
+	static const char *const chars[] = { "\xD0\xB0", "\xE0\xA4\x95",
+	    "\xE4\xB8\x80", "\xF0\x9F\x98\x80", "\xC2\x80", "\xEF\xBF\xBF",
+	    "\xE0\xA0\x80", "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF",
+	    /* not UTF-8 */
+	    "\xE0\x80\x80", "\xED\xA0\x80", "\xC0\x80", "\xC1\xBF", "\x80",
+	    "\xBF", "\xF4\x90\x80\x80", "\xF5\x80", "\xE4\xB8", "\xD0",
+	    "\xF0\x9F\x98", "\xFF" };
+	struct wb_counter_spec spec;
+	struct wb_counter *c;
+	struct wb_err err;
+	char text[600];
+	size_t bad = 0, rounds = 0, errors = 0;
+
+	wb_counter_spec_default(&spec);
+	snprintf(spec.encoding, sizeof(spec.encoding), "o200k_base");
+	spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+	c = wb_counter_new(&spec, &err);
+	CHECK(c != NULL);
+	for (size_t r = 0; c != NULL && r < 3000; r++) {
+		size_t len = 0, want, at = 0, got, m;
+		struct wb_count_stream *cs = wb_count_stream_new(c);
+		int rc = WB_OK;
+		uint64_t n;
+
+		while (len < 500) {
+			if (unit_rand() % 2) {
+				size_t k = unit_rand() % 20;
+
+				for (size_t i = 0; i < k; i++)
+					text[len++] = (char)('a' + unit_rand() % 26);
+			} else {
+				/* mostly good characters */
+				size_t k = unit_rand() % 40 ? unit_rand() % 9 :
+				    unit_rand() % WB_NELEM(chars);
+
+				memcpy(text + len, chars[k], strlen(chars[k]));
+				len += strlen(chars[k]);
+			}
+		}
+		want = wb_utf8_valid(text, len);
+		while (rc == WB_OK && at < len) {
+			m = 1 + unit_rand() % 64;
+			m = m > len - at ? len - at : m;
+			rc = wb_count_stream_feed(cs, text + at, m, &err);
+			at += m;
+		}
+		if (rc == WB_OK)
+			rc = wb_count_stream_end(cs, &n, &err);
+		got = rc == WB_OK ? len : rc == WB_EDATA ? (size_t)err.offset :
+		    SIZE_MAX;
+		if (got != want && bad++ < 5)
+			fprintf(stderr, "  round %zu: bad UTF-8 at %zu, the stream "
+			    "says %zu\n", r, want, got);
+		errors += want < len;
+		rounds++;
+		wb_count_stream_free(cs);
+	}
+	printf("# %zu texts streamed, %zu with bad UTF-8\n", rounds, errors);
+	CHECK(errors > 100 && errors < rounds);
+	CHECK_U(bad, 0);
+	wb_counter_free(c);
+}
+
 int
 main(void)
 {
@@ -767,6 +840,7 @@ main(void)
 	RUN(harmony_special_tokens_have_tiktokens_ids);
 	RUN(udhr_sample_ids_equal_tiktokens);
 	RUN(kept_work_gives_the_ids_of_no_cache);
+	RUN(exact_stream_finds_bad_utf8_where_validation_does);
 	for (size_t i = 0; i < NENC; i++)
 		wb_bpe_free(bpe[i]);
 	for (size_t i = 0; i < ntexts; i++)
