@@ -23,7 +23,7 @@
 
 /* Pieces up to this long merge by scans (merge_small). */
 #ifndef WB_BPE_SMALL_PIECE
-#define WB_BPE_SMALL_PIECE 48
+#define WB_BPE_SMALL_PIECE 63
 #endif
 _Static_assert(WB_BPE_SMALL_PIECE < 64, "merge_small keeps offsets in 6 bits");
 /* Merges in one call before it caches its pieces (see struct centry). */
