@@ -1390,6 +1390,7 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 struct wb_bpe_work {
 	uint32_t *pr;           /* per byte: rank of the pair starting there */
 	uint16_t *ln;           /* per byte: length of the part it starts or ends */
+	uint32_t *tk;           /* per byte: rank of the part it starts */
 	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
 	size_t cap;             /* bytes */
 	size_t tcap;            /* tree nodes */
@@ -1439,12 +1440,14 @@ work_grow(struct wb_bpe_work *w, size_t n)
 	free(w->tree);
 	w->tree = NULL;
 	w->cap = 0;
-	mem = malloc(t * sizeof(uint64_t) + m * (sizeof(uint32_t) + sizeof(uint16_t)));
+	mem = malloc(t * sizeof(uint64_t) + m * (2 * sizeof(uint32_t) +
+	    sizeof(uint16_t)));
 	if (!mem)
 		return -1;
 	w->tree = mem;
 	w->pr = (uint32_t *)(void *)(w->tree + t);
-	w->ln = (uint16_t *)(void *)(w->pr + m);
+	w->tk = w->pr + m;
+	w->ln = (uint16_t *)(void *)(w->tk + m);
 	w->cap = m;
 	w->tcap = t;
 	return 0;
@@ -1489,11 +1492,15 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 {
 	uint32_t *pr = w->pr;
 	uint16_t *ln = w->ln;
+	uint32_t *tk = w->tk;
 	uint64_t *t = w->tree;
+	struct pentry *memo = w->memo;
 	size_t blocks = (n + BLK - 1) / BLK, m, i, j;
 
 	for (m = 1; m < blocks; m *= 2)
 		;
+	for (i = 0; memo != NULL && i < n; i++)
+		tk[i] = b->byte_rank[p[i]];
 	for (i = 0; i < n; i++) {
 		ln[i] = 1;
 		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
@@ -1509,11 +1516,19 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		d = c + ln[c];
 		ln[a] = ln[d - 1] = (uint16_t)(d - a);
 		pr[c] = NORANK;
-		pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
-		z = a;
-		if (a > 0) {
-			z = a - ln[a - 1];
-			pr[z] = rank_of(b, p + z, d - z);
+		z = a > 0 ? a - ln[a - 1] : a;
+		if (memo != NULL) {
+			/* the parts' ranks, and the memo of pairs of them */
+			tk[a] = (uint32_t)(t[1] >> 32);
+			pr[a] = d < n ? pair_rank(b, memo, p + a, d + ln[d] - a,
+			    tk[a], tk[d]) : NORANK;
+			if (a > 0)
+				pr[z] = pair_rank(b, memo, p + z, d - z, tk[z],
+				    tk[a]);
+		} else {
+			pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
+			if (a > 0)
+				pr[z] = rank_of(b, p + z, d - z);
 		}
 		/* z <= a < c: their blocks, once each, after all three change */
 		tree_update(t, m, pr, n, a / BLK);
@@ -1528,6 +1543,24 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 	else    /* only counted: the parts are the tokens */
 		for (i = 0; i < n; i += ln[i])
 			o->n++;
+}
+
+/* Count a piece of m merges or so, and start the cache and the memo of
+ * pairs after b->cache_after. */
+static void
+cache_count(const struct wb_bpe *b, struct wb_bpe_work *w, size_t m)
+{
+	if (w->cache != NULL || w->no_cache)
+		return;
+	if (w->pieces < b->cache_after) {
+		w->pieces += m;
+		return;
+	}
+	w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
+	w->memo = malloc(sizeof(*w->memo) << MEMO_BITS);
+	if (w->memo != NULL)
+		memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
+	w->no_cache = w->cache == NULL;
 }
 
 /* Tokens of one piece. */
@@ -1575,13 +1608,8 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_wo
 			e->ntok = (uint8_t)t.n;
 			memcpy(e->key, p, n);
 			memcpy(e->ids, ids, t.n * sizeof(*ids));
-		} else if (w->cache == NULL && !w->no_cache &&
-		    w->pieces++ >= b->cache_after) {
-			w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
-			w->memo = malloc(sizeof(*w->memo) << MEMO_BITS);
-			if (w->memo != NULL)
-				memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
-			w->no_cache = w->cache == NULL;
+		} else {
+			cache_count(b, w, 1);
 		}
 		return 0;
 	}
@@ -1590,6 +1618,7 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_wo
 		return WB_EINTERNAL;
 	}
 	merge_tree(b, p, n, w, o);
+	cache_count(b, w, n);
 	return 0;
 }
 
