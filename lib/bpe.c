@@ -23,7 +23,7 @@
 
 /* Pieces up to this long merge by scans (merge_small). */
 #ifndef WB_BPE_SMALL_PIECE
-#define WB_BPE_SMALL_PIECE 48
+#define WB_BPE_SMALL_PIECE 63
 #endif
 _Static_assert(WB_BPE_SMALL_PIECE < 64, "merge_small keeps offsets in 6 bits");
 /* Merges in one call before it caches its pieces (see struct centry). */
@@ -258,24 +258,15 @@ hash_bytes(const unsigned char *p, size_t n, uint64_t *tail)
 	return h ^ (h >> 29);
 }
 
-/* The rank of the bytes p[0..n), or NORANK. */
+/* The rank of the bytes p[0..n) (2 < n <= b->max_len) whose hash_bytes is
+ * h, with tail, or NORANK. */
 static inline uint32_t
-rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
+rank_hashed(const struct wb_bpe *b, const unsigned char *p, size_t n,
+    uint64_t h, uint64_t tail)
 {
-	uint64_t h, e, tail;
+	uint64_t e;
 	uint32_t i, tag, r, probes, o;
 
-	if (n == 1)
-		return b->byte_rank[p[0]];
-	if (n == 2) {
-		/* Most lookups are of two bytes: one load, checked here as
-		 * the offsets are. */
-		r = b->pair[p[0] << 8 | p[1]];
-		return r < b->n_ranks ? r : NORANK;
-	}
-	if (n > b->max_len || n == 0)
-		return NORANK;
-	h = hash_bytes(p, n, &tail);
 	tag = (uint32_t)(h >> 32);
 	i = (uint32_t)h & b->mask;
 	for (probes = 0; probes <= b->mask; probes++) {
@@ -293,6 +284,27 @@ rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
 		i = (i + 1) & b->mask;
 	}
 	return NORANK;
+}
+
+/* The rank of the bytes p[0..n), or NORANK. */
+static inline uint32_t
+rank_of(const struct wb_bpe *b, const unsigned char *p, size_t n)
+{
+	uint64_t h, tail;
+	uint32_t r;
+
+	if (n == 1)
+		return b->byte_rank[p[0]];
+	if (n == 2) {
+		/* Most lookups are of two bytes: one load, checked here as
+		 * the offsets are. */
+		r = b->pair[p[0] << 8 | p[1]];
+		return r < b->n_ranks ? r : NORANK;
+	}
+	if (n > b->max_len || n == 0)
+		return NORANK;
+	h = hash_bytes(p, n, &tail);
+	return rank_hashed(b, p, n, h, tail);
 }
 
 /* Set b's fields from its image; checks what a damaged cache could make
@@ -1290,9 +1302,46 @@ least(const uint32_t *key, size_t n)
 	return m1 < m0 ? m1 : m0;
 }
 
+/*
+ * Merging a piece looks up the bytes of two adjacent parts again and again,
+ * and the parts are tokens: the rank of the pair of tokens x, y (that of
+ * their bytes together, or NORANK) is kept in a direct-mapped memo beside
+ * the cache, where one load and compare find it, instead of hashing and
+ * comparing bytes.  A token's bytes are those of its rank alone, so the
+ * pair of ranks says what the bytes are.
+ */
+#define MEMO_BITS 15
+
+struct pentry {
+	uint32_t x, y;          /* NORANK, NORANK: empty */
+	uint32_t r;
+};
+
+/* The rank of the part at p[0..m) (token x) and the part at p[m..n)
+ * (token y) together. */
+static inline uint32_t
+pair_rank(const struct wb_bpe *b, struct pentry *memo, const unsigned char *p,
+    size_t n, uint32_t x, uint32_t y)
+{
+	struct pentry *e;
+	uint32_t r;
+
+	if (memo == NULL || x == NORANK || y == NORANK)
+		return rank_of(b, p, n);
+	e = &memo[(((uint64_t)x << 32 | y) * 0x9e3779b97f4a7c15u) >>
+	    (64 - MEMO_BITS)];
+	if (e->x == x && e->y == y)
+		return e->r;
+	r = rank_of(b, p, n);
+	e->x = x;
+	e->y = y;
+	e->r = r;
+	return r;
+}
+
 static void
 merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
-    struct out *o)
+    struct pentry *memo, struct out *o)
 {
 	/* nx[i]: where the part after the one at i starts (n after the last);
 	 * pv[i]: where the part before it starts; tok[i]: its rank. */
@@ -1319,13 +1368,15 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		key[c] = NOKEY32;
 		if (e < n) {
 			pv[e] = (uint8_t)a;
-			key[a] = small_key(rank_of(b, p + a, nx[e] - a), a);
+			key[a] = small_key(pair_rank(b, memo, p + a, nx[e] - a,
+			    tok[a], tok[e]), a);
 		} else {
 			key[a] = NOKEY32;
 		}
 		if (a > 0) {
 			z = pv[a];
-			key[z] = small_key(rank_of(b, p + z, e - z), z);
+			key[z] = small_key(pair_rank(b, memo, p + z, e - z,
+			    tok[z], tok[a]), z);
 		}
 	}
 	for (i = 0; i < n; i = nx[i])
@@ -1336,37 +1387,45 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 #define NOKEY UINT64_MAX
 
 /* Scratch memory for long pieces, kept across the pieces of one call. */
-struct work {
+struct wb_bpe_work {
 	uint32_t *pr;           /* per byte: rank of the pair starting there */
 	uint16_t *ln;           /* per byte: length of the part it starts or ends */
+	uint32_t *tk;           /* per byte: rank of the part it starts */
 	uint64_t *tree;         /* 2 * leaves keys: rank << 32 | start */
 	size_t cap;             /* bytes */
 	size_t tcap;            /* tree nodes */
 	struct centry *cache;   /* tokens of short pieces seen in this call */
 	size_t pieces;          /* merged so far, to start the cache late */
 	bool no_cache;          /* it could not be had */
+	struct pentry *memo;    /* ranks of pairs of tokens, with the cache */
+	const struct wb_bpe *of; /* the encoding whose tokens the cache holds */
 };
 
 /*
  * Text repeats its words, and merging a word costs more than finding it
  * again: the tokens of short pieces merged in one call are kept in a
- * direct-mapped cache (a slot holds the last piece that hashed to it).
- * It starts after CACHE_AFTER merges (b->cache_after), so that short
- * texts never pay for it, and is dropped at the end of the call.
+ * direct-mapped cache (a slot holds the last piece that hashed to it),
+ * found by the hash that looked the whole piece up as a token.  Words in
+ * most scripts take 2 or 3 bytes a letter, so a slot holds any piece
+ * merge_small takes.  The cache starts after CACHE_AFTER merges
+ * (b->cache_after), so that short texts never pay for it, and lasts as
+ * long as its struct wb_bpe_work: one call of wb_bpe_encode, or all the
+ * calls of a stream that keeps one (wb_bpe_work_new).
  */
-#define CACHE_SLOTS 4096
-#define CACHE_KEY 22
-#define CACHE_IDS 8
+#define CACHE_SLOTS 8192
+#define CACHE_KEY WB_BPE_SMALL_PIECE
+#define CACHE_IDS 18
 
 struct centry {
+	uint32_t tag;           /* bits of the piece's hash */
 	uint8_t len;            /* of the piece; 0: empty */
 	uint8_t ntok;
-	unsigned char key[CACHE_KEY];
 	uint32_t ids[CACHE_IDS];
+	unsigned char key[CACHE_KEY];
 };
 
 static int
-work_grow(struct work *w, size_t n)
+work_grow(struct wb_bpe_work *w, size_t n)
 {
 	size_t m, t;
 	void *mem;
@@ -1381,12 +1440,14 @@ work_grow(struct work *w, size_t n)
 	free(w->tree);
 	w->tree = NULL;
 	w->cap = 0;
-	mem = malloc(t * sizeof(uint64_t) + m * (sizeof(uint32_t) + sizeof(uint16_t)));
+	mem = malloc(t * sizeof(uint64_t) + m * (2 * sizeof(uint32_t) +
+	    sizeof(uint16_t)));
 	if (!mem)
 		return -1;
 	w->tree = mem;
 	w->pr = (uint32_t *)(void *)(w->tree + t);
-	w->ln = (uint16_t *)(void *)(w->pr + m);
+	w->tk = w->pr + m;
+	w->ln = (uint16_t *)(void *)(w->tk + m);
 	w->cap = m;
 	w->tcap = t;
 	return 0;
@@ -1427,15 +1488,19 @@ tree_update(uint64_t *t, size_t m, const uint32_t *pr, size_t n, size_t k)
 
 static void
 merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
-    struct work *w, struct out *o)
+    struct wb_bpe_work *w, struct out *o)
 {
 	uint32_t *pr = w->pr;
 	uint16_t *ln = w->ln;
+	uint32_t *tk = w->tk;
 	uint64_t *t = w->tree;
+	struct pentry *memo = w->memo;
 	size_t blocks = (n + BLK - 1) / BLK, m, i, j;
 
 	for (m = 1; m < blocks; m *= 2)
 		;
+	for (i = 0; memo != NULL && i < n; i++)
+		tk[i] = b->byte_rank[p[i]];
 	for (i = 0; i < n; i++) {
 		ln[i] = 1;
 		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
@@ -1451,11 +1516,19 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		d = c + ln[c];
 		ln[a] = ln[d - 1] = (uint16_t)(d - a);
 		pr[c] = NORANK;
-		pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
-		z = a;
-		if (a > 0) {
-			z = a - ln[a - 1];
-			pr[z] = rank_of(b, p + z, d - z);
+		z = a > 0 ? a - ln[a - 1] : a;
+		if (memo != NULL) {
+			/* the parts' ranks, and the memo of pairs of them */
+			tk[a] = (uint32_t)(t[1] >> 32);
+			pr[a] = d < n ? pair_rank(b, memo, p + a, d + ln[d] - a,
+			    tk[a], tk[d]) : NORANK;
+			if (a > 0)
+				pr[z] = pair_rank(b, memo, p + z, d - z, tk[z],
+				    tk[a]);
+		} else {
+			pr[a] = d < n ? rank_of(b, p + a, d + ln[d] - a) : NORANK;
+			if (a > 0)
+				pr[z] = rank_of(b, p + z, d - z);
 		}
 		/* z <= a < c: their blocks, once each, after all three change */
 		tree_update(t, m, pr, n, a / BLK);
@@ -1472,13 +1545,39 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 			o->n++;
 }
 
+/* Count a piece of m merges or so, and start the cache and the memo of
+ * pairs after b->cache_after. */
+static void
+cache_count(const struct wb_bpe *b, struct wb_bpe_work *w, size_t m)
+{
+	if (w->cache != NULL || w->no_cache)
+		return;
+	if (w->pieces < b->cache_after) {
+		w->pieces += m;
+		return;
+	}
+	w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
+	w->memo = malloc(sizeof(*w->memo) << MEMO_BITS);
+	if (w->memo != NULL)
+		memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
+	w->no_cache = w->cache == NULL;
+}
+
 /* Tokens of one piece. */
 static int
-piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
+piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct wb_bpe_work *w,
     struct out *o, struct wb_err *err)
 {
-	uint32_t r = b->merge_whole ? NORANK : rank_of(b, p, n);
+	uint64_t h = 0, tail = 0;
+	uint32_t r;
 
+	if (n > 2 && n <= b->max_len) {
+		/* one hash for the lookup as a token and in the cache */
+		h = hash_bytes(p, n, &tail);
+		r = b->merge_whole ? NORANK : rank_hashed(b, p, n, h, tail);
+	} else {
+		r = b->merge_whole ? NORANK : rank_of(b, p, n);
+	}
 	if (r != NORANK) {
 		emit(o, r);
 		return 0;
@@ -1487,29 +1586,30 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		uint32_t ids[WB_BPE_SMALL_PIECE];
 		struct out t = { ids, WB_BPE_SMALL_PIECE, 0 };
 		struct centry *e = NULL;
-		uint64_t tail;
 		size_t i;
 
 		if (w->cache != NULL && n <= CACHE_KEY) {
-			e = &w->cache[hash_bytes(p, n, &tail) & (CACHE_SLOTS - 1)];
-			if (e->len == n && memcmp(e->key, p, n) == 0) {
+			if (h == 0)
+				h = hash_bytes(p, n, &tail);
+			e = &w->cache[(h >> 12) & (CACHE_SLOTS - 1)];
+			if (e->tag == (uint32_t)(h >> 32) && e->len == n &&
+			    memcmp(e->key, p, n) == 0) {
 				for (i = 0; i < e->ntok; i++)
 					emit(o, e->ids[i]);
 				return 0;
 			}
 		}
-		merge_small(b, p, n, &t);
+		merge_small(b, p, n, w->memo, &t);
 		for (i = 0; i < t.n; i++)
 			emit(o, ids[i]);
 		if (e != NULL && t.n <= CACHE_IDS) {
+			e->tag = (uint32_t)(h >> 32);
 			e->len = (uint8_t)n;
 			e->ntok = (uint8_t)t.n;
 			memcpy(e->key, p, n);
 			memcpy(e->ids, ids, t.n * sizeof(*ids));
-		} else if (w->cache == NULL && !w->no_cache &&
-		    w->pieces++ >= b->cache_after) {
-			w->cache = calloc(CACHE_SLOTS, sizeof(*w->cache));
-			w->no_cache = w->cache == NULL;
+		} else {
+			cache_count(b, w, 1);
 		}
 		return 0;
 	}
@@ -1518,12 +1618,13 @@ piece(const struct wb_bpe *b, const unsigned char *p, size_t n, struct work *w,
 		return WB_EINTERNAL;
 	}
 	merge_tree(b, p, n, w, o);
+	cache_count(b, w, n);
 	return 0;
 }
 
 static int
 ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
-    struct work *w, struct out *o, struct wb_err *err)
+    struct wb_bpe_work *w, struct out *o, struct wb_err *err)
 {
 	size_t i = 0, e;
 
@@ -1539,7 +1640,7 @@ ordinary(const struct wb_bpe *b, const unsigned char *s, size_t n,
 /* ordinary() on s[0..n) in NFC, if b's text is to be. */
 static int
 normal(const struct wb_bpe *b, const unsigned char *s, size_t n,
-    struct work *w, struct out *o, struct wb_err *err)
+    struct wb_bpe_work *w, struct out *o, struct wb_err *err)
 {
 	unsigned char *t;
 	size_t len;
@@ -1686,16 +1787,41 @@ wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
 	return false;
 }
 
+struct wb_bpe_work *
+wb_bpe_work_new(void)
+{
+	return calloc(1, sizeof(struct wb_bpe_work));
+}
+
+void
+wb_bpe_work_free(struct wb_bpe_work *w)
+{
+	if (w == NULL)
+		return;
+	free(w->tree);
+	free(w->cache);
+	free(w->memo);
+	free(w);
+}
+
 size_t
-wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
-    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
+wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
+    const char *text, size_t len, int allow_special, uint32_t *ids,
+    size_t cap, struct wb_err *err)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	struct out o = { ids, ids ? cap : 0, 0 };
-	struct work w = { 0 };
 	size_t pos = 0, at;
 	int rc = 0;
 
+	if (w->of != b) {
+		/* another encoding's tokens */
+		if (w->cache != NULL)
+			memset(w->cache, 0, CACHE_SLOTS * sizeof(*w->cache));
+		if (w->memo != NULL)
+			memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
+		w->of = b;
+	}
 	for (;;) {
 		size_t splen = 0;
 		uint32_t id = 0;
@@ -1704,15 +1830,27 @@ wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
 			splen = find_special(b, allow_special, s, len, pos, &at,
 			    &id);
-		rc = normal(b, s + pos, at - pos, &w, &o, err);
+		rc = normal(b, s + pos, at - pos, w, &o, err);
 		if (rc != 0 || splen == 0)
 			break;
 		emit(&o, id);
 		pos = at + splen;
 	}
+	return rc != 0 ? WB_BPE_FAIL : o.n;
+}
+
+size_t
+wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
+    int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
+{
+	struct wb_bpe_work w = { 0 };
+	size_t n = wb_bpe_encode_with(b, &w, text, len, allow_special, ids,
+	    cap, err);
+
 	free(w.tree);
 	free(w.cache);
-	return rc != 0 ? WB_BPE_FAIL : o.n;
+	free(w.memo);
+	return n;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -343,7 +343,25 @@ struct exact_stream {
 	size_t checked;          /* no cut at offsets below this */
 	uint64_t done;           /* bytes counted before carry */
 	uint64_t count;          /* their tokens */
+	struct wb_bpe_work *work; /* kept from one count to the next, so
+	                          * that words merged once are found again */
 };
+
+/* The tokens of s[0..len), in es's work where it has one. */
+static uint64_t
+stream_count(struct exact_stream *es, const char *s, size_t len)
+{
+	const struct wb_counter *c = es->base.c;
+	size_t n;
+
+	if (es->work == NULL)
+		es->work = wb_bpe_work_new();
+	if (es->work == NULL)
+		return exact_count(c, s, len, UINT64_MAX);
+	n = wb_bpe_encode_with(c->bpe, es->work, s, len,
+	    c->spec.allow_special, NULL, 0, NULL);
+	return n == WB_BPE_FAIL ? UINT64_MAX : n;
+}
 
 static struct wb_count_stream *
 exact_stream_new(const struct wb_counter *c)
@@ -363,6 +381,25 @@ add_count(struct exact_stream *es, uint64_t n)
 	es->count = n > UINT64_MAX - es->count ? UINT64_MAX : es->count + n;
 }
 
+/* The length of the UTF-8 character at s[0..len) (len > 0): that of
+ * wb_utf8_seqlen, found here without a call for ASCII and for the two-
+ * and three-byte characters of most scripts, which it leaves to it only
+ * for the leads with narrower second bytes (E0, ED) and the rest. */
+static inline int
+valid_len(const unsigned char *s, size_t len)
+{
+	unsigned char b = s[0];
+
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xC2 && b < 0xE0 && len >= 2 && (s[1] & 0xC0) == 0x80)
+		return 2;
+	if (b > 0xE0 && b < 0xF0 && b != 0xED && len >= 3 &&
+	    (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80)
+		return 3;
+	return wb_utf8_seqlen(s, len);
+}
+
 /* Count what lies before the last cut, and keep the rest. */
 static int
 exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
@@ -380,11 +417,17 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	s = (const unsigned char *)es->carry.p;
 	for (i = es->valid; i < es->carry.len; i += (size_t)n) {
+		uint64_t w;
+
 		if (s[i] < 0x80) {
+			/* and the ASCII after it, eight bytes at a time */
 			n = 1;
+			while (es->carry.len - i > 8 && (memcpy(&w, s + i + 1,
+			    8), (w & 0x8080808080808080u) == 0))
+				i += 8;
 			continue;
 		}
-		n = wb_utf8_seqlen(s + i, es->carry.len - i);
+		n = valid_len(s + i, es->carry.len - i);
 		if (n < 0)
 			break;  /* the rest of it comes with the next piece */
 		if (n == 0) {
@@ -400,7 +443,7 @@ exact_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		es->checked = es->valid;
 		return WB_OK;
 	}
-	add_count(es, exact_count(ctr, es->carry.p, c, UINT64_MAX));
+	add_count(es, stream_count(es, es->carry.p, c));
 	memmove(es->carry.p, es->carry.p + c, es->carry.len - c);
 	es->carry.len -= c;
 	es->valid -= c;
@@ -429,7 +472,7 @@ exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
 		    (unsigned long long)err->offset);
 	}
 	if (es->carry.len > 0)
-		add_count(es, exact_count(cs->c, es->carry.p, es->carry.len, UINT64_MAX));
+		add_count(es, stream_count(es, es->carry.p, es->carry.len));
 	es->done += es->carry.len;
 	es->carry.len = es->valid = es->checked = 0;
 	*count = es->count;
@@ -440,6 +483,7 @@ static void
 exact_stream_free(struct wb_count_stream *cs)
 {
 	wb_buf_free(&((struct exact_stream *)cs)->carry);
+	wb_bpe_work_free(((struct exact_stream *)cs)->work);
 	free(cs);
 }
 

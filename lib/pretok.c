@@ -38,7 +38,7 @@ cont(unsigned char b)
 
 /* Decode the character at s[i] (i < n): its code point (BADCP for an
  * invalid byte) and class; returns its length in bytes. */
-static inline size_t
+static inline __attribute__((always_inline)) size_t
 next(const struct tab *t, const unsigned char *s, size_t n, size_t i, uint32_t *cp, unsigned *k)
 {
 	unsigned c = s[i];

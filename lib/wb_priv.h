@@ -273,6 +273,15 @@ bool wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c);
 /* Put text in Unicode NFC before it is split (not the special tokens). */
 void wb_bpe_set_nfc(struct wb_bpe *b);
+/* Scratch memory of wb_bpe_encode_with, kept from one call to the next
+ * (the merged pieces it has seen, for any one encoding at a time); NULL
+ * out of memory.  One thread uses a work at a time. */
+struct wb_bpe_work *wb_bpe_work_new(void);
+void wb_bpe_work_free(struct wb_bpe_work *w);
+/* wb_bpe_encode in w's memory. */
+size_t wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
+    const char *text, size_t len, int allow_special, uint32_t *ids,
+    size_t cap, struct wb_err *err);
 /* nfc.c: the NFC of s[0..n): 0 if it is s, 1 with a new *out[0..*len)
  * (free it), -1 out of memory.  Bytes that are not UTF-8 stay. */
 int wb_nfc(const unsigned char *s, size_t n, unsigned char **out,

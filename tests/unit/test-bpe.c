@@ -621,6 +621,252 @@ udhr_sample_ids_equal_tiktokens(void)
 	free(line);
 }
 
+/* A random "word" of 1 to 24 characters of one script (Latin, Cyrillic,
+ * Greek, Arabic, Devanagari, Thai, Hangul, CJK, Ethiopic) or digits, as
+ * UTF-8 at s; returns its length. */
+static size_t
+random_word(char *s)
+{
+	static const uint32_t lo[] = { 'a', 0x430, 0x3B1, 0x627, 0x915, 0xE01,
+	    0xAC00, 0x4E00, 0x1200, '0' };
+	static const uint32_t span[] = { 26, 32, 25, 26, 37, 46, 400, 300, 200,
+	    10 };
+	size_t k = unit_rand() % WB_NELEM(lo), n = 1 + unit_rand() % 24, len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = lo[k] + unit_rand() % span[k];
+
+		if (c < 0x80) {
+			s[len++] = (char)c;
+		} else if (c < 0x800) {
+			s[len++] = (char)(0xC0 | c >> 6);
+			s[len++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			s[len++] = (char)(0xE0 | c >> 12);
+			s[len++] = (char)(0x80 | (c >> 6 & 0x3F));
+			s[len++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	return len;
+}
+
+/*
+ * One struct wb_bpe_work kept across calls, and across encodings, with
+ * its cache on from the first piece, gives the ids a call without a cache
+ * gives: on every text of the UDHR sample (some 35 scripts) and on texts
+ * of random words in many scripts drawn from a small set, so that long
+ * words come back, one text per call, each encoding in turn.
+ */
+static void
+kept_work_gives_the_ids_of_no_cache(void)
+{
+	const char *dir = getenv("WB_UDHR_DIR");
+	char name[1100], *line = NULL, *text = NULL;
+	size_t cap = 0, n = 0, bad = 0, calls = 0, tcap = 0;
+	json_t **texts2 = NULL;
+	json_error_t je;
+	struct wb_bpe_work *w = wb_bpe_work_new();
+	struct wb_err err;
+	char words[64][80];
+	size_t wlen[64];
+	FILE *f;
+
+	CHECK(w != NULL && dir != NULL);
+	if (w == NULL || dir == NULL)
+		return;
+	snprintf(name, sizeof(name), "%s/sample.jsonl", dir);
+	CHECK((f = fopen(name, "r")) != NULL);
+	while (f != NULL && getline(&line, &cap, f) > 0) {
+		texts2 = realloc(texts2, (n + 1) * sizeof(*texts2));
+		texts2[n++] = json_loads(line, 0, &je);
+	}
+	if (f != NULL)
+		fclose(f);
+	for (size_t i = 0; i < WB_NELEM(words); i++)
+		wlen[i] = random_word(words[i]);
+	for (size_t e = 0; e < NENC; e++)
+		if (bpe[e] != NULL)
+			wb_bpe_set_cache_after(bpe[e], 0);
+	for (size_t round = 0; round < 2; round++) {
+		for (size_t e = 0; e < NENC; e++) {
+			if (bpe[e] == NULL)
+				continue;
+			for (size_t c = 0; c < n + 20; c++) {
+				size_t len = 0, n1, n2;
+				const char *s;
+
+				if (c < n) {
+					const json_t *t = json_object_get(texts2[c],
+					    "text");
+					s = json_string_value(t);
+					len = json_string_length(t);
+				} else {
+					if (tcap < 200 * 81) {
+						tcap = 200 * 81;
+						text = realloc(text, tcap);
+					}
+					for (size_t k = 0; k < 200; k++) {
+						size_t i = unit_rand() % WB_NELEM(words);
+
+						memcpy(text + len, words[i], wlen[i]);
+						len += wlen[i];
+						text[len++] = ' ';
+					}
+					s = text;
+				}
+				uint32_t *a = malloc((len + 1) * sizeof(*a));
+				uint32_t *b = malloc((len + 1) * sizeof(*b));
+
+				wb_bpe_set_cache_after(bpe[e], SIZE_MAX);
+				n1 = wb_bpe_encode(bpe[e], s, len, 0, a, len + 1, &err);
+				wb_bpe_set_cache_after(bpe[e], 0);
+				n2 = wb_bpe_encode_with(bpe[e], w, s, len, 0, b,
+				    len + 1, &err);
+				if (!same_ids(a, n1, b, n2) && bad++ < 5)
+					fprintf(stderr, "  %s text %zu: a kept work "
+					    "changes the ids\n", encodings[e], c);
+				/* counted only: the same number */
+				if (wb_bpe_encode_with(bpe[e], w, s, len, 0, NULL, 0,
+				    &err) != n1 && bad++ < 5)
+					fprintf(stderr, "  %s text %zu: a kept work "
+					    "changes the count\n", encodings[e], c);
+				calls++;
+				free(a);
+				free(b);
+			}
+		}
+	}
+	for (size_t e = 0; e < NENC; e++)
+		if (bpe[e] != NULL)
+			wb_bpe_set_cache_after(bpe[e], 256);
+	printf("# %zu texts through a kept work\n", calls);
+	CHECK(n >= 500);
+	CHECK_U(bad, 0);
+	for (size_t i = 0; i < n; i++)
+		json_decref(texts2[i]);
+	free(texts2);
+	free(text);
+	free(line);
+	wb_bpe_work_free(w);
+}
+
+/*
+ * An exact stream stops at the first byte that is not UTF-8, where
+ * wb_utf8_valid finds it, whatever the pieces it comes in: texts of runs
+ * of ASCII (long enough to be skipped a word at a time) and characters of
+ * one to four bytes, some of them not UTF-8 (overlong, surrogates, above
+ * U+10FFFF, lone continuations, cut short).
+ */
+static void
+exact_stream_finds_bad_utf8_where_validation_does(void)
+{
+	static const char *const chars[] = { "\xD0\xB0", "\xE0\xA4\x95",
+	    "\xE4\xB8\x80", "\xF0\x9F\x98\x80", "\xC2\x80", "\xEF\xBF\xBF",
+	    "\xE0\xA0\x80", "\xED\x9F\xBF", "\xF4\x8F\xBF\xBF",
+	    /* not UTF-8 */
+	    "\xE0\x80\x80", "\xED\xA0\x80", "\xC0\x80", "\xC1\xBF", "\x80",
+	    "\xBF", "\xF4\x90\x80\x80", "\xF5\x80", "\xE4\xB8", "\xD0",
+	    "\xF0\x9F\x98", "\xFF" };
+	struct wb_counter_spec spec;
+	struct wb_counter *c;
+	struct wb_err err;
+	char text[600];
+	size_t bad = 0, rounds = 0, errors = 0;
+
+	wb_counter_spec_default(&spec);
+	snprintf(spec.encoding, sizeof(spec.encoding), "o200k_base");
+	spec.encodings_dir = getenv("WB_ENCODINGS_DIR");
+	c = wb_counter_new(&spec, &err);
+	CHECK(c != NULL);
+	for (size_t r = 0; c != NULL && r < 3000; r++) {
+		size_t len = 0, want, at = 0, got, m;
+		struct wb_count_stream *cs = wb_count_stream_new(c);
+		int rc = WB_OK;
+		uint64_t n;
+
+		while (len < 500) {
+			if (unit_rand() % 2) {
+				size_t k = unit_rand() % 20;
+
+				for (size_t i = 0; i < k; i++)
+					text[len++] = (char)('a' + unit_rand() % 26);
+			} else {
+				/* mostly good characters */
+				size_t k = unit_rand() % 40 ? unit_rand() % 9 :
+				    unit_rand() % WB_NELEM(chars);
+
+				memcpy(text + len, chars[k], strlen(chars[k]));
+				len += strlen(chars[k]);
+			}
+		}
+		want = wb_utf8_valid(text, len);
+		while (rc == WB_OK && at < len) {
+			m = 1 + unit_rand() % 64;
+			m = m > len - at ? len - at : m;
+			rc = wb_count_stream_feed(cs, text + at, m, &err);
+			at += m;
+		}
+		if (rc == WB_OK)
+			rc = wb_count_stream_end(cs, &n, &err);
+		got = rc == WB_OK ? len : rc == WB_EDATA ? (size_t)err.offset :
+		    SIZE_MAX;
+		if (got != want && bad++ < 5)
+			fprintf(stderr, "  round %zu: bad UTF-8 at %zu, the stream "
+			    "says %zu\n", r, want, got);
+		errors += want < len;
+		rounds++;
+		wb_count_stream_free(cs);
+	}
+	printf("# %zu texts streamed, %zu with bad UTF-8\n", rounds, errors);
+	CHECK(errors > 100 && errors < rounds);
+	CHECK_U(bad, 0);
+	wb_counter_free(c);
+}
+
+/*
+ * Pieces of up to WB_BPE_SMALL_PIECE bytes merge by scans, with the memo
+ * of pairs and the cache, and longer ones by the tree: both give the same
+ * ids on texts of random words in many scripts (up to 72 bytes a word),
+ * as they do when every piece goes to the tree.
+ */
+static void
+small_and_tree_merging_agree_on_many_scripts(void)
+{
+	char text[64 * 80];
+	uint32_t a[64 * 80], b[64 * 80];
+	size_t bad = 0, done = 0;
+	struct wb_err err;
+
+	for (size_t r = 0; r < 300; r++) {
+		size_t len = 0;
+
+		while (len < 60 * 73) {
+			len += random_word(text + len);
+			text[len++] = unit_rand() % 8 ? ' ' : '\n';
+		}
+		for (size_t e = 0; e < NENC; e++) {
+			size_t n1, n2;
+
+			if (bpe[e] == NULL)
+				continue;
+			wb_bpe_set_cache_after(bpe[e], r % 2 ? 0 : 256);
+			n1 = wb_bpe_encode(bpe[e], text, len, 0, a, WB_NELEM(a),
+			    &err);
+			wb_bpe_set_small_piece(bpe[e], 1);
+			n2 = wb_bpe_encode(bpe[e], text, len, 0, b, WB_NELEM(b),
+			    &err);
+			wb_bpe_set_small_piece(bpe[e], SIZE_MAX);
+			wb_bpe_set_cache_after(bpe[e], 256);
+			if (!same_ids(a, n1, b, n2) && bad++ < 5)
+				fprintf(stderr, "  %s text %zu: small and tree "
+				    "merging differ\n", encodings[e], r);
+			done++;
+		}
+	}
+	printf("# %zu texts of random words merged both ways\n", done);
+	CHECK_U(bad, 0);
+}
+
 int
 main(void)
 {
@@ -637,6 +883,9 @@ main(void)
 	RUN(listed_models_have_known_encodings);
 	RUN(harmony_special_tokens_have_tiktokens_ids);
 	RUN(udhr_sample_ids_equal_tiktokens);
+	RUN(kept_work_gives_the_ids_of_no_cache);
+	RUN(small_and_tree_merging_agree_on_many_scripts);
+	RUN(exact_stream_finds_bad_utf8_where_validation_does);
 	for (size_t i = 0; i < NENC; i++)
 		wb_bpe_free(bpe[i]);
 	for (size_t i = 0; i < ntexts; i++)
