@@ -91,10 +91,14 @@ struct wb_spm {
 	size_t n_lens;
 	uint64_t first[2][4];    /* first bytes of the added ones: [special] */
 	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
+	uint64_t llast[256][2][4];   /* their last bytes, for each of lens[] */
 	uint32_t add_max[2];     /* longest added one that counts: [allow] */
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
 	bool bg_built, bg_oom;
+	bool bg_mapped;          /* bg lies in map: not to be freed */
+	bool bytes_inert;        /* every byte has a token, and no merge has
+	                          * one of them: bytes stay as they are */
 	void *map;               /* a cache file the arrays above but bg are
 	                          * in (wb_spm_from_cache), else NULL */
 	size_t map_len;
@@ -104,6 +108,7 @@ struct spm_counter {
 	struct wb_counter base;
 	struct wb_spm *s;
 	size_t hold;             /* how much a stream holds before a cut */
+	bool whole;              /* runs merged whole, not in pieces (tests) */
 };
 
 static uint64_t
@@ -218,19 +223,25 @@ added_at(const struct wb_spm *s, const char *p, size_t n, int allow)
 }
 
 /* Could an added token that counts start with byte c? */
-static bool
+static inline bool
 may_start(const struct wb_spm *s, unsigned char c, int allow)
 {
 	return (s->first[0][c >> 6] >> (c & 63) & 1) ||
 	    (allow && (s->first[1][c >> 6] >> (c & 63) & 1));
 }
 
-/* Could one of length lens[j] start with byte c? */
-static bool
-may_start_len(const struct wb_spm *s, size_t j, unsigned char c, int allow)
+/* Could one of length lens[j] be at p (lens[j] bytes there), by its first
+ * and last bytes? */
+static inline bool
+may_start_len(const struct wb_spm *s, size_t j, const char *p, int allow)
 {
-	return (s->lfirst[j][0][c >> 6] >> (c & 63) & 1) ||
-	    (allow && (s->lfirst[j][1][c >> 6] >> (c & 63) & 1));
+	unsigned char c = (unsigned char)p[0],
+	    e = (unsigned char)p[s->lens[j] > 0 ? s->lens[j] - 1 : 0];
+
+	return ((s->lfirst[j][0][c >> 6] >> (c & 63) & 1) &&
+	    (s->llast[j][0][e >> 6] >> (e & 63) & 1)) ||
+	    (allow && (s->lfirst[j][1][c >> 6] >> (c & 63) & 1) &&
+	    (s->llast[j][1][e >> 6] >> (e & 63) & 1));
 }
 
 static void
@@ -238,7 +249,8 @@ wb_spm_free(struct wb_spm *s)
 {
 	if (s == NULL)
 		return;
-	free(s->bg);
+	if (!s->bg_mapped)
+		free(s->bg);
 	if (s->map != NULL) {
 		munmap(s->map, s->map_len);
 		free(s);
@@ -373,6 +385,8 @@ index_added(struct wb_spm *s, const char *name, struct wb_err *err)
 		for (j = 0; s->lens[j] != a->len; j++)
 			;
 		s->lfirst[j][a->special][c >> 6] |= 1ull << (c & 63);
+		c = (unsigned char)s->text[a->off + a->len - 1];
+		s->llast[j][a->special][c >> 6] |= 1ull << (c & 63);
 	}
 	return WB_OK;
 }
@@ -472,17 +486,152 @@ try_bigram(const struct wb_spm *s, const char *t, const struct sym *sy,
 	return bheap_push(h, (struct bigram){ s->score[id], l, r, n });
 }
 
-/* llama.cpp's llm_tokenizer_spm_session::tokenize over t[0..n). */
-static void
-by_score(const struct wb_spm *s, const char *t, size_t n, struct out *o)
+/*
+ * Long words merge on a tournament tree instead of a heap: the key of
+ * the pair that starts at each symbol (rank << 32 | its place; NOKEY:
+ * none), the least of each block of TBLK symbols at the leaves, the least
+ * of its two children in each node.  The merge taken is the least key,
+ * the pair of the lowest rank and, among equal ranks, the leftmost: the
+ * one the heap gives, as each pair that is there has one entry in the
+ * heap and an entry that is not is passed over (the pair at a place that
+ * maps to the same token would cover the same text, so it is the same
+ * pair).  A merge changes three keys, so three blocks; no entry goes
+ * stale, and the tree is a fixed array.
+ */
+#define TBLK 8
+#define TREE_MIN 64              /* symbols before a word uses the tree */
+#define NOKEY UINT64_MAX
+
+static uint64_t
+block_min(const uint64_t *pr, size_t n, size_t b)
 {
-	struct sym *sy = malloc((n + 1) * sizeof(*sy));
+	uint64_t m = NOKEY;
+
+	for (size_t i = b * TBLK; i < n && i < (b + 1) * TBLK; i++)
+		if (pr[i] < m)
+			m = pr[i];
+	return m;
+}
+
+static void
+tree_update(uint64_t *t, size_t m, const uint64_t *pr, size_t n, size_t b)
+{
+	size_t j = m + b;
+	uint64_t v = block_min(pr, n, b);
+
+	/* Up to the first node that keeps its value. */
+	for (; j >= 1 && t[j] != v; j /= 2) {
+		t[j] = v;
+		if (j > 1)
+			v = t[j ^ 1] < v ? t[j ^ 1] : v;
+	}
+}
+
+/* The key of the pair that starts at symbol i: the higher the score of
+ * the token it makes, the less. */
+static uint64_t
+bigram_key(const struct wb_spm *s, const char *t, const struct sym *sy,
+    int32_t i)
+{
+	uint32_t id, u;
+
+	if (i < 0 || sy[i].next < 0 || (id = lookup(s, t + sy[i].start,
+	    sy[i].n + sy[sy[i].next].n)) == NONE)
+		return NOKEY;
+	memcpy(&u, &s->score[id], sizeof(u));
+	u = u >> 31 ? ~u : u | 0x80000000u;     /* in the order of the floats */
+	return (uint64_t)~u << 32 | (uint32_t)i;
+}
+
+/* Merge the k symbols sy[] of t on a tree; false if out of memory. */
+static bool
+score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
+{
+	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
+	uint64_t *pr, *tr;
+
+	for (m = 1; m < blocks; m *= 2)
+		;
+	pr = malloc(n * sizeof(*pr));
+	tr = malloc(2 * m * sizeof(*tr));
+	if (pr == NULL || tr == NULL) {
+		free(pr);
+		free(tr);
+		return false;
+	}
+	for (int32_t i = 0; i < k; i++)
+		pr[i] = bigram_key(s, t, sy, i);
+	for (size_t i = 0; i < m; i++)
+		tr[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
+	for (size_t j = m - 1; j >= 1; j--)
+		tr[j] = tr[2 * j] < tr[2 * j + 1] ? tr[2 * j] : tr[2 * j + 1];
+	while (tr[1] != NOKEY) {
+		int32_t a = (int32_t)(uint32_t)tr[1], r = sy[a].next, z = sy[a].prev;
+
+		sy[a].n += sy[r].n;
+		sy[r].n = 0;
+		sy[a].next = sy[r].next;
+		if (sy[r].next >= 0)
+			sy[sy[r].next].prev = a;
+		pr[r] = NOKEY;
+		pr[a] = bigram_key(s, t, sy, a);
+		if (z >= 0)
+			pr[z] = bigram_key(s, t, sy, z);
+		tree_update(tr, m, pr, n, (size_t)a / TBLK);
+		if ((size_t)r / TBLK != (size_t)a / TBLK)
+			tree_update(tr, m, pr, n, (size_t)r / TBLK);
+		if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
+			tree_update(tr, m, pr, n, (size_t)z / TBLK);
+	}
+	free(pr);
+	free(tr);
+	return true;
+}
+
+/* Merge the k < TREE_MIN symbols sy[] of t by the least key, found by a
+ * scan: the tree's order, without its blocks. */
+static void
+score_small(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
+{
+	uint64_t pr[TREE_MIN], best;
+
+	for (int32_t i = 0; i < k; i++)
+		pr[i] = bigram_key(s, t, sy, i);
+	for (;;) {
+		best = NOKEY;
+		for (int32_t i = 0; i < k; i++)
+			if (pr[i] < best)
+				best = pr[i];
+		if (best == NOKEY)
+			break;
+		int32_t a = (int32_t)(uint32_t)best, r = sy[a].next, z = sy[a].prev;
+
+		sy[a].n += sy[r].n;
+		sy[r].n = 0;
+		sy[a].next = sy[r].next;
+		if (sy[r].next >= 0)
+			sy[sy[r].next].prev = a;
+		pr[r] = NOKEY;
+		pr[a] = bigram_key(s, t, sy, a);
+		if (z >= 0)
+			pr[z] = bigram_key(s, t, sy, z);
+	}
+}
+
+/* llama.cpp's llm_tokenizer_spm_session::tokenize over t[0..n); heap:
+ * merge on the heap whatever its length (tests compare the two). */
+static void
+by_score(const struct wb_spm *s, const char *t, size_t n, bool heap,
+    struct out *o)
+{
+	struct sym sbuf[TREE_MIN], *sy;
 	struct bheap h = { 0 };
 	struct bigram b;
 	int32_t k = 0;
 	uint32_t id;
 
-	if (sy == NULL)
+	/* Symbols: at most one a byte. */
+	if ((sy = n <= TREE_MIN ? sbuf : malloc((n + 1) * sizeof(*sy))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; k++) {
 		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
@@ -492,7 +641,11 @@ by_score(const struct wb_spm *s, const char *t, size_t n, struct out *o)
 		    (uint32_t)i, (uint32_t)m };
 		i += m;
 	}
-	for (int32_t i = 1; i < k; i++)
+	if (!heap && k < TREE_MIN)
+		score_small(s, t, sy, k);
+	else if (!heap && !score_tree(s, t, sy, k))
+		goto fail;
+	for (int32_t i = 1; i < k && heap; i++)
 		if (!try_bigram(s, t, sy, &h, i - 1, i))
 			goto fail;
 	while (h.n > 0) {
@@ -531,11 +684,13 @@ by_score(const struct wb_spm *s, const char *t, size_t n, struct out *o)
 			emit(o, s->byte_id[c]);
 		}
 	}
-	free(sy);
+	if (sy != sbuf)
+		free(sy);
 	free(h.p);
 	return;
 fail:
-	free(sy);
+	if (sy != sbuf)
+		free(sy);
 	free(h.p);
 	if (!o->fail)
 		wb_err_set(o->err, WB_EINTERNAL, "out of memory");
@@ -568,11 +723,105 @@ add_sym(struct wsym *w, int32_t *k, uint32_t id, uint32_t len)
 	return true;
 }
 
-/* tokenizers' BPE::tokenize of the word t[0..n). */
-static void
-by_rank(const struct wb_spm *s, const char *t, size_t n, struct out *o)
+static uint64_t
+pair_key(const struct wb_spm *s, const struct wsym *w, int32_t i)
 {
-	struct wsym *w;
+	const struct merge *mg;
+
+	if (i < 0 || w[i].next < 0 ||
+	    (mg = merge_of(s, w[i].id, w[w[i].next].id)) == NULL)
+		return NOKEY;
+	return (uint64_t)mg->rank << 32 | (uint32_t)i;
+}
+
+/* Merge the k symbols w[] on a tree; false if out of memory. */
+static bool
+rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
+{
+	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
+	uint64_t *pr, *t;
+
+	for (m = 1; m < blocks; m *= 2)
+		;
+	pr = malloc(n * sizeof(*pr));
+	t = malloc(2 * m * sizeof(*t));
+	if (pr == NULL || t == NULL) {
+		free(pr);
+		free(t);
+		return false;
+	}
+	for (int32_t i = 0; i < k; i++)
+		pr[i] = pair_key(s, w, i);
+	for (size_t i = 0; i < m; i++)
+		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
+	for (size_t j = m - 1; j >= 1; j--)
+		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
+	while (t[1] != NOKEY) {
+		int32_t a = (int32_t)(uint32_t)t[1], nx = w[a].next, z = w[a].prev;
+		const struct merge *mg = merge_of(s, w[a].id, w[nx].id);
+
+		w[a].id = mg->id;
+		w[a].len += w[nx].len;
+		w[a].next = w[nx].next;
+		w[nx].len = 0;
+		if (w[nx].next >= 0)
+			w[w[nx].next].prev = a;
+		pr[nx] = NOKEY;
+		pr[a] = pair_key(s, w, a);
+		if (z >= 0)
+			pr[z] = pair_key(s, w, z);
+		tree_update(t, m, pr, n, (size_t)a / TBLK);
+		if ((size_t)nx / TBLK != (size_t)a / TBLK)
+			tree_update(t, m, pr, n, (size_t)nx / TBLK);
+		if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
+			tree_update(t, m, pr, n, (size_t)z / TBLK);
+	}
+	free(pr);
+	free(t);
+	return true;
+}
+
+/* Merge the k < TREE_MIN symbols w[] by the least key, found by a scan:
+ * the tree's order, without its blocks. */
+static void
+rank_small(const struct wb_spm *s, struct wsym *w, int32_t k)
+{
+	uint64_t pr[TREE_MIN], best;
+	int32_t a;
+
+	for (int32_t i = 0; i < k; i++)
+		pr[i] = pair_key(s, w, i);
+	for (;;) {
+		best = NOKEY;
+		for (int32_t i = 0; i < k; i++)
+			if (pr[i] < best)
+				best = pr[i];
+		if (best == NOKEY)
+			break;
+		a = (int32_t)(uint32_t)best;
+		int32_t nx = w[a].next, z = w[a].prev;
+		const struct merge *mg = merge_of(s, w[a].id, w[nx].id);
+
+		w[a].id = mg->id;
+		w[a].len += w[nx].len;
+		w[a].next = w[nx].next;
+		w[nx].len = 0;
+		if (w[nx].next >= 0)
+			w[w[nx].next].prev = a;
+		pr[nx] = NOKEY;
+		pr[a] = pair_key(s, w, a);
+		if (z >= 0)
+			pr[z] = pair_key(s, w, z);
+	}
+}
+
+/* tokenizers' BPE::tokenize of the word t[0..n); heap: merge on the heap
+ * whatever its length (tests compare the two). */
+static void
+by_rank(const struct wb_spm *s, const char *t, size_t n, bool heap,
+    struct out *o)
+{
+	struct wsym wbuf[TREE_MIN], *w = NULL;
 	struct mheap h = { 0 };
 	struct wmerge m;
 	const struct merge *mg;
@@ -586,7 +835,8 @@ by_rank(const struct wb_spm *s, const char *t, size_t n, struct out *o)
 		emit(o, id);
 		return;
 	}
-	if ((w = malloc(n * sizeof(*w))) == NULL)
+	/* Symbols: at most one a byte. */
+	if ((w = n <= TREE_MIN ? wbuf : malloc(n * sizeof(*w))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n;) {
 		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
@@ -619,6 +869,15 @@ by_rank(const struct wb_spm *s, const char *t, size_t n, struct out *o)
 	}
 	if (unk)
 		add_sym(w, &k, s->unk, unk_len);
+	if (!heap && k < TREE_MIN) {
+		rank_small(s, w, k);
+		goto done;
+	}
+	if (!heap) {
+		if (!rank_tree(s, w, k))
+			goto fail;
+		goto done;
+	}
 	for (int32_t i = 0; i + 1 < k; i++)
 		if ((mg = merge_of(s, w[i].id, w[i + 1].id)) != NULL &&
 		    !mheap_push(&h, (struct wmerge){ mg->rank, i, mg->id }))
@@ -649,18 +908,215 @@ by_rank(const struct wb_spm *s, const char *t, size_t n, struct out *o)
 		    !mheap_push(&h, (struct wmerge){ mg->rank, m.pos, mg->id }))
 			goto fail;
 	}
+done:
 	for (int32_t i = 0; i < k; i++)
 		if (w[i].len != 0)
 			emit(o, w[i].id);
-	free(w);
+	if (w != wbuf)
+		free(w);
 	free(h.p);
 	return;
 fail:
-	free(w);
+	if (w != wbuf)
+		free(w);
 	free(h.p);
 	if (!o->fail)
 		wb_err_set(o->err, WB_EINTERNAL, "out of memory");
 	o->fail = true;
+}
+
+/*
+ * Pieces.  Merges never join two characters x y that stand next to each
+ * other in no token of the vocabulary (the pairs of bg): a text is cut
+ * there into pieces, each merged alone, with the same tokens as the text
+ * whole, as the merges of one piece never meet those of another and their
+ * order within a piece is the one it has in the whole (ties: leftmost).
+ * Cuts are only made where x or y is not ASCII (the texts of the byte
+ * tokens <0xNN>, which llama.cpp's merges may make, are ASCII), not with
+ * ignore_merges (a word that is a token is taken whole), and, for
+ * tokenizers, only between characters that are tokens (a character that
+ * is none is its bytes' tokens or the unknown one, whose runs fuse) unless
+ * every byte has a token and no merge has one (bytes_inert).  Text
+ * repeats its words: the tokens of short pieces are kept in a
+ * direct-mapped cache (a slot holds the last piece that hashed to it).
+ */
+#define PC_SLOTS 16384
+#define PC_KEY 58
+#define PC_IDS 8
+#define PC_AFTER 4096           /* bytes of text before a call caches */
+
+struct pentry {
+	uint8_t len;            /* of the piece; 0: empty */
+	uint8_t n;
+	char key[PC_KEY];
+	uint32_t ids[PC_IDS];
+};
+
+struct work {
+	struct pentry *cache;   /* NULL: none (yet) */
+	bool no_cache;
+	bool whole;             /* no cuts (tests compare with them) */
+	int8_t meta_after[128]; /* ASCII x: may one cut x|▁? -1: not known */
+	int8_t tok1[128];       /* ASCII x: a token? -1: not known */
+};
+
+static void
+work_init(struct work *w, bool whole)
+{
+	w->cache = NULL;
+	w->no_cache = false;
+	w->whole = whole;
+	memset(w->meta_after, -1, sizeof(w->meta_after));
+	memset(w->tok1, -1, sizeof(w->tok1));
+}
+
+static void
+work_free(struct work *w)
+{
+	free(w->cache);
+	w->cache = NULL;
+}
+
+static bool bg_has(const struct wb_spm *s, uint64_t key);
+
+/* Is the character of code point cp, at p (l bytes), a token? */
+static bool
+is_tok(const struct wb_spm *s, struct work *w, uint32_t cp,
+    const char *p, size_t l)
+{
+	if (cp < 0x80) {
+		if (w->tok1[cp] < 0)
+			w->tok1[cp] = lookup(s, p, 1) != NONE;
+		return w->tok1[cp] != 0;
+	}
+	return lookup(s, p, l) != NONE;
+}
+
+/* May the text be cut between x (at px, xl bytes) and y (at py, yl)? */
+static bool
+piece_cut(const struct wb_spm *s, struct work *w, uint32_t x,
+    const char *px, size_t xl, uint32_t y, const char *py, size_t yl)
+{
+	bool ok;
+
+	if ((x | y) < 0x80)
+		return false;
+	if (x < 0x80 && y == 0x2581) {
+		if (w->meta_after[x] < 0)
+			w->meta_after[x] = !bg_has(s, (uint64_t)x << 32 | y |
+			    1ull << 63) && (s->by_score || s->bytes_inert ||
+			    (is_tok(s, w, x, px, xl) && is_tok(s, w, y, py, yl)));
+		return w->meta_after[x] != 0;
+	}
+	ok = !bg_has(s, (uint64_t)x << 32 | y | 1ull << 63);
+	if (ok && !s->by_score && !s->bytes_inert)
+		ok = is_tok(s, w, x, px, xl) && is_tok(s, w, y, py, yl);
+	return ok;
+}
+
+static void by_score(const struct wb_spm *s, const char *t, size_t n,
+    bool heap, struct out *o);
+static void by_rank(const struct wb_spm *s, const char *t, size_t n,
+    bool heap, struct out *o);
+
+static uint64_t
+piece_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return h ^ h >> 29;
+}
+
+/* The tokens of the piece t[0..n), from the cache if it is there. */
+static void
+piece(const struct wb_spm *s, struct work *w, const char *t, size_t n,
+    struct out *o)
+{
+	uint32_t ids[PC_KEY];
+	struct out p = { ids, PC_KEY, 0, false, o->err };
+	struct pentry *e;
+
+	if (w->cache == NULL || n > PC_KEY) {
+		if (s->by_score)
+			by_score(s, t, n, w->whole, o);
+		else
+			by_rank(s, t, n, w->whole, o);
+		return;
+	}
+	e = &w->cache[piece_hash(t, n) & (PC_SLOTS - 1)];
+	if (e->len == n && memcmp(e->key, t, n) == 0) {
+		for (size_t i = 0; i < e->n; i++)
+			emit(o, e->ids[i]);
+		return;
+	}
+	/* At most a token a byte: all of them in ids. */
+	if (s->by_score)
+		by_score(s, t, n, w->whole, &p);
+	else
+		by_rank(s, t, n, w->whole, &p);
+	if (p.fail) {
+		o->fail = true;
+		return;
+	}
+	for (size_t i = 0; i < p.n; i++)
+		emit(o, ids[i]);
+	if (p.n <= PC_IDS) {
+		e->len = (uint8_t)n;
+		e->n = (uint8_t)p.n;
+		memcpy(e->key, t, n);
+		memcpy(e->ids, ids, p.n * sizeof(*ids));
+	}
+}
+
+/* t[0..n) cut into pieces where piece_cut allows. */
+static void
+pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
+    struct out *o)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	size_t a = 0, i = 0, xi = 0, xl = 0;
+	uint32_t x = 0, y;
+
+	if (s->whole || w->whole || s->bg == NULL || s->bg_oom) {
+		piece(s, w, t, n, o);
+		return;
+	}
+	while (i < n && !o->fail) {
+		size_t l;
+
+		if (u[i] < 0x80) {
+			y = u[i];
+			l = 1;
+		} else if (i + 3 <= n && u[i] == 0xE2 && u[i + 1] == 0x96 &&
+		    u[i + 2] == 0x81) {
+			y = 0x2581;
+			l = 3;
+		} else {
+			int k = wb_utf8_seqlen(u + i, n - i);
+
+			if (k <= 0) {
+				/* Not a character: no cut next to it. */
+				i++;
+				xl = 0;
+				continue;
+			}
+			l = (size_t)k;
+			wb_utf8_decode(u + i, l, &y);
+		}
+		if (xl > 0 && i > a &&
+		    piece_cut(s, w, x, t + xi, xl, y, t + i, l)) {
+			piece(s, w, t + a, i - a, o);
+			a = i;
+		}
+		x = y;
+		xi = i;
+		xl = l;
+		i += l;
+	}
+	if (a < n && !o->fail)
+		piece(s, w, t + a, n - a, o);
 }
 
 /*
@@ -671,7 +1127,7 @@ fail:
  */
 static void
 run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
-    char *nb, struct out *o)
+    char *nb, struct work *wk, struct out *o)
 {
 	size_t m = 0, w;
 	bool pre;
@@ -702,12 +1158,8 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 			nb[m++] = t[i];
 		}
 	}
-	if (s->by_score) {
-		by_score(s, nb, m, o);
-		return;
-	}
-	if (!s->split) {
-		by_rank(s, nb, m, o);
+	if (s->by_score || !s->split) {
+		pieces(s, wk, nb, m, o);
 		return;
 	}
 	/* Words: each ▁ starts one. */
@@ -717,7 +1169,7 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 			;
 		if (w > m)
 			w = m;
-		by_rank(s, nb + i, w - i, o);
+		pieces(s, wk, nb + i, w - i, o);
 	}
 }
 
@@ -743,7 +1195,7 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 
 			for (j = 0; j < sp->n_lens; j++)
 				if (sp->lens[j] <= len - i &&
-				    may_start_len(sp, j, (unsigned char)s[i], allow) &&
+				    may_start_len(sp, j, s + i, allow) &&
 				    added_at(sp, s + i, sp->lens[j], allow) != NULL)
 					break;
 			if (j < sp->n_lens) {
@@ -775,7 +1227,7 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			size_t i = cand[k], q;
 
 			if (i < end || cov[i] || i + l > len ||
-			    !may_start_len(sp, j, (unsigned char)s[i], allow) ||
+			    !may_start_len(sp, j, s + i, allow) ||
 			    added_at(sp, s + i, l, allow) == NULL)
 				continue;
 			for (q = i; q < i + l && !cov[q]; q++)
@@ -796,9 +1248,10 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
  * a place spm_cut allows. */
 static size_t
 encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
-    bool cont, uint32_t *ids, size_t cap, struct wb_err *err)
+    bool cont, uint32_t *ids, size_t cap, struct work *wk, struct wb_err *err)
 {
 	struct out o = { ids, ids ? cap : 0, 0, false, err };
+	struct work own;
 	uint32_t *mark = NULL;
 	char *nb = calloc(3 * len + 4, 1);
 	size_t a = 0;
@@ -815,10 +1268,18 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return WB_BPE_FAIL;
 	}
+	if (wk == NULL) {
+		work_init(&own, false);
+		wk = &own;
+	}
+	if (wk->cache == NULL && !wk->no_cache && len >= PC_AFTER) {
+		wk->cache = calloc(PC_SLOTS, sizeof(*wk->cache));
+		wk->no_cache = wk->cache == NULL;
+	}
 	for (size_t i = 0; i <= len && !o.fail; i++) {
 		if (i < len && (mark == NULL || mark[i] == 0))
 			continue;
-		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, &o);
+		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, wk, &o);
 		if (i == len)
 			break;
 		emit(&o, added_at(sp, s + i, mark[i], allow)->id);
@@ -827,6 +1288,8 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	}
 	free(nb);
 	free(mark);
+	if (wk == &own)
+		work_free(&own);
 	return o.fail ? WB_BPE_FAIL : o.n;
 }
 
@@ -884,13 +1347,28 @@ bg_put(struct wb_spm *s, uint64_t key, size_t *n)
 	return true;
 }
 
-/* The pairs of characters that stand next to each other in a token. */
+/* The pairs of characters that stand next to each other in a token; and
+ * whether the byte tokens stay out of every merge. */
 static void
 bg_build(struct wb_spm *s)
 {
 	size_t n = 0, len;
 
 	s->bg_built = true;
+	s->bytes_inert = !s->by_score;
+	for (size_t c = 0; c < 256 && s->bytes_inert; c++)
+		s->bytes_inert = s->byte_id[c] != NONE;
+	for (size_t i = 0; s->mh != NULL && s->bytes_inert && i <= s->mh_mask; i++) {
+		const struct merge *m = &s->mh[i];
+		uint32_t a = (uint32_t)(m->key >> 32), b = (uint32_t)m->key;
+
+		if (m->rank == NONE)
+			continue;
+		if ((a < s->n_ids && s->byte[a] >= 0) ||
+		    (b < s->n_ids && s->byte[b] >= 0) ||
+		    (m->id < s->n_ids && s->byte[m->id] >= 0))
+			s->bytes_inert = false;
+	}
 	for (uint32_t id = 0; id < s->n_ids; id++) {
 		const unsigned char *t = (const unsigned char *)tok(s, id, &len);
 		uint32_t prev = 0, cp;
@@ -968,7 +1446,7 @@ spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
 			continue;
 		for (size_t j = 0; j < sp->n_lens; j++)
 			if (b + sp->lens[j] >= c && b + sp->lens[j] <= end &&
-			    may_start_len(sp, j, s[b], allow) &&
+			    may_start_len(sp, j, (const char *)s + b, allow) &&
 			    added_at(sp, (const char *)s + b, sp->lens[j],
 			    allow) != NULL)
 				return false;
@@ -1003,8 +1481,13 @@ spm_count(const struct wb_counter *c, const char *s, size_t len,
     uint64_t limit)
 {
 	struct wb_err err = { 0 };
-	size_t n = encode(spm_of(c), s, len, c->spec.allow_special, false,
-	    NULL, 0, &err);
+	struct work w;
+	size_t n;
+
+	work_init(&w, ((const struct spm_counter *)c)->whole);
+	n = encode(spm_of(c), s, len, c->spec.allow_special, false, NULL, 0,
+	    &w, &err);
+	work_free(&w);
 
 	(void)limit;
 	return n == WB_BPE_FAIL ? UINT64_MAX : n;
@@ -1014,8 +1497,14 @@ static size_t
 spm_encode(const struct wb_counter *c, const char *s, size_t len,
     uint32_t *ids, size_t cap, struct wb_err *err)
 {
-	return encode(spm_of(c), s, len, c->spec.allow_special, false, ids,
-	    cap, err);
+	struct work w;
+	size_t n;
+
+	work_init(&w, ((const struct spm_counter *)c)->whole);
+	n = encode(spm_of(c), s, len, c->spec.allow_special, false, ids, cap,
+	    &w, err);
+	work_free(&w);
+	return n;
 }
 
 static int
@@ -1087,6 +1576,7 @@ spm_lookback(const struct wb_counter *c)
 struct spm_stream {
 	struct wb_count_stream base;
 	struct wb_buf carry;
+	struct work work;       /* its cache of pieces, across the cuts */
 	size_t valid, checked;
 	uint64_t done, count;
 };
@@ -1099,6 +1589,7 @@ spm_stream_new(const struct wb_counter *c)
 	if (ss == NULL)
 		return NULL;
 	ss->base.c = c;
+	work_init(&ss->work, ((const struct spm_counter *)c)->whole);
 	return &ss->base;
 }
 
@@ -1165,7 +1656,7 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		return WB_OK;
 	}
 	add_count(ss, encode(sp, ss->carry.p, cut, c->spec.allow_special,
-	    ss->done > 0, NULL, 0, err));
+	    ss->done > 0, NULL, 0, &ss->work, err));
 	memmove(ss->carry.p, ss->carry.p + cut, ss->carry.len - cut);
 	ss->carry.len -= cut;
 	ss->valid -= cut;
@@ -1195,7 +1686,7 @@ spm_stream_end(struct wb_count_stream *cs, uint64_t *count,
 	}
 	if (ss->carry.len > 0)
 		add_count(ss, encode(spm_of(c), ss->carry.p, ss->carry.len,
-		    c->spec.allow_special, ss->done > 0, NULL, 0, err));
+		    c->spec.allow_special, ss->done > 0, NULL, 0, &ss->work, err));
 	ss->done += ss->carry.len;
 	ss->carry.len = ss->valid = ss->checked = 0;
 	*count = ss->count;
@@ -1206,6 +1697,7 @@ static void
 spm_stream_free(struct wb_count_stream *cs)
 {
 	wb_buf_free(&((struct spm_stream *)cs)->carry);
+	work_free(&((struct spm_stream *)cs)->work);
 	free(cs);
 }
 
@@ -1255,6 +1747,9 @@ spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
+	/* The pairs that cuts need, now: counters may be shared by threads. */
+	if (!s->bg_built)
+		bg_build(s);
 	return spm_init(c, spec, s, name);
 }
 
@@ -1262,6 +1757,12 @@ void
 wb_spm_set_stream_hold(struct wb_counter *c, size_t n)
 {
 	((struct spm_counter *)c)->hold = n;
+}
+
+void
+wb_spm_set_whole(struct wb_counter *c, bool whole)
+{
+	((struct spm_counter *)c)->whole = whole;
 }
 
 /*
@@ -1834,7 +2335,8 @@ fail:
  * pointers cleared; the cache is read by the build that wrote it only,
  * so its layout is this one) and each of its arrays in a section of its
  * own, read back where they lie in the mapped file.  The table of pairs
- * (bg) is not kept: only cuts need it, and they build it when they do.
+ * (bg) is kept too: building it reads every token, tens of ms for a large
+ * vocabulary, and every text longer than a stream's hold needs it.
  * Whatever a builder sets in struct wb_spm must be in these sections (and
  * TC_VERSION bumped when they change), or a cached counter would differ
  * from a compiled one; the tests compare them on the whole corpus.
@@ -1849,6 +2351,7 @@ fail:
 #define SPM_MERGE WB_TC_TAG('S', 'P', 'M', 'm')
 #define SPM_ADD WB_TC_TAG('S', 'P', 'M', 'a')
 #define SPM_ADDH WB_TC_TAG('S', 'P', 'M', 'h')
+#define SPM_PAIR WB_TC_TAG('S', 'P', 'M', 'p')
 
 /* The length of text: its ids' texts, then the added ones'. */
 static size_t
@@ -1871,6 +2374,8 @@ wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
 
 	if (s->map != NULL)
 		return;
+	if (!s->bg_built)
+		bg_build((struct wb_spm *)s);
 	memcpy(&h, s, sizeof(h));       /* padding too: the same file makes
 	                                 * the same cache */
 	h.text = NULL;
@@ -1883,8 +2388,11 @@ wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
 	h.add = NULL;
 	h.ah = NULL;
 	h.bg = NULL;
-	h.bg_mask = 0;
-	h.bg_built = h.bg_oom = false;
+	if (s->bg_oom || s->bg == NULL) {
+		h.bg_mask = 0;
+		h.bg_built = h.bg_oom = false;
+	}
+	h.bg_mapped = false;
 	h.map = NULL;
 	h.map_len = 0;
 	wb_tokcache_write(k, (const struct wb_tokcache_part[]){
@@ -1900,7 +2408,9 @@ wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
 	    s->score != NULL ?
 	    (struct wb_tokcache_part){ SPM_SCORE, s->score, n * sizeof(*s->score) } :
 	    (struct wb_tokcache_part){ SPM_MERGE, s->mh,
-	    (s->mh_mask + 1) * sizeof(*s->mh) } }, 9);
+	    (s->mh_mask + 1) * sizeof(*s->mh) },
+	    { SPM_PAIR, h.bg_built ? s->bg : NULL,
+	    h.bg_built ? (s->bg_mask + 1) * sizeof(*s->bg) : 0 } }, 10);
 }
 
 /* Section tag of tc if it is len bytes long, else NULL. */
@@ -1945,8 +2455,12 @@ wb_spm_from_cache(const struct wb_counter_spec *spec, struct wb_tokcache *tc,
 	s->mh = s->by_score ? NULL : (struct merge *)section(tc, SPM_MERGE,
 	    (s->mh_mask + 1) * sizeof(*s->mh));
 	s->bg = NULL;
-	s->bg_mask = 0;
-	s->bg_built = s->bg_oom = false;
+	s->bg_mapped = false;
+	if (s->bg_built && (s->bg = (uint64_t *)section(tc, SPM_PAIR,
+	    (s->bg_mask + 1) * sizeof(*s->bg))) != NULL)
+		s->bg_mapped = true;
+	else
+		s->bg_mask = 0, s->bg_built = s->bg_oom = false;
 	if (s->off == NULL || s->type == NULL || s->byte == NULL ||
 	    s->vh == NULL || s->add == NULL || s->ah == NULL ||
 	    (s->by_score ? s->score == NULL : s->mh == NULL) ||

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wb_priv.h"
@@ -45,7 +46,7 @@
 
 #define TC_MAGIC "WBtokc\r\n"
 /* Bump when a section's layout or meaning changes, in any engine. */
-#define TC_VERSION 3u
+#define TC_VERSION 4u
 #define TC_ENDIAN 0x01020304u
 #define TC_PROBE ((size_t)65536) /* bytes hashed at each end of the file */
 #define TC_MAX_SECTIONS 64
@@ -217,13 +218,99 @@ wb_tokcache_key(const char *path, struct wb_tokcache_key *k)
 	return ok ? 0 : -1;
 }
 
+/*
+ * The checksum reads the whole cache, tens of MB for a large vocabulary,
+ * which is most of a start-up.  Once a cache was found sound, and is old
+ * enough that no write to it can keep its status-change time (ctime: the
+ * kernel's clock is coarse), a stamp beside it (NAME.ok) records that
+ * time with its inode, size and checksum; while the cache has all of
+ * them, it was not written since it was read sound, and is mapped without
+ * reading it through.  Any write, truncation or replacement of the cache
+ * changes its ctime, which no program can set back: the next start reads
+ * it through again.
+ */
+#define TC_STAMP_MAGIC "WBtoks\r\n"
+#define TC_STAMP_AGE 2       /* seconds a cache is old before it is stamped */
+
+struct tc_stamp {
+	char magic[8];
+	uint64_t dev, ino, size, sum;
+	int64_t sec, nsec;       /* the cache file's ctime */
+};
+
+static void
+stamp_path(const struct wb_tokcache_key *k, char *buf, size_t cap)
+{
+	size_t n = strlen(k->file);
+
+	if (n > 4 && strcmp(k->file + n - 4, ".wbt") == 0)
+		n -= 4;
+	snprintf(buf, cap, "%.*s.ok", (int)n, k->file);
+}
+
+static void
+stamp_of(const struct stat *st, uint64_t sum, struct tc_stamp *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->magic, TC_STAMP_MAGIC, 8);
+	t->dev = (uint64_t)st->st_dev;
+	t->ino = (uint64_t)st->st_ino;
+	t->size = (uint64_t)st->st_size;
+	t->sum = sum;
+	t->sec = (int64_t)st->st_ctim.tv_sec;
+	t->nsec = (int64_t)st->st_ctim.tv_nsec;
+}
+
+/* Does the stamp of k's cache vouch for the cache st, of checksum sum? */
+static bool
+stamped(const struct wb_tokcache_key *k, const struct stat *st, uint64_t sum)
+{
+	char path[sizeof(k->file) + 4];
+	struct tc_stamp want, got;
+	bool ok;
+	int fd;
+
+	stamp_path(k, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	ok = read_at(fd, &got, sizeof(got), 0);
+	close(fd);
+	stamp_of(st, sum, &want);
+	return ok && memcmp(&got, &want, sizeof(got)) == 0;
+}
+
+/* Stamp k's cache st, just read sound, if it is old enough. */
+static void
+stamp(const struct wb_tokcache_key *k, const struct stat *st, uint64_t sum)
+{
+	char path[sizeof(k->file) + 4], tmp[sizeof(path) + 8];
+	struct tc_stamp t;
+	struct timespec now;
+	bool ok;
+	int fd;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    (int64_t)now.tv_sec - (int64_t)st->st_ctim.tv_sec < TC_STAMP_AGE)
+		return;
+	stamp_of(st, sum, &t);
+	stamp_path(k, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0)
+		return;
+	ok = write(fd, &t, sizeof(t)) == (ssize_t)sizeof(t);
+	if (close(fd) != 0 || !ok || rename(tmp, path) != 0)
+		unlink(tmp);
+}
+
 struct wb_tokcache *
 wb_tokcache_open(const struct wb_tokcache_key *k)
 {
 	struct wb_tokcache *tc;
 	const struct tc_head *h;
 	const struct tc_section *sec;
+	struct tc_head head;
 	struct stat st;
+	bool trusted;
 	void *m;
 	int fd = open(k->file, O_RDONLY | O_CLOEXEC);
 
@@ -231,13 +318,16 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 		return NULL;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size < sizeof(*h) ||
-	    (uint64_t)st.st_size > SIZE_MAX / 2) {
+	    (uint64_t)st.st_size > SIZE_MAX / 2 ||
+	    !read_at(fd, &head, sizeof(head), 0)) {
 		close(fd);
 		return NULL;
 	}
-	/* All of it is read at once, for its checksum: map it so. */
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | POPULATE,
-	    fd, 0);
+	/* A stamped cache is mapped as it is used; else all of it is read at
+	 * once, for its checksum: map it so. */
+	trusted = stamped(k, &st, head.sum);
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ,
+	    MAP_PRIVATE | (trusted ? 0 : POPULATE), fd, 0);
 	close(fd);
 	if (m == MAP_FAILED)
 		return NULL;
@@ -249,8 +339,8 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 	    h->sec != k->sec || h->nsec != k->nsec || h->probe != k->probe ||
 	    h->build != k->build ||
 	    h->n_sections > TC_MAX_SECTIONS || h->total - sizeof(*h) <
-	    h->n_sections * sizeof(*sec) ||
-	    checksum(h + 1, (size_t)h->total - sizeof(*h)) != h->sum)
+	    h->n_sections * sizeof(*sec) || h->sum != head.sum ||
+	    (!trusted && checksum(h + 1, (size_t)h->total - sizeof(*h)) != h->sum))
 		goto miss;
 	for (uint32_t i = 0; i < h->n_sections; i++)
 		if (sec[i].at % 8 != 0 || sec[i].at > h->total ||
@@ -260,6 +350,8 @@ wb_tokcache_open(const struct wb_tokcache_key *k)
 		goto miss;
 	*tc = (struct wb_tokcache){ m, (size_t)st.st_size, sec,
 	    h->n_sections };
+	if (!trusted)
+		stamp(k, &st, h->sum);
 	return tc;
 miss:
 	munmap(m, (size_t)st.st_size);

@@ -475,6 +475,9 @@ struct wb_counter *wb_spm_from_cache(const struct wb_counter_spec *spec,
 /* Let the counter's streams look for cuts once they hold n bytes (tests;
  * 32 KB otherwise). */
 void wb_spm_set_stream_hold(struct wb_counter *c, size_t n);
+/* Merge each run of text whole, not cut into pieces (tests compare the
+ * two). */
+void wb_spm_set_whole(struct wb_counter *c, bool whole);
 
 /* settings.c */
 

@@ -7,12 +7,16 @@
 //
 //   RESULTS    the JSON lines bench-tokenizers wrote, one per row and tool
 //   NPM_DIR    where the peers are installed (for their versions)
-//   TOOLS      the peers that ran, separated by spaces
+//   TOOLS      the peers that ran, separated by spaces; wb-gguf (wb -T on
+//              the GGUF llama.cpp reads) is a column of wb's, set against
+//              llama.cpp alone
 //   TIMEOUT_S, ENCODING, RUNS, WB_LINE, STOP_MS   as bench-tokenizers ran
 'use strict';
 const fs = require('fs');
 const [resultsFile, npmDir, tools, timeoutS, encoding, runs, wbLine, stopMs] = process.argv.slice(2);
 const cols = ['wb', ...tools.split(' ').filter(Boolean)];
+const isWb = (t) => t === 'wb' || t === 'wb-gguf';
+const peerCols = cols.filter((t) => !isWb(t));
 const recs = fs.readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const get = (row, tool) => recs.find((r) => r.row === row && r.tool === tool);
 const rows = [
@@ -40,16 +44,18 @@ for (const [row, label, kind] of rows) {
   const size = kind === 'tput' && b ? ` ${(b / 1e6).toFixed(1)} MB` : '';
   out.push(`| ${label}${size} (${kind === 'tput' ? 'MB/s' : 'ms'}) | ${cols.map((t) => cell(row, kind, t)).join(' | ')} |`);
 }
-out.push(`| encoding load, English run (ms) | incl. | ${cols.slice(1).map((t) => {
+out.push(`| encoding load, English run (ms) | ${cols.map((t) => {
+  if (isWb(t)) return 'incl.';
   const r = get('english', t); return r && r.status === 'ok' ? f(r.load_ms, 1) : '—'; }).join(' | ')} |`);
 console.log(out.join('\n'));
 
-// wb against the fastest peer, per row
+// wb (or wb-gguf) against the fastest of the peers given, per row
+function against(wbTool, peerTools) {
 const ratios = [];
 for (const [row, label, kind] of rows) {
-  const w = get(row, 'wb');
+  const w = get(row, wbTool);
   if (!w || w.status !== 'ok' || !(w.best_ms > 0)) continue;
-  const peers = cols.slice(1).map((t) => get(row, t)).filter(Boolean);
+  const peers = peerTools.map((t) => get(row, t)).filter(Boolean);
   const ok = peers.filter((r) => r.status === 'ok');
   let s;
   if (ok.length) {
@@ -62,19 +68,30 @@ for (const [row, label, kind] of rows) {
   } else continue;
   ratios.push(`${label}: ${s}`);
 }
-console.log(`\nwb vs the fastest peer (higher = wb faster): ${ratios.join('; ')}`);
+return ratios;
+}
+// With wb-gguf, llama.cpp is set against it, not against wb on the tokenizer.json.
+const jsonPeers = cols.includes('wb-gguf') ? peerCols.filter((t) => t !== 'llama.cpp') : peerCols;
+console.log(`\nwb vs the fastest peer (higher = wb faster): ${against('wb', jsonPeers).join('; ')}`);
+if (cols.includes('wb-gguf') && cols.includes('llama.cpp'))
+  console.log(`\nwb -T on the GGUF vs llama.cpp on it (higher = wb faster): ${against('wb-gguf', ['llama.cpp']).join('; ')}`);
 
 const node0 = get('100b', 'node -e');
 if (node0 && node0.status === 'ok')
   console.log(`\n\`node -e ''\` alone: ${f(node0.best_ms, 2)} ms (best), ${f(node0.mean_ms, 2)} ms (mean).`);
 
-// token counts must agree
+// token counts must agree: wb with the peers on the tokenizer.json, wb-gguf
+// with llama.cpp (the two references differ on some texts: man wb(7))
+const groups = cols.includes('wb-gguf')
+  ? [cols.filter((t) => t !== 'wb-gguf' && t !== 'llama.cpp'), ['wb-gguf', 'llama.cpp']] : [cols];
 const warn = [];
 for (const [row, label] of rows) {
   if (row === '100b') continue;
-  const ok = cols.map((t) => get(row, t)).filter((r) => r && r.status === 'ok');
-  if (new Set(ok.map((r) => r.tokens)).size > 1)
-    warn.push(`WARNING: token counts disagree on ${label}: ${ok.map((r) => `${r.tool} ${r.tokens}`).join(', ')}`);
+  for (const g of groups) {
+    const ok = g.map((t) => get(row, t)).filter((r) => r && r.status === 'ok');
+    if (new Set(ok.map((r) => r.tokens)).size > 1)
+      warn.push(`WARNING: token counts disagree on ${label}: ${ok.map((r) => `${r.tool} ${r.tokens}`).join(', ')}`);
+  }
 }
 const en = cols.map((t) => get('english', t)).filter((r) => r && r.status === 'ok');
 if (warn.length) console.log('\n' + warn.join('\n'));
@@ -90,7 +107,8 @@ const ver = (p) => {
 const pk = { tiktoken: 'tiktoken', 'js-tiktoken': 'js-tiktoken', 'gpt-tokenizer': 'gpt-tokenizer', 'tiktoken-rs': 'tiktoken-rs-node-linux-x64-gnu',
   'hf-tokenizers': 'tokenizers', 'llama.cpp': 'node-llama-cpp' };
 console.log(`\nwb: \`${wbLine}\`, whole process (start, load, read stdin, count) per run.`);
-console.log(`Peers: ${cols.slice(1).map((t) => `${t} ${ver(pk[t]) || '?'}`).join(', ')}; node ${process.version}; ` +
+if (cols.includes('wb-gguf')) console.log('wb-gguf: the same command with -T on the GGUF that llama.cpp reads.');
+console.log(`Peers: ${peerCols.map((t) => `${t} ${ver(pk[t]) || '?'}`).join(', ')}; node ${process.version}; ` +
   'encode(text).length timed in one process, loading excluded.');
 console.log(`MB = 10^6 bytes. 100 KB rows: wb is the best whole process of ${runs}; the peers stop repeating ` +
   `after a run over ${stopMs} ms and are killed after ${timeoutS} s.`);

@@ -5,7 +5,8 @@
  * in random pieces count what the whole text counts; the cuts the counter
  * gives leave the ids before them as they are, and the counts add up;
  * truncation never ends over the budget; long runs of one character take
- * little time.  (The ids themselves are compared with the references' in
+ * little time; text cut into pieces (and their cache) gives the ids of the
+ * text merged whole.  (The ids themselves are compared with the references' in
  * tests/spm.bats.)
  */
 #include <stdlib.h>
@@ -253,6 +254,124 @@ truncation_stays_within_the_budget(void)
 	CHECK_U(over, 0);
 }
 
+/* The ids of s[0..len) by c, merged whole and in pieces, are the same. */
+static bool
+same_ids(struct wb_counter *c, const char *s, size_t len, uint32_t *a,
+    uint32_t *b, size_t cap)
+{
+	struct wb_err err;
+	size_t n, m;
+
+	wb_spm_set_whole(c, true);
+	n = wb_counter_encode(c, s, len, a, cap, &err);
+	wb_spm_set_whole(c, false);
+	m = wb_counter_encode(c, s, len, b, cap, &err);
+	return n == m && n != WB_BPE_FAIL && n <= cap &&
+	    memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
+/* Cut into pieces where no token has the two characters side by side,
+ * the text gives the ids it gives whole: on every corpus text, on all of
+ * them at once (long enough for the cache of pieces), and on texts glued
+ * of the vocabulary's own tokens, with spaces, newlines and random
+ * characters between them. */
+static void
+pieces_give_the_ids_of_the_whole(void)
+{
+	static const char *const glue[] = { "", " ", "  ", "\n", "中", "é",
+	    "▁", "\t", ">", "x", "<0x41>", "\xe2\x96" };
+	size_t cases = 0, bad = 0, cap = 1 << 22, all = 0;
+	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	char *big = malloc(cap);
+
+	for (size_t i = 0; i < ntexts; i++) {
+		const json_t *jt = json_object_get(texts[i], "text");
+		size_t l = json_string_length(jt);
+
+		if (all + l <= cap) {
+			memcpy(big + all, json_string_value(jt), l);
+			all += l;
+		}
+	}
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t i = 0; i < ntexts; i++) {
+			const json_t *jt = json_object_get(texts[i], "text");
+
+			cases++;
+			if (!same_ids(c, json_string_value(jt),
+			    json_string_length(jt), a, b, cap) && bad++ < 5)
+				printf("# %s %s special=%d: text %zu differs\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+				    (int)(e % 2), i);
+		}
+		cases++;
+		if (!same_ids(c, big, all, a, b, cap) && bad++ < 5)
+			printf("# %s %s: the whole corpus differs\n",
+			    names[e / 4], e / 2 % 2 ? "gguf" : "json");
+		for (size_t r = 0; r < 300; r++) {
+			uint32_t id[1];
+			size_t len = 0, tl;
+			char *t;
+			struct wb_err err;
+
+			/* Tokens of the vocabulary, glued: 8 KB or so. */
+			while (len < 8192) {
+				id[0] = (uint32_t)(unit_rand() % 32000);
+				if ((t = wb_counter_decode(c, id, 1, &tl, &err)) != NULL) {
+					if (wb_utf8_valid(t, tl) == tl && len + tl < cap) {
+						memcpy(big + len, t, tl);
+						len += tl;
+					}
+					free(t);
+				}
+				if (unit_rand() % 3 == 0) {
+					const char *g = glue[unit_rand() % WB_NELEM(glue)];
+
+					memcpy(big + len, g, strlen(g));
+					len += strlen(g);
+				}
+			}
+			if (wb_utf8_valid(big, len) != len)
+				continue;
+			cases++;
+			if (!same_ids(c, big, len, a, b, cap) && bad++ < 5)
+				printf("# %s %s special=%d: glued text %zu differs\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+				    (int)(e % 2), r);
+		}
+		/* Long stretches without a cut (merged on a tree, not a heap):
+		 * random text of a few letters, up to 20 KB. */
+		for (size_t r = 0; r < 100; r++) {
+			static const char *const abc[] = { "a", "b", "e", "t",
+			    "th", "  ", "\n", "ab", "é", "中", "▁", "x" };
+			size_t len = 0, want = 100 + unit_rand() % 20000;
+			size_t kinds = 1 + unit_rand() % WB_NELEM(abc);
+
+			while (len < want) {
+				const char *g = abc[unit_rand() % kinds];
+
+				memcpy(big + len, g, strlen(g));
+				len += strlen(g);
+			}
+			cases++;
+			if (!same_ids(c, big, len, a, b, cap) && bad++ < 5)
+				printf("# %s %s special=%d: run %zu differs\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+				    (int)(e % 2), r);
+		}
+	}
+	printf("# %zu texts, %zu differ\n", cases, bad);
+	CHECK(cases > 8 * ntexts);
+	CHECK_U(bad, 0);
+	free(a);
+	free(b);
+	free(big);
+}
+
 /* 100 KB of one letter, of spaces, of 中, ...: counted whole and as a
  * stream alike (the times are printed; a quadratic one would take
  * minutes). */
@@ -320,6 +439,7 @@ main(void)
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
+	RUN(pieces_give_the_ids_of_the_whole);
 	RUN(long_runs_are_quick);
 	free_all();
 	return UNIT_END();
