@@ -1843,7 +1843,7 @@ size_t
 wb_bpe_encode(const struct wb_bpe *b, const char *text, size_t len,
     int allow_special, uint32_t *ids, size_t cap, struct wb_err *err)
 {
-	struct wb_bpe_work w = { 0 };
+	struct wb_bpe_work w = { .of = b };  /* it holds nothing yet */
 	size_t n = wb_bpe_encode_with(b, &w, text, len, allow_special, ids,
 	    cap, err);
 

@@ -631,7 +631,8 @@ by_score(const struct wb_spm *s, const char *t, size_t n, bool heap,
 	uint32_t id;
 
 	/* Symbols: at most one a byte. */
-	if ((sy = n <= TREE_MIN ? sbuf : malloc((n + 1) * sizeof(*sy))) == NULL)
+	sy = sbuf;
+	if (n > TREE_MIN && (sy = malloc((n + 1) * sizeof(*sy))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; k++) {
 		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
@@ -836,7 +837,8 @@ by_rank(const struct wb_spm *s, const char *t, size_t n, bool heap,
 		return;
 	}
 	/* Symbols: at most one a byte. */
-	if ((w = n <= TREE_MIN ? wbuf : malloc(n * sizeof(*w))) == NULL)
+	w = wbuf;
+	if (n > TREE_MIN && (w = malloc(n * sizeof(*w))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n;) {
 		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
