@@ -527,6 +527,19 @@ tree_update(uint64_t *t, size_t m, const uint64_t *pr, size_t n, size_t b)
 	}
 }
 
+/* After a merge at symbol a of the symbol r, with the symbol before it z
+ * (-1: none): the blocks of the three pairs that changed, once each. */
+static void
+tree_merged(uint64_t *t, size_t m, const uint64_t *pr, size_t n, int32_t a,
+    int32_t r, int32_t z)
+{
+	tree_update(t, m, pr, n, (size_t)a / TBLK);
+	if ((size_t)r / TBLK != (size_t)a / TBLK)
+		tree_update(t, m, pr, n, (size_t)r / TBLK);
+	if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
+		tree_update(t, m, pr, n, (size_t)z / TBLK);
+}
+
 /* The key of the pair that starts at symbol i: the higher the score of
  * the token it makes, the less. */
 static uint64_t
@@ -577,11 +590,7 @@ score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 		pr[a] = bigram_key(s, t, sy, a);
 		if (z >= 0)
 			pr[z] = bigram_key(s, t, sy, z);
-		tree_update(tr, m, pr, n, (size_t)a / TBLK);
-		if ((size_t)r / TBLK != (size_t)a / TBLK)
-			tree_update(tr, m, pr, n, (size_t)r / TBLK);
-		if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
-			tree_update(tr, m, pr, n, (size_t)z / TBLK);
+		tree_merged(tr, m, pr, n, a, r, z);
 	}
 	free(pr);
 	free(tr);
@@ -771,11 +780,7 @@ rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 		pr[a] = pair_key(s, w, a);
 		if (z >= 0)
 			pr[z] = pair_key(s, w, z);
-		tree_update(t, m, pr, n, (size_t)a / TBLK);
-		if ((size_t)nx / TBLK != (size_t)a / TBLK)
-			tree_update(t, m, pr, n, (size_t)nx / TBLK);
-		if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
-			tree_update(t, m, pr, n, (size_t)z / TBLK);
+		tree_merged(t, m, pr, n, a, nx, z);
 	}
 	free(pr);
 	free(t);
