@@ -501,8 +501,9 @@ load(const char *path, struct wb_err *err)
 	root = json_loadb(text, got, 0, &je);
 	free(text);
 	if (root == NULL)
-		wb_err_set(err, WB_EDATA, "%s:%d:%d: %s", path, je.line,
-		    je.column, je.text);
+		wb_err_set(err, WB_EDATA,
+		    "%s:%d:%d: neither a GGUF file nor a tokenizer.json: %s",
+		    path, je.line, je.column, je.text);
 	return root;
 }
 

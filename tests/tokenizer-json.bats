@@ -91,7 +91,10 @@ refused() {
 	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/none.json: No such file or directory"
 	printf '{"model": ' >"$BATS_TEST_TMPDIR/bad.json"
 	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/bad.json" <<<'{"text":"hi"}'
-	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/bad.json:1:"* ]]
+	[[ $stderr == "wb-count: $BATS_TEST_TMPDIR/bad.json:1:"*": neither a GGUF file nor a tokenizer.json: "* ]]
+	printf '# notes\n' >"$BATS_TEST_TMPDIR/notes.md"
+	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/notes.md" <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/notes.md:1:1: neither a GGUF file nor a tokenizer.json: '[' or '{' expected near '#'"
 }
 
 @test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken" {
