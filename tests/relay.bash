@@ -45,6 +45,16 @@ wait_pid() {
 	wait "$p"
 }
 
+# signal_wait SIG PID: send SIG to the background PID and wait (bounded)
+# for it to end; rc is its exit status, start and end the times around.
+signal_wait() {
+	start=$(date +%s.%N)
+	kill "-$1" "$2"
+	rc=0
+	wait_pid 100 "$2" || rc=$?
+	end=$(date +%s.%N)
+}
+
 # A relay's subscribers need URLs signed by relay sign unless it was
 # started with --open-subscribe; the tests that subscribe with plain
 # loopback URLs start their relays open. The tests of signing unset this.

@@ -464,11 +464,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 		exec 4<>"$d/fifo"
 		worlds down 7 >&4
 		wait_until 50 lines_at_least "$d/err" 'trying again' 1
-		start=$(date +%s.%N)
-		kill "-$sig" "$pub"
-		rc=0
-		wait_pid 100 "$pub" || rc=$?
-		end=$(date +%s.%N)
+		signal_wait "$sig" "$pub"
 		exec 4>&-
 		assert_equal "$rc" 75
 		assert_equal "$(seqs "$d/dead")" '1 2 3 4 5 6 7 '
@@ -551,11 +547,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 		# It hangs in the handshake (5 s before it gives up).
 		wait_until 50 grep -q accepted "$d/conns"
 		sleep 0.2
-		start=$(date +%s.%N)
-		kill "-$sig" "$pub"
-		rc=0
-		wait_pid 100 "$pub" || rc=$?
-		end=$(date +%s.%N)
+		signal_wait "$sig" "$pub"
 		exec 4>&-
 		assert_equal "$rc" 75
 		assert_equal "$(seqs "$d/dead")" '1 2 3 '
@@ -574,11 +566,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	worlds hang 3 >&4
 	wait_until 50 grep -q accepted "$d/conns"
 	sleep 0.2
-	start=$(date +%s.%N)
-	kill -TERM "$pub"
-	rc=0
-	wait_pid 100 "$pub" || rc=$?
-	end=$(date +%s.%N)
+	signal_wait TERM "$pub"
 	exec 4>&-
 	assert_equal "$rc" 75
 	[ ! -s "$d/dead2" ]
@@ -594,11 +582,7 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	pub=$BG
 	worlds none 3 >&4
 	wait_until 50 grep -q 'trying again' "$d/err"
-	start=$(date +%s.%N)
-	kill -TERM "$pub"
-	rc=0
-	wait_pid 100 "$pub" || rc=$?
-	end=$(date +%s.%N)
+	signal_wait TERM "$pub"
 	exec 4>&-
 	assert_equal "$rc" 75
 	assert_equal "$(seqs "$d/dead")" '1 2 3 '

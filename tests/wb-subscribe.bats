@@ -291,11 +291,7 @@ $m2"
 		bg wb-subscribe --state "$d/st" "$(sub_url hang "$np")" >"$d/out" 2>"$d/err"
 		wait_until 50 grep -q accepted "$d/conns"
 		sleep 0.2
-		start=$(date +%s.%N)
-		kill "-$sig" "$BG"
-		rc=0
-		wait_pid 100 "$BG" || rc=$?
-		end=$(date +%s.%N)
+		signal_wait "$sig" "$BG"
 		assert_equal "$rc" 0
 		assert_equal "$(jq -r '.channels[0].channel' "$d/st")" "$(sub_url hang "$np")"
 		assert_equal "$(cat "$d/err")" ''
@@ -304,11 +300,7 @@ $m2"
 	np=$(free_port)
 	bg wb-subscribe --state "$d/st2" "$(sub_url none "$np")" >"$d/out" 2>"$d/err"
 	wait_until 50 grep -q 'trying again' "$d/err"
-	start=$(date +%s.%N)
-	kill -TERM "$BG"
-	rc=0
-	wait_pid 100 "$BG" || rc=$?
-	end=$(date +%s.%N)
+	signal_wait TERM "$BG"
 	assert_equal "$rc" 0
 	[ -s "$d/st2" ]
 	took_under "$start" "$end" 1
