@@ -562,6 +562,8 @@ int wb_env_model(const char **encoding, struct wb_err *err);
 
 /* Look for what can go first once n bytes are kept, and after (tests). */
 void wb_trunc_stream_set_step(struct wb_trunc_stream *ts, size_t n);
+/* How many bytes of the text the stream holds now (tests). */
+size_t wb_trunc_stream_held(const struct wb_trunc_stream *ts);
 
 /* summarize.c */
 
