@@ -679,6 +679,15 @@ wb_counter_last_cut(const struct wb_counter *c, const char *s, size_t from,
 }
 
 size_t
+wb_counter_left_cut(const struct wb_counter *c, const char *s, size_t from,
+    size_t to)
+{
+	if (c->ops->left_cut != NULL)
+		return c->ops->left_cut(c, s, from, to);
+	return wb_counter_last_cut(c, s, from, to);
+}
+
+size_t
 wb_counter_lookback(const struct wb_counter *c)
 {
 	return c->ops->lookback ? c->ops->lookback(c) : 0;

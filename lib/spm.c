@@ -1570,6 +1570,27 @@ spm_last_cut(const struct wb_counter *c, const char *s, size_t from,
 	return 0;
 }
 
+/* The cuts of the count streams: the tokens before one stay whatever
+ * follows, with any prefix. */
+static size_t
+spm_left_cut(const struct wb_counter *c, const char *s, size_t from,
+    size_t to)
+{
+	const struct wb_spm *sp = spm_of(c);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t back = sp->add_max[c->spec.allow_special != 0];
+
+	if (!sp->bg_built)
+		bg_build((struct wb_spm *)sp);
+	for (size_t i = to > back ? to - back : 0; i > from;) {
+		i--;
+		if (i > 0 && (p[i] & 0xC0) != 0x80 &&
+		    spm_cut(sp, p, to, i, c->spec.allow_special))
+			return i;
+	}
+	return 0;
+}
+
 static size_t
 spm_lookback(const struct wb_counter *c)
 {
@@ -1721,6 +1742,7 @@ static const struct wb_counter_ops spm_ops = {
 	.decode = spm_decode,
 	.last_cut = spm_last_cut,
 	.lookback = spm_lookback,
+	.left_cut = spm_left_cut,
 	.stream_new = spm_stream_new,
 	.stream_feed = spm_stream_feed,
 	.stream_count = spm_stream_count,

@@ -400,9 +400,10 @@ over(const struct wb_counter_spec *spec, const struct wb_text_stats *st,
 /*
  * Stop keeping a head once what is kept no longer fits where counts can
  * only grow: with statistics, past hybrid's threshold; with an encoding,
- * up to a cut where the counts of the two sides add up, so that every
- * longer head counts at least as much. No cut past it can fit then, and
- * the search needs the character after it, which is kept too.
+ * up to a cut where the tokens before it stay whatever follows (a left
+ * cut), so that every longer head counts at least as much. No cut past it
+ * can fit then, and the search needs the character after it, which is
+ * kept too.
  */
 static void
 head_check(struct wb_trunc_stream *ts)
@@ -418,7 +419,7 @@ head_check(struct wb_trunc_stream *ts)
 		return;
 	}
 	v = whole_end(ts->b.p, ts->b.len);
-	p = wb_counter_last_cut(ts->c, ts->b.p, 0, v);
+	p = wb_counter_left_cut(ts->c, ts->b.p, 0, v);
 	if (p > 0 && wb_count(ts->c, ts->b.p, p) > ts->budget) {
 		ts->b.len = v;
 		ts->full = true;
@@ -465,12 +466,33 @@ tail_over_heuristic(const struct wb_trunc_stream *ts, size_t v)
 }
 
 /*
- * The last cut of an encoding before v where the text from it to a later
- * cut alone is over the budget, or 0. Counts add up at such cuts, so
- * every tail that starts before it (far enough that the cut sees the
- * same text before it) counts at least as much. The stretch to count
- * doubles from half the last one found, so that finding it costs a few
- * times its length.
+ * The count of s[d1..d2) as going on from the text before it, d1 a left
+ * cut: the count from lookback before it less the count of what is
+ * before it there (where the counts of both sides add up as texts of
+ * their own, this is the count of s[d1..d2) alone).
+ */
+static uint64_t
+count_after(const struct wb_trunc_stream *ts, size_t d1, size_t d2)
+{
+	size_t look = wb_counter_lookback(ts->c), d0 = 0;
+	uint64_t all, before;
+
+	if (d1 > look)
+		d0 = step(ts->b.p, d1, d1 - look + 1, false);
+	all = wb_count(ts->c, ts->b.p + d0, d2 - d0);
+	before = wb_count(ts->c, ts->b.p + d0, d1 - d0);
+	return all == UINT64_MAX || before > all ? 0 : all - before;
+}
+
+/*
+ * The last left cut of an encoding before v where the text from it to a
+ * later left cut, counted as going on from what is before it, is over
+ * the budget, or 0. Every tail that starts before it (far enough that
+ * the cut sees the same text before it) counts at least as much: the
+ * tail's tokens after the first cut are those of the text from there on,
+ * and the second cut splits those. The stretch to count doubles from
+ * half the last one found, so that finding it costs a few times its
+ * length.
  */
 static size_t
 tail_over_exact(struct wb_trunc_stream *ts, size_t v)
@@ -479,13 +501,13 @@ tail_over_exact(struct wb_trunc_stream *ts, size_t v)
 	size_t d1, d2, g = ts->need / 2 > ts->step / 16 ? ts->need / 2 :
 	    ts->step / 16 + 1;
 
-	if ((d2 = wb_counter_last_cut(ts->c, ts->b.p, from, v)) == 0)
+	if ((d2 = wb_counter_left_cut(ts->c, ts->b.p, from, v)) == 0)
 		return 0;
 	while (g < d2) {
-		if ((d1 = wb_counter_last_cut(ts->c, ts->b.p, from,
+		if ((d1 = wb_counter_left_cut(ts->c, ts->b.p, from,
 		    d2 - g + 1)) == 0)
 			return 0;
-		if (wb_count(ts->c, ts->b.p + d1, d2 - d1) > ts->budget) {
+		if (count_after(ts, d1, d2) > ts->budget) {
 			ts->need = d2 - d1;
 			return d1;
 		}
@@ -564,6 +586,12 @@ wb_trunc_stream_end(struct wb_trunc_stream *ts, struct wb_trunc *out,
 	return truncate_part(ts->c, ts->b.p ? ts->b.p : "", ts->b.len,
 	    ts->scalars - inside, original, ts->budget, ts->keep, ts->ell, out,
 	    err);
+}
+
+size_t
+wb_trunc_stream_held(const struct wb_trunc_stream *ts)
+{
+	return ts->b.len;
 }
 
 void

@@ -46,6 +46,9 @@ struct wb_counter_ops {
 	size_t (*last_cut)(const struct wb_counter *c, const char *s,
 	    size_t from, size_t to);
 	size_t (*lookback)(const struct wb_counter *c);
+	/* As wb_counter_left_cut; NULL: the cuts of last_cut. */
+	size_t (*left_cut)(const struct wb_counter *c, const char *s,
+	    size_t from, size_t to);
 	/* The count streams, as the wb_count_stream_ functions. */
 	struct wb_count_stream *(*stream_new)(const struct wb_counter *c);
 	int (*stream_feed)(struct wb_count_stream *cs, const char *buf,
@@ -391,6 +394,16 @@ bool wb_counter_by_stats(const struct wb_counter *c);
  * or lies wb_counter_lookback() before from. */
 size_t wb_counter_last_cut(const struct wb_counter *c, const char *s,
     size_t from, size_t to);
+/*
+ * The last cut of s at an offset p in [from, to) where the tokens before
+ * it stay whatever follows, or 0, on the terms of wb_counter_last_cut:
+ * s[0..p) counts as a text of its own, and the rest as going on from it,
+ * so that any text that starts with s[0..to) counts at least what s[0..p)
+ * does.  A tokenizer that puts a space in front of a text has such cuts
+ * where it has no cuts whose two sides add up as texts of their own.
+ */
+size_t wb_counter_left_cut(const struct wb_counter *c, const char *s,
+    size_t from, size_t to);
 /* How far before a cut the text must be kept to find it again, or 0. */
 size_t wb_counter_lookback(const struct wb_counter *c);
 /* Does the counter have cuts (wb_counter_last_cut) at all? */
@@ -549,6 +562,8 @@ int wb_env_model(const char **encoding, struct wb_err *err);
 
 /* Look for what can go first once n bytes are kept, and after (tests). */
 void wb_trunc_stream_set_step(struct wb_trunc_stream *ts, size_t n);
+/* How many bytes of the text the stream holds now (tests). */
+size_t wb_trunc_stream_held(const struct wb_trunc_stream *ts);
 
 /* summarize.c */
 

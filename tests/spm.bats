@@ -196,3 +196,58 @@ ollama_install() {
 	jq -c '.model.merges += ["▁ zzzq"]' "$T/mistral/tokenizer.json" >"$j"
 	refused "$j" 'merge 58980: a token that is not in the vocabulary'
 }
+
+@test "wb-truncate -r -T SentencePiece-style with a space in front gives what the whole text gives" {
+	# Mistral 7B puts ▁ in front of the text (tokenizer.json Prepend, GGUF
+	# add_space_prefix); Metaspace does so unless it starts with a space.
+	# A stream lets what no cut can keep go (65 536 bytes at a time), so
+	# over 300 KB it lets go of most: the cut is still the whole text's.
+	jq -sc '{text: map(.text) | join("")}' "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/all.json"
+	jq -sc '{text: map(select(.text | test("[a-z]")) | .text) | join("")}' "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/latin.json"
+	for text in all latin; do
+		jq -j .text "$BATS_TEST_TMPDIR/$text.json" >"$BATS_TEST_TMPDIR/$text"
+	done
+	for s in first always; do
+		jq -c ".normalizer = null | .pre_tokenizer = {type: \"Metaspace\", replacement: \"▁\", prepend_scheme: \"$s\", split: false}" \
+		    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/meta-$s.json"
+	done
+	n=0
+	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf" "$BATS_TEST_TMPDIR/meta-first.json" "$BATS_TEST_TMPDIR/meta-always.json"; do
+		for text in all latin; do
+			for b in 1 37 1000 25000; do
+				for k in head tail; do
+					wb-truncate -T "$file" -b "$b" -k "$k" <"$BATS_TEST_TMPDIR/$text.json" >"$BATS_TEST_TMPDIR/whole"
+					wb-truncate -r -T "$file" -b "$b" -k "$k" <"$BATS_TEST_TMPDIR/$text" >"$BATS_TEST_TMPDIR/part"
+					cmp "$BATS_TEST_TMPDIR/part" "$BATS_TEST_TMPDIR/whole"
+					jq -j .text "$BATS_TEST_TMPDIR/part" >"$BATS_TEST_TMPDIR/cut"
+					recount=$(wb-count -r -q -T "$file" <"$BATS_TEST_TMPDIR/cut")
+					assert_equal "$recount" "$(jq .final_tokens "$BATS_TEST_TMPDIR/part")"
+					[ "$recount" -le "$b" ] && [ "$recount" -ge $((b / 2)) ]
+					n=$((n + 1))
+				done
+			done
+		done
+	done
+	[ "$n" -eq 64 ]
+}
+
+@test "wb-truncate -r -T Mistral 7B truncates 30 MB, head and tail, in little memory" {
+	under_tool && skip "memory limits do not apply under a sanitizer or valgrind"
+	jq -j '.text' "$TOP/tests/tokenizer/corpus.jsonl" >"$BATS_TEST_TMPDIR/all"
+	for i in $(seq 100); do cat "$BATS_TEST_TMPDIR/all"; done >"$BATS_TEST_TMPDIR/big"
+	[ "$(wc -c <"$BATS_TEST_TMPDIR/big")" -gt 30000000 ]
+	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf"; do
+		for k in head tail; do
+			/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" \
+			    wb-truncate -r -T "$file" -b 1000 -k "$k" <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/out"
+			rss=$(cat "$BATS_TEST_TMPDIR/rss")
+			echo "# $file -k $k: $rss KB" >&3
+			[ "$rss" -lt 32768 ]
+			jq -j .text "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/cut"
+			n=$(wb-count -r -q -T "$file" <"$BATS_TEST_TMPDIR/cut")
+			assert_equal "$n" "$(jq .final_tokens "$BATS_TEST_TMPDIR/out")"
+			[ "$n" -le 1000 ] && [ "$n" -ge 950 ]
+			[ "$(jq .was_truncated "$BATS_TEST_TMPDIR/out")" = true ]
+		done
+	done
+}

@@ -254,6 +254,185 @@ truncation_stays_within_the_budget(void)
 	CHECK_U(over, 0);
 }
 
+/* Every left cut: the ids of the text before it, as a text of its own,
+ * are the first ids of the whole; with a space put in front (Mistral 7B)
+ * there are such cuts, where last_cut has none. */
+static void
+left_cuts_keep_the_ids_before_them(void)
+{
+	size_t cuts[NMODELS] = { 0 }, bad = 0, cap = 0;
+	char *text = NULL;
+	uint32_t *whole = NULL, *left = NULL;
+	struct wb_err err;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t i = 3; i < ntexts; i += 5) {
+			size_t len = three(i, &text, &cap), to = len, n, l, k;
+
+			whole = realloc(whole, (len + 8) * sizeof(*whole));
+			left = realloc(left, (len + 8) * sizeof(*left));
+			n = wb_counter_encode(c, text, len, whole, len + 8, &err);
+			for (k = 0; k < 3; k++) {
+				size_t cut = wb_counter_left_cut(c, text, 0, to);
+
+				if (cut == 0)
+					break;
+				cuts[e / 4]++;
+				l = wb_counter_encode(c, text, cut, left, len + 8, &err);
+				if (l > n || memcmp(left, whole, l * sizeof(*left)) != 0) {
+					if (bad++ < 5)
+						fprintf(stderr, "  %s %s special %d text "
+						    "%zu: left cut at %zu\n", names[e / 4],
+						    e / 2 % 2 ? "gguf" : "json",
+						    (int)(e % 2), i, cut);
+				}
+				to = cut;
+			}
+		}
+	}
+	free(text);
+	free(whole);
+	free(left);
+	printf("# %zu left cuts for %s, %zu for %s\n", cuts[0], names[0],
+	    cuts[1], names[1]);
+	CHECK(cuts[0] > 1000 && cuts[1] > 1000);
+	CHECK_U(bad, 0);
+}
+
+/* One truncation of text[0..len), whole and streamed in random pieces
+ * with a random step: the same text, within the budget on a recount.
+ * Whether the stream let any of the text go, in *dropped. */
+static bool
+same_truncation(struct wb_counter *c, const char *text, size_t len,
+    uint64_t budget, enum wb_keep keep, const char *ell, bool *dropped)
+{
+	struct wb_trunc whole, part;
+	struct wb_trunc_stream *ts;
+	struct wb_err err;
+	size_t at = 0;
+	bool ok;
+	int st;
+
+	if (wb_truncate(c, text, len, budget, keep, ell, &whole, &err) != WB_OK)
+		return false;
+	ts = wb_trunc_stream_new(c, budget, keep, ell);
+	wb_trunc_stream_set_step(ts, 1 + unit_rand() % 400);
+	st = WB_OK;
+	while (at < len && st == WB_OK) {
+		size_t m = 1 + unit_rand() % 300;
+
+		if (m > len - at)
+			m = len - at;
+		st = wb_trunc_stream_feed(ts, text + at, m, &err);
+		at += m;
+	}
+	*dropped = wb_trunc_stream_held(ts) < len;
+	if (st == WB_OK)
+		st = wb_trunc_stream_end(ts, &part, &err);
+	wb_trunc_stream_free(ts);
+	if (st != WB_OK) {
+		free(whole.text);
+		return false;
+	}
+	ok = whole.len == part.len && memcmp(whole.text, part.text,
+	    whole.len) == 0 && whole.final_tokens == part.final_tokens &&
+	    whole.original_tokens == part.original_tokens &&
+	    part.final_tokens <= budget &&
+	    wb_count(c, part.text, part.len) == part.final_tokens;
+	free(whole.text);
+	free(part.text);
+	return ok;
+}
+
+/*
+ * Streamed truncation gives what the whole text gives, head and tail, at
+ * many budgets: on corpus texts joined and on random stretches of the
+ * whole corpus cut anywhere.  And the stream lets text go (a head once it
+ * is over the budget at a left cut, a tail before a stretch over it),
+ * with a space put in front of the text too.
+ */
+static void
+streamed_truncation_is_whole_truncation(void)
+{
+	static const char *const ell[] = { "...", "\xE2\x80\xA6", "", " [cut]" };
+	size_t cases = 0, bad = 0, cap = 0, all = 0;
+	size_t dropped[NMODELS][2] = { { 0 } }, tried[NMODELS][2] = { { 0 } };
+	char *text = NULL, *big = NULL;
+
+	for (size_t i = 0; i < ntexts; i++) {
+		const json_t *jt = json_object_get(texts[i], "text");
+		size_t l = json_string_length(jt);
+
+		big = realloc(big, all + l + 1);
+		memcpy(big + all, json_string_value(jt), l);
+		all += l;
+	}
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t r = 0; r < 120; r++) {
+			const char *t;
+			size_t len, a, b;
+			uint64_t full, budget;
+			enum wb_keep keep = r & 1 ? WB_KEEP_TAIL : WB_KEEP_HEAD;
+			bool gone = false;
+
+			if (r % 3 == 0) {
+				len = three(r * 7 + e, &text, &cap);
+				t = text;
+			} else {
+				/* A stretch of up to 6 KB, cut at characters. */
+				a = unit_rand() % all;
+				b = a + 1 + unit_rand() % 6000;
+				b = b > all ? all : b;
+				while (a > 0 && (big[a] & 0xC0) == 0x80)
+					a--;
+				while (b < all && (big[b] & 0xC0) == 0x80)
+					b++;
+				t = big + a;
+				len = b - a;
+			}
+			full = wb_count(c, t, len);
+			/* Small budgets mostly, where the most can go. */
+			budget = unit_rand() % 4 ? unit_rand() % (full / 4 + 1) :
+			    unit_rand() % (full + 2);
+			cases++;
+			if (!same_truncation(c, t, len, budget, keep,
+			    ell[unit_rand() % WB_NELEM(ell)], &gone)) {
+				if (bad++ < 5)
+					fprintf(stderr, "  %s %s special %d case %zu "
+					    "(%s, budget %llu): streamed differs\n",
+					    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+					    (int)(e % 2), r, keep == WB_KEEP_HEAD ?
+					    "head" : "tail", (unsigned long long)budget);
+			}
+			if (budget < full / 4 && len > 2000) {
+				tried[e / 4][keep == WB_KEEP_TAIL]++;
+				dropped[e / 4][keep == WB_KEEP_TAIL] += gone;
+			}
+		}
+	}
+	free(text);
+	free(big);
+	printf("# %zu streamed truncations, %zu differ\n", cases, bad);
+	for (size_t m = 0; m < NMODELS; m++) {
+		printf("# %s: head let text go in %zu of %zu, tail in %zu of "
+		    "%zu\n", names[m], dropped[m][0], tried[m][0],
+		    dropped[m][1], tried[m][1]);
+		CHECK(tried[m][0] > 20 && tried[m][1] > 20);
+		CHECK(dropped[m][0] * 2 > tried[m][0]);
+		CHECK(dropped[m][1] * 2 > tried[m][1]);
+	}
+	CHECK(cases > 900);
+	CHECK_U(bad, 0);
+}
+
 /* The ids of s[0..len) by c, merged whole and in pieces, are the same. */
 static bool
 same_ids(struct wb_counter *c, const char *s, size_t len, uint32_t *a,
@@ -439,6 +618,8 @@ main(void)
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
+	RUN(left_cuts_keep_the_ids_before_them);
+	RUN(streamed_truncation_is_whole_truncation);
 	RUN(pieces_give_the_ids_of_the_whole);
 	RUN(long_runs_are_quick);
 	free_all();
