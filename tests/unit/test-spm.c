@@ -372,6 +372,124 @@ pieces_give_the_ids_of_the_whole(void)
 	free(big);
 }
 
+/* cp in UTF-8 at out; its length. */
+static size_t
+put_utf8(uint32_t cp, char *out)
+{
+	unsigned char *o = (unsigned char *)out;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xF0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* A random character of the corpus: most of them tokens. */
+static size_t
+corpus_char(char *out)
+{
+	const json_t *jt = json_object_get(texts[unit_rand() % ntexts], "text");
+	const unsigned char *t = (const unsigned char *)json_string_value(jt);
+	size_t l = json_string_length(jt), i;
+	int n;
+
+	if (l == 0)
+		return 0;
+	for (i = unit_rand() % l; i > 0 && (t[i] & 0xC0) == 0x80; i--)
+		;
+	if ((n = wb_utf8_seqlen(t + i, l - i)) <= 0)
+		return 0;
+	memcpy(out, t + i, (size_t)n);
+	return (size_t)n;
+}
+
+/* Characters that are tokens and characters that are none (their bytes'
+ * tokens), of many scripts and more of them than the counters keep by
+ * code point, alone or between letters, spaces and ▁, in texts long
+ * enough for those caches: the ids of the text merged whole. */
+static void
+lone_characters_give_the_ids_of_the_whole(void)
+{
+	static const uint32_t ranges[][2] = { { 0xA0, 0x17F }, { 0x370, 0x3FF },
+	    { 0x400, 0x4FF }, { 0x590, 0x6FF }, { 0x900, 0x97F },
+	    { 0xB80, 0xBFF }, { 0xE00, 0xE7F }, { 0x1100, 0x137F },
+	    { 0x1780, 0x17FF }, { 0x2000, 0x21FF }, { 0x2C00, 0x2C5F },
+	    { 0x3040, 0x30FF }, { 0x4E00, 0x9FFF }, { 0xA000, 0xA48F },
+	    { 0xAC00, 0xD7A3 }, { 0x1F300, 0x1F6FF }, { 0x20000, 0x2A6DF } };
+	static const char *const glue[] = { " ", " ", "\n", "a", "x", "th",
+	    "\xe2\x96\x81", "  ", ".", "<0x41>" };
+	size_t cases = 0, bad = 0, cap = 1 << 16, lone[2] = { 0 };
+	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	char *big = malloc(cap + 16);
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t r = 0; r < 40; r++) {
+			size_t len = 0, want = 5000 + unit_rand() % 20000;
+
+			while (len < want) {
+				unsigned k = (unsigned)(unit_rand() % 8);
+
+				if (k < 4) {
+					const uint32_t *g = ranges[unit_rand() %
+					    WB_NELEM(ranges)];
+					uint32_t cp = g[0] + (uint32_t)(unit_rand() %
+					    (g[1] - g[0] + 1));
+
+					len += put_utf8(cp, big + len);
+				} else if (k < 6) {
+					len += corpus_char(big + len);
+				} else {
+					const char *g = glue[unit_rand() % WB_NELEM(glue)];
+
+					memcpy(big + len, g, strlen(g));
+					len += strlen(g);
+				}
+			}
+			cases++;
+			if (!same_ids(c, big, len, a, b, cap) && bad++ < 5)
+				printf("# %s %s special=%d: text %zu differs\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+				    (int)(e % 2), r);
+		}
+		/* Both kinds were there: a token alone, and bytes' tokens. */
+		for (size_t r = 0; r < 200; r++) {
+			const uint32_t *g = ranges[r % WB_NELEM(ranges)];
+			uint32_t cp = g[0] + (uint32_t)(unit_rand() % (g[1] - g[0] + 1));
+			size_t l = put_utf8(cp, big);
+
+			lone[wb_count(c, big, l) > 1]++;
+		}
+	}
+	printf("# %zu texts, %zu differ; %zu characters alone a token, %zu "
+	    "not\n", cases, bad, lone[0], lone[1]);
+	CHECK(cases >= 8 * 40);
+	CHECK(lone[0] > 100 && lone[1] > 100);
+	CHECK_U(bad, 0);
+	free(a);
+	free(b);
+	free(big);
+}
+
 /* 100 KB of one letter, of spaces, of 中, ...: counted whole and as a
  * stream alike (the times are printed; a quadratic one would take
  * minutes). */
@@ -440,6 +558,7 @@ main(void)
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
 	RUN(pieces_give_the_ids_of_the_whole);
+	RUN(lone_characters_give_the_ids_of_the_whole);
 	RUN(long_runs_are_quick);
 	free_all();
 	return UNIT_END();
