@@ -464,6 +464,32 @@ u8cp(const unsigned char *s, int l)
 	    (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
 }
 
+/* The length of the character at s (len > 0 bytes there), its code
+ * point in *cp; 0 if it is none or cut short.  Two and three bytes of the
+ * common lead bytes go first. */
+static inline int
+u8next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char b = s[0];
+	int l;
+
+	if (b >= 0xC2 && b <= 0xDF && len >= 2 && (s[1] & 0xC0) == 0x80) {
+		*cp = (uint32_t)(b & 0x1F) << 6 | (s[1] & 0x3F);
+		return 2;
+	}
+	if (b >= 0xE0 && b <= 0xEF && len >= 3 && (s[1] & 0xC0) == 0x80 &&
+	    (s[2] & 0xC0) == 0x80 && (b != 0xE0 || s[1] >= 0xA0) &&
+	    (b != 0xED || s[1] < 0xA0)) {
+		*cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 |
+		    (s[2] & 0x3F);
+		return 3;
+	}
+	if ((l = u8len(s, len)) <= 0)
+		return 0;
+	*cp = l == 1 ? b : u8cp(s, l);
+	return l;
+}
+
 /* llama.cpp's symbols and bigrams. */
 struct sym {
 	int32_t prev, next;
@@ -1240,7 +1266,7 @@ pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 			y = u[i];
 			l = 1;
 		} else {
-			int k = u8len(u + i, n - i);
+			int k = u8next(u + i, n - i, &y);
 
 			if (k <= 0) {
 				/* Not a character: no cut next to it. */
@@ -1249,7 +1275,6 @@ pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 				continue;
 			}
 			l = (size_t)k;
-			y = u8cp(u + i, k);
 		}
 		if (xl > 0 && i > a &&
 		    piece_cut(s, w, x, t + xi, xl, y, t + i, l)) {
@@ -1785,7 +1810,22 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	s = (const unsigned char *)ss->carry.p;
 	for (i = ss->valid; i < ss->carry.len; i += (size_t)n) {
 		if (s[i] < 0x80) {
-			n = 1;
+			uint64_t w8;
+
+			/* ASCII eight bytes at a time. */
+			for (n = 1; ss->carry.len - i - (size_t)n >= 8; n += 8) {
+				memcpy(&w8, s + i + n, 8);
+				if (w8 & 0x8080808080808080ull)
+					break;
+			}
+			continue;
+		}
+		/* The common three bytes first. */
+		if (s[i] >= 0xE0 && s[i] <= 0xEF && ss->carry.len - i >= 3 &&
+		    (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80 &&
+		    (s[i] != 0xE0 || s[i + 1] >= 0xA0) &&
+		    (s[i] != 0xED || s[i + 1] < 0xA0)) {
+			n = 3;
 			continue;
 		}
 		n = u8len(s + i, ss->carry.len - i);
