@@ -1462,12 +1462,15 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		wk->cache = calloc(PC_SLOTS, sizeof(*wk->cache));
 		wk->cps = calloc(CP_SLOTS, sizeof(*wk->cps));
 		wk->no_cache = wk->cache == NULL || wk->cps == NULL;
-		if (wk->no_cache)
-			work_free(wk);
+		if (wk->no_cache) {
+			free(wk->cache);
+			free(wk->cps);
+			wk->cache = NULL;
+			wk->cps = NULL;
+		}
 	}
-	for (size_t i = 0; i <= len && !o.fail; i++) {
-		if (mark == NULL)
-			i = len;
+	/* Without marks, the text is one run. */
+	for (size_t i = mark == NULL ? len : 0; i <= len && !o.fail; i++) {
 		if (i < len && mark[i] == 0)
 			continue;
 		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, wk, &o);
