@@ -490,6 +490,99 @@ lone_characters_give_the_ids_of_the_whole(void)
 	free(big);
 }
 
+/* Streamed in random pieces, the text s[0..len): WB_OK and the count in
+ * *got, or the status of the first error and its offset in *off. */
+static int
+stream_status(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t *got, uint64_t *off)
+{
+	struct wb_count_stream *cs = wb_count_stream_new(c);
+	struct wb_err err = { 0 };
+	size_t at = 0;
+	int st = WB_OK;
+
+	while (st == WB_OK && at < len) {
+		size_t m = 1 + unit_rand() % 700;
+
+		m = m > len - at ? len - at : m;
+		st = wb_count_stream_feed(cs, s + at, m, &err);
+		at += m;
+	}
+	if (st == WB_OK)
+		st = wb_count_stream_end(cs, got, &err);
+	*off = err.offset;
+	wb_count_stream_free(cs);
+	return st;
+}
+
+/* Text of characters of one to four bytes (among them the lead bytes
+ * with narrower second bytes: E0, ED, F0, F4), runs of ASCII, and now and
+ * then a sequence that is no character (overlong, a surrogate, past
+ * U+10FFFF, a stray or missing continuation byte, cut short at the end):
+ * a stream stops at the first byte that wb_utf8_valid stops at, or counts
+ * what the whole text counts; and cut into pieces, the text gives the ids
+ * it gives merged whole, whatever bytes are in it. */
+static void
+invalid_utf8_is_found_where_it_is(void)
+{
+	static const char *const chars[] = { "a", "The quick brown fox ",
+	    "        ", "\xc3\xa9", "\xd0\x96", "\xe0\xa4\x95",
+	    "\xe0\xb8\x81", "\xe4\xb8\xad", "\xed\x95\x9c",
+	    "\xed\x9f\xbb", "\xef\xbf\xbd", "\xf0\x9f\x98\x80",
+	    "\xf0\xa0\x80\x80", "\xf4\x8f\xbf\xbf", "\xe2\x96\x81", " " };
+	static const char *const bad[] = { "\xe0\x80\x80", "\xe0\x9f\xbf",
+	    "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
+	    "\xf0\x80\x80\x80", "\xc0\xaf", "\xc1\xbf", "\xf5\x80",
+	    "\xff", "\x80", "\xbf", "\xe4\xb8", "\xe4" "a", "\xc3", "\xf0\x9f\x98" };
+	size_t cases = 0, bad_n = 0, invalid = 0, cap = 1 << 16;
+	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	char *t = malloc(cap);
+
+	for (size_t e = 0; e < NMODELS * 4; e += 2) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][0];
+
+		if (c == NULL)
+			continue;
+		for (size_t r = 0; r < 150; r++) {
+			size_t len = 0, want = 1 + unit_rand() % 9000, valid;
+			uint64_t got = 0, off = 0;
+			unsigned odds = r % 2 ? 1 + (unsigned)(want / 40) : 0;
+			int st;
+
+			while (len < want) {
+				const char *g = odds > 0 && unit_rand() % odds == 0 ?
+				    bad[unit_rand() % WB_NELEM(bad)] :
+				    chars[unit_rand() % WB_NELEM(chars)];
+
+				memcpy(t + len, g, strlen(g));
+				len += strlen(g);
+			}
+			valid = wb_utf8_valid(t, len);
+			invalid += valid < len;
+			cases++;
+			st = stream_status(c, t, len, &got, &off);
+			if ((valid < len ? st != WB_EDATA || off != valid :
+			    st != WB_OK || got != wb_count(c, t, len)) &&
+			    bad_n++ < 5)
+				printf("# %s %s: text %zu: status %d at %llu, "
+				    "valid up to %zu of %zu\n", names[e / 4],
+				    e / 2 % 2 ? "gguf" : "json", r, st,
+				    (unsigned long long)off, valid, len);
+			cases++;
+			if (!same_ids(c, t, len, a, b, cap) && bad_n++ < 5)
+				printf("# %s %s: text %zu: ids differ\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json", r);
+		}
+	}
+	printf("# %zu cases, %zu invalid texts, %zu differ\n", cases, invalid,
+	    bad_n);
+	CHECK(invalid > 100 && cases / 2 - invalid > 100);
+	CHECK_U(bad_n, 0);
+	free(a);
+	free(b);
+	free(t);
+}
+
 /* 100 KB of one letter, of spaces, of 中, ...: counted whole and as a
  * stream alike (the times are printed; a quadratic one would take
  * minutes). */
@@ -559,6 +652,7 @@ main(void)
 	RUN(truncation_stays_within_the_budget);
 	RUN(pieces_give_the_ids_of_the_whole);
 	RUN(lone_characters_give_the_ids_of_the_whole);
+	RUN(invalid_utf8_is_found_where_it_is);
 	RUN(long_runs_are_quick);
 	free_all();
 	return UNIT_END();
