@@ -409,6 +409,87 @@ emit(struct out *o, uint32_t id)
 	o->n++;
 }
 
+/* wb_utf8_seqlen, inline: the length of the character at s (len > 0
+ * bytes there), 0 if it is none, -1 if it is cut short. */
+static inline int
+u8len(const unsigned char *s, size_t len)
+{
+	unsigned char b = s[0], lo = 0x80, hi = 0xBF;
+	int n;
+
+	if (b < 0x80)
+		return 1;
+	if (b < 0xC2)
+		return 0;
+	if (b < 0xE0) {
+		n = 2;
+	} else if (b < 0xF0) {
+		n = 3;
+		if (b == 0xE0)
+			lo = 0xA0;
+		else if (b == 0xED)
+			hi = 0x9F;
+	} else if (b < 0xF5) {
+		n = 4;
+		if (b == 0xF0)
+			lo = 0x90;
+		else if (b == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (len < 2)
+		return -1;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++) {
+		if ((size_t)i >= len)
+			return -1;
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/* The code point of the character of l > 1 bytes at s. */
+static inline uint32_t
+u8cp(const unsigned char *s, int l)
+{
+	if (l == 2)
+		return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+	if (l == 3)
+		return (uint32_t)(s[0] & 0x0F) << 12 |
+		    (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+	return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+	    (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+}
+
+/* The length of the character at s (len > 0 bytes there), its code
+ * point in *cp; 0 if it is none or cut short.  Two and three bytes of the
+ * common lead bytes go first. */
+static inline int
+u8next(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned char b = s[0];
+	int l;
+
+	if (b >= 0xC2 && b <= 0xDF && len >= 2 && (s[1] & 0xC0) == 0x80) {
+		*cp = (uint32_t)(b & 0x1F) << 6 | (s[1] & 0x3F);
+		return 2;
+	}
+	if (b >= 0xE0 && b <= 0xEF && len >= 3 && (s[1] & 0xC0) == 0x80 &&
+	    (s[2] & 0xC0) == 0x80 && (b != 0xE0 || s[1] >= 0xA0) &&
+	    (b != 0xED || s[1] < 0xA0)) {
+		*cp = (uint32_t)(b & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 |
+		    (s[2] & 0x3F);
+		return 3;
+	}
+	if ((l = u8len(s, len)) <= 0)
+		return 0;
+	*cp = l == 1 ? b : u8cp(s, l);
+	return l;
+}
+
 /* llama.cpp's symbols and bigrams. */
 struct sym {
 	int32_t prev, next;
@@ -644,7 +725,7 @@ by_score(const struct wb_spm *s, const char *t, size_t n, bool heap,
 	if (n > TREE_MIN && (sy = malloc((n + 1) * sizeof(*sy))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; k++) {
-		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
+		int l = u8len((const unsigned char *)t + i, n - i);
 		size_t m = l > 0 ? (size_t)l : 1;
 
 		sy[k] = (struct sym){ k - 1, i + m == n ? -1 : k + 1,
@@ -846,7 +927,7 @@ by_rank(const struct wb_spm *s, const char *t, size_t n, bool heap,
 	if (n > TREE_MIN && (w = malloc(n * sizeof(*w))) == NULL)
 		goto fail;
 	for (size_t i = 0; i < n;) {
-		int l = wb_utf8_seqlen((const unsigned char *)t + i, n - i);
+		int l = u8len((const unsigned char *)t + i, n - i);
 		size_t c = l > 0 ? (size_t)l : 1, j;
 
 		if ((id = lookup(s, t + i, c)) != NONE) {
@@ -959,8 +1040,27 @@ struct pentry {
 	uint32_t ids[PC_IDS];
 };
 
+/*
+ * A piece of one character that is not ASCII (most of them in text of
+ * scripts whose words the vocabulary does not hold) has no pair to merge:
+ * its tokens are its own if it is one, else its bytes' (when every one has
+ * a token, and, for tokenizers, when no merge has a byte token, as a word
+ * of byte tokens would merge them).  They are kept by code point in a
+ * direct-mapped cache next to the cache of pieces.
+ */
+#define CP_SLOTS 4096
+
+struct cpentry {
+	uint32_t cp1;           /* code point + 1; 0: empty */
+	uint32_t n;             /* its tokens; 0: none known, merge it */
+	uint32_t ids[4];
+};
+
 struct work {
 	struct pentry *cache;   /* NULL: none (yet) */
+	struct cpentry *cps;    /* with cache */
+	char *nb;               /* the text with its spaces as ▁, kept */
+	size_t nb_cap;          /* across calls: a fresh one is zeroed */
 	bool no_cache;
 	bool whole;             /* no cuts (tests compare with them) */
 	int8_t meta_after[128]; /* ASCII x: may one cut x|▁? -1: not known */
@@ -971,6 +1071,9 @@ static void
 work_init(struct work *w, bool whole)
 {
 	w->cache = NULL;
+	w->cps = NULL;
+	w->nb = NULL;
+	w->nb_cap = 0;
 	w->no_cache = false;
 	w->whole = whole;
 	memset(w->meta_after, -1, sizeof(w->meta_after));
@@ -982,6 +1085,30 @@ work_free(struct work *w)
 {
 	free(w->cache);
 	w->cache = NULL;
+	free(w->cps);
+	w->cps = NULL;
+	free(w->nb);
+	w->nb = NULL;
+	w->nb_cap = 0;
+}
+
+/* w's buffer for the text of n bytes with its spaces as ▁; NULL if out
+ * of memory. */
+static char *
+work_nb(struct work *w, size_t n)
+{
+	size_t need = 3 * n + 4;
+
+	if (need > w->nb_cap) {
+		char *p = malloc(need);
+
+		if (p == NULL)
+			return NULL;
+		free(w->nb);
+		w->nb = p;
+		w->nb_cap = need;
+	}
+	return w->nb;
 }
 
 static bool bg_has(const struct wb_spm *s, uint64_t key);
@@ -1077,6 +1204,48 @@ piece(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 	}
 }
 
+/* The tokens of the character cp at p (l > 1 bytes) alone, from w's
+ * cache of them; NULL if it has to be merged as a piece. */
+static const struct cpentry *
+char_ids(const struct wb_spm *s, struct work *w, uint32_t cp, const char *p,
+    size_t l)
+{
+	struct cpentry *e = &w->cps[cp & (CP_SLOTS - 1)];
+	uint32_t id;
+
+	if (e->cp1 != cp + 1) {
+		e->cp1 = cp + 1;
+		e->n = 0;
+		if ((id = lookup(s, p, l)) != NONE) {
+			e->ids[e->n++] = id;
+		} else if (s->by_score || s->bytes_inert) {
+			for (size_t j = 0; j < l; j++)
+				e->ids[j] = s->byte_id[(unsigned char)p[j]];
+			e->n = (uint32_t)l;
+			for (size_t j = 0; j < l; j++)
+				if (e->ids[j] == NONE)
+					e->n = 0;
+		}
+	}
+	return e->n > 0 ? e : NULL;
+}
+
+/* The piece t[a..b); x at xi (xl bytes) is its last character. */
+static void
+piece_at(const struct wb_spm *s, struct work *w, const char *t, size_t a,
+    size_t b, uint32_t x, size_t xi, size_t xl, struct out *o)
+{
+	const struct cpentry *e;
+
+	if (a == xi && x >= 0x80 && w->cps != NULL &&
+	    (e = char_ids(s, w, x, t + xi, xl)) != NULL) {
+		for (uint32_t k = 0; k < e->n; k++)
+			emit(o, e->ids[k]);
+		return;
+	}
+	piece(s, w, t + a, b - a, o);
+}
+
 /* t[0..n) cut into pieces where piece_cut allows. */
 static void
 pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
@@ -1096,12 +1265,8 @@ pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 		if (u[i] < 0x80) {
 			y = u[i];
 			l = 1;
-		} else if (i + 3 <= n && u[i] == 0xE2 && u[i + 1] == 0x96 &&
-		    u[i + 2] == 0x81) {
-			y = 0x2581;
-			l = 3;
 		} else {
-			int k = wb_utf8_seqlen(u + i, n - i);
+			int k = u8next(u + i, n - i, &y);
 
 			if (k <= 0) {
 				/* Not a character: no cut next to it. */
@@ -1110,11 +1275,19 @@ pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 				continue;
 			}
 			l = (size_t)k;
-			wb_utf8_decode(u + i, l, &y);
 		}
 		if (xl > 0 && i > a &&
 		    piece_cut(s, w, x, t + xi, xl, y, t + i, l)) {
-			piece(s, w, t + a, i - a, o);
+			const struct cpentry *e = w->cps == NULL ? NULL :
+			    &w->cps[x & (CP_SLOTS - 1)];
+
+			if (a == xi && x >= 0x80 && e != NULL &&
+			    (e->cp1 == x + 1 ? e->n > 0 :
+			    char_ids(s, w, x, t + xi, xl) != NULL))
+				for (uint32_t k = 0; k < e->n; k++)
+					emit(o, e->ids[k]);
+			else
+				piece(s, w, t + a, i - a, o);
 			a = i;
 		}
 		x = y;
@@ -1122,8 +1295,12 @@ pieces(const struct wb_spm *s, struct work *w, const char *t, size_t n,
 		xl = l;
 		i += l;
 	}
-	if (a < n && !o->fail)
-		piece(s, w, t + a, n - a, o);
+	if (a < n && !o->fail) {
+		if (xl > 0 && xi + xl == n)
+			piece_at(s, w, t, a, n, x, xi, xl, o);
+		else
+			piece(s, w, t + a, n - a, o);
+	}
 }
 
 /*
@@ -1157,12 +1334,16 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 		memcpy(nb, META, 3);
 		m = 3;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (t[i] == ' ') {
+	for (size_t i = 0; i < n;) {
+		const char *sp = memchr(t + i, ' ', n - i);
+		size_t k = sp != NULL ? (size_t)(sp - (t + i)) : n - i;
+
+		memcpy(nb + m, t + i, k);
+		m += k;
+		i += k;
+		for (; i < n && t[i] == ' '; i++) {
 			memcpy(nb + m, META, 3);
 			m += 3;
-		} else {
-			nb[m++] = t[i];
 		}
 	}
 	if (s->by_score || !s->split) {
@@ -1260,31 +1441,37 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	struct out o = { ids, ids ? cap : 0, 0, false, err };
 	struct work own;
 	uint32_t *mark = NULL;
-	char *nb = calloc(3 * len + 4, 1);
+	char *nb;
 	size_t a = 0;
 
-	if (nb == NULL || (sp->n_add > 0 &&
-	    (mark = calloc(len + 1, sizeof(*mark))) == NULL)) {
-		free(nb);
-		wb_err_set(err, WB_EINTERNAL, "out of memory");
-		return WB_BPE_FAIL;
-	}
-	if (!find_added(sp, s, len, allow, mark)) {
-		free(nb);
-		free(mark);
-		wb_err_set(err, WB_EINTERNAL, "out of memory");
-		return WB_BPE_FAIL;
-	}
 	if (wk == NULL) {
 		work_init(&own, false);
 		wk = &own;
 	}
+	if ((nb = work_nb(wk, len)) == NULL || (sp->n_add > 0 &&
+	    sp->add_max[allow != 0] > 0 &&
+	    (mark = calloc(len + 1, sizeof(*mark))) == NULL) ||
+	    (mark != NULL && !find_added(sp, s, len, allow, mark))) {
+		free(mark);
+		if (wk == &own)
+			work_free(&own);
+		wb_err_set(err, WB_EINTERNAL, "out of memory");
+		return WB_BPE_FAIL;
+	}
 	if (wk->cache == NULL && !wk->no_cache && len >= PC_AFTER) {
 		wk->cache = calloc(PC_SLOTS, sizeof(*wk->cache));
-		wk->no_cache = wk->cache == NULL;
+		wk->cps = calloc(CP_SLOTS, sizeof(*wk->cps));
+		wk->no_cache = wk->cache == NULL || wk->cps == NULL;
+		if (wk->no_cache) {
+			free(wk->cache);
+			free(wk->cps);
+			wk->cache = NULL;
+			wk->cps = NULL;
+		}
 	}
-	for (size_t i = 0; i <= len && !o.fail; i++) {
-		if (i < len && (mark == NULL || mark[i] == 0))
+	/* Without marks, the text is one run. */
+	for (size_t i = mark == NULL ? len : 0; i <= len && !o.fail; i++) {
+		if (i < len && mark[i] == 0)
 			continue;
 		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, wk, &o);
 		if (i == len)
@@ -1293,7 +1480,6 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		i += mark[i] - 1;
 		a = i + 1;
 	}
-	free(nb);
 	free(mark);
 	if (wk == &own)
 		work_free(&own);
@@ -1648,10 +1834,25 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	s = (const unsigned char *)ss->carry.p;
 	for (i = ss->valid; i < ss->carry.len; i += (size_t)n) {
 		if (s[i] < 0x80) {
-			n = 1;
+			uint64_t w8;
+
+			/* ASCII eight bytes at a time. */
+			for (n = 1; ss->carry.len - i - (size_t)n >= 8; n += 8) {
+				memcpy(&w8, s + i + n, 8);
+				if (w8 & 0x8080808080808080ull)
+					break;
+			}
 			continue;
 		}
-		n = wb_utf8_seqlen(s + i, ss->carry.len - i);
+		/* The common three bytes first. */
+		if (s[i] >= 0xE0 && s[i] <= 0xEF && ss->carry.len - i >= 3 &&
+		    (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80 &&
+		    (s[i] != 0xE0 || s[i + 1] >= 0xA0) &&
+		    (s[i] != 0xED || s[i + 1] < 0xA0)) {
+			n = 3;
+			continue;
+		}
+		n = u8len(s + i, ss->carry.len - i);
 		if (n < 0)
 			break;
 		if (n == 0) {

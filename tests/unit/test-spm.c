@@ -551,6 +551,217 @@ pieces_give_the_ids_of_the_whole(void)
 	free(big);
 }
 
+/* cp in UTF-8 at out; its length. */
+static size_t
+put_utf8(uint32_t cp, char *out)
+{
+	unsigned char *o = (unsigned char *)out;
+
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xF0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* A random character of the corpus: most of them tokens. */
+static size_t
+corpus_char(char *out)
+{
+	const json_t *jt = json_object_get(texts[unit_rand() % ntexts], "text");
+	const unsigned char *t = (const unsigned char *)json_string_value(jt);
+	size_t l = json_string_length(jt), i;
+	int n;
+
+	if (l == 0)
+		return 0;
+	for (i = unit_rand() % l; i > 0 && (t[i] & 0xC0) == 0x80; i--)
+		;
+	if ((n = wb_utf8_seqlen(t + i, l - i)) <= 0)
+		return 0;
+	memcpy(out, t + i, (size_t)n);
+	return (size_t)n;
+}
+
+/* Characters that are tokens and characters that are none (their bytes'
+ * tokens), of many scripts and more of them than the counters keep by
+ * code point, alone or between letters, spaces and ▁, in texts long
+ * enough for those caches: the ids of the text merged whole. */
+static void
+lone_characters_give_the_ids_of_the_whole(void)
+{
+	static const uint32_t ranges[][2] = { { 0xA0, 0x17F }, { 0x370, 0x3FF },
+	    { 0x400, 0x4FF }, { 0x590, 0x6FF }, { 0x900, 0x97F },
+	    { 0xB80, 0xBFF }, { 0xE00, 0xE7F }, { 0x1100, 0x137F },
+	    { 0x1780, 0x17FF }, { 0x2000, 0x21FF }, { 0x2C00, 0x2C5F },
+	    { 0x3040, 0x30FF }, { 0x4E00, 0x9FFF }, { 0xA000, 0xA48F },
+	    { 0xAC00, 0xD7A3 }, { 0x1F300, 0x1F6FF }, { 0x20000, 0x2A6DF } };
+	static const char *const glue[] = { " ", " ", "\n", "a", "x", "th",
+	    "\xe2\x96\x81", "  ", ".", "<0x41>" };
+	size_t cases = 0, bad = 0, cap = 1 << 16, lone[2] = { 0 };
+	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	char *big = malloc(cap + 16);
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+		if (c == NULL)
+			continue;
+		for (size_t r = 0; r < 40; r++) {
+			size_t len = 0, want = 5000 + unit_rand() % 20000;
+
+			while (len < want) {
+				unsigned k = (unsigned)(unit_rand() % 8);
+
+				if (k < 4) {
+					const uint32_t *g = ranges[unit_rand() %
+					    WB_NELEM(ranges)];
+					uint32_t cp = g[0] + (uint32_t)(unit_rand() %
+					    (g[1] - g[0] + 1));
+
+					len += put_utf8(cp, big + len);
+				} else if (k < 6) {
+					len += corpus_char(big + len);
+				} else {
+					const char *g = glue[unit_rand() % WB_NELEM(glue)];
+
+					memcpy(big + len, g, strlen(g));
+					len += strlen(g);
+				}
+			}
+			cases++;
+			if (!same_ids(c, big, len, a, b, cap) && bad++ < 5)
+				printf("# %s %s special=%d: text %zu differs\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json",
+				    (int)(e % 2), r);
+		}
+		/* Both kinds were there: a token alone, and bytes' tokens. */
+		for (size_t r = 0; r < 200; r++) {
+			const uint32_t *g = ranges[r % WB_NELEM(ranges)];
+			uint32_t cp = g[0] + (uint32_t)(unit_rand() % (g[1] - g[0] + 1));
+			size_t l = put_utf8(cp, big);
+
+			lone[wb_count(c, big, l) > 1]++;
+		}
+	}
+	printf("# %zu texts, %zu differ; %zu characters alone a token, %zu "
+	    "not\n", cases, bad, lone[0], lone[1]);
+	CHECK(cases >= 8 * 40);
+	CHECK(lone[0] > 100 && lone[1] > 100);
+	CHECK_U(bad, 0);
+	free(a);
+	free(b);
+	free(big);
+}
+
+/* Streamed in random pieces, the text s[0..len): WB_OK and the count in
+ * *got, or the status of the first error and its offset in *off. */
+static int
+stream_status(const struct wb_counter *c, const char *s, size_t len,
+    uint64_t *got, uint64_t *off)
+{
+	struct wb_count_stream *cs = wb_count_stream_new(c);
+	struct wb_err err = { 0 };
+	size_t at = 0;
+	int st = WB_OK;
+
+	while (st == WB_OK && at < len) {
+		size_t m = 1 + unit_rand() % 700;
+
+		m = m > len - at ? len - at : m;
+		st = wb_count_stream_feed(cs, s + at, m, &err);
+		at += m;
+	}
+	if (st == WB_OK)
+		st = wb_count_stream_end(cs, got, &err);
+	*off = err.offset;
+	wb_count_stream_free(cs);
+	return st;
+}
+
+/* Text of characters of one to four bytes (among them the lead bytes
+ * with narrower second bytes: E0, ED, F0, F4), runs of ASCII, and now and
+ * then a sequence that is no character (overlong, a surrogate, past
+ * U+10FFFF, a stray or missing continuation byte, cut short at the end):
+ * a stream stops at the first byte that wb_utf8_valid stops at, or counts
+ * what the whole text counts; and cut into pieces, the text gives the ids
+ * it gives merged whole, whatever bytes are in it. */
+static void
+invalid_utf8_is_found_where_it_is(void)
+{
+	static const char *const chars[] = { "a", "The quick brown fox ",
+	    "        ", "\xc3\xa9", "\xd0\x96", "\xe0\xa4\x95",
+	    "\xe0\xb8\x81", "\xe4\xb8\xad", "\xed\x95\x9c",
+	    "\xed\x9f\xbb", "\xef\xbf\xbd", "\xf0\x9f\x98\x80",
+	    "\xf0\xa0\x80\x80", "\xf4\x8f\xbf\xbf", "\xe2\x96\x81", " " };
+	static const char *const bad[] = { "\xe0\x80\x80", "\xe0\x9f\xbf",
+	    "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
+	    "\xf0\x80\x80\x80", "\xc0\xaf", "\xc1\xbf", "\xf5\x80",
+	    "\xff", "\x80", "\xbf", "\xe4\xb8", "\xe4" "a", "\xc3", "\xf0\x9f\x98" };
+	size_t cases = 0, bad_n = 0, invalid = 0, cap = 1 << 16;
+	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
+	char *t = malloc(cap);
+
+	for (size_t e = 0; e < NMODELS * 4; e += 2) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][0];
+
+		if (c == NULL)
+			continue;
+		for (size_t r = 0; r < 150; r++) {
+			size_t len = 0, want = 1 + unit_rand() % 9000, valid;
+			uint64_t got = 0, off = 0;
+			unsigned odds = r % 2 ? 1 + (unsigned)(want / 40) : 0;
+			int st;
+
+			while (len < want) {
+				const char *g = odds > 0 && unit_rand() % odds == 0 ?
+				    bad[unit_rand() % WB_NELEM(bad)] :
+				    chars[unit_rand() % WB_NELEM(chars)];
+
+				memcpy(t + len, g, strlen(g));
+				len += strlen(g);
+			}
+			valid = wb_utf8_valid(t, len);
+			invalid += valid < len;
+			cases++;
+			st = stream_status(c, t, len, &got, &off);
+			if ((valid < len ? st != WB_EDATA || off != valid :
+			    st != WB_OK || got != wb_count(c, t, len)) &&
+			    bad_n++ < 5)
+				printf("# %s %s: text %zu: status %d at %llu, "
+				    "valid up to %zu of %zu\n", names[e / 4],
+				    e / 2 % 2 ? "gguf" : "json", r, st,
+				    (unsigned long long)off, valid, len);
+			cases++;
+			if (!same_ids(c, t, len, a, b, cap) && bad_n++ < 5)
+				printf("# %s %s: text %zu: ids differ\n",
+				    names[e / 4], e / 2 % 2 ? "gguf" : "json", r);
+		}
+	}
+	printf("# %zu cases, %zu invalid texts, %zu differ\n", cases, invalid,
+	    bad_n);
+	CHECK(invalid > 100 && cases / 2 - invalid > 100);
+	CHECK_U(bad_n, 0);
+	free(a);
+	free(b);
+	free(t);
+}
+
 /* 100 KB of one letter, of spaces, of 中, ...: counted whole and as a
  * stream alike (the times are printed; a quadratic one would take
  * minutes). */
@@ -621,6 +832,8 @@ main(void)
 	RUN(left_cuts_keep_the_ids_before_them);
 	RUN(streamed_truncation_is_whole_truncation);
 	RUN(pieces_give_the_ids_of_the_whole);
+	RUN(lone_characters_give_the_ids_of_the_whole);
+	RUN(invalid_utf8_is_found_where_it_is);
 	RUN(long_runs_are_quick);
 	free_all();
 	return UNIT_END();
