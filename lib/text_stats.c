@@ -390,6 +390,12 @@ stats_stream_end(struct wb_count_stream *cs, uint64_t *count,
 }
 
 static void
+stats_stream_reset(struct wb_count_stream *cs)
+{
+	wb_stats_scan_init(&((struct stats_stream *)cs)->scan);
+}
+
+static void
 stats_stream_free(struct wb_count_stream *cs)
 {
 	free(cs);
@@ -402,6 +408,7 @@ static const struct wb_counter_ops stats_ops = {
 	.stream_count = stats_stream_count,
 	.stream_stats = stats_stream_stats,
 	.stream_end = stats_stream_end,
+	.stream_reset = stats_stream_reset,
 	.stream_free = stats_stream_free,
 	.free = heuristic_free,
 	.by_stats = true,
