@@ -197,23 +197,23 @@ wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
 	words = st->words;
 	punct = st->punct;
 	while (i < len) {
-		unsigned char b;
-#ifdef __SSE2__
-		/* Runs of ASCII sixteen bytes at a time; up to the first other
-		 * byte (and its character) one at a time.  Tried where two
-		 * ASCII bytes start a run, not at every space between words
-		 * of another script. */
-		if (i >= resume && len - i >= 16 && (p[i] | p[i + 1]) < 0x80) {
-			size_t from = i;
+		unsigned char b = p[i];
 
-			resume = ascii_run(p, &i, len, &prev, &words, &punct) + 1;
-			ascii += i - from;
-		}
-		if (i >= len)
-			break;
-#endif
-		b = p[i];
 		if (b < 0x80) {
+#ifdef __SSE2__
+			/* Runs of ASCII sixteen bytes at a time; up to the first
+			 * other byte (and its character) one at a time.  Tried
+			 * where two ASCII bytes start a run, not at every space
+			 * between words of another script. */
+			if (i >= resume && len - i >= 16 && p[i + 1] < 0x80) {
+				size_t from = i;
+
+				resume = ascii_run(p, &i, len, &prev, &words,
+				    &punct) + 1;
+				ascii += i - from;
+				continue;
+			}
+#endif
 			unsigned c = ascii_class[b], sp = c & 1;
 			words += prev & (sp ^ 1);
 			punct += c >> 1;
