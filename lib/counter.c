@@ -610,6 +610,15 @@ wb_count_stream_end(struct wb_count_stream *cs, uint64_t *count,
 	return cs->c->ops->stream_end(cs, count, err);
 }
 
+bool
+wb_count_stream_reset(struct wb_count_stream *cs)
+{
+	if (cs->c->ops->stream_reset == NULL)
+		return false;
+	cs->c->ops->stream_reset(cs);
+	return true;
+}
+
 void
 wb_count_stream_free(struct wb_count_stream *cs)
 {

@@ -479,6 +479,17 @@ exact_stream_end(struct wb_count_stream *cs, uint64_t *count,
 	return WB_OK;
 }
 
+/* A new text; the work keeps the words it has merged, so that the parts
+ * of a file counted one after another find them again. */
+static void
+exact_stream_reset(struct wb_count_stream *cs)
+{
+	struct exact_stream *es = (struct exact_stream *)cs;
+
+	es->carry.len = es->valid = es->checked = 0;
+	es->done = es->count = 0;
+}
+
 static void
 exact_stream_free(struct wb_count_stream *cs)
 {
@@ -497,6 +508,7 @@ static const struct wb_counter_ops exact_ops = {
 	.stream_feed = exact_stream_feed,
 	.stream_count = exact_stream_count,
 	.stream_end = exact_stream_end,
+	.stream_reset = exact_stream_reset,
 	.stream_free = exact_stream_free,
 	.free = exact_free,
 };

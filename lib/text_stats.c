@@ -87,6 +87,29 @@ ascii_run(const unsigned char *p, size_t *i, size_t len, unsigned *prev,
 }
 #endif
 
+/* The length of the whole valid character of two to four bytes at
+ * p[0..len), or 0 (ASCII, invalid, or cut short: wb_utf8_seqlen says). */
+static inline int
+whole_len(const unsigned char *p, size_t len)
+{
+	unsigned char b = p[0], lo = 0x80, hi = 0xBF;
+
+	if (b < 0xC2 || b > 0xF4)
+		return 0;
+	if (b < 0xE0)
+		return len >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (b == 0xE0 || b == 0xF0)
+		lo = b == 0xE0 ? 0xA0 : 0x90;
+	else if (b == 0xED || b == 0xF4)
+		hi = 0x8F + (b == 0xED) * 0x10;
+	if (len < 2 || p[1] < lo || p[1] > hi)
+		return 0;
+	if (b < 0xF0)
+		return len >= 3 && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+	return len >= 4 && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80 ?
+	    4 : 0;
+}
+
 /* How much text to scan between checks of a count limit. */
 #define LIMIT_STEP 65536
 
@@ -174,27 +197,49 @@ wb_stats_scan_feed(struct wb_stats_scan *sc, const char *s, size_t len,
 	words = st->words;
 	punct = st->punct;
 	while (i < len) {
-		unsigned char b;
-#ifdef __SSE2__
-		/* Runs of ASCII sixteen bytes at a time; up to the first other
-		 * byte (and its character) one at a time. */
-		if (i >= resume && len - i >= 16) {
-			size_t from = i;
+		unsigned char b = p[i];
 
-			resume = ascii_run(p, &i, len, &prev, &words, &punct) + 1;
-			ascii += i - from;
-		}
-		if (i >= len)
-			break;
-#endif
-		b = p[i];
 		if (b < 0x80) {
+#ifdef __SSE2__
+			/* Runs of ASCII sixteen bytes at a time; up to the first
+			 * other byte (and its character) one at a time.  Tried
+			 * where two ASCII bytes start a run, not at every space
+			 * between words of another script. */
+			if (i >= resume && len - i >= 16 && p[i + 1] < 0x80) {
+				size_t from = i;
+
+				resume = ascii_run(p, &i, len, &prev, &words,
+				    &punct) + 1;
+				ascii += i - from;
+				continue;
+			}
+#endif
 			unsigned c = ascii_class[b], sp = c & 1;
 			words += prev & (sp ^ 1);
 			punct += c >> 1;
 			prev = sp;
 			ascii++;
 			i++;
+			continue;
+		}
+		/* Whole valid characters of two, three and four bytes (every
+		 * script) without a call: a lead and continuation bytes, the
+		 * second in the range its lead allows (E0, ED, F0 and F4 allow
+		 * less).  Of these only C2 85, C2 A0 and some of E1..E3 are
+		 * White_Space. */
+		if ((n = whole_len(p + i, len - i)) > 0) {
+			unsigned sp = 0;
+
+			if (b == 0xC2)
+				sp = p[i + 1] == 0x85 || p[i + 1] == 0xA0;
+			else if (b >= 0xE1 && b <= 0xE3)
+				sp = wb_is_space((uint32_t)(b & 0x0F) << 12 |
+				    (uint32_t)(p[i + 1] & 0x3F) << 6 |
+				    (uint32_t)(p[i + 2] & 0x3F));
+			words += prev & (sp ^ 1);
+			prev = sp;
+			st->scalars++;
+			i += (size_t)n;
 			continue;
 		}
 		n = wb_utf8_seqlen(p + i, len - i);
@@ -390,6 +435,12 @@ stats_stream_end(struct wb_count_stream *cs, uint64_t *count,
 }
 
 static void
+stats_stream_reset(struct wb_count_stream *cs)
+{
+	wb_stats_scan_init(&((struct stats_stream *)cs)->scan);
+}
+
+static void
 stats_stream_free(struct wb_count_stream *cs)
 {
 	free(cs);
@@ -402,6 +453,7 @@ static const struct wb_counter_ops stats_ops = {
 	.stream_count = stats_stream_count,
 	.stream_stats = stats_stream_stats,
 	.stream_end = stats_stream_end,
+	.stream_reset = stats_stream_reset,
 	.stream_free = stats_stream_free,
 	.free = heuristic_free,
 	.by_stats = true,

@@ -59,6 +59,9 @@ struct wb_counter_ops {
 	const struct wb_text_stats *(*stream_stats)(const struct wb_count_stream *cs);
 	int (*stream_end)(struct wb_count_stream *cs, uint64_t *count,
 	    struct wb_err *err);
+	/* Make cs a new stream, keeping what it has learned of the text
+	 * (an encoding's merged words); NULL: streams start anew. */
+	void (*stream_reset)(struct wb_count_stream *cs);
 	void (*stream_free)(struct wb_count_stream *cs);
 	void (*free)(struct wb_counter *c);
 	/* Counts follow from concatenable statistics: truncation is exact. */
@@ -410,14 +413,19 @@ size_t wb_counter_lookback(const struct wb_counter *c);
 bool wb_counter_can_cut(const struct wb_counter *c);
 /* The statistics of what was fed, for counters by statistics; else NULL. */
 const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *cs);
+/* Make cs count a new text, as a new stream of its counter would, and
+ * true; false (cs unchanged) when its kind cannot. */
+bool wb_count_stream_reset(struct wb_count_stream *cs);
 
 /* parts.c */
 
 /* wb_read_count_parallel for files of min bytes or more, in parts of
- * about part bytes (0: four a thread). */
+ * about part bytes (0: wb_parts_size). */
 int wb_read_count_parts(const struct wb_io *io, const struct wb_counter *c,
     unsigned threads, uint64_t min, size_t part, uint64_t *count,
     struct wb_err *err);
+/* The size of the parts of len bytes for threads threads, by default. */
+size_t wb_parts_size(uint64_t len, unsigned threads);
 
 /* exact.c */
 

@@ -239,6 +239,97 @@ every_ascii_byte_in_runs_equals_reference(void)
 	CHECK_U(bad, 0);
 }
 
+/* The UTF-8 bytes of cp (not a surrogate) at p; their number. */
+static size_t
+utf8_put(unsigned char *p, uint32_t cp)
+{
+	if (cp < 0x800) {
+		p[0] = (unsigned char)(0xC0 | cp >> 6);
+		p[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		p[0] = (unsigned char)(0xE0 | cp >> 12);
+		p[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		p[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	p[0] = (unsigned char)(0xF0 | cp >> 18);
+	p[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	p[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	p[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Every character of two to four bytes, and every lead byte before any
+ * second byte and some third and fourth (the scan takes whole valid
+ * characters without a call): between letters, or between spaces, the
+ * statistics equal the reference where the text is valid; where it is
+ * not, the scan fails at the offset of the first bad byte. */
+static void
+every_sequence_equals_reference_or_fails_where_it_is_bad(void)
+{
+	static const unsigned char ends[] = { 0x80, 0x9F, 0xA0, 0xBF, 'z', 0xC3 };
+	unsigned char buf[16];
+	size_t cases = 0;
+	int bad = 0;
+
+	for (uint32_t cp = 0x80; cp <= 0x10FFFF; cp++) {
+		struct wb_text_stats ref, got;
+		size_t n;
+
+		if (cp == 0xD800)
+			cp = 0xE000;
+		for (int around = 0; around < 2; around++) {
+			buf[0] = around ? ' ' : 'a';
+			n = 1 + utf8_put(buf + 1, cp);
+			buf[n++] = buf[0];
+			slow_stats(&ref, (const char *)buf, n);
+			wb_text_stats_of(&got, (const char *)buf, n);
+			if (!same_stats(&ref, &got) && bad++ < 5)
+				fprintf(stderr, "  U+%04X: not the reference\n",
+				    (unsigned)cp);
+		}
+	}
+	for (unsigned b0 = 0x80; b0 < 0x100; b0++)
+	for (unsigned b1 = 0; b1 < 0x100; b1++)
+	for (size_t e2 = 0; e2 < sizeof(ends); e2++)
+	for (size_t e3 = 0; e3 < sizeof(ends); e3 += 3)
+	for (int around = 0; around < 2; around++) {
+		const char *c = around ? " " : "a";
+		size_t len = 0, valid;
+		struct wb_text_stats ref, got;
+		struct wb_stats_scan sc;
+		struct wb_err err = { 0 };
+		int st;
+
+		buf[len++] = (unsigned char)c[0];
+		buf[len++] = (unsigned char)b0;
+		buf[len++] = (unsigned char)b1;
+		buf[len++] = ends[e2];
+		buf[len++] = ends[e3];
+		buf[len++] = (unsigned char)c[0];
+		valid = wb_utf8_valid((const char *)buf, len);
+		wb_stats_scan_init(&sc);
+		st = wb_stats_scan_feed(&sc, (const char *)buf, len, &err);
+		got = sc.st;
+		cases++;
+		if (valid == len) {
+			slow_stats(&ref, (const char *)buf, len);
+			if (st != WB_OK || !same_stats(&ref, &got))
+				bad++;
+		} else if (st != WB_EDATA || err.offset != valid) {
+			if (bad++ < 5)
+				fprintf(stderr, "  %02X %02X %02X %02X: status %d "
+				    "offset %llu, first bad byte %zu\n", b0, b1,
+				    ends[e2], ends[e3], st,
+				    (unsigned long long)err.offset, valid);
+		}
+	}
+	printf("# %zu sequences\n", cases);
+	CHECK_U(bad, 0);
+}
+
 static void
 limit_stops_early_but_stays_over(void)
 {
@@ -334,6 +425,7 @@ main(void)
 	RUN(nul_is_a_scalar);
 	RUN(fast_scan_equals_reference_in_any_pieces);
 	RUN(every_ascii_byte_in_runs_equals_reference);
+	RUN(every_sequence_equals_reference_or_fails_where_it_is_bad);
 	RUN(limit_stops_early_but_stays_over);
 	RUN(utf8_errors_name_their_offset);
 	RUN(stream_reports_errors_across_pieces);

@@ -230,6 +230,65 @@ a_counter_without_cuts_counts_in_one_part(void)
 	wb_counter_free(c);
 }
 
+/* The real operations of a counter whose streams are counted as made. */
+static const struct wb_counter_ops *real_ops;
+static unsigned long streams_made;
+
+static struct wb_count_stream *
+counted_stream_new(const struct wb_counter *c)
+{
+	__atomic_add_fetch(&streams_made, 1, __ATOMIC_RELAXED);
+	return real_ops->stream_new(c);
+}
+
+/* A thread counts all its parts with one stream, started anew at each
+ * part (an encoding's keeps the words it has merged), not with a stream
+ * a part; the count is the same. */
+static void
+a_thread_keeps_one_stream_for_its_parts(void)
+{
+	static const size_t kinds[] = { 0, 5 };  /* hybrid; cl100k_base */
+	char name[128];
+
+	for (size_t k = 0; k < WB_NELEM(kinds) && fd >= 0; k++) {
+		struct wb_counter *c = nth_counter(kinds[k], name, sizeof(name));
+		struct wb_counter_ops ops;
+		struct wb_err err = { 0 };
+		uint64_t want, got = 0;
+		size_t np = 0;
+
+		if (c == NULL)
+			continue;
+		real_ops = c->ops;
+		ops = *real_ops;
+		ops.stream_new = counted_stream_new;
+		c->ops = &ops;
+		want = wb_count(c, corpus, corpus_len);
+		streams_made = 0;
+		CHECK(wb_count_fd_parts(c, fd, 0, corpus_len, 2, 2000, &got, &np,
+		    &err) == WB_OK);
+		CHECK_U(got, want);
+		CHECK(np > 50);
+		if (streams_made > 2)
+			fprintf(stderr, "  %s: %lu streams for %zu parts\n", name,
+			    streams_made, np);
+		CHECK(streams_made <= 2);
+		c->ops = real_ops;
+		wb_counter_free(c);
+	}
+}
+
+/* Parts are sixteen a thread, of a MiB at least. */
+static void
+parts_are_sixteen_a_thread_of_a_mib_at_least(void)
+{
+	CHECK_U(wb_parts_size(64ULL << 20, 2), 2U << 20);
+	CHECK_U(wb_parts_size(75709074, 2), 75709074 / 32);
+	CHECK_U(wb_parts_size(1ULL << 30, 1), 64U << 20);
+	CHECK_U(wb_parts_size(64ULL << 20, 64), 1U << 20);
+	CHECK_U(wb_parts_size(100, 0), 1U << 20);
+}
+
 int
 main(void)
 {
@@ -238,6 +297,8 @@ main(void)
 	RUN(parts_count_what_the_whole_counts);
 	RUN(bad_input_is_reported_at_its_file_offset);
 	RUN(a_counter_without_cuts_counts_in_one_part);
+	RUN(a_thread_keeps_one_stream_for_its_parts);
+	RUN(parts_are_sixteen_a_thread_of_a_mib_at_least);
 	if (file != NULL)
 		fclose(file);
 	free(corpus);
