@@ -620,6 +620,13 @@ wb_count_stream_reset(struct wb_count_stream *cs)
 }
 
 void
+wb_count_stream_go_on(struct wb_count_stream *cs)
+{
+	if (cs->c->ops->stream_go_on != NULL)
+		cs->c->ops->stream_go_on(cs);
+}
+
+void
 wb_count_stream_free(struct wb_count_stream *cs)
 {
 	if (cs != NULL)

@@ -1,9 +1,10 @@
 /*
  * parts.c: the count of a large regular file, in parts counted by several
  * threads at once.  The parts end where a counter's stream may cut the
- * text (wb_counter_last_cut) or, for counters by statistics, anywhere
- * between characters; each part is read with pread in pieces, so memory
- * stays that of a stream per thread, whatever the size of the file.
+ * text (wb_counter_left_cut; each part after the first counted as going
+ * on from it) or, for counters by statistics, anywhere between
+ * characters; each part is read with pread in pieces, so memory stays
+ * that of a stream per thread, whatever the size of the file.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -83,7 +84,7 @@ part_end(const struct wb_counter *c, int fd, char *buf, uint64_t prev,
 		to--;
 	if (to <= from)
 		return 0;
-	cut = wb_counter_last_cut(c, (const char *)s, from, to);
+	cut = wb_counter_left_cut(c, (const char *)s, from, to);
 	return cut > 0 ? rs + cut : 0;
 }
 
@@ -126,6 +127,8 @@ count_part(struct job *j, size_t i, char *buf, struct wb_count_stream **csp,
 		return wb_err_set(err, WB_EINTERNAL, "out of memory");
 	}
 	*csp = cs;
+	if (i > 0)
+		wb_count_stream_go_on(cs);
 	while (off < end && st == WB_OK) {
 		n = end - off < PIECE ? (size_t)(end - off) : PIECE;
 		if (!read_at(j->fd, buf, n, off, &eno))

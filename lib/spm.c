@@ -1793,6 +1793,7 @@ struct spm_stream {
 	struct work work;       /* its cache of pieces, across the cuts */
 	size_t valid, checked;
 	uint64_t done, count;
+	bool go_on;             /* the text goes on from one before it */
 };
 
 static struct wb_count_stream *
@@ -1885,7 +1886,7 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 		return WB_OK;
 	}
 	add_count(ss, encode(sp, ss->carry.p, cut, c->spec.allow_special,
-	    ss->done > 0, NULL, 0, &ss->work, err));
+	    ss->done > 0 || ss->go_on, NULL, 0, &ss->work, err));
 	memmove(ss->carry.p, ss->carry.p + cut, ss->carry.len - cut);
 	ss->carry.len -= cut;
 	ss->valid -= cut;
@@ -1915,11 +1916,18 @@ spm_stream_end(struct wb_count_stream *cs, uint64_t *count,
 	}
 	if (ss->carry.len > 0)
 		add_count(ss, encode(spm_of(c), ss->carry.p, ss->carry.len,
-		    c->spec.allow_special, ss->done > 0, NULL, 0, &ss->work, err));
+		    c->spec.allow_special, ss->done > 0 || ss->go_on, NULL, 0,
+		    &ss->work, err));
 	ss->done += ss->carry.len;
 	ss->carry.len = ss->valid = ss->checked = 0;
 	*count = ss->count;
 	return WB_OK;
+}
+
+static void
+spm_stream_go_on(struct wb_count_stream *cs)
+{
+	((struct spm_stream *)cs)->go_on = true;
 }
 
 static void
@@ -1948,6 +1956,7 @@ static const struct wb_counter_ops spm_ops = {
 	.stream_feed = spm_stream_feed,
 	.stream_count = spm_stream_count,
 	.stream_end = spm_stream_end,
+	.stream_go_on = spm_stream_go_on,
 	.stream_free = spm_stream_free,
 	.free = spm_free,
 };

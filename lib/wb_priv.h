@@ -62,6 +62,9 @@ struct wb_counter_ops {
 	/* Make cs a new stream, keeping what it has learned of the text
 	 * (an encoding's merged words); NULL: streams start anew. */
 	void (*stream_reset)(struct wb_count_stream *cs);
+	/* As wb_count_stream_go_on; NULL: a stream counts a text that goes
+	 * on from a cut as it counts a text of its own. */
+	void (*stream_go_on)(struct wb_count_stream *cs);
 	void (*stream_free)(struct wb_count_stream *cs);
 	void (*free)(struct wb_counter *c);
 	/* Counts follow from concatenable statistics: truncation is exact. */
@@ -416,6 +419,11 @@ const struct wb_text_stats *wb_count_stream_stats(const struct wb_count_stream *
 /* Make cs count a new text, as a new stream of its counter would, and
  * true; false (cs unchanged) when its kind cannot. */
 bool wb_count_stream_reset(struct wb_count_stream *cs);
+/* Make the fresh or reset cs count what it is fed as going on from a
+ * left cut (wb_counter_left_cut) of a text before it: the counts of the
+ * parts of a text cut at left cuts then add up to the count of the whole
+ * (a tokenizer that puts a space in front puts none in front of them). */
+void wb_count_stream_go_on(struct wb_count_stream *cs);
 
 /* parts.c */
 
