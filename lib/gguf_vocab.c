@@ -162,7 +162,7 @@ by_type(const char *path, struct wb_gguf_str *tok, size_t n,
 			continue;
 		if (tok[i].len != 0 && memchr(tok[i].s, '\0', tok[i].len) == NULL)
 			added[(*n_added)++] = (struct wb_bpe_added){ tok[i].s,
-			    tok[i].len, (uint32_t)i, t != TYPE_USER };
+			    tok[i].len, (uint32_t)i, t != TYPE_USER, 0 };
 		tok[i].len = 0;
 	}
 	return WB_OK;
