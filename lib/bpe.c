@@ -183,6 +183,10 @@ struct wb_bpe {
 	char *own_text;
 	bool *always;
 	bool merge_whole;
+	/* strip[i]: the WB_STRIP_ bits of def->sp[i] (NULL: none strips);
+	 * strips[allow]: one that counts does. */
+	uint8_t *strip;
+	bool strips[2];
 };
 
 static void
@@ -792,6 +796,7 @@ wb_bpe_free(struct wb_bpe *b)
 	free(b->own_sp);
 	free(b->own_text);
 	free(b->always);
+	free(b->strip);
 	free(b->res_text);
 	free(b);
 }
@@ -961,6 +966,11 @@ own_finish(struct wb_bpe *b, const char *name, struct wb_err *err)
 			b->n_vocab = id + 1;
 	}
 	sp_setup(b);
+	for (size_t i = 0; b->strip != NULL && i < b->own.n_sp; i++)
+		if (b->strip[i] != 0) {
+			b->strips[1] = true;
+			b->strips[0] = b->strips[0] || b->always[i];
+		}
 	return 0;
 }
 
@@ -1046,13 +1056,21 @@ wb_bpe_from_tokens(const char *name, enum wb_pat pat,
 		b->own_sp[i] = (struct special){ t, added[i].id };
 		t += added[i].len + 1;
 	}
-	/* Longest first; the special bit rides in the id's top bit meanwhile. */
-	for (i = 0; i < n_added; i++)
+	/* Longest first; the special bit rides in the id's top bit meanwhile,
+	 * the strip bits in the two below it. */
+	for (i = 0; i < n_added; i++) {
 		b->own_sp[i].id |= added[i].special ? 0 : 1u << 31;
+		b->own_sp[i].id |= (uint32_t)(added[i].strip & 3) << 29;
+		if (added[i].strip != 0 && b->strip == NULL &&
+		    (b->strip = calloc(n_added, 1)) == NULL)
+			goto nomem;
+	}
 	qsort(b->own_sp, n_added, sizeof(*b->own_sp), by_length_desc);
 	for (i = 0; i < n_added; i++) {
 		b->always[i] = b->own_sp[i].id >> 31;
-		b->own_sp[i].id &= ~(1u << 31);
+		if (b->strip != NULL)
+			b->strip[i] = (uint8_t)(b->own_sp[i].id >> 29 & 3);
+		b->own_sp[i].id &= ~(7u << 29);
 	}
 	b->def = &b->own;
 	if (same_id(b, name, err) != 0 ||
@@ -1093,7 +1111,7 @@ struct bpe_ext {
 
 struct bpe_ext_sp {
 	uint32_t id;
-	uint32_t always;
+	uint32_t always;        /* bit 0; the WB_STRIP_ bits above it */
 	uint32_t at;            /* of its text, in the texts */
 	uint32_t len;
 };
@@ -1123,8 +1141,9 @@ wb_bpe_to_cache(const struct wb_bpe *b, const struct wb_tokcache_key *k)
 	for (i = 0; i < d->n_sp; i++) {
 		size_t l = strlen(d->sp[i].text);
 
-		sp[i] = (struct bpe_ext_sp){ d->sp[i].id, b->always != NULL &&
-		    b->always[i], (uint32_t)(t - (char *)(sp + d->n_sp)),
+		sp[i] = (struct bpe_ext_sp){ d->sp[i].id, (b->always != NULL &&
+		    b->always[i]) | (b->strip != NULL ? (uint32_t)b->strip[i] <<
+		    1 : 0), (uint32_t)(t - (char *)(sp + d->n_sp)),
 		    (uint32_t)l };
 		memcpy(t, d->sp[i].text, l + 1);
 		t += l + 1;
@@ -1174,7 +1193,12 @@ wb_bpe_from_cache(struct wb_tokcache *tc, const char *name)
 	for (i = 0; i < x->n_sp; i++) {
 		b->own_sp[i] = (struct special){ t + name_len + sp[i].at,
 		    sp[i].id };
-		b->always[i] = sp[i].always != 0;
+		b->always[i] = (sp[i].always & 1) != 0;
+		if ((sp[i].always >> 1) != 0 && b->strip == NULL &&
+		    (b->strip = calloc(x->n_sp, 1)) == NULL)
+			goto fail;
+		if (b->strip != NULL)
+			b->strip[i] = (uint8_t)(sp[i].always >> 1 & 3);
 	}
 	b->own = (struct encdef){ .name = t, .ranks = t,
 	    .pat = (enum wb_pat)x->pat, .n_tokens = x->n_tokens,
@@ -1696,6 +1720,43 @@ reserved_at(const struct encdef *def, const unsigned char *s, size_t n,
 	return i + 2;
 }
 
+/* The length of the space (Unicode's White_Space, the \s of tokenizers'
+ * regex) at s[i] (the text ends at n), else 0. */
+static size_t
+space_len(const unsigned char *s, size_t n, size_t i)
+{
+	uint32_t cp;
+	int l = i < n ? wb_utf8_seqlen(s + i, n - i) : 0;
+
+	if (l <= 0)
+		return 0;
+	wb_utf8_decode(s + i, (size_t)l, &cp);
+	return wb_is_space(cp) ? (size_t)l : 0;
+}
+
+/* The length of such a space that ends at s[e], else 0. */
+static size_t
+space_len_before(const unsigned char *s, size_t e)
+{
+	size_t b = e;
+
+	while (b > 0 && e - b < 4)
+		if ((s[--b] & 0xC0) != 0x80)
+			break;
+	return e > b && space_len(s, e, b) == e - b ? e - b : 0;
+}
+
+/* The WB_STRIP_ bits of the added token id of text s[0..n), 0 if none. */
+static unsigned
+strip_of(const struct wb_bpe *b, const unsigned char *s, size_t n, uint32_t id)
+{
+	for (size_t k = 0; b->strip != NULL && k < b->def->n_sp; k++)
+		if (b->def->sp[k].id == id && strlen(b->def->sp[k].text) == n &&
+		    memcmp(b->def->sp[k].text, s, n) == 0)
+			return b->strip[k];
+	return 0;
+}
+
 /* The first special token at or after s[i] of those that count with
  * allow (the first of the list where several start at one place, so that
  * lists longest first find the longest): its start in *at, its id in
@@ -1762,10 +1823,32 @@ wb_bpe_special_max(const struct wb_bpe *b, int allow_special)
 
 bool
 wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
-    const unsigned char *s, size_t c)
+    const unsigned char *s, size_t c, size_t end)
 {
 	size_t reach = b->sp_reach[allow_special ? 1 : 0];
 	unsigned mask = allow_special ? 2u : 1u;
+
+	/* Spaces at c that a token which ends at c, or starts after them,
+	 * takes (those taken apart would be split out as text): no cut
+	 * there, nor where the spaces go on past what is known. */
+	if (b->strips[allow_special ? 1 : 0] && space_len(s, end, c) > 0) {
+		size_t f = c, k, at;
+		uint32_t id;
+
+		while (f - c < 64 && (k = space_len(s, end, f)) > 0)
+			f += k;
+		if (f + reach > end || space_len(s, end, f) > 0)
+			return true;
+		if ((k = find_special(b, allow_special, s, f + reach, f, &at,
+		    &id)) != 0 && at == f &&
+		    (strip_of(b, s + at, k, id) & WB_STRIP_LEFT))
+			return true;
+		for (size_t j = c > reach ? c - reach : 0; j < c; j++)
+			if ((k = find_special(b, allow_special, s, c, j, &at,
+			    &id)) != 0 && at + k == c &&
+			    (strip_of(b, s + at, k, id) & WB_STRIP_RIGHT))
+				return true;
+	}
 
 	for (size_t j = c > reach ? c - reach : 0; j < c; j++) {
 		if (!(b->sp_first[s[j]] & mask))
@@ -1823,18 +1906,29 @@ wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
 		w->of = b;
 	}
 	for (;;) {
-		size_t splen = 0;
+		size_t splen = 0, end, k;
 		uint32_t id = 0;
+		unsigned strip = 0;
 
 		at = len;
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
 			splen = find_special(b, allow_special, s, len, pos, &at,
 			    &id);
-		rc = normal(b, s + pos, at - pos, w, &o, err);
+		/* The spaces the token takes on its left, back to what went
+		 * before it, are no part of the text before it. */
+		if (splen != 0 && b->strips[allow_special ? 1 : 0])
+			strip = strip_of(b, s + at, splen, id);
+		for (end = at; (strip & WB_STRIP_LEFT) && end > pos &&
+		    (k = space_len_before(s, end)) > 0 && end - k >= pos;)
+			end -= k;
+		rc = normal(b, s + pos, end - pos, w, &o, err);
 		if (rc != 0 || splen == 0)
 			break;
 		emit(&o, id);
 		pos = at + splen;
+		while ((strip & WB_STRIP_RIGHT) && (k = space_len(s, len,
+		    pos)) > 0)
+			pos += k;
 	}
 	return rc != 0 ? WB_BPE_FAIL : o.n;
 }

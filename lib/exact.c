@@ -298,7 +298,8 @@ class_of(const unsigned char *s, bool any)
  * table and not to the other is no letter here, a mark or a letter to
  * either one is.) */
 static bool
-is_cut(const struct wb_counter *ctr, const unsigned char *s, size_t c)
+is_cut(const struct wb_counter *ctr, const unsigned char *s, size_t c,
+    size_t end)
 {
 	size_t p = c - 1;
 
@@ -308,7 +309,8 @@ is_cut(const struct wb_counter *ctr, const unsigned char *s, size_t c)
 		p--;
 	if (!(class_of(s + p, false) & WB_UC_L))
 		return false;
-	return !wb_bpe_special_across(ctr->bpe, ctr->spec.allow_special, s, c);
+	return !wb_bpe_special_across(ctr->bpe, ctr->spec.allow_special, s, c,
+	    end);
 }
 
 /* The last cut at an offset in [from, to) (to: the end of the whole
@@ -321,7 +323,7 @@ last_cut(const struct wb_counter *ctr, const unsigned char *s, size_t from,
 
 	while (c > from) {
 		c--;
-		if (c > 0 && (s[c] & 0xC0) != 0x80 && is_cut(ctr, s, c))
+		if (c > 0 && (s[c] & 0xC0) != 0x80 && is_cut(ctr, s, c, to))
 			return c;
 	}
 	return 0;

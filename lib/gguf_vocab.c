@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wb_priv.h"
 
@@ -162,7 +163,7 @@ by_type(const char *path, struct wb_gguf_str *tok, size_t n,
 			continue;
 		if (tok[i].len != 0 && memchr(tok[i].s, '\0', tok[i].len) == NULL)
 			added[(*n_added)++] = (struct wb_bpe_added){ tok[i].s,
-			    tok[i].len, (uint32_t)i, t != TYPE_USER };
+			    tok[i].len, (uint32_t)i, t != TYPE_USER, 0 };
 		tok[i].len = 0;
 	}
 	return WB_OK;
@@ -174,6 +175,7 @@ wb_gguf_bpe_open(const char *path, struct wb_err *err)
 	struct wb_gguf *g;
 	struct wb_gguf_str *tok = NULL, *merges = NULL, *pairs = NULL;
 	struct wb_bpe_added *added = NULL;
+	struct wb_gguf_str name;
 	int32_t *type = NULL;
 	size_t n_tok = 0, n_merges = 0, n_type = 0, n_added = 0;
 	struct wb_bpe *b = NULL;
@@ -194,6 +196,18 @@ wb_gguf_bpe_open(const char *path, struct wb_err *err)
 		    "tokens", path, n_tok);
 		goto out;
 	}
+	/* llama.cpp strips the spaces after the tokens of a model it knows
+	 * as Phi-3's by its name (spm.c does so for model llama). */
+	if (wb_gguf_type(g, "general.name", NULL, NULL) == WB_GGUF_STRING &&
+	    wb_gguf_str(g, "general.name", &name, err) == WB_OK)
+		for (size_t i = 0; i + 4 <= name.len; i++)
+			if (strncasecmp(name.s + i, "phi3", 4) == 0 ||
+			    (i + 5 <= name.len &&
+			    strncasecmp(name.s + i, "phi-3", 5) == 0)) {
+				wb_err_set(err, WB_EDATA, "%s: a byte-level "
+				    "model named Phi-3 is not supported", path);
+				goto out;
+			}
 	pairs = malloc((2 * n_merges + 1) * sizeof(*pairs));
 	added = malloc(n_tok * sizeof(*added));
 	if (pairs == NULL || added == NULL) {

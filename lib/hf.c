@@ -397,14 +397,15 @@ added_tokens(const char *path, const json_t *a, struct wb_bpe_added **out,
 		    json_integer_value(id) >= 1 << 26)
 			return wb_err_set(err, WB_EDATA, "%s: added_tokens[%zu]: "
 			    "not a token with a content and an id", path, i);
-		if (!off(t, "single_word") || !off(t, "lstrip") ||
-		    !off(t, "rstrip"))
+		if (!off(t, "single_word"))
 			return wb_err_set(err, WB_EDATA, "%s: added token %s: "
-			    "single_word, lstrip and rstrip are not supported",
-			    path, json_string_value(c));
+			    "single_word is not supported", path,
+			    json_string_value(c));
 		(*out)[i] = (struct wb_bpe_added){ json_string_value(c),
 		    json_string_length(c), (uint32_t)json_integer_value(id),
-		    json_is_true(json_object_get(t, "special")) };
+		    json_is_true(json_object_get(t, "special")),
+		    (off(t, "lstrip") ? 0 : WB_STRIP_LEFT) |
+		    (off(t, "rstrip") ? 0 : WB_STRIP_RIGHT) };
 	}
 	return WB_OK;
 }

@@ -51,9 +51,13 @@ enum prefix {
 struct added {
 	uint32_t off, len, id;
 	bool special;
-	char pad[3];    /* named, so that it is zero: caches hold these as
+	uint8_t strip;  /* STRIP_: the spaces it takes on its left, right */
+	char pad[2];    /* named, so that it is zero: caches hold these as
 	                 * they are, and a file must always make the same one */
 };
+
+enum { STRIP_LEFT = 1, STRIP_RIGHT = 2 };
+#define STRIP_LOOK 64        /* bytes of spaces a cut looks over for them */
 
 struct slot {
 	uint32_t id1, h;         /* id + 1 (0: empty), the text's hash */
@@ -93,6 +97,7 @@ struct wb_spm {
 	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
 	uint64_t llast[256][2][4];   /* their last bytes, for each of lens[] */
 	uint32_t add_max[2];     /* longest added one that counts: [allow] */
+	bool strips[2];          /* one that counts strips spaces: [allow] */
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
 	bool bg_built, bg_oom;
@@ -332,6 +337,46 @@ byte_token(const char *t, size_t n)
 	return a * 16 + b;
 }
 
+/* The length of the space at p (n bytes there) that an added token's
+ * strip takes, else 0: for llama.cpp, what isspace() is in the C locale
+ * (space, \t \n \v \f \r); for tokenizers, what its regex \s is (the
+ * characters of Unicode's White_Space). */
+static size_t
+space_at(const struct wb_spm *s, const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (p[0] == ' ' || (p[0] >= '\t' && p[0] <= '\r'))
+		return 1;
+	if (s->by_score || n < 2)
+		return 0;
+	if (p[0] == 0xC2)                               /* U+0085, U+00A0 */
+		return p[1] == 0x85 || p[1] == 0xA0 ? 2 : 0;
+	if (n < 3)
+		return 0;
+	if (p[0] == 0xE1)                               /* U+1680 */
+		return p[1] == 0x9A && p[2] == 0x80 ? 3 : 0;
+	if (p[0] == 0xE2 && p[1] == 0x80)   /* U+2000..200A, 2028, 2029, 202F */
+		return (p[2] >= 0x80 && p[2] <= 0x8A) || p[2] == 0xA8 ||
+		    p[2] == 0xA9 || p[2] == 0xAF ? 3 : 0;
+	if (p[0] == 0xE2 && p[1] == 0x81)               /* U+205F */
+		return p[2] == 0x9F ? 3 : 0;
+	if (p[0] == 0xE3)                               /* U+3000 */
+		return p[1] == 0x80 && p[2] == 0x80 ? 3 : 0;
+	return 0;
+}
+
+/* The length of such a space that ends t[e], else 0. */
+static size_t
+space_before(const struct wb_spm *s, const unsigned char *t, size_t e)
+{
+	size_t b = e;
+
+	while (b > 0 && e - b < 3 && (b == e || (t[b] & 0xC0) == 0x80))
+		b--;
+	return e > 0 && space_at(s, t + b, e - b) == e - b ? e - b : 0;
+}
+
 /* The added tokens' table and first bytes; add[] and their texts set. */
 static int
 index_added(struct wb_spm *s, const char *name, struct wb_err *err)
@@ -359,6 +404,10 @@ index_added(struct wb_spm *s, const char *name, struct wb_err *err)
 			s->add_max[1] = a->len;
 		if (!a->special && a->len > s->add_max[0])
 			s->add_max[0] = a->len;
+		if (a->strip != 0) {
+			s->strips[1] = true;
+			s->strips[0] = s->strips[0] || !a->special;
+		}
 		for (j = 0; j < s->n_lens && s->lens[j] != a->len; j++)
 			;
 		if (j == s->n_lens) {
@@ -1471,14 +1520,28 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	}
 	/* Without marks, the text is one run. */
 	for (size_t i = mark == NULL ? len : 0; i <= len && !o.fail; i++) {
+		const struct added *t;
+		size_t e = i, k;
+
 		if (i < len && mark[i] == 0)
 			continue;
-		run(sp, s + a, i - a, a == 0, cont && a == 0, nb, wk, &o);
-		if (i == len)
+		t = i < len ? added_at(sp, s + i, mark[i], allow) : NULL;
+		/* The spaces a token strips on its left, back to what went
+		 * before it, are no part of the run. */
+		while (t != NULL && (t->strip & STRIP_LEFT) && e > a &&
+		    (k = space_before(sp, (const unsigned char *)s, e)) > 0 &&
+		    e - k >= a)
+			e -= k;
+		run(sp, s + a, e - a, a == 0, cont && a == 0, nb, wk, &o);
+		if (t == NULL)
 			break;
-		emit(&o, added_at(sp, s + i, mark[i], allow)->id);
+		emit(&o, t->id);
 		i += mark[i] - 1;
 		a = i + 1;
+		/* Those on its right, up to the next token. */
+		while ((t->strip & STRIP_RIGHT) && a < len && mark[a] == 0 &&
+		    (k = space_at(sp, (const unsigned char *)s + a, len - a)) > 0)
+			i = (a += k) - 1;
 	}
 	free(mark);
 	if (wk == &own)
@@ -1605,6 +1668,40 @@ char_tok(const struct wb_spm *s, const unsigned char *p, size_t n,
 	return lookup(s, (const char *)p, (size_t)l) != NONE;
 }
 
+/* Where added tokens strip spaces, may a cut be at c as to them?  Not in
+ * or next to a run of spaces that a token which counts and strips on its
+ * right ends right before, nor one that such a token which strips on its
+ * left starts right after, nor a run longer than STRIP_LOOK or that goes
+ * on to end (what comes after it is not known). */
+static bool
+strip_cut(const struct wb_spm *sp, const unsigned char *s, size_t end,
+    size_t c, int allow)
+{
+	size_t e = c, f = c, k;
+	const struct added *a;
+
+	while (c - e < STRIP_LOOK && (k = space_before(sp, s, e)) > 0)
+		e -= k;
+	while (f - c < STRIP_LOOK && (k = space_at(sp, s + f, end - f)) > 0)
+		f += k;
+	if (e == c && f == c)
+		return true;
+	if (space_before(sp, s, e) > 0 || f + sp->add_max[allow != 0] > end ||
+	    space_at(sp, s + f, end - f) > 0)
+		return false;
+	for (size_t j = 0; j < sp->n_lens; j++) {
+		if (sp->lens[j] <= e && (a = added_at(sp, (const char *)s + e -
+		    sp->lens[j], sp->lens[j], allow)) != NULL &&
+		    (a->strip & STRIP_RIGHT))
+			return false;
+		if (sp->lens[j] <= end - f && (a = added_at(sp,
+		    (const char *)s + f, sp->lens[j], allow)) != NULL &&
+		    (a->strip & STRIP_LEFT))
+			return false;
+	}
+	return true;
+}
+
 /* May s[0..c) and s[c..) be tokenized apart (cont on the right)?  s[c]
  * starts a character, s[0..c) ends one; c > 0. */
 static bool
@@ -1644,7 +1741,7 @@ spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
 			    allow) != NULL)
 				return false;
 	}
-	return true;
+	return !sp->strips[allow != 0] || strip_cut(sp, s, end, c, allow);
 }
 
 /* Can the whole-text counts of the two sides of a cut add up?  Only where
@@ -1780,7 +1877,11 @@ spm_left_cut(const struct wb_counter *c, const char *s, size_t from,
 static size_t
 spm_lookback(const struct wb_counter *c)
 {
-	return spm_of(c)->add_max[c->spec.allow_special != 0] + 4;
+	const struct wb_spm *sp = spm_of(c);
+	int allow = c->spec.allow_special != 0;
+
+	/* A cut looks back over spaces a token before them may strip. */
+	return sp->add_max[allow] + 4 + (sp->strips[allow] ? STRIP_LOOK + 4 : 0);
 }
 
 /* A count stream: the text after the last cut found, counted as going on
@@ -2037,6 +2138,46 @@ texts(struct wb_spm *s, const char *name, const char *key,
 	return WB_OK;
 }
 
+/*
+ * The type llama.cpp (llama_vocab::impl::load) gives token i of text p[0..l)
+ * in the end, from the type ty the file gives it; v: every text has an id
+ * (vh) and types are read.  Tokens of the texts that end generation are
+ * control ones; <|channel|>, <|message|>, <|start|> and <|constrain|>
+ * user-defined (gpt-oss); <|end|> user-defined where <|call|> or
+ * <|calls|> is there too, and <|return|> or <|flush|> (o200k_harmony,
+ * solar-open); </s> normal where <|tool_response> is there (Gemma 4).
+ * Not done: the fill-in-the-middle ones, of which llama.cpp makes control
+ * only the first it meets in an order of its hash table.
+ */
+static int
+final_type(const struct wb_spm *s, const char *p, size_t l, int ty)
+{
+	static const char *const eog[] = { "<|eot_id|>", "<|im_end|>",
+	    "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
+	    "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
+	    "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+	    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>" };
+	static const char *const user[] = { "<|channel|>", "<|message|>",
+	    "<|start|>", "<|constrain|>" };
+#define HAS(t) (lookup(s, (t), strlen(t)) != NONE)
+#define IS(t) (l == strlen(t) && memcmp(p, (t), l) == 0)
+
+	for (size_t j = 0; j < WB_NELEM(user); j++)
+		if (IS(user[j]))
+			return TYPE_USER;
+	if (IS("<|end|>") && (HAS("<|call|>") || HAS("<|calls|>")) &&
+	    (HAS("<|return|>") || HAS("<|flush|>")))
+		return TYPE_USER;
+	if (IS("</s>") && HAS("<|tool_response>"))
+		return TYPE_NORMAL;
+	for (size_t j = 0; j < WB_NELEM(eog); j++)
+		if (IS(eog[j]))
+			return ty == TYPE_UNKNOWN ? ty : TYPE_CONTROL;
+#undef HAS
+#undef IS
+	return ty;
+}
+
 static struct wb_spm *
 gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 {
@@ -2045,7 +2186,7 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 	int32_t *type = NULL;
 	size_t n = 0, n_score = 0, n_type = 0;
 	struct wb_spm *s = NULL;
-	bool prefix = true;
+	bool prefix = true, phi3 = false;
 	int b;
 
 	if (wb_gguf_strv(g, "tokenizer.ggml.tokens", &t, &n, err) != WB_OK)
@@ -2075,18 +2216,14 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		    "token_type", n_score < n ? n_score : n_type, n);
 		goto fail;
 	}
-	/* llama.cpp strips the spaces after special tokens of Phi-3. */
+	/* llama.cpp strips the spaces after the tokens of Phi-3 it splits
+	 * out, known by the model's name (see below). */
 	if (wb_gguf_type(g, "general.name", NULL, NULL) == WB_GGUF_STRING &&
 	    wb_gguf_str(g, "general.name", &gname, err) == WB_OK) {
-		for (size_t i = 0; i + 4 <= gname.len; i++)
-			if (strncasecmp(gname.s + i, "phi3", 4) == 0 ||
+		for (size_t i = 0; i + 4 <= gname.len && !phi3; i++)
+			phi3 = strncasecmp(gname.s + i, "phi3", 4) == 0 ||
 			    (i + 5 <= gname.len &&
-			    strncasecmp(gname.s + i, "phi-3", 5) == 0)) {
-				wb_err_set(err, WB_EDATA, "%s: the tokenizer of "
-				    "Phi-3 (spaces stripped after its special "
-				    "tokens) is not supported", path);
-				goto fail;
-			}
+			    strncasecmp(gname.s + i, "phi-3", 5) == 0);
 	}
 	if ((s = spm_new((uint32_t)n, true)) == NULL ||
 	    (s->score = calloc(n, sizeof(*s->score))) == NULL ||
@@ -2118,6 +2255,12 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		    (uint8_t)ty : TYPE_NORMAL;
 		if (ty == TYPE_BYTE && (b = byte_token(p, l)) >= 0)
 			s->byte[i] = (int16_t)b;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		size_t l;
+		const char *p = tok(s, i, &l);
+		int ty = final_type(s, p, l, s->type[i]);
+
 		if (ty == TYPE_UNKNOWN || ty == TYPE_CONTROL || ty == TYPE_USER)
 			s->add[s->n_add++] = (struct added){ .off = s->off[i],
 			    .len = (uint32_t)l, .id = i,
@@ -2135,6 +2278,31 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 			    "token for the byte 0x%02X (%s), which the byte "
 			    "fallback needs", path, b, hx);
 			goto fail;
+		}
+	}
+	/* llama.cpp (llama_vocab::impl::load), for a model whose name has
+	 * "phi3" or "phi-3" in any case: every token it splits out strips
+	 * the spaces on its right (LLAMA_TOKEN_ATTR_RSTRIP), but <unk>, <s>
+	 * and <|endoftext|>; it does not load a file without those four. */
+	if (phi3) {
+		static const char *const keep[] = { "</s>", "<unk>", "<s>",
+		    "<|endoftext|>" };
+
+		for (size_t k = 0; k < s->n_add; k++)
+			s->add[k].strip = STRIP_RIGHT;
+		for (size_t j = 0; j < WB_NELEM(keep); j++) {
+			uint32_t id = lookup(s, keep[j], strlen(keep[j]));
+
+			if (id == NONE) {
+				wb_err_set(err, WB_EDATA, "%s: a model named "
+				    "Phi-3 without the token %s is not "
+				    "supported (llama.cpp does not load it)",
+				    path, keep[j]);
+				goto fail;
+			}
+			for (size_t k = 0; k < s->n_add && j > 0; k++)
+				if (s->add[k].id == id)
+					s->add[k].strip = 0;
 		}
 	}
 	if (index_added(s, path, err) != WB_OK)
@@ -2420,14 +2588,15 @@ json_added(struct wb_spm *s, const char *path, const json_t *a,
 		    v >= (json_int_t)s->n_ids)
 			return wb_err_set(err, WB_EDATA, "%s: added_tokens[%zu]: "
 			    "not a token with a content and an id", path, i);
-		if (!off(t, "single_word") || !off(t, "lstrip") ||
-		    !off(t, "rstrip") || !off(t, "normalized"))
+		if (!off(t, "single_word") || !off(t, "normalized"))
 			return wb_err_set(err, WB_EDATA, "%s: added token %s: "
-			    "single_word, lstrip, rstrip and normalized are not "
-			    "supported", path, json_string_value(c));
+			    "single_word and normalized are not supported", path,
+			    json_string_value(c));
 		s->add[s->n_add++] = (struct added){ .off = (uint32_t)text->len,
 		    .len = (uint32_t)json_string_length(c), .id = (uint32_t)v,
-		    .special = json_is_true(json_object_get(t, "special")) };
+		    .special = json_is_true(json_object_get(t, "special")),
+		    .strip = (off(t, "lstrip") ? 0 : STRIP_LEFT) |
+		    (off(t, "rstrip") ? 0 : STRIP_RIGHT) };
 		wb_buf_add(text, json_string_value(c), json_string_length(c));
 	}
 	return WB_OK;

@@ -46,7 +46,7 @@
 
 #define TC_MAGIC "WBtokc\r\n"
 /* Bump when a section's layout or meaning changes, in any engine. */
-#define TC_VERSION 4u
+#define TC_VERSION 5u
 #define TC_ENDIAN 0x01020304u
 #define TC_PROBE ((size_t)65536) /* bytes hashed at each end of the file */
 #define TC_MAX_SECTIONS 64

@@ -277,9 +277,10 @@ void wb_bpe_set_cache_after(struct wb_bpe *b, size_t n);
 /* Length of the longest special token that counts with allow_special. */
 size_t wb_bpe_special_max(const struct wb_bpe *b, int allow_special);
 /* Could a special token that counts with allow_special start before s[c]
- * and end after it? */
+ * and end after it?  Or take spaces at c (s[c - 1] no space; what is
+ * known of the text ends at end)? */
 bool wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
-    const unsigned char *s, size_t c);
+    const unsigned char *s, size_t c, size_t end);
 /* Put text in Unicode NFC before it is split (not the special tokens). */
 void wb_bpe_set_nfc(struct wb_bpe *b);
 /* Scratch memory of wb_bpe_encode_with, kept from one call to the next
@@ -299,13 +300,16 @@ int wb_nfc(const unsigned char *s, size_t n, unsigned char **out,
 uint32_t wb_bpe_id_of(const struct wb_bpe *b, const void *p, size_t n);
 /* A token that a vocabulary adds to its byte-pair merges: text[0..len)
  * (no NUL) is token id; special ones count only with allow_special, the
- * others always. */
+ * others always; strip: WB_STRIP_ bits, the spaces (Unicode's White_Space)
+ * next to it that it takes, as Hugging Face's lstrip and rstrip. */
 struct wb_bpe_added {
 	const char *text;
 	size_t len;
 	uint32_t id;
 	bool special;
+	uint8_t strip;
 };
+enum { WB_STRIP_LEFT = 1, WB_STRIP_RIGHT = 2 };
 /* An encoding from a vocabulary: the bytes of id r are bytes[off[r] ..
  * off[r + 1]) (none if empty), for r < n_ids, merged by rank = id; text
  * split into pieces by the pre-tokenizer pat; added tokens split out first, the longest where several

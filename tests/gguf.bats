@@ -174,6 +174,14 @@ ollama_install() {
 		synthetic "$pre"
 		refused "$BATS_TEST_TMPDIR/tok.gguf" "pre-tokenizer $pre is not supported (only those llama.cpp splits as Llama 3, Qwen 2, DeepSeek V3, gpt-4o, Tekken or GPT-2 do)"
 	done
+	# llama.cpp strips spaces after the tokens of a model named Phi-3
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" llama-bpe \
+	    "$BATS_TEST_TMPDIR/p.gguf" --name 'Phi-3 test'
+	refused "$BATS_TEST_TMPDIR/p.gguf" 'a byte-level model named Phi-3 is not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" llama-bpe \
+	    "$BATS_TEST_TMPDIR/p.gguf" --name 'Phi 4'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/p.gguf" <<<'{"text":"hi"}'
+	assert_output '{"text":"hi","tokens":1}'
 }
 
 @test "GGUF: a truncated file is 65, naming the byte where it ends" {

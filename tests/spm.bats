@@ -1,20 +1,28 @@
 #!/usr/bin/env bats
 # -T with SentencePiece-style BPE: the tokenizer.json files of Mistral 7B
-# and Gemma 3 (build/tokenizers, fetched by make test) against Hugging
-# Face's tokenizers, and the GGUF files of model llama made of them here
-# (tests/tokenizer/mkgguf.js --spm, laid out as llama.cpp's converter lays
-# them out) against llama.cpp (node-llama-cpp, build/tokenizers/llamacpp).
+# and Gemma 3 (build/tokenizers, fetched by make test), and one laid out as
+# Phi-3's made of Mistral 7B's (tests/tokenizer/phi3-json.js), against
+# Hugging Face's tokenizers, and the GGUF files of model llama made of them
+# here (tests/tokenizer/mkgguf.js --spm, laid out as llama.cpp's converter
+# lays them out; Phi-3's under two names, one that llama.cpp knows as
+# Phi-3's and one that it does not) against llama.cpp (node-llama-cpp,
+# build/tokenizers/llamacpp).
 
 load helper
 
 setup_file() {
 	T=${WB_TOKENIZERS_DIR:-$TOP/build/tokenizers}
-	for f in mistral gemma3; do
-		node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/$f/tokenizer.json" \
-		    "$BATS_FILE_TMPDIR/$f.gguf"
+	for f in mistral gemma3 phi3 phi3n; do
+		name=
+		case $f in
+		phi3) name='Phi-3 Mini 4k Instruct' ;;
+		phi3n) name='Phi 3 Mini 4k Instruct' ;;
+		esac
+		node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/${f%n}/tokenizer.json" \
+		    "$BATS_FILE_TMPDIR/$f.gguf" ${name:+--name "$name"}
 		node "$TOP/tests/tokenizer/expect-llamacpp.js" "$T" "$f" \
 		    "$BATS_FILE_TMPDIR/$f.gguf" "$TOP/tests/tokenizer/corpus.jsonl" \
-		    >"$BATS_FILE_TMPDIR/$f.llamacpp.jsonl" 2>/dev/null
+		    "$T/${f%n}/tokenizer.json" >"$BATS_FILE_TMPDIR/$f.llamacpp.jsonl" 2>/dev/null
 	done
 }
 
@@ -29,8 +37,8 @@ ids() {
 	jq -c '{text}' "$2" | wb-count -T "$1" $3 --ids | jq -c .ids
 }
 
-@test "-T tokenizer.json gives the ids of Hugging Face's tokenizers for Mistral 7B and Gemma 3" {
-	for f in mistral gemma3; do
+@test "-T tokenizer.json gives the ids of Hugging Face's tokenizers for Mistral 7B, Gemma 3 and Phi-3's layout" {
+	for f in mistral gemma3 phi3; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -47,8 +55,8 @@ ids() {
 	assert_output '{"text":"<start_of_turn>user\n","ids":[236820,3041,236779,1340,236779,887,236813,2364,107],"tokens":9}'
 }
 
-@test "-T FILE.gguf of model llama gives the ids of llama.cpp for Mistral 7B and Gemma 3" {
-	for f in mistral gemma3; do
+@test "-T FILE.gguf of model llama gives the ids of llama.cpp for Mistral 7B, Gemma 3 and Phi-3's layout" {
+	for f in mistral gemma3 phi3 phi3n; do
 		for s in 0 1; do
 			flag=
 			[ "$s" -eq 0 ] || flag=--allow-special
@@ -109,6 +117,97 @@ ollama_install() {
 	assert_output "$(wb-count -T "$G/gemma3.gguf" --ids <<<'{"text":"Hello world"}')"
 	run --separate-stderr wb-budget -M ollama:gemma3 -s scene=100 <<<'{"sections":{"scene":"Hello world"}}'
 	assert_output --partial '"scene":{"original_tokens":2,'
+}
+
+@test "Phi-3: the spaces after its tokens that strip them are dropped, as each reference drops them" {
+	t=$'<|user|>\nHello<|end|>\n<|assistant|> Hi</s>  x<|endoftext|> y'
+	# (" y" merges by rank as ▁ ▁y, by score as ▁▁ y)
+	for file in "$T/phi3/tokenizer.json:28705,337" "$G/phi3.gguf:259,28724"; do
+		run --separate-stderr wb-count -T "${file%:*}" --ids --allow-special < <(jq -cn --arg t "$t" '{text: $t}')
+		assert_output "$(jq -cn --arg t "$t" "{text: \$t, ids: [32010,22557,32007,32001,15359,2,1318,32000,${file#*:}], tokens: 10}")"
+	done
+	# tokenizer.json: </s> is no special token there, and strips even
+	# without --allow-special; \s is Unicode's White_Space
+	run --separate-stderr wb-count -T "$T/phi3/tokenizer.json" --ids <<<'{"text":"Hi</s> \n x"}'
+	assert_output '{"text":"Hi</s> \n x","ids":[15359,2,1318],"tokens":3}'
+	got=$(wb-count -T "$T/phi3/tokenizer.json" --ids <<<'{"text":"</s>\u3000\u00a0x"}' | jq -c .ids)
+	assert_equal "$got" '[2,1318]'
+	# llama.cpp: </s> ends generation, so it is a control token, text
+	# without --allow-special; isspace() only; and only for a model it
+	# knows as Phi-3 by its name
+	run --separate-stderr wb-count -T "$G/phi3.gguf" --ids <<<'{"text":"Hi</s> x"}'
+	assert_output '{"text":"Hi</s> x","ids":[15359,700,28713,28767,1318],"tokens":5}'
+	got=$(wb-count -T "$G/phi3.gguf" --ids --allow-special <<<'{"text":"</s>\u3000x"}' | jq -c .ids)
+	assert_equal "$got" '[2,28705,29351,28744]'
+	run --separate-stderr wb-count -T "$G/phi3n.gguf" --ids --allow-special <<<'{"text":"Hi</s> x"}'
+	assert_output '{"text":"Hi</s> x","ids":[15359,2,259,28744],"tokens":4}'
+}
+
+@test "-T tokenizer.json: added tokens with lstrip and rstrip, with a normalizer or Metaspace, give the ids of tokenizers" {
+	node -e 'for (const c of require(process.argv[1]).texts(["<s>", "</s>", "<unk>", "[A]", "▁[B]"])) console.log(JSON.stringify({text: c.text}))' \
+	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/texts"
+	head -200 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}' >>"$BATS_TEST_TMPDIR/texts"
+	add='.added_tokens += [{id: 32000, content: "[A]", single_word: false, lstrip: true, rstrip: true, normalized: false, special: false},
+	    {id: 32001, content: "▁[B]", single_word: false, lstrip: true, rstrip: false, normalized: false, special: true}]
+	    | .added_tokens[1].lstrip = true | .added_tokens[2].rstrip = true | .added_tokens[2].special = false'
+	for f in . \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true}' \
+	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: false}'; do
+		jq -c "$add | $f" "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+		for flag in "" --allow-special; do
+			if [ -z "$flag" ]; then
+				jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
+			else
+				cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
+			fi
+			node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
+			    <"$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/want"
+			ids "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/texts" "$flag" >"$BATS_TEST_TMPDIR/got"
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+}
+
+@test "-T with tokens that strip spaces: -r streams a long text to the count of the whole text" {
+	node -e 'let t = ""; for (let i = 0; t.length < 300000; i++) for (const c of require(process.argv[1]).texts(["<|end|>", "</s>", "<|user|>", "<s>"])) t += c.text + " word" + i + "日本 "; process.stdout.write(t)' \
+	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/all"
+	jq -c '.added_tokens[1].lstrip = true | .added_tokens[1].special = false | .normalizer = null
+	    | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true}' \
+	    "$T/phi3/tokenizer.json" >"$BATS_TEST_TMPDIR/meta.json"
+	for file in "$T/phi3/tokenizer.json" "$G/phi3.gguf" "$BATS_TEST_TMPDIR/meta.json"; do
+		for flag in "" --allow-special; do
+			want=$(jq -Rsc '{text: .}' "$BATS_TEST_TMPDIR/all" | wb-count -T "$file" $flag | jq .tokens)
+			got=$(wb-count -r -q -T "$file" $flag <"$BATS_TEST_TMPDIR/all")
+			[ "$want" -gt 100000 ]
+			assert_equal "$got" "$want"
+		done
+	done
+}
+
+@test "-T FILE.gguf of model llama: the types llama.cpp gives tokens by their text, as it gives them" {
+	# user-defined tokens that end generation count as control ones; those
+	# of gpt-oss that it writes in the text, user-defined ones
+	jq -c '.added_tokens += ([["<|eot_id|>", false], ["<|im_end|>", false], ["<end_of_turn>", false],
+	    ["<|endoftext|>", false], ["<|eom_id|>", false], ["<EOT>", false], ["[EOS]", false],
+	    ["<|end_of_text|>", false], ["<eos>", false], ["<|channel|>", true], ["<|message|>", false],
+	    ["<|end|>", true], ["<|user|>", false]]
+	    | to_entries | map({id: (32000 + .key), content: .value[0], single_word: false, lstrip: false,
+	      rstrip: false, normalized: false, special: .value[1]}))' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/t.gguf"
+	jq -c '.added_tokens[] | {text: ("a" + .content + "b " + .content)}' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/texts"
+	node "$TOP/tests/tokenizer/expect-llamacpp.js" "$T" t "$BATS_TEST_TMPDIR/t.gguf" \
+	    "$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/ref" 2>/dev/null
+	for s in 0 1; do
+		flag=
+		[ "$s" -eq 0 ] || flag=--allow-special
+		jq -c "select(.special == $s) | .ids" "$BATS_TEST_TMPDIR/ref" | head -16 >"$BATS_TEST_TMPDIR/want"
+		ids "$BATS_TEST_TMPDIR/t.gguf" "$BATS_TEST_TMPDIR/texts" "$flag" >"$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	# <|eot_id|> as text without --allow-special, <|channel|> split out
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids <<<'{"text":"<|channel|><|eot_id|>"}'
+	assert_output '{"text":"<|channel|><|eot_id|>","ids":[32009,523,28766,28706,322,28730,313,28766,28767],"tokens":9}'
 }
 
 @test "Metaspace prepend_scheme first drops the leading ▁ of a text that starts with a space; llama.cpp keeps it" {
@@ -192,7 +291,11 @@ ollama_install() {
 	jq -c '.normalizer = null' "$T/mistral/tokenizer.json" >"$j"
 	refused "$j" 'model BPE with byte_fallback and neither Metaspace nor a normalizer that replaces spaces is not supported'
 	jq -c '.added_tokens[1].normalized = true' "$T/mistral/tokenizer.json" >"$j"
-	refused "$j" 'added token <s>: single_word, lstrip, rstrip and normalized are not supported'
+	refused "$j" 'added token <s>: single_word and normalized are not supported'
+	jq -c '.added_tokens[2].single_word = true' "$T/phi3/tokenizer.json" >"$j"
+	refused "$j" 'added token </s>: single_word and normalized are not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/mistral/tokenizer.json" "$BATS_TEST_TMPDIR/p.gguf" --name 'phi3 mini'
+	refused "$BATS_TEST_TMPDIR/p.gguf" 'a model named Phi-3 without the token <|endoftext|> is not supported (llama.cpp does not load it)'
 	jq -c '.model.merges += ["▁ zzzq"]' "$T/mistral/tokenizer.json" >"$j"
 	refused "$j" 'merge 58980: a token that is not in the vocabulary'
 }

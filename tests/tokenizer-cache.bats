@@ -184,14 +184,16 @@ damaged() {
 @test "the ids from the cache are those of the file on the whole corpus, for every tokenizer" {
 	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" \
 	    llama-bpe "$BATS_TEST_TMPDIR/llama3.gguf"
-	# SentencePiece-style GGUFs (model llama) of Mistral 7B and Gemma 3.
-	for f in mistral gemma3; do
+	# SentencePiece-style GGUFs (model llama) of Mistral 7B, Gemma 3 and
+	# Phi-3's layout (its tokens strip spaces).
+	for f in mistral gemma3 phi3; do
 		node "$TOP/tests/tokenizer/mkgguf.js" --spm "$T/$f/tokenizer.json" \
-		    "$BATS_TEST_TMPDIR/$f.gguf"
+		    "$BATS_TEST_TMPDIR/$f.gguf" --name "$f"
 	done
 	n=0
 	for tok in "$T"/*/tokenizer.json "$BATS_TEST_TMPDIR/llama3.gguf" \
-	    "$BATS_TEST_TMPDIR/mistral.gguf" "$BATS_TEST_TMPDIR/gemma3.gguf"; do
+	    "$BATS_TEST_TMPDIR/mistral.gguf" "$BATS_TEST_TMPDIR/gemma3.gguf" \
+	    "$BATS_TEST_TMPDIR/phi3.gguf"; do
 		export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache$n
 		C=$XDG_CACHE_HOME/wb/tokenizers
 		n=$((n + 1))
@@ -207,7 +209,7 @@ damaged() {
 			rm -rf "$C"
 		done
 	done
-	[ "$n" -ge 9 ]
+	[ "$n" -ge 11 ]
 }
 
 @test "a cache that cannot be written costs only time" {

@@ -82,8 +82,8 @@ refused() {
 	    "merge 3: merges not in the order of their tokens' ids are not supported"
 	refused '.model.vocab["▁a"] = 261' \
 	    'model.vocab: ▁a: not a byte-level token; only byte-level BPE is supported'
-	refused '.added_tokens[0].lstrip = true' \
-	    'added token [X]: single_word, lstrip and rstrip are not supported'
+	refused '.added_tokens[0].single_word = true' \
+	    'added token [X]: single_word is not supported'
 }
 
 @test "-T: a missing file exits 66, a file that is not JSON 65" {
@@ -125,6 +125,50 @@ refused() {
 	done
 	run --separate-stderr wb-count -T "$T/llama3_1/tokenizer.json" --ids --allow-special <<<'{"text":"<|begin_of_text|>hello world<|eot_id|>"}'
 	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
+}
+
+@test "-T: added tokens with lstrip or rstrip take the spaces next to them, as Hugging Face's tokenizers" {
+	# Llama 3.1's file, <|eot_id|> with rstrip, <|start_header_id|> with
+	# lstrip, and an added token that is not special with both
+	jq -c '(.added_tokens[] | select(.content == "<|eot_id|>")).rstrip = true
+	    | (.added_tokens[] | select(.content == "<|start_header_id|>")).lstrip = true
+	    | .added_tokens += [{id: 128256, content: "[X]", single_word: false, lstrip: true,
+	      rstrip: true, normalized: false, special: false},
+	      {id: 128257, content: "ZQX", single_word: false, lstrip: false,
+	      rstrip: true, normalized: false, special: false}]' \
+	    "$T/llama3_1/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	node -e 'for (const c of require(process.argv[1]).texts(["<|eot_id|>", "<|start_header_id|>", "[X]", "<|end_header_id|>", "ZQX"])) console.log(JSON.stringify({text: c.text}))' \
+	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/texts"
+	head -300 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}' >>"$BATS_TEST_TMPDIR/texts"
+	for flag in "" --allow-special; do
+		if [ -z "$flag" ]; then
+			jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
+		else
+			cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
+		fi
+		# (without the special tokens, tokenizers numbers [X] and ZQX 128000
+	# and 128001)
+		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
+		    <"$BATS_TEST_TMPDIR/texts" | jq -c 'map(if . == 128000 then 128256 elif . == 128001 then 128257 else . end)' >"$BATS_TEST_TMPDIR/want"
+		wb-count -T "$BATS_TEST_TMPDIR/tok.json" $flag --ids <"$BATS_TEST_TMPDIR/texts" |
+		    jq -c .ids >"$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special < <(jq -cn '{text: "hi<|eot_id|>\n\nthere \t<|start_header_id|>user"}')
+	assert_output '{"text":"hi<|eot_id|>\n\nthere \t<|start_header_id|>user","ids":[6151,128009,19041,128006,882],"tokens":5}'
+	# streamed, cut where no token takes the spaces: in the second text
+	# the places between a letter and a space are next to such a token
+	node -e 'let t = ""; for (let i = 0; t.length < 300000; i++) for (const c of require(process.argv[1]).texts(["<|eot_id|>", "<|start_header_id|>", "[X]", "ZQX"])) t += c.text + " word" + i + "a "; process.stdout.write(t)' \
+	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/all"
+	node -e 'process.stdout.write("x <|start_header_id|>ZQX \ty ".repeat(20000))' >"$BATS_TEST_TMPDIR/all2"
+	for all in all all2; do
+		for flag in "" --allow-special; do
+			want=$(jq -Rsc '{text: .}' "$BATS_TEST_TMPDIR/$all" | wb-count -T "$BATS_TEST_TMPDIR/tok.json" $flag | jq .tokens)
+			got=$(wb-count -r -q -T "$BATS_TEST_TMPDIR/tok.json" $flag <"$BATS_TEST_TMPDIR/$all")
+			[ "$want" -gt 50000 ]
+			assert_equal "$got" "$want"
+		done
+	done
 }
 
 @test "-T -r streams the whole corpus to the count of Hugging Face's tokenizers" {

@@ -6,11 +6,12 @@
 // alignment), types.gguf a key of every value type and an array of each,
 // tensor.gguf one tensor after its metadata. test-gguf.c checks what it
 // reads back against the values written here.
-// mkgguf.js --from TOKENIZER.JSON PRE OUT: the GGUF that llama.cpp's
-// converter makes of a byte-level BPE tokenizer.json (see below).
-// mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores]: the GGUF of model
-// llama that it makes of a SentencePiece-style one (see below), without
-// its scores if asked.
+// mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]: the GGUF that
+// llama.cpp's converter makes of a byte-level BPE tokenizer.json (see
+// below), its general.name NAME if given.
+// mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [--name NAME]: the GGUF
+// of model llama that it makes of a SentencePiece-style one (see below),
+// without its scores if asked, its general.name NAME if given.
 'use strict';
 
 const fs = require('fs');
@@ -152,7 +153,7 @@ function withTensor() {
 // (a hole is [PADi], unused), token types (added tokens: control if
 // special or looking special, else user-defined), the merges as "A B",
 // and the pre-tokenizer name pre.
-function fromTokenizerJson(text, pre) {
+function fromTokenizerJson(text, pre, name) {
   const tj = JSON.parse(text);
   const byId = new Map();
   for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
@@ -182,7 +183,7 @@ function fromTokenizerJson(text, pre) {
   const merges = tj.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
   return gguf(3, [
     ['general.architecture', 'string', 'llama'],
-    ['general.name', 'string', 'from tokenizer.json'],
+    ['general.name', 'string', name || 'from tokenizer.json'],
     ['tokenizer.ggml.model', 'string', 'gpt2'],
     ['tokenizer.ggml.pre', 'string', pre],
     ['tokenizer.ggml.tokens', 'array', arr('string', tokens)],
@@ -199,7 +200,7 @@ function fromTokenizerJson(text, pre) {
 // tokens <0xNN> 6, the unknown token 2, special added tokens control (3),
 // other added ones user-defined (4), the rest normal (1); add_space_prefix
 // when the normalizer prepends ▁ (Llama 2, Mistral; not Gemma).
-function spmFromTokenizerJson(text, noScores) {
+function spmFromTokenizerJson(text, noScores, name) {
   const tj = JSON.parse(text);
   const byId = new Map();
   for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
@@ -229,7 +230,7 @@ function spmFromTokenizerJson(text, noScores) {
      tj.pre_tokenizer.prepend_scheme !== 'never');
   return gguf(3, [
     ['general.architecture', 'string', 'llama'],
-    ['general.name', 'string', 'from tokenizer.json'],
+    ['general.name', 'string', name || 'from tokenizer.json'],
     ['llama.context_length', 'u32', 4096],
     ['llama.embedding_length', 'u32', 64],
     ['llama.block_count', 'u32', 1],
@@ -248,23 +249,24 @@ function spmFromTokenizerJson(text, noScores) {
 
 const dir = process.argv[2];
 if (dir === '--spm') {
-  const [, , , src, out, flag] = process.argv;
-  if (!out) {
-    process.stderr.write('usage: mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores]\n');
+  const [, , , src, out, ...flags] = process.argv;
+  const at = flags.indexOf('--name');
+  if (!out || (at >= 0 && at + 1 >= flags.length)) {
+    process.stderr.write('usage: mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [--name NAME]\n');
     process.exit(64);
   }
   fs.writeFileSync(out, spmFromTokenizerJson(fs.readFileSync(src, 'utf8'),
-    flag === '--no-scores'));
+    flags.includes('--no-scores'), at >= 0 ? flags[at + 1] : undefined));
   process.exit(0);
 }
 if (dir === '--from') {
-  // mkgguf.js --from TOKENIZER.JSON PRE OUT
-  const [, , , src, pre, out] = process.argv;
-  if (!out) {
-    process.stderr.write('usage: mkgguf.js --from TOKENIZER.JSON PRE OUT\n');
+  // mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]
+  const [, , , src, pre, out, flag, name] = process.argv;
+  if (!out || (flag !== undefined && (flag !== '--name' || name === undefined))) {
+    process.stderr.write('usage: mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]\n');
     process.exit(64);
   }
-  fs.writeFileSync(out, fromTokenizerJson(fs.readFileSync(src, 'utf8'), pre));
+  fs.writeFileSync(out, fromTokenizerJson(fs.readFileSync(src, 'utf8'), pre, name));
   process.exit(0);
 }
 if (!dir) {
