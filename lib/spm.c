@@ -495,12 +495,29 @@ try_bigram(const struct wb_spm *s, const char *t, const struct sym *sy,
  * one the heap gives, as each pair that is there has one entry in the
  * heap and an entry that is not is passed over (the pair at a place that
  * maps to the same token would cover the same text, so it is the same
- * pair).  A merge changes three keys, so three blocks; no entry goes
- * stale, and the tree is a fixed array.
+ * pair).  No entry goes stale, and the tree is a fixed array.
+ *
+ * Long runs (of one letter, of spaces) merge in waves of one rank from
+ * left to right, and the tree is not asked for each of them: after a
+ * merge of rank r at a, the pair at the next symbol p is the least key
+ * if its rank is r and it is less than every key written since the tree
+ * was last asked (low).  For the keys not written since are at least that
+ * answer (r, a0), and the living symbols from a0 up to p were all merged
+ * since, so that those of rank r are at p or after it.  The blocks of
+ * the keys written are brought up to date only when the tree is asked.
  */
 #define TBLK 8
 #define TREE_MIN 64              /* symbols before a word uses the tree */
 #define NOKEY UINT64_MAX
+
+struct tree {
+	uint64_t *pr;            /* the key of each symbol's pair */
+	uint64_t *t;             /* t[1] the root, t[m + b] block b */
+	size_t n, m, blocks;
+	size_t *dl, nd;          /* the blocks written since it was asked */
+	uint8_t *dirty;          /* block b in dl */
+	uint64_t low;            /* least key written since it was asked */
+};
 
 static uint64_t
 block_min(const uint64_t *pr, size_t n, size_t b)
@@ -527,17 +544,90 @@ tree_update(uint64_t *t, size_t m, const uint64_t *pr, size_t n, size_t b)
 	}
 }
 
-/* After a merge at symbol a of the symbol r, with the symbol before it z
- * (-1: none): the blocks of the three pairs that changed, once each. */
-static void
-tree_merged(uint64_t *t, size_t m, const uint64_t *pr, size_t n, int32_t a,
-    int32_t r, int32_t z)
+/* A tree of n symbols, their keys to be put in pr; false if out of
+ * memory. */
+static bool
+tree_new(struct tree *tr, size_t n)
 {
-	tree_update(t, m, pr, n, (size_t)a / TBLK);
-	if ((size_t)r / TBLK != (size_t)a / TBLK)
-		tree_update(t, m, pr, n, (size_t)r / TBLK);
-	if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
-		tree_update(t, m, pr, n, (size_t)z / TBLK);
+	tr->n = n;
+	tr->blocks = (n + TBLK - 1) / TBLK;
+	for (tr->m = 1; tr->m < tr->blocks; tr->m *= 2)
+		;
+	tr->nd = 0;
+	tr->low = NOKEY;
+	tr->pr = malloc(n * sizeof(*tr->pr));
+	tr->t = malloc(2 * tr->m * sizeof(*tr->t));
+	tr->dl = malloc(tr->blocks * sizeof(*tr->dl));
+	tr->dirty = calloc(tr->blocks, 1);
+	return tr->pr != NULL && tr->t != NULL && tr->dl != NULL &&
+	    tr->dirty != NULL;
+}
+
+static void
+tree_free(struct tree *tr)
+{
+	free(tr->pr);
+	free(tr->t);
+	free(tr->dl);
+	free(tr->dirty);
+}
+
+/* The nodes over all the keys. */
+static void
+tree_build(struct tree *tr)
+{
+	for (size_t i = 0; i < tr->m; i++)
+		tr->t[tr->m + i] = i < tr->blocks ? block_min(tr->pr, tr->n, i) :
+		    NOKEY;
+	for (size_t j = tr->m - 1; j >= 1; j--)
+		tr->t[j] = tr->t[2 * j] < tr->t[2 * j + 1] ? tr->t[2 * j] :
+		    tr->t[2 * j + 1];
+}
+
+/* Write the key of symbol i; its block waits for the next tree_least. */
+static void
+tree_set(struct tree *tr, size_t i, uint64_t key)
+{
+	size_t b = i / TBLK;
+
+	tr->pr[i] = key;
+	if (key < tr->low)
+		tr->low = key;
+	if (!tr->dirty[b]) {
+		tr->dirty[b] = 1;
+		tr->dl[tr->nd++] = b;
+	}
+}
+
+/* The least key, the written blocks brought up to date first. */
+static uint64_t
+tree_least(struct tree *tr)
+{
+	if (tr->nd > tr->blocks / 4) {
+		for (size_t k = 0; k < tr->nd; k++)
+			tr->dirty[tr->dl[k]] = 0;
+		tree_build(tr);
+	} else {
+		for (size_t k = 0; k < tr->nd; k++) {
+			tree_update(tr->t, tr->m, tr->pr, tr->n, tr->dl[k]);
+			tr->dirty[tr->dl[k]] = 0;
+		}
+	}
+	tr->nd = 0;
+	tr->low = NOKEY;
+	return tr->t[1];
+}
+
+/* The merge after the one of key last (NOKEY: none yet) whose symbol now
+ * goes on to next (-1: none): the next one of the wave if it is sure to
+ * be the least, else the tree's least. */
+static uint64_t
+tree_next(struct tree *tr, uint64_t last, int32_t next)
+{
+	if (last != NOKEY && next >= 0 && tr->pr[next] >> 32 == last >> 32 &&
+	    tr->pr[next] < tr->low)
+		return tr->pr[next];
+	return tree_least(tr);
 }
 
 /* The key of the pair that starts at symbol i: the higher the score of
@@ -560,40 +650,31 @@ bigram_key(const struct wb_spm *s, const char *t, const struct sym *sy,
 static bool
 score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 {
-	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
-	uint64_t *pr, *tr;
+	struct tree tr;
+	uint64_t cur = NOKEY;
 
-	for (m = 1; m < blocks; m *= 2)
-		;
-	pr = malloc(n * sizeof(*pr));
-	tr = malloc(2 * m * sizeof(*tr));
-	if (pr == NULL || tr == NULL) {
-		free(pr);
-		free(tr);
+	if (!tree_new(&tr, (size_t)k)) {
+		tree_free(&tr);
 		return false;
 	}
 	for (int32_t i = 0; i < k; i++)
-		pr[i] = bigram_key(s, t, sy, i);
-	for (size_t i = 0; i < m; i++)
-		tr[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
-	for (size_t j = m - 1; j >= 1; j--)
-		tr[j] = tr[2 * j] < tr[2 * j + 1] ? tr[2 * j] : tr[2 * j + 1];
-	while (tr[1] != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)tr[1], r = sy[a].next, z = sy[a].prev;
+		tr.pr[i] = bigram_key(s, t, sy, i);
+	tree_build(&tr);
+	while ((cur = tree_next(&tr, cur, cur == NOKEY ? -1 :
+	    sy[(uint32_t)cur].next)) != NOKEY) {
+		int32_t a = (int32_t)(uint32_t)cur, r = sy[a].next, z = sy[a].prev;
 
 		sy[a].n += sy[r].n;
 		sy[r].n = 0;
 		sy[a].next = sy[r].next;
 		if (sy[r].next >= 0)
 			sy[sy[r].next].prev = a;
-		pr[r] = NOKEY;
-		pr[a] = bigram_key(s, t, sy, a);
+		tree_set(&tr, (size_t)r, NOKEY);
+		tree_set(&tr, (size_t)a, bigram_key(s, t, sy, a));
 		if (z >= 0)
-			pr[z] = bigram_key(s, t, sy, z);
-		tree_merged(tr, m, pr, n, a, r, z);
+			tree_set(&tr, (size_t)z, bigram_key(s, t, sy, z));
 	}
-	free(pr);
-	free(tr);
+	tree_free(&tr);
 	return true;
 }
 
@@ -748,26 +829,19 @@ pair_key(const struct wb_spm *s, const struct wsym *w, int32_t i)
 static bool
 rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 {
-	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
-	uint64_t *pr, *t;
+	struct tree tr;
+	uint64_t cur = NOKEY;
 
-	for (m = 1; m < blocks; m *= 2)
-		;
-	pr = malloc(n * sizeof(*pr));
-	t = malloc(2 * m * sizeof(*t));
-	if (pr == NULL || t == NULL) {
-		free(pr);
-		free(t);
+	if (!tree_new(&tr, (size_t)k)) {
+		tree_free(&tr);
 		return false;
 	}
 	for (int32_t i = 0; i < k; i++)
-		pr[i] = pair_key(s, w, i);
-	for (size_t i = 0; i < m; i++)
-		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
-	for (size_t j = m - 1; j >= 1; j--)
-		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
-	while (t[1] != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)t[1], nx = w[a].next, z = w[a].prev;
+		tr.pr[i] = pair_key(s, w, i);
+	tree_build(&tr);
+	while ((cur = tree_next(&tr, cur, cur == NOKEY ? -1 :
+	    w[(uint32_t)cur].next)) != NOKEY) {
+		int32_t a = (int32_t)(uint32_t)cur, nx = w[a].next, z = w[a].prev;
 		const struct merge *mg = merge_of(s, w[a].id, w[nx].id);
 
 		w[a].id = mg->id;
@@ -776,14 +850,12 @@ rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 		w[nx].len = 0;
 		if (w[nx].next >= 0)
 			w[w[nx].next].prev = a;
-		pr[nx] = NOKEY;
-		pr[a] = pair_key(s, w, a);
+		tree_set(&tr, (size_t)nx, NOKEY);
+		tree_set(&tr, (size_t)a, pair_key(s, w, a));
 		if (z >= 0)
-			pr[z] = pair_key(s, w, z);
-		tree_merged(t, m, pr, n, a, nx, z);
+			tree_set(&tr, (size_t)z, pair_key(s, w, z));
 	}
-	free(pr);
-	free(t);
+	tree_free(&tr);
 	return true;
 }
 

@@ -419,6 +419,44 @@ long_runs_are_quick(void)
 	free(s);
 }
 
+/* 100 KB of one character or a few, repeated (long runs merge in waves on
+ * the tree, and split tokens are looked for over them), give the ids of
+ * the text merged whole on the heap. */
+static void
+long_runs_give_the_ids_of_the_whole(void)
+{
+	static const char *const runs[] = { "a", " ", "ab", "\n", "\t", "▁",
+	    "7", "0123456789", "😀", " \n", "中", "aab", "a a", "\n\n ",
+	    "  \t", "<", "<unused1", "=", "é", "▁▁a" };
+	size_t n = 100000, cases = 0, bad = 0, len;
+	char *s = malloc(n + 16);
+	uint32_t *a = malloc((n + 8) * sizeof(*a)), *b = malloc((n + 8) * sizeof(*b));
+
+	for (size_t r = 0; r < WB_NELEM(runs); r++) {
+		size_t l = strlen(runs[r]);
+
+		for (len = 0; len + l <= n; len += l)
+			memcpy(s + len, runs[r], l);
+		for (size_t e = 0; e < NMODELS * 4; e++) {
+			struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+			if (c == NULL)
+				continue;
+			cases++;
+			if (!same_ids(c, s, len, a, b, n + 8) && bad++ < 5)
+				printf("# %s %s special=%d: 100 KB of \"%s\" "
+				    "differs\n", names[e / 4], e / 2 % 2 ?
+				    "gguf" : "json", (int)(e % 2), runs[r]);
+		}
+	}
+	printf("# %zu runs, %zu differ\n", cases, bad);
+	CHECK_U(cases, WB_NELEM(runs) * NMODELS * 4);
+	CHECK_U(bad, 0);
+	free(s);
+	free(a);
+	free(b);
+}
+
 static void
 free_all(void)
 {
@@ -441,6 +479,7 @@ main(void)
 	RUN(truncation_stays_within_the_budget);
 	RUN(pieces_give_the_ids_of_the_whole);
 	RUN(long_runs_are_quick);
+	RUN(long_runs_give_the_ids_of_the_whole);
 	free_all();
 	return UNIT_END();
 }
