@@ -646,19 +646,97 @@ bigram_key(const struct wb_spm *s, const char *t, const struct sym *sy,
 	return (uint64_t)~u << 32 | (uint32_t)i;
 }
 
+/*
+ * A long word's pairs of tokens as it looked them up, by their ids (the
+ * same two texts, the same ids): left << 32 | right -> the token the two
+ * make, NONE if none; a slot holds the last pair that hashed to it.  Long
+ * runs make the same few pairs over and over.
+ */
+#define UNSEEN (NONE - 1)        /* not looked up yet */
+
+struct pslot {
+	uint64_t key;            /* UINT64_MAX: empty (no id is NONE here) */
+	uint32_t id;
+};
+
+struct spairs {
+	uint32_t *id;            /* each symbol's token, NONE if none */
+	uint32_t *made;          /* the token of the pair at each symbol */
+	struct pslot *slot;
+	size_t mask;
+};
+
+/* The key of the pair that starts at symbol i, as bigram_key gives it,
+ * its token in p->made[i]. */
+static uint64_t
+spair_key(const struct wb_spm *s, const char *t, const struct sym *sy,
+    struct spairs *p, int32_t i)
+{
+	int32_t j;
+	uint32_t id, u;
+
+	if (i < 0 || (j = sy[i].next) < 0)
+		return NOKEY;
+	if (p->id[i] != NONE && p->id[j] != NONE) {
+		uint64_t k = (uint64_t)p->id[i] << 32 | p->id[j];
+		struct pslot *e = &p->slot[mix(k) & p->mask];
+
+		if (e->key != k) {
+			e->key = k;
+			e->id = lookup(s, t + sy[i].start, sy[i].n + sy[j].n);
+		}
+		id = e->id;
+	} else {
+		id = lookup(s, t + sy[i].start, sy[i].n + sy[j].n);
+	}
+	if ((p->made[i] = id) == NONE)
+		return NOKEY;
+	memcpy(&u, &s->score[id], sizeof(u));
+	u = u >> 31 ? ~u : u | 0x80000000u;     /* in the order of the floats */
+	return (uint64_t)~u << 32 | (uint32_t)i;
+}
+
 /* Merge the k symbols sy[] of t on a tree; false if out of memory. */
 static bool
 score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 {
 	struct tree tr;
+	struct spairs p;
+	uint32_t byte1[256];
 	uint64_t cur = NOKEY;
+	size_t slots;
+	bool ok;
 
-	if (!tree_new(&tr, (size_t)k)) {
-		tree_free(&tr);
-		return false;
+	for (slots = 64; slots < 4096 && slots < (size_t)k / 2; slots *= 2)
+		;
+	p.id = malloc((size_t)k * sizeof(*p.id));
+	p.made = malloc((size_t)k * sizeof(*p.made));
+	p.slot = malloc(slots * sizeof(*p.slot));
+	p.mask = slots - 1;
+	ok = tree_new(&tr, (size_t)k) && p.id != NULL && p.made != NULL &&
+	    p.slot != NULL;
+	if (!ok)
+		goto out;
+	memset(p.slot, 0xFF, slots * sizeof(*p.slot));
+	for (size_t b = 0; b < 256; b++)
+		byte1[b] = UNSEEN;
+	/* The symbols' tokens: those of one byte and repeats looked up once. */
+	for (int32_t i = 0; i < k; i++) {
+		const char *c = t + sy[i].start;
+
+		if (sy[i].n == 1) {
+			if (byte1[(unsigned char)*c] == UNSEEN)
+				byte1[(unsigned char)*c] = lookup(s, c, 1);
+			p.id[i] = byte1[(unsigned char)*c];
+		} else if (i > 0 && sy[i - 1].n == sy[i].n &&
+		    memcmp(c - sy[i].n, c, sy[i].n) == 0) {
+			p.id[i] = p.id[i - 1];
+		} else {
+			p.id[i] = lookup(s, c, sy[i].n);
+		}
 	}
 	for (int32_t i = 0; i < k; i++)
-		tr.pr[i] = bigram_key(s, t, sy, i);
+		tr.pr[i] = spair_key(s, t, sy, &p, i);
 	tree_build(&tr);
 	while ((cur = tree_next(&tr, cur, cur == NOKEY ? -1 :
 	    sy[(uint32_t)cur].next)) != NOKEY) {
@@ -669,13 +747,18 @@ score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 		sy[a].next = sy[r].next;
 		if (sy[r].next >= 0)
 			sy[sy[r].next].prev = a;
+		p.id[a] = p.made[a];
 		tree_set(&tr, (size_t)r, NOKEY);
-		tree_set(&tr, (size_t)a, bigram_key(s, t, sy, a));
+		tree_set(&tr, (size_t)a, spair_key(s, t, sy, &p, a));
 		if (z >= 0)
-			tree_set(&tr, (size_t)z, bigram_key(s, t, sy, z));
+			tree_set(&tr, (size_t)z, spair_key(s, t, sy, &p, z));
 	}
+out:
 	tree_free(&tr);
-	return true;
+	free(p.id);
+	free(p.made);
+	free(p.slot);
+	return ok;
 }
 
 /* Merge the k < TREE_MIN symbols sy[] of t by the least key, found by a
