@@ -498,13 +498,18 @@ try_bigram(const struct wb_spm *s, const char *t, const struct sym *sy,
  * pair).  No entry goes stale, and the tree is a fixed array.
  *
  * Long runs (of one letter, of spaces) merge in waves of one rank from
- * left to right, and the tree is not asked for each of them: after a
- * merge of rank r at a, the pair at the next symbol p is the least key
- * if its rank is r and it is less than every key written since the tree
- * was last asked (low).  For the keys not written since are at least that
- * answer (r, a0), and the living symbols from a0 up to p were all merged
- * since, so that those of rank r are at p or after it.  The blocks of
- * the keys written are brought up to date only when the tree is asked.
+ * left to right, or grow one token from the left, and the tree is not
+ * asked for each merge.  Once it answered (r, a0), the keys not written
+ * since are at least that; front, the first symbol from a0 on whose key
+ * was not written since (-1: none), moves right as the merges take it or
+ * the symbol before it, so those keys are at least (r, front).  So are
+ * the keys written since but by the last merge: a merge is at front
+ * (whose key is the least, so that the keys written before it, left of
+ * front, are of a rank over r), or at a or z, the two keys the merge
+ * before wrote, and then it writes over the one and takes the other.
+ * The next merge is then the least of the keys at a, z and front if it is
+ * at most (r, front); else the tree's least.  The blocks of the keys
+ * written are brought up to date only when the tree is asked.
  */
 #define TBLK 8
 #define TREE_MIN 64              /* symbols before a word uses the tree */
@@ -516,7 +521,8 @@ struct tree {
 	size_t n, m, blocks;
 	size_t *dl, nd;          /* the blocks written since it was asked */
 	uint8_t *dirty;          /* block b in dl */
-	uint64_t low;            /* least key written since it was asked */
+	uint64_t rank;           /* the rank of its last answer, << 32 */
+	int32_t front;
 };
 
 static uint64_t
@@ -554,7 +560,6 @@ tree_new(struct tree *tr, size_t n)
 	for (tr->m = 1; tr->m < tr->blocks; tr->m *= 2)
 		;
 	tr->nd = 0;
-	tr->low = NOKEY;
 	tr->pr = malloc(n * sizeof(*tr->pr));
 	tr->t = malloc(2 * tr->m * sizeof(*tr->t));
 	tr->dl = malloc(tr->blocks * sizeof(*tr->dl));
@@ -591,8 +596,6 @@ tree_set(struct tree *tr, size_t i, uint64_t key)
 	size_t b = i / TBLK;
 
 	tr->pr[i] = key;
-	if (key < tr->low)
-		tr->low = key;
 	if (!tr->dirty[b]) {
 		tr->dirty[b] = 1;
 		tr->dl[tr->nd++] = b;
@@ -614,20 +617,38 @@ tree_least(struct tree *tr)
 		}
 	}
 	tr->nd = 0;
-	tr->low = NOKEY;
 	return tr->t[1];
 }
 
-/* The merge after the one of key last (NOKEY: none yet) whose symbol now
- * goes on to next (-1: none): the next one of the wave if it is sure to
- * be the least, else the tree's least. */
+/* The first merge: the tree's least key. */
 static uint64_t
-tree_next(struct tree *tr, uint64_t last, int32_t next)
+tree_first(struct tree *tr)
 {
-	if (last != NOKEY && next >= 0 && tr->pr[next] >> 32 == last >> 32 &&
-	    tr->pr[next] < tr->low)
-		return tr->pr[next];
-	return tree_least(tr);
+	uint64_t c = tree_least(tr);
+
+	tr->rank = c >> 32 << 32;
+	tr->front = c == NOKEY ? -1 : (int32_t)(uint32_t)c;
+	return c;
+}
+
+/* The merge after one at a that took the symbol gone (a now goes on to
+ * next; z before it, -1: none): the least key, found as above. */
+static uint64_t
+tree_next(struct tree *tr, int32_t a, int32_t z, int32_t gone,
+    int32_t next)
+{
+	uint64_t c = tr->pr[a];
+
+	if (a == tr->front || gone == tr->front)
+		tr->front = next;
+	if (z >= 0 && tr->pr[z] < c)
+		c = tr->pr[z];
+	if (tr->front >= 0 && tr->pr[tr->front] < c)
+		c = tr->pr[tr->front];
+	if (c != NOKEY && c <= (tr->rank |
+	    (tr->front >= 0 ? (uint32_t)tr->front : UINT32_MAX)))
+		return c;
+	return tree_first(tr);
 }
 
 /* The key of the pair that starts at symbol i: the higher the score of
@@ -703,7 +724,8 @@ score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 	struct tree tr;
 	struct spairs p;
 	uint32_t byte1[256];
-	uint64_t cur = NOKEY;
+	uint64_t cur;
+	int32_t a = 0, r = 0, z = 0;
 	size_t slots;
 	bool ok;
 
@@ -738,9 +760,11 @@ score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 	for (int32_t i = 0; i < k; i++)
 		tr.pr[i] = spair_key(s, t, sy, &p, i);
 	tree_build(&tr);
-	while ((cur = tree_next(&tr, cur, cur == NOKEY ? -1 :
-	    sy[(uint32_t)cur].next)) != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)cur, r = sy[a].next, z = sy[a].prev;
+	for (cur = tree_first(&tr); cur != NOKEY;
+	    cur = tree_next(&tr, a, z, r, sy[a].next)) {
+		a = (int32_t)(uint32_t)cur;
+		r = sy[a].next;
+		z = sy[a].prev;
 
 		sy[a].n += sy[r].n;
 		sy[r].n = 0;
@@ -913,7 +937,8 @@ static bool
 rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 {
 	struct tree tr;
-	uint64_t cur = NOKEY;
+	uint64_t cur;
+	int32_t a = 0, nx = 0, z = 0;
 
 	if (!tree_new(&tr, (size_t)k)) {
 		tree_free(&tr);
@@ -922,10 +947,14 @@ rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 	for (int32_t i = 0; i < k; i++)
 		tr.pr[i] = pair_key(s, w, i);
 	tree_build(&tr);
-	while ((cur = tree_next(&tr, cur, cur == NOKEY ? -1 :
-	    w[(uint32_t)cur].next)) != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)cur, nx = w[a].next, z = w[a].prev;
-		const struct merge *mg = merge_of(s, w[a].id, w[nx].id);
+	for (cur = tree_first(&tr); cur != NOKEY;
+	    cur = tree_next(&tr, a, z, nx, w[a].next)) {
+		const struct merge *mg;
+
+		a = (int32_t)(uint32_t)cur;
+		nx = w[a].next;
+		z = w[a].prev;
+		mg = merge_of(s, w[a].id, w[nx].id);
 
 		w[a].id = mg->id;
 		w[a].len += w[nx].len;
