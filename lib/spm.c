@@ -1603,6 +1603,17 @@ char_tok(const struct wb_spm *s, const unsigned char *p, size_t n,
 	return lookup(s, (const char *)p, (size_t)l) != NONE;
 }
 
+/* May the text be cut between the characters x and y (spaces as ▁), as
+ * far as the two alone tell? */
+static bool
+pair_cuts(const struct wb_spm *sp, uint32_t x, uint32_t y)
+{
+	if (sp->split && y == 0x2581)
+		return true;
+	return !sp->whole && !sp->bg_oom &&
+	    !bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63);
+}
+
 /* May s[0..c) and s[c..) be tokenized apart (cont on the right)?  s[c]
  * starts a character, s[0..c) ends one; c > 0. */
 static bool
@@ -1624,10 +1635,7 @@ spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
 	wb_utf8_decode(s + c, end - c, &y);
 	x = x == ' ' ? 0x2581 : x;
 	y = y == ' ' ? 0x2581 : y;
-	if (sp->whole && !(sp->split && y == 0x2581))
-		return false;
-	if (!(sp->split && y == 0x2581) &&
-	    (sp->bg_oom || bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63)))
+	if (!pair_cuts(sp, x, y))
 		return false;
 	if (!char_tok(sp, s + p, end - p, &x) || !char_tok(sp, s + c, end - c, &y))
 		return false;
@@ -1770,6 +1778,9 @@ struct spm_stream {
 	struct work work;       /* its cache of pieces, across the cuts */
 	size_t valid, checked;
 	uint64_t done, count;
+	/* ASCII x y: may pair_cuts cut between them?  0: not known yet, 1:
+	 * no, 2: yes.  Long runs ask the same few pairs over and over. */
+	uint8_t pair[128][128];
 };
 
 static struct wb_count_stream *
@@ -1835,6 +1846,15 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	start = ss->valid > back ? ss->valid - back : 0;
 	for (i = start; i > ss->checked;) {
 		i--;
+		if (i > 0 && s[i] < 0x80 && s[i - 1] < 0x80) {
+			uint8_t *m = &ss->pair[s[i - 1]][s[i]];
+
+			if (*m == 0)
+				*m = pair_cuts(sp, s[i - 1] == ' ' ? 0x2581 :
+				    s[i - 1], s[i] == ' ' ? 0x2581 : s[i]) ? 2 : 1;
+			if (*m == 1)
+				continue;
+		}
 		if (i > 0 && (s[i] & 0xC0) != 0x80 &&
 		    spm_cut(sp, s, ss->valid, i, c->spec.allow_special)) {
 			cut = i;
