@@ -1368,11 +1368,12 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
  * Where the added tokens that count are in s[0..len): mark[i] is the
  * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
  * longest tokens first, each from the left of the runs left; tokenizers:
- * from the left, the longest at each place.
+ * from the left, the longest at each place.  plain: llama.cpp's order
+ * without passing over places and lengths (tests compare the two).
  */
 static bool
 find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
-    uint32_t *mark)
+    bool plain, uint32_t *mark)
 {
 	if (sp->n_add == 0)
 		return true;
@@ -1398,9 +1399,12 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		}
 		return true;
 	}
-	/* The places where one may start, then each length over them. */
+	/* The places where one may start, then each length over them: the
+	 * places not covered yet, and only the lengths that one of the bytes
+	 * there (in first) may start. */
 	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
 	unsigned char *cov = calloc(len + 1, 1);
+	uint64_t first[4] = { 0 };
 
 	if (cand == NULL || cov == NULL) {
 		free(cand);
@@ -1408,12 +1412,20 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		return false;
 	}
 	for (size_t i = 0; i < len; i++)
-		if (may_start(sp, (unsigned char)s[i], allow))
+		if (may_start(sp, (unsigned char)s[i], allow)) {
 			cand[nc++] = i;
+			first[(unsigned char)s[i] >> 6] |= 1ull << (s[i] & 63);
+		}
 	for (size_t j = 0; j < sp->n_lens; j++) {
 		uint32_t l = sp->lens[j];
-		size_t end = 0;
+		size_t end = 0, w = 0;
+		uint64_t any = 0;
 
+		for (size_t q = 0; q < 4; q++)
+			any |= first[q] & (sp->lfirst[j][0][q] |
+			    (allow ? sp->lfirst[j][1][q] : 0));
+		if (any == 0 && !plain)
+			continue;
 		for (size_t k = 0; k < nc; k++) {
 			size_t i = cand[k], q;
 
@@ -1429,6 +1441,16 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			memset(cov + i, 1, l);
 			end = i + l;
 		}
+		if (end == 0 || plain)
+			continue;
+		memset(first, 0, sizeof(first));
+		for (size_t k = 0; k < nc; k++)
+			if (!cov[cand[k]]) {
+				cand[w++] = cand[k];
+				first[(unsigned char)s[cand[k]] >> 6] |=
+				    1ull << (s[cand[k]] & 63);
+			}
+		nc = w;
 	}
 	free(cand);
 	free(cov);
@@ -1453,7 +1475,7 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return WB_BPE_FAIL;
 	}
-	if (!find_added(sp, s, len, allow, mark)) {
+	if (!find_added(sp, s, len, allow, wk != NULL && wk->whole, mark)) {
 		free(nb);
 		free(mark);
 		wb_err_set(err, WB_EINTERNAL, "out of memory");

@@ -427,7 +427,8 @@ long_runs_give_the_ids_of_the_whole(void)
 {
 	static const char *const runs[] = { "a", " ", "ab", "\n", "\t", "▁",
 	    "7", "0123456789", "😀", " \n", "中", "aab", "a a", "\n\n ",
-	    "  \t", "<", "<unused1", "=", "é", "▁▁a" };
+	    "  \t", "<", "<unused1", "=", "é", "▁▁a", "<s>", "a</s>", "<bos>",
+	    "<start_of_turn>user\n", "<end_of_turn>\n\n", "<unk><pad>" };
 	size_t n = 100000, cases = 0, bad = 0, len;
 	char *s = malloc(n + 16);
 	uint32_t *a = malloc((n + 8) * sizeof(*a)), *b = malloc((n + 8) * sizeof(*b));
