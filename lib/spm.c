@@ -1405,6 +1405,8 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
 	unsigned char *cov = calloc(len + 1, 1);
 	uint64_t first[4] = { 0 };
+	uint64_t (*probe)[2][4] = NULL, *two = NULL;
+	size_t *one = NULL, n1 = 0;
 
 	if (cand == NULL || cov == NULL) {
 		free(cand);
@@ -1416,6 +1418,55 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			cand[nc++] = i;
 			first[(unsigned char)s[i] >> 6] |= 1ull << (s[i] & 63);
 		}
+	/* Many places: the second and middle bytes of the ones that count,
+	 * for each length, and their first two bytes, so that text like
+	 * their own (" \n \n" beside runs of spaces) is not looked up at
+	 * each place and length.  The places where none of two bytes or more
+	 * may start wait in one[] for the length 1 (the last: the order of
+	 * its places does not matter, as no two of them overlap). */
+	if (!plain && nc >= 4096 &&
+	    (probe = calloc(sp->n_lens, sizeof(*probe))) != NULL &&
+	    (two = calloc(1024, sizeof(*two))) != NULL &&
+	    (one = malloc(nc * sizeof(*one))) != NULL) {
+		size_t w = 0;
+		uint16_t at[256];        /* short lengths' places in lens[] */
+
+		for (size_t j = 0; j < sp->n_lens; j++)
+			if (sp->lens[j] < 256)
+				at[sp->lens[j]] = (uint16_t)j;
+		for (size_t k = 0; k < sp->n_add; k++) {
+			const struct added *a = &sp->add[k];
+			const unsigned char *t = (const unsigned char *)sp->text +
+			    a->off;
+			size_t j;
+
+			if ((a->special && !allow) || a->len < 2)
+				continue;
+			if (a->len < 256)
+				j = at[a->len];
+			else
+				for (j = 0; sp->lens[j] != a->len; j++)
+					;
+			probe[j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
+			probe[j][1][t[a->len / 2] >> 6] |=
+			    1ull << (t[a->len / 2] & 63);
+			two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+		}
+		memset(first, 0, sizeof(first));
+		for (size_t k = 0; k < nc; k++) {
+			size_t i = cand[k];
+			unsigned char c = (unsigned char)s[i],
+			    d = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+			if (i + 1 < len && (two[c << 2 | d >> 6] >> (d & 63) & 1)) {
+				cand[w++] = i;
+				first[c >> 6] |= 1ull << (c & 63);
+			} else {
+				one[n1++] = i;
+			}
+		}
+		nc = w;
+	}
 	for (size_t j = 0; j < sp->n_lens; j++) {
 		uint32_t l = sp->lens[j];
 		size_t end = 0, w = 0;
@@ -1424,14 +1475,34 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		for (size_t q = 0; q < 4; q++)
 			any |= first[q] & (sp->lfirst[j][0][q] |
 			    (allow ? sp->lfirst[j][1][q] : 0));
+		if (l == 1) {
+			for (size_t k = 0; k < n1; k++) {
+				size_t i = one[k];
+
+				if (!cov[i] && may_start_len(sp, j, s + i, allow) &&
+				    added_at(sp, s + i, 1, allow) != NULL) {
+					mark[i] = 1;
+					cov[i] = 1;
+				}
+			}
+		}
 		if (any == 0 && !plain)
 			continue;
 		for (size_t k = 0; k < nc; k++) {
 			size_t i = cand[k], q;
 
 			if (i < end || cov[i] || i + l > len ||
-			    !may_start_len(sp, j, s + i, allow) ||
-			    added_at(sp, s + i, l, allow) == NULL)
+			    !may_start_len(sp, j, s + i, allow))
+				continue;
+			if (probe != NULL && l >= 2) {
+				unsigned char b = (unsigned char)s[i + 1],
+				    m = (unsigned char)s[i + l / 2];
+
+				if (!(probe[j][0][b >> 6] >> (b & 63) & 1) ||
+				    !(probe[j][1][m >> 6] >> (m & 63) & 1))
+					continue;
+			}
+			if (added_at(sp, s + i, l, allow) == NULL)
 				continue;
 			for (q = i; q < i + l && !cov[q]; q++)
 				;
@@ -1452,6 +1523,9 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			}
 		nc = w;
 	}
+	free(one);
+	free(two);
+	free(probe);
 	free(cand);
 	free(cov);
 	return true;

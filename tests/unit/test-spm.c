@@ -462,14 +462,18 @@ long_runs_give_the_ids_of_the_whole(void)
  * each made by a random merge of two of its parts, the merges in random
  * order and the ids shuffled (a GGUF scores a token by its id): lower
  * ranks made after higher ones, pairs of low rank on both sides of a
- * merge.  Long random words of those letters give the heap's ids. */
+ * merge; "a", "bb" and "cab" are also added tokens, split out first.
+ * Long random words of those letters give the heap's ids, and the places
+ * the whole (test) setting finds the added ones at. */
 static void
 random_vocabularies_give_the_ids_of_the_heap(void)
 {
 	char dir[] = "/tmp/test-spm-voc.XXXXXX", json[64], gguf[64], cmd[256];
-	char tok[121][5], text[4096];
+	static char text[8192];
+	static uint32_t a[8192], b[8192];
+	char tok[121][5];
 	size_t nt = 0, cases = 0, bad = 0;
-	uint32_t id[376], order[121], a[4096], b[4096];
+	uint32_t id[376], order[121];
 
 	CHECK(mkdtemp(dir) != NULL);
 	for (size_t l = 1; l <= 4; l++)
@@ -506,7 +510,14 @@ random_vocabularies_give_the_ids_of_the_heap(void)
 		CHECK((f = fopen(json, "w")) != NULL);
 		if (f == NULL)
 			break;
-		fprintf(f, "{\"version\":\"1.0\",\"added_tokens\":[],"
+		fprintf(f, "{\"version\":\"1.0\",\"added_tokens\":[");
+		for (size_t i = 0; i < 120; i++)
+			if (strcmp(tok[i], "a") == 0 || strcmp(tok[i], "bb") == 0 ||
+			    strcmp(tok[i], "cab") == 0)
+				fprintf(f, "%s{\"id\":%u,\"content\":\"%s\","
+				    "\"special\":false}", tok[i][0] == 'a' ? "" :
+				    ",", 256 + id[i], tok[i]);
+		fprintf(f, "],"
 		    "\"normalizer\":{\"type\":\"Replace\",\"pattern\":"
 		    "{\"String\":\" \"},\"content\":\"▁\"},"
 		    "\"pre_tokenizer\":null,\"model\":"
@@ -537,7 +548,8 @@ random_vocabularies_give_the_ids_of_the_heap(void)
 			if (c == NULL)
 				continue;
 			for (size_t r = 0; r < 300; r++) {
-				size_t len = 64 + unit_rand() % 3000;
+				size_t len = r % 10 == 0 ? 5000 + unit_rand() % 3000 :
+				    64 + unit_rand() % 3000;
 				size_t kinds = 1 + unit_rand() % 3;
 
 				for (size_t i = 0; i < len; i++)
