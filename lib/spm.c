@@ -1424,10 +1424,21 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	 * each place and length.  The places where none of two bytes or more
 	 * may start wait in one[] for the length 1 (the last: the order of
 	 * its places does not matter, as no two of them overlap). */
-	if (!plain && nc >= 4096 &&
-	    (probe = calloc(sp->n_lens, sizeof(*probe))) != NULL &&
-	    (two = calloc(1024, sizeof(*two))) != NULL &&
-	    (one = malloc(nc * sizeof(*one))) != NULL) {
+	if (!plain && nc >= 4096) {
+		probe = calloc(sp->n_lens, sizeof(*probe));
+		two = calloc(1024, sizeof(*two));
+		one = malloc(nc * sizeof(*one));
+		if (probe == NULL || two == NULL || one == NULL) {
+			/* Without them, as with a short text. */
+			free(probe);
+			free(two);
+			free(one);
+			probe = NULL;
+			two = NULL;
+			one = NULL;
+		}
+	}
+	if (one != NULL) {
 		size_t w = 0;
 		uint16_t at[256];        /* short lengths' places in lens[] */
 
