@@ -1364,6 +1364,24 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 	}
 }
 
+/* The first two bytes c d of the added tokens of two bytes or more that
+ * count, bit d & 63 of [c << 2 | d >> 6]; NULL if out of memory. */
+static uint64_t *
+added_two(const struct wb_spm *sp, int allow)
+{
+	uint64_t *two = calloc(1024, sizeof(*two));
+
+	for (size_t k = 0; two != NULL && k < sp->n_add; k++) {
+		const struct added *a = &sp->add[k];
+		const unsigned char *t = (const unsigned char *)sp->text + a->off;
+
+		if ((a->special && !allow) || a->len < 2)
+			continue;
+		two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+	}
+	return two;
+}
+
 /*
  * Where the added tokens that count are in s[0..len): mark[i] is the
  * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
@@ -1378,14 +1396,26 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	if (sp->n_add == 0)
 		return true;
 	if (!sp->longest_first) {
+		/* A long text: where no two of its bytes start one, only one
+		 * of length 1 (the last length) may be. */
+		uint64_t *two = !plain && len >= 4096 ? added_two(sp, allow) : NULL;
+
 		for (size_t i = 0; i < len;) {
 			if (!may_start(sp, (unsigned char)s[i], allow)) {
 				i++;
 				continue;
 			}
-			size_t j;
+			size_t j = 0;
 
-			for (j = 0; j < sp->n_lens; j++)
+			if (two != NULL) {
+				unsigned char c = (unsigned char)s[i],
+				    d = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+				if (i + 1 >= len ||
+				    !(two[c << 2 | d >> 6] >> (d & 63) & 1))
+					j = sp->n_lens - 1;
+			}
+			for (; j < sp->n_lens; j++)
 				if (sp->lens[j] <= len - i &&
 				    may_start_len(sp, j, s + i, allow) &&
 				    added_at(sp, s + i, sp->lens[j], allow) != NULL)
@@ -1397,6 +1427,7 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 				i++;
 			}
 		}
+		free(two);
 		return true;
 	}
 	/* The places where one may start, then each length over them: the
