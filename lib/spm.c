@@ -625,12 +625,35 @@ try_bigram(const struct wb_spm *s, const char *t, const struct sym *sy,
  * one the heap gives, as each pair that is there has one entry in the
  * heap and an entry that is not is passed over (the pair at a place that
  * maps to the same token would cover the same text, so it is the same
- * pair).  A merge changes three keys, so three blocks; no entry goes
- * stale, and the tree is a fixed array.
+ * pair).  No entry goes stale, and the tree is a fixed array.
+ *
+ * Long runs (of one letter, of spaces) merge in waves of one rank from
+ * left to right, or grow one token from the left, and the tree is not
+ * asked for each merge.  Once it answered (r, a0), the keys not written
+ * since are at least that; front, the first symbol from a0 on whose key
+ * was not written since (-1: none), moves right as the merges take it or
+ * the symbol before it, so those keys are at least (r, front).  So are
+ * the keys written since but by the last merge: a merge is at front
+ * (whose key is the least, so that the keys written before it, left of
+ * front, are of a rank over r), or at a or z, the two keys the merge
+ * before wrote, and then it writes over the one and takes the other.
+ * The next merge is then the least of the keys at a, z and front if it is
+ * at most (r, front); else the tree's least.  The blocks of the keys
+ * written are brought up to date only when the tree is asked.
  */
 #define TBLK 8
 #define TREE_MIN 64              /* symbols before a word uses the tree */
 #define NOKEY UINT64_MAX
+
+struct tree {
+	uint64_t *pr;            /* the key of each symbol's pair */
+	uint64_t *t;             /* t[1] the root, t[m + b] block b */
+	size_t n, m, blocks;
+	size_t *dl, nd;          /* the blocks written since it was asked */
+	uint8_t *dirty;          /* block b in dl */
+	uint64_t rank;           /* the rank of its last answer, << 32 */
+	int32_t front;
+};
 
 static uint64_t
 block_min(const uint64_t *pr, size_t n, size_t b)
@@ -657,17 +680,105 @@ tree_update(uint64_t *t, size_t m, const uint64_t *pr, size_t n, size_t b)
 	}
 }
 
-/* After a merge at symbol a of the symbol r, with the symbol before it z
- * (-1: none): the blocks of the three pairs that changed, once each. */
-static void
-tree_merged(uint64_t *t, size_t m, const uint64_t *pr, size_t n, int32_t a,
-    int32_t r, int32_t z)
+/* A tree of n symbols, their keys to be put in pr; false if out of
+ * memory. */
+static bool
+tree_new(struct tree *tr, size_t n)
 {
-	tree_update(t, m, pr, n, (size_t)a / TBLK);
-	if ((size_t)r / TBLK != (size_t)a / TBLK)
-		tree_update(t, m, pr, n, (size_t)r / TBLK);
-	if (z >= 0 && (size_t)z / TBLK != (size_t)a / TBLK)
-		tree_update(t, m, pr, n, (size_t)z / TBLK);
+	tr->n = n;
+	tr->blocks = (n + TBLK - 1) / TBLK;
+	for (tr->m = 1; tr->m < tr->blocks; tr->m *= 2)
+		;
+	tr->nd = 0;
+	tr->pr = malloc(n * sizeof(*tr->pr));
+	tr->t = malloc(2 * tr->m * sizeof(*tr->t));
+	tr->dl = malloc(tr->blocks * sizeof(*tr->dl));
+	tr->dirty = calloc(tr->blocks, 1);
+	return tr->pr != NULL && tr->t != NULL && tr->dl != NULL &&
+	    tr->dirty != NULL;
+}
+
+static void
+tree_free(struct tree *tr)
+{
+	free(tr->pr);
+	free(tr->t);
+	free(tr->dl);
+	free(tr->dirty);
+}
+
+/* The nodes over all the keys. */
+static void
+tree_build(struct tree *tr)
+{
+	for (size_t i = 0; i < tr->m; i++)
+		tr->t[tr->m + i] = i < tr->blocks ? block_min(tr->pr, tr->n, i) :
+		    NOKEY;
+	for (size_t j = tr->m - 1; j >= 1; j--)
+		tr->t[j] = tr->t[2 * j] < tr->t[2 * j + 1] ? tr->t[2 * j] :
+		    tr->t[2 * j + 1];
+}
+
+/* Write the key of symbol i; its block waits for the next tree_least. */
+static void
+tree_set(struct tree *tr, size_t i, uint64_t key)
+{
+	size_t b = i / TBLK;
+
+	tr->pr[i] = key;
+	if (!tr->dirty[b]) {
+		tr->dirty[b] = 1;
+		tr->dl[tr->nd++] = b;
+	}
+}
+
+/* The least key, the written blocks brought up to date first. */
+static uint64_t
+tree_least(struct tree *tr)
+{
+	if (tr->nd > tr->blocks / 4) {
+		for (size_t k = 0; k < tr->nd; k++)
+			tr->dirty[tr->dl[k]] = 0;
+		tree_build(tr);
+	} else {
+		for (size_t k = 0; k < tr->nd; k++) {
+			tree_update(tr->t, tr->m, tr->pr, tr->n, tr->dl[k]);
+			tr->dirty[tr->dl[k]] = 0;
+		}
+	}
+	tr->nd = 0;
+	return tr->t[1];
+}
+
+/* The first merge: the tree's least key. */
+static uint64_t
+tree_first(struct tree *tr)
+{
+	uint64_t c = tree_least(tr);
+
+	tr->rank = c >> 32 << 32;
+	tr->front = c == NOKEY ? -1 : (int32_t)(uint32_t)c;
+	return c;
+}
+
+/* The merge after one at a that took the symbol gone (a now goes on to
+ * next; z before it, -1: none): the least key, found as above. */
+static uint64_t
+tree_next(struct tree *tr, int32_t a, int32_t z, int32_t gone,
+    int32_t next)
+{
+	uint64_t c = tr->pr[a];
+
+	if (a == tr->front || gone == tr->front)
+		tr->front = next;
+	if (z >= 0 && tr->pr[z] < c)
+		c = tr->pr[z];
+	if (tr->front >= 0 && tr->pr[tr->front] < c)
+		c = tr->pr[tr->front];
+	if (c != NOKEY && c <= (tr->rank |
+	    (tr->front >= 0 ? (uint32_t)tr->front : UINT32_MAX)))
+		return c;
+	return tree_first(tr);
 }
 
 /* The key of the pair that starts at symbol i: the higher the score of
@@ -686,45 +797,122 @@ bigram_key(const struct wb_spm *s, const char *t, const struct sym *sy,
 	return (uint64_t)~u << 32 | (uint32_t)i;
 }
 
+/*
+ * A long word's pairs of tokens as it looked them up, by their ids (the
+ * same two texts, the same ids): left << 32 | right -> the token the two
+ * make, NONE if none; a slot holds the last pair that hashed to it.  Long
+ * runs make the same few pairs over and over.
+ */
+#define UNSEEN (NONE - 1)        /* not looked up yet */
+
+struct pslot {
+	uint64_t key;            /* UINT64_MAX: empty (no id is NONE here) */
+	uint32_t id;
+};
+
+struct spairs {
+	uint32_t *id;            /* each symbol's token, NONE if none */
+	uint32_t *made;          /* the token of the pair at each symbol */
+	struct pslot *slot;
+	size_t mask;
+};
+
+/* The key of the pair that starts at symbol i, as bigram_key gives it,
+ * its token in p->made[i]. */
+static uint64_t
+spair_key(const struct wb_spm *s, const char *t, const struct sym *sy,
+    struct spairs *p, int32_t i)
+{
+	int32_t j;
+	uint32_t id, u;
+
+	if (i < 0 || (j = sy[i].next) < 0)
+		return NOKEY;
+	if (p->id[i] != NONE && p->id[j] != NONE) {
+		uint64_t k = (uint64_t)p->id[i] << 32 | p->id[j];
+		struct pslot *e = &p->slot[mix(k) & p->mask];
+
+		if (e->key != k) {
+			e->key = k;
+			e->id = lookup(s, t + sy[i].start, sy[i].n + sy[j].n);
+		}
+		id = e->id;
+	} else {
+		id = lookup(s, t + sy[i].start, sy[i].n + sy[j].n);
+	}
+	if ((p->made[i] = id) == NONE)
+		return NOKEY;
+	memcpy(&u, &s->score[id], sizeof(u));
+	u = u >> 31 ? ~u : u | 0x80000000u;     /* in the order of the floats */
+	return (uint64_t)~u << 32 | (uint32_t)i;
+}
+
 /* Merge the k symbols sy[] of t on a tree; false if out of memory. */
 static bool
 score_tree(const struct wb_spm *s, const char *t, struct sym *sy, int32_t k)
 {
-	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
-	uint64_t *pr, *tr;
+	struct tree tr;
+	struct spairs p;
+	uint32_t byte1[256];
+	uint64_t cur;
+	int32_t a = 0, r = 0, z = 0;
+	size_t slots;
+	bool ok;
 
-	for (m = 1; m < blocks; m *= 2)
+	for (slots = 64; slots < 4096 && slots < (size_t)k / 2; slots *= 2)
 		;
-	pr = malloc(n * sizeof(*pr));
-	tr = malloc(2 * m * sizeof(*tr));
-	if (pr == NULL || tr == NULL) {
-		free(pr);
-		free(tr);
-		return false;
+	p.id = malloc((size_t)k * sizeof(*p.id));
+	p.made = malloc((size_t)k * sizeof(*p.made));
+	p.slot = malloc(slots * sizeof(*p.slot));
+	p.mask = slots - 1;
+	ok = tree_new(&tr, (size_t)k) && p.id != NULL && p.made != NULL &&
+	    p.slot != NULL;
+	if (!ok)
+		goto out;
+	memset(p.slot, 0xFF, slots * sizeof(*p.slot));
+	for (size_t b = 0; b < 256; b++)
+		byte1[b] = UNSEEN;
+	/* The symbols' tokens: those of one byte and repeats looked up once. */
+	for (int32_t i = 0; i < k; i++) {
+		const char *c = t + sy[i].start;
+
+		if (sy[i].n == 1) {
+			if (byte1[(unsigned char)*c] == UNSEEN)
+				byte1[(unsigned char)*c] = lookup(s, c, 1);
+			p.id[i] = byte1[(unsigned char)*c];
+		} else if (i > 0 && sy[i - 1].n == sy[i].n &&
+		    memcmp(c - sy[i].n, c, sy[i].n) == 0) {
+			p.id[i] = p.id[i - 1];
+		} else {
+			p.id[i] = lookup(s, c, sy[i].n);
+		}
 	}
 	for (int32_t i = 0; i < k; i++)
-		pr[i] = bigram_key(s, t, sy, i);
-	for (size_t i = 0; i < m; i++)
-		tr[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
-	for (size_t j = m - 1; j >= 1; j--)
-		tr[j] = tr[2 * j] < tr[2 * j + 1] ? tr[2 * j] : tr[2 * j + 1];
-	while (tr[1] != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)tr[1], r = sy[a].next, z = sy[a].prev;
+		tr.pr[i] = spair_key(s, t, sy, &p, i);
+	tree_build(&tr);
+	for (cur = tree_first(&tr); cur != NOKEY;
+	    cur = tree_next(&tr, a, z, r, sy[a].next)) {
+		a = (int32_t)(uint32_t)cur;
+		r = sy[a].next;
+		z = sy[a].prev;
 
 		sy[a].n += sy[r].n;
 		sy[r].n = 0;
 		sy[a].next = sy[r].next;
 		if (sy[r].next >= 0)
 			sy[sy[r].next].prev = a;
-		pr[r] = NOKEY;
-		pr[a] = bigram_key(s, t, sy, a);
+		p.id[a] = p.made[a];
+		tree_set(&tr, (size_t)r, NOKEY);
+		tree_set(&tr, (size_t)a, spair_key(s, t, sy, &p, a));
 		if (z >= 0)
-			pr[z] = bigram_key(s, t, sy, z);
-		tree_merged(tr, m, pr, n, a, r, z);
+			tree_set(&tr, (size_t)z, spair_key(s, t, sy, &p, z));
 	}
-	free(pr);
-	free(tr);
-	return true;
+out:
+	tree_free(&tr);
+	free(p.id);
+	free(p.made);
+	free(p.slot);
+	return ok;
 }
 
 /* Merge the k < TREE_MIN symbols sy[] of t by the least key, found by a
@@ -878,27 +1066,25 @@ pair_key(const struct wb_spm *s, const struct wsym *w, int32_t i)
 static bool
 rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 {
-	size_t n = (size_t)k, blocks = (n + TBLK - 1) / TBLK, m;
-	uint64_t *pr, *t;
+	struct tree tr;
+	uint64_t cur;
+	int32_t a = 0, nx = 0, z = 0;
 
-	for (m = 1; m < blocks; m *= 2)
-		;
-	pr = malloc(n * sizeof(*pr));
-	t = malloc(2 * m * sizeof(*t));
-	if (pr == NULL || t == NULL) {
-		free(pr);
-		free(t);
+	if (!tree_new(&tr, (size_t)k)) {
+		tree_free(&tr);
 		return false;
 	}
 	for (int32_t i = 0; i < k; i++)
-		pr[i] = pair_key(s, w, i);
-	for (size_t i = 0; i < m; i++)
-		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
-	for (size_t j = m - 1; j >= 1; j--)
-		t[j] = t[2 * j] < t[2 * j + 1] ? t[2 * j] : t[2 * j + 1];
-	while (t[1] != NOKEY) {
-		int32_t a = (int32_t)(uint32_t)t[1], nx = w[a].next, z = w[a].prev;
-		const struct merge *mg = merge_of(s, w[a].id, w[nx].id);
+		tr.pr[i] = pair_key(s, w, i);
+	tree_build(&tr);
+	for (cur = tree_first(&tr); cur != NOKEY;
+	    cur = tree_next(&tr, a, z, nx, w[a].next)) {
+		const struct merge *mg;
+
+		a = (int32_t)(uint32_t)cur;
+		nx = w[a].next;
+		z = w[a].prev;
+		mg = merge_of(s, w[a].id, w[nx].id);
 
 		w[a].id = mg->id;
 		w[a].len += w[nx].len;
@@ -906,14 +1092,12 @@ rank_tree(const struct wb_spm *s, struct wsym *w, int32_t k)
 		w[nx].len = 0;
 		if (w[nx].next >= 0)
 			w[w[nx].next].prev = a;
-		pr[nx] = NOKEY;
-		pr[a] = pair_key(s, w, a);
+		tree_set(&tr, (size_t)nx, NOKEY);
+		tree_set(&tr, (size_t)a, pair_key(s, w, a));
 		if (z >= 0)
-			pr[z] = pair_key(s, w, z);
-		tree_merged(t, m, pr, n, a, nx, z);
+			tree_set(&tr, (size_t)z, pair_key(s, w, z));
 	}
-	free(pr);
-	free(t);
+	tree_free(&tr);
 	return true;
 }
 
@@ -1410,27 +1594,58 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 	}
 }
 
+/* The first two bytes c d of the added tokens of two bytes or more that
+ * count, bit d & 63 of [c << 2 | d >> 6]; NULL if out of memory. */
+static uint64_t *
+added_two(const struct wb_spm *sp, int allow)
+{
+	uint64_t *two = calloc(1024, sizeof(*two));
+
+	for (size_t k = 0; two != NULL && k < sp->n_add; k++) {
+		const struct added *a = &sp->add[k];
+		const unsigned char *t = (const unsigned char *)sp->text + a->off;
+
+		if ((a->special && !allow) || a->len < 2)
+			continue;
+		two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+	}
+	return two;
+}
+
 /*
  * Where the added tokens that count are in s[0..len): mark[i] is the
  * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
  * longest tokens first, each from the left of the runs left; tokenizers:
- * from the left, the longest at each place.
+ * from the left, the longest at each place.  plain: llama.cpp's order
+ * without passing over places and lengths (tests compare the two).
  */
 static bool
 find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
-    uint32_t *mark)
+    bool plain, uint32_t *mark)
 {
 	if (sp->n_add == 0)
 		return true;
 	if (!sp->longest_first) {
+		/* A long text: where no two of its bytes start one, only one
+		 * of length 1 (the last length) may be. */
+		uint64_t *two = !plain && len >= 4096 ? added_two(sp, allow) : NULL;
+
 		for (size_t i = 0; i < len;) {
 			if (!may_start(sp, (unsigned char)s[i], allow)) {
 				i++;
 				continue;
 			}
-			size_t j;
+			size_t j = 0;
 
-			for (j = 0; j < sp->n_lens; j++)
+			if (two != NULL) {
+				unsigned char c = (unsigned char)s[i],
+				    d = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+				if (i + 1 >= len ||
+				    !(two[c << 2 | d >> 6] >> (d & 63) & 1))
+					j = sp->n_lens - 1;
+			}
+			for (; j < sp->n_lens; j++)
 				if (sp->lens[j] <= len - i &&
 				    may_start_len(sp, j, s + i, allow) &&
 				    added_at(sp, s + i, sp->lens[j], allow) != NULL)
@@ -1442,11 +1657,17 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 				i++;
 			}
 		}
+		free(two);
 		return true;
 	}
-	/* The places where one may start, then each length over them. */
+	/* The places where one may start, then each length over them: the
+	 * places not covered yet, and only the lengths that one of the bytes
+	 * there (in first) may start. */
 	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
 	unsigned char *cov = calloc(len + 1, 1);
+	uint64_t first[4] = { 0 };
+	uint64_t (*probe)[2][4] = NULL, *two = NULL;
+	size_t *one = NULL, n1 = 0;
 
 	if (cand == NULL || cov == NULL) {
 		free(cand);
@@ -1454,18 +1675,106 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		return false;
 	}
 	for (size_t i = 0; i < len; i++)
-		if (may_start(sp, (unsigned char)s[i], allow))
+		if (may_start(sp, (unsigned char)s[i], allow)) {
 			cand[nc++] = i;
+			first[(unsigned char)s[i] >> 6] |= 1ull << (s[i] & 63);
+		}
+	/* Many places: the second and middle bytes of the ones that count,
+	 * for each length, and their first two bytes, so that text like
+	 * their own (" \n \n" beside runs of spaces) is not looked up at
+	 * each place and length.  The places where none of two bytes or more
+	 * may start wait in one[] for the length 1 (the last: the order of
+	 * its places does not matter, as no two of them overlap). */
+	if (!plain && nc >= 4096) {
+		probe = calloc(sp->n_lens, sizeof(*probe));
+		two = calloc(1024, sizeof(*two));
+		one = malloc(nc * sizeof(*one));
+		if (probe == NULL || two == NULL || one == NULL) {
+			/* Without them, as with a short text. */
+			free(probe);
+			free(two);
+			free(one);
+			probe = NULL;
+			two = NULL;
+			one = NULL;
+		}
+	}
+	if (one != NULL) {
+		size_t w = 0;
+		uint16_t at[256];        /* short lengths' places in lens[] */
+
+		for (size_t j = 0; j < sp->n_lens; j++)
+			if (sp->lens[j] < 256)
+				at[sp->lens[j]] = (uint16_t)j;
+		for (size_t k = 0; k < sp->n_add; k++) {
+			const struct added *a = &sp->add[k];
+			const unsigned char *t = (const unsigned char *)sp->text +
+			    a->off;
+			size_t j;
+
+			if ((a->special && !allow) || a->len < 2)
+				continue;
+			if (a->len < 256)
+				j = at[a->len];
+			else
+				for (j = 0; sp->lens[j] != a->len; j++)
+					;
+			probe[j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
+			probe[j][1][t[a->len / 2] >> 6] |=
+			    1ull << (t[a->len / 2] & 63);
+			two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+		}
+		memset(first, 0, sizeof(first));
+		for (size_t k = 0; k < nc; k++) {
+			size_t i = cand[k];
+			unsigned char c = (unsigned char)s[i],
+			    d = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+			if (i + 1 < len && (two[c << 2 | d >> 6] >> (d & 63) & 1)) {
+				cand[w++] = i;
+				first[c >> 6] |= 1ull << (c & 63);
+			} else {
+				one[n1++] = i;
+			}
+		}
+		nc = w;
+	}
 	for (size_t j = 0; j < sp->n_lens; j++) {
 		uint32_t l = sp->lens[j];
-		size_t end = 0;
+		size_t end = 0, w = 0;
+		uint64_t any = 0;
 
+		for (size_t q = 0; q < 4; q++)
+			any |= first[q] & (sp->lfirst[j][0][q] |
+			    (allow ? sp->lfirst[j][1][q] : 0));
+		if (l == 1) {
+			for (size_t k = 0; k < n1; k++) {
+				size_t i = one[k];
+
+				if (!cov[i] && may_start_len(sp, j, s + i, allow) &&
+				    added_at(sp, s + i, 1, allow) != NULL) {
+					mark[i] = 1;
+					cov[i] = 1;
+				}
+			}
+		}
+		if (any == 0 && !plain)
+			continue;
 		for (size_t k = 0; k < nc; k++) {
 			size_t i = cand[k], q;
 
 			if (i < end || cov[i] || i + l > len ||
-			    !may_start_len(sp, j, s + i, allow) ||
-			    added_at(sp, s + i, l, allow) == NULL)
+			    !may_start_len(sp, j, s + i, allow))
+				continue;
+			if (probe != NULL && l >= 2) {
+				unsigned char b = (unsigned char)s[i + 1],
+				    m = (unsigned char)s[i + l / 2];
+
+				if (!(probe[j][0][b >> 6] >> (b & 63) & 1) ||
+				    !(probe[j][1][m >> 6] >> (m & 63) & 1))
+					continue;
+			}
+			if (added_at(sp, s + i, l, allow) == NULL)
 				continue;
 			for (q = i; q < i + l && !cov[q]; q++)
 				;
@@ -1475,7 +1784,20 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			memset(cov + i, 1, l);
 			end = i + l;
 		}
+		if (end == 0 || plain)
+			continue;
+		memset(first, 0, sizeof(first));
+		for (size_t k = 0; k < nc; k++)
+			if (!cov[cand[k]]) {
+				cand[w++] = cand[k];
+				first[(unsigned char)s[cand[k]] >> 6] |=
+				    1ull << (s[cand[k]] & 63);
+			}
+		nc = w;
 	}
+	free(one);
+	free(two);
+	free(probe);
 	free(cand);
 	free(cov);
 	return true;
@@ -1500,7 +1822,7 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	if ((nb = work_nb(wk, len)) == NULL || (sp->n_add > 0 &&
 	    sp->add_max[allow != 0] > 0 &&
 	    (mark = calloc(len + 1, sizeof(*mark))) == NULL) ||
-	    (mark != NULL && !find_added(sp, s, len, allow, mark))) {
+	    (mark != NULL && !find_added(sp, s, len, allow, wk->whole, mark))) {
 		free(mark);
 		if (wk == &own)
 			work_free(&own);
@@ -1702,6 +2024,17 @@ strip_cut(const struct wb_spm *sp, const unsigned char *s, size_t end,
 	return true;
 }
 
+/* May the text be cut between the characters x and y (spaces as ▁), as
+ * far as the two alone tell? */
+static bool
+pair_cuts(const struct wb_spm *sp, uint32_t x, uint32_t y)
+{
+	if (sp->split && y == 0x2581)
+		return true;
+	return !sp->whole && !sp->bg_oom &&
+	    !bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63);
+}
+
 /* May s[0..c) and s[c..) be tokenized apart (cont on the right)?  s[c]
  * starts a character, s[0..c) ends one; c > 0. */
 static bool
@@ -1723,10 +2056,7 @@ spm_cut(const struct wb_spm *sp, const unsigned char *s, size_t end, size_t c,
 	wb_utf8_decode(s + c, end - c, &y);
 	x = x == ' ' ? 0x2581 : x;
 	y = y == ' ' ? 0x2581 : y;
-	if (sp->whole && !(sp->split && y == 0x2581))
-		return false;
-	if (!(sp->split && y == 0x2581) &&
-	    (sp->bg_oom || bg_has(sp, (uint64_t)x << 32 | y | 1ull << 63)))
+	if (!pair_cuts(sp, x, y))
 		return false;
 	if (!char_tok(sp, s + p, end - p, &x) || !char_tok(sp, s + c, end - c, &y))
 		return false;
@@ -1895,6 +2225,9 @@ struct spm_stream {
 	size_t valid, checked;
 	uint64_t done, count;
 	bool go_on;             /* the text goes on from one before it */
+	/* ASCII x y: may pair_cuts cut between them?  0: not known yet, 1:
+	 * no, 2: yes.  Long runs ask the same few pairs over and over. */
+	uint8_t pair[128][128];
 };
 
 static struct wb_count_stream *
@@ -1975,6 +2308,15 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	start = ss->valid > back ? ss->valid - back : 0;
 	for (i = start; i > ss->checked;) {
 		i--;
+		if (i > 0 && s[i] < 0x80 && s[i - 1] < 0x80) {
+			uint8_t *m = &ss->pair[s[i - 1]][s[i]];
+
+			if (*m == 0)
+				*m = pair_cuts(sp, s[i - 1] == ' ' ? 0x2581 :
+				    s[i - 1], s[i] == ' ' ? 0x2581 : s[i]) ? 2 : 1;
+			if (*m == 1)
+				continue;
+		}
 		if (i > 0 && (s[i] & 0xC0) != 0x80 &&
 		    spm_cut(sp, s, ss->valid, i, c->spec.allow_special)) {
 			cut = i;

@@ -809,6 +809,159 @@ long_runs_are_quick(void)
 	free(s);
 }
 
+/* 100 KB of one character or a few, repeated (long runs merge in waves on
+ * the tree, and split tokens are looked for over them), give the ids of
+ * the text merged whole on the heap. */
+static void
+long_runs_give_the_ids_of_the_whole(void)
+{
+	static const char *const runs[] = { "a", " ", "ab", "\n", "\t", "▁",
+	    "7", "0123456789", "😀", " \n", "中", "aab", "a a", "\n\n ",
+	    "  \t", "<", "<unused1", "=", "é", "▁▁a", "<s>", "a</s>", "<bos>",
+	    "<start_of_turn>user\n", "<end_of_turn>\n\n", "<unk><pad>" };
+	size_t n = 100000, cases = 0, bad = 0, len;
+	char *s = malloc(n + 16);
+	uint32_t *a = malloc((n + 8) * sizeof(*a)), *b = malloc((n + 8) * sizeof(*b));
+
+	for (size_t r = 0; r < WB_NELEM(runs); r++) {
+		size_t l = strlen(runs[r]);
+
+		for (len = 0; len + l <= n; len += l)
+			memcpy(s + len, runs[r], l);
+		for (size_t e = 0; e < NMODELS * 4; e++) {
+			struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+
+			if (c == NULL)
+				continue;
+			cases++;
+			if (!same_ids(c, s, len, a, b, n + 8) && bad++ < 5)
+				printf("# %s %s special=%d: 100 KB of \"%s\" "
+				    "differs\n", names[e / 4], e / 2 % 2 ?
+				    "gguf" : "json", (int)(e % 2), runs[r]);
+		}
+	}
+	printf("# %zu runs, %zu differ\n", cases, bad);
+	CHECK_U(cases, WB_NELEM(runs) * NMODELS * 4);
+	CHECK_U(bad, 0);
+	free(s);
+	free(a);
+	free(b);
+}
+
+/* A vocabulary of every string of one to four of the letters a, b, c,
+ * each made by a random merge of two of its parts, the merges in random
+ * order and the ids shuffled (a GGUF scores a token by its id): lower
+ * ranks made after higher ones, pairs of low rank on both sides of a
+ * merge; "a", "bb" and "cab" are also added tokens, split out first.
+ * Long random words of those letters give the heap's ids, and the places
+ * the whole (test) setting finds the added ones at. */
+static void
+random_vocabularies_give_the_ids_of_the_heap(void)
+{
+	char dir[] = "/tmp/test-spm-voc.XXXXXX", json[64], gguf[64], cmd[256];
+	static char text[8192];
+	static uint32_t a[8192], b[8192];
+	char tok[121][5];
+	size_t nt = 0, cases = 0, bad = 0;
+	uint32_t id[376], order[121];
+
+	CHECK(mkdtemp(dir) != NULL);
+	for (size_t l = 1; l <= 4; l++)
+		for (size_t x = 0, m = l == 1 ? 3 : l == 2 ? 9 : l == 3 ? 27 : 81;
+		    x < m; x++, nt++) {
+			for (size_t i = 0, v = x; i < l; i++, v /= 3)
+				tok[nt][i] = (char)('a' + v % 3);
+			tok[nt][l] = '\0';
+		}
+	for (size_t v = 0; v < 6; v++) {
+		FILE *f;
+
+		/* Ids 0..255 the bytes, 256.. the letters' strings, shuffled. */
+		for (size_t i = 0; i < 120; i++)
+			id[i] = (uint32_t)i;
+		for (size_t i = 119; i > 0; i--) {
+			size_t j = unit_rand() % (i + 1);
+			uint32_t t = id[i];
+
+			id[i] = id[j];
+			id[j] = t;
+		}
+		for (size_t i = 0; i < 117; i++)
+			order[i] = (uint32_t)(i + 3);
+		for (size_t i = 116; i > 0; i--) {
+			size_t j = unit_rand() % (i + 1);
+			uint32_t t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		snprintf(json, sizeof(json), "%s/tokenizer.json", dir);
+		snprintf(gguf, sizeof(gguf), "%s/v.gguf", dir);
+		CHECK((f = fopen(json, "w")) != NULL);
+		if (f == NULL)
+			break;
+		fprintf(f, "{\"version\":\"1.0\",\"added_tokens\":[");
+		for (size_t i = 0; i < 120; i++)
+			if (strcmp(tok[i], "a") == 0 || strcmp(tok[i], "bb") == 0 ||
+			    strcmp(tok[i], "cab") == 0)
+				fprintf(f, "%s{\"id\":%u,\"content\":\"%s\","
+				    "\"special\":false}", tok[i][0] == 'a' ? "" :
+				    ",", 256 + id[i], tok[i]);
+		fprintf(f, "],"
+		    "\"normalizer\":{\"type\":\"Replace\",\"pattern\":"
+		    "{\"String\":\" \"},\"content\":\"▁\"},"
+		    "\"pre_tokenizer\":null,\"model\":"
+		    "{\"type\":\"BPE\",\"byte_fallback\":true,\"vocab\":{");
+		for (size_t c = 0; c < 256; c++)
+			fprintf(f, "\"<0x%02X>\":%u,", (unsigned)c,
+			    (unsigned)c);
+		for (size_t i = 0; i < 120; i++)
+			fprintf(f, "\"%s\":%u%s", tok[i], 256 + id[i],
+			    i + 1 < 120 ? "," : "");
+		fprintf(f, "},\"merges\":[");
+		for (size_t i = 0; i < 117; i++) {
+			const char *t = tok[order[i]];
+			size_t l = strlen(t), cut = 1 + unit_rand() % (l - 1);
+
+			fprintf(f, "\"%.*s %s\"%s", (int)cut, t, t + cut,
+			    i + 1 < 117 ? "," : "");
+		}
+		fprintf(f, "]}}\n");
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "node tests/tokenizer/mkgguf.js "
+		    "--spm '%s' '%s'", json, gguf);
+		CHECK(system(cmd) == 0);
+		for (int k = 0; k < 2; k++) {
+			struct wb_counter *c = open_counter(k ? gguf : json, 0);
+
+			CHECK(c != NULL);
+			if (c == NULL)
+				continue;
+			for (size_t r = 0; r < 300; r++) {
+				size_t len = r % 10 == 0 ? 5000 + unit_rand() % 3000 :
+				    64 + unit_rand() % 3000;
+				size_t kinds = 1 + unit_rand() % 3;
+
+				for (size_t i = 0; i < len; i++)
+					text[i] = (char)('a' + (unit_rand() % 4 == 0 ?
+					    unit_rand() % kinds : r % kinds));
+				cases++;
+				if (!same_ids(c, text, len, a, b, WB_NELEM(a)) &&
+				    bad++ < 5)
+					printf("# vocabulary %zu %s: word %zu "
+					    "differs\n", v, k ? "gguf" : "json", r);
+			}
+			wb_counter_free(c);
+		}
+		unlink(json);
+		unlink(gguf);
+	}
+	rmdir(dir);
+	printf("# %zu words, %zu differ\n", cases, bad);
+	CHECK_U(cases, 6 * 2 * 300);
+	CHECK_U(bad, 0);
+}
+
 static void
 free_all(void)
 {
@@ -835,6 +988,8 @@ main(void)
 	RUN(lone_characters_give_the_ids_of_the_whole);
 	RUN(invalid_utf8_is_found_where_it_is);
 	RUN(long_runs_are_quick);
+	RUN(long_runs_give_the_ids_of_the_whole);
+	RUN(random_vocabularies_give_the_ids_of_the_heap);
 	free_all();
 	return UNIT_END();
 }
