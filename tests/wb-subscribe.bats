@@ -295,7 +295,7 @@ $m2"
 		assert_equal "$rc" 0
 		assert_equal "$(jq -r '.channels[0].channel' "$d/st")" "$(sub_url hang "$np")"
 		assert_equal "$(cat "$d/err")" ''
-		took_under "$start" "$end" 1
+		took_under "$start" "$end" 2.5
 	done
 	np=$(free_port)
 	bg wb-subscribe --state "$d/st2" "$(sub_url none "$np")" >"$d/out" 2>"$d/err"
