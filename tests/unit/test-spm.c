@@ -712,7 +712,7 @@ invalid_utf8_is_found_where_it_is(void)
 	static const char *const bad[] = { "\xe0\x80\x80", "\xe0\x9f\xbf",
 	    "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
 	    "\xf0\x80\x80\x80", "\xc0\xaf", "\xc1\xbf", "\xf5\x80",
-	    "\xff", "\x80", "\xbf", "\xe4\xb8", "\xe4" "a", "\xc3", "\xf0\x9f\x98" };
+	    "\xff", "\x80", "\xbf", "\xe4\xb8", "\xe4\x61", "\xc3", "\xf0\x9f\x98" };
 	size_t cases = 0, bad_n = 0, invalid = 0, cap = 1 << 16;
 	uint32_t *a = malloc(cap * sizeof(*a)), *b = malloc(cap * sizeof(*b));
 	char *t = malloc(cap);
