@@ -2163,24 +2163,34 @@ spm_decode(const struct wb_counter *c, const uint32_t *ids, size_t n,
 	return WB_OK;
 }
 
+/* The last cut in s[from..to) that keeps clear of added tokens which may
+ * go on past to: one whose two sides add up as texts of their own (whole),
+ * or one whose left side stays whatever follows (a stream's). */
+static size_t
+back_cut(const struct wb_counter *c, const char *s, size_t from, size_t to,
+    bool whole)
+{
+	const struct wb_spm *sp = spm_of(c);
+	const unsigned char *p = (const unsigned char *)s;
+	int allow = c->spec.allow_special;
+	size_t back = sp->add_max[allow != 0];
+
+	if (!sp->bg_built)
+		bg_build((struct wb_spm *)sp);
+	for (size_t i = to > back ? to - back : 0; i > from;) {
+		i--;
+		if (i > 0 && (p[i] & 0xC0) != 0x80 && (whole ?
+		    whole_cut(sp, p, to, i, allow) : spm_cut(sp, p, to, i, allow)))
+			return i;
+	}
+	return 0;
+}
+
 static size_t
 spm_last_cut(const struct wb_counter *c, const char *s, size_t from,
     size_t to)
 {
-	const struct wb_spm *sp = spm_of(c);
-	const unsigned char *p = (const unsigned char *)s;
-	size_t back = sp->add_max[c->spec.allow_special != 0];
-
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
-	/* An added token may go on past to: no cut that it could cover. */
-	for (size_t i = to > back ? to - back : 0; i > from;) {
-		i--;
-		if (i > 0 && (p[i] & 0xC0) != 0x80 &&
-		    whole_cut(sp, p, to, i, c->spec.allow_special))
-			return i;
-	}
-	return 0;
+	return back_cut(c, s, from, to, true);
 }
 
 /* The cuts of the count streams: the tokens before one stay whatever
@@ -2189,19 +2199,7 @@ static size_t
 spm_left_cut(const struct wb_counter *c, const char *s, size_t from,
     size_t to)
 {
-	const struct wb_spm *sp = spm_of(c);
-	const unsigned char *p = (const unsigned char *)s;
-	size_t back = sp->add_max[c->spec.allow_special != 0];
-
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
-	for (size_t i = to > back ? to - back : 0; i > from;) {
-		i--;
-		if (i > 0 && (p[i] & 0xC0) != 0x80 &&
-		    spm_cut(sp, p, to, i, c->spec.allow_special))
-			return i;
-	}
-	return 0;
+	return back_cut(c, s, from, to, false);
 }
 
 static size_t
