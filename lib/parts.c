@@ -6,8 +6,10 @@
  * characters; each part is read with pread in pieces, so memory stays
  * that of a stream per thread, whatever the size of the file.
  */
+#define _GNU_SOURCE  /* sched_getcpu, pthread_attr_setaffinity_np */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,6 +102,9 @@ struct job {
 	size_t next;                   /* the next part to take */
 	int status;                    /* the first failure, or WB_OK */
 	struct wb_err err;             /* its message */
+	bool placed;                   /* the threads start off this CPU */
+	pthread_t first;               /* the calling thread */
+	cpu_set_t cpus;                /* the CPUs the process may use */
 };
 
 /*
@@ -144,6 +149,38 @@ count_part(struct job *j, size_t i, char *buf, struct wb_count_stream **csp,
 	return st;
 }
 
+/*
+ * Attributes that start the threads on the CPUs other than this one, or
+ * NULL to let the system place them.  Left to itself, Linux may queue a
+ * new thread on the CPU of the thread that made it, busy with the first
+ * part, until a balancing pass moves it to an idle CPU: measured on a
+ * 2-CPU virtual machine, a loop of 27 ms on one thread took 21 ms on two
+ * (1.3x), and 16 ms (1.7x) with the second thread started elsewhere.
+ * Each thread then widens its affinity back to the process's.
+ */
+static pthread_attr_t *
+place(struct job *j, pthread_attr_t *attr)
+{
+	cpu_set_t other;
+	int me = sched_getcpu();
+
+	if (me < 0 || me >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(j->cpus), &j->cpus) != 0 ||
+	    !CPU_ISSET(me, &j->cpus) || CPU_COUNT(&j->cpus) < 2)
+		return NULL;
+	other = j->cpus;
+	CPU_CLR(me, &other);
+	if (pthread_attr_init(attr) != 0)
+		return NULL;
+	if (pthread_attr_setaffinity_np(attr, sizeof(other), &other) != 0) {
+		pthread_attr_destroy(attr);
+		return NULL;
+	}
+	j->first = pthread_self();
+	j->placed = true;
+	return attr;
+}
+
 /* A thread: take parts until none is left or one has failed. */
 static void *
 worker(void *arg)
@@ -155,6 +192,11 @@ worker(void *arg)
 	size_t i;
 	int st = buf ? WB_OK : WB_EINTERNAL;
 
+	/* Started on another CPU than the first thread's, a thread may go
+	 * anywhere from then on. */
+	if (j->placed && !pthread_equal(pthread_self(), j->first))
+		pthread_setaffinity_np(pthread_self(), sizeof(j->cpus),
+		    &j->cpus);
 	memset(&err, 0, sizeof(err));
 	if (buf == NULL)
 		wb_err_set(&err, WB_EINTERNAL, "out of memory");
@@ -236,10 +278,15 @@ wb_count_fd_parts(const struct wb_counter *c, int fd, uint64_t off,
 	pthread_mutex_init(&j.lock, NULL);
 	if (threads > n)
 		threads = (unsigned)n;
-	if (threads > 1 && (tid = calloc(threads - 1, sizeof(*tid))) != NULL)
+	if (threads > 1 && (tid = calloc(threads - 1, sizeof(*tid))) != NULL) {
+		pthread_attr_t attr, *ap = place(&j, &attr);
+
 		for (; nt < threads - 1; nt++)
-			if (pthread_create(&tid[nt], NULL, worker, &j) != 0)
+			if (pthread_create(&tid[nt], ap, worker, &j) != 0)
 				break;  /* fewer threads do the same work */
+		if (ap != NULL)
+			pthread_attr_destroy(ap);
+	}
 	worker(&j);
 	for (unsigned t = 0; t < nt; t++)
 		pthread_join(tid[t], NULL);

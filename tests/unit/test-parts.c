@@ -5,6 +5,10 @@
  * nearly every cut a counter allows is taken), with every kind of counter;
  * bad UTF-8 in a part is reported at its offset in the whole file.
  */
+#define _GNU_SOURCE  /* sched_getcpu, pthread_getaffinity_np */
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wb_priv.h"
@@ -287,6 +291,76 @@ a_thread_keeps_one_stream_for_its_parts(void)
 	}
 }
 
+/* Where the streams of placed_stream_new were made. */
+static pthread_t made_by_caller;
+static int cpu_of_caller, cpu_of_other, cpus_of_other;
+
+static struct wb_count_stream *
+placed_stream_new(const struct wb_counter *c)
+{
+	cpu_set_t set;
+
+	if (pthread_equal(pthread_self(), made_by_caller))
+		cpu_of_caller = sched_getcpu();
+	else {
+		cpu_of_other = sched_getcpu();
+		if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) == 0)
+			cpus_of_other = CPU_COUNT(&set);
+	}
+	return real_ops->stream_new(c);
+}
+
+/* A second thread starts on another CPU than the caller's, not queued
+ * behind it, and may then run on any CPU of the process. */
+static void
+threads_start_on_other_cpus_and_may_then_move(void)
+{
+	char name[128];
+	struct wb_counter *c = nth_counter(5, name, sizeof(name));  /* cl100k */
+	struct wb_counter_ops ops;
+	cpu_set_t set;
+	int elsewhere = 0, tries = 8, all;
+
+	/* Valgrind runs one thread at a time, on any CPU. */
+	if (getenv("WB_VALGRIND") != NULL) {
+		fprintf(stderr, "  (skipped under valgrind)\n");
+		wb_counter_free(c);
+		return;
+	}
+	if (c == NULL || fd < 0 ||
+	    sched_getaffinity(0, sizeof(set), &set) != 0 ||
+	    (all = CPU_COUNT(&set)) < 2) {
+		fprintf(stderr, "  (skipped: one CPU)\n");
+		wb_counter_free(c);
+		return;
+	}
+	real_ops = c->ops;
+	ops = *real_ops;
+	ops.stream_new = placed_stream_new;
+	c->ops = &ops;
+	for (int t = 0; t < tries; t++) {
+		struct wb_err err = { 0 };
+		uint64_t got = 0;
+
+		/* The other CPUs idle, as when a count starts. */
+		nanosleep(&(struct timespec){ .tv_nsec = 30000000 }, NULL);
+		made_by_caller = pthread_self();
+		cpu_of_caller = cpu_of_other = cpus_of_other = -1;
+		CHECK(wb_count_fd_parts(c, fd, 0, corpus_len, 2, 4096, &got,
+		    NULL, &err) == WB_OK);
+		CHECK(cpu_of_other >= 0);
+		CHECK_U((uint64_t)cpus_of_other, (uint64_t)all);
+		elsewhere += cpu_of_other != cpu_of_caller;
+	}
+	/* A thread may move once it has started: most, not all. */
+	if (elsewhere < tries - 1)
+		fprintf(stderr, "  %d of %d second threads on the caller's CPU\n",
+		    tries - elsewhere, tries);
+	CHECK(elsewhere >= tries - 1);
+	c->ops = real_ops;
+	wb_counter_free(c);
+}
+
 /* Parts are sixteen a thread, of a MiB at least. */
 static void
 parts_are_sixteen_a_thread_of_a_mib_at_least(void)
@@ -308,6 +382,7 @@ main(void)
 	RUN(a_counter_without_cuts_counts_in_one_part);
 	RUN(a_thread_keeps_one_stream_for_its_parts);
 	RUN(parts_are_sixteen_a_thread_of_a_mib_at_least);
+	RUN(threads_start_on_other_cpus_and_may_then_move);
 	if (file != NULL)
 		fclose(file);
 	free(corpus);
