@@ -185,6 +185,7 @@ static const struct {
 /* The ids of the texts the rules look at. */
 struct known {
 	const char *text[80];
+	size_t len[80];
 	uint32_t id[80];
 	size_t n_text;
 };
@@ -194,6 +195,7 @@ know(struct known *k, const char *text)
 {
 	if (text != NULL && k->n_text < WB_NELEM(k->text)) {
 		k->text[k->n_text] = text;
+		k->len[k->n_text] = strlen(text);
 		k->id[k->n_text++] = NONE;
 	}
 }
@@ -213,6 +215,7 @@ find_known(struct known *k, const struct wb_gguf_str *tok, size_t n)
 {
 	static const char *const other[] = { "<unk>", "<s>", "<mask>",
 	    "[MASK]" };
+	uint8_t by_len[64], next[WB_NELEM(k->text)];
 
 	for (size_t j = 0; j < WB_NELEM(eog); j++)
 		know(k, eog[j]);
@@ -223,14 +226,25 @@ find_known(struct known *k, const struct wb_gguf_str *tok, size_t n)
 	for (size_t r = 0; r < WB_NELEM(fim); r++)
 		for (size_t j = 0; j < WB_NELEM(fim[r].text); j++)
 			know(k, fim[r].text[j]);
+	/* Every text starts with <, [, _ or ▁< (most of SentencePiece's
+	 * words start with ▁) and is shorter than 64 bytes; a token is
+	 * compared with the texts of its length only (by_len[l], a list
+	 * through next, ending in 0xff). */
+	memset(by_len, 0xff, sizeof(by_len));
+	for (size_t j = 0; j < k->n_text; j++) {
+		next[j] = by_len[k->len[j]];
+		by_len[k->len[j]] = (uint8_t)j;
+	}
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = tok[i].len != 0 ? (unsigned char)tok[i].s[0] : 0;
+		const char *p = tok[i].s;
+		size_t l = tok[i].len;
 
-		if (c != '<' && c != '[' && c != '_' && c != 0xe2)
+		if (l >= 64 || by_len[l] == 0xff ||
+		    (p[0] != '<' && p[0] != '[' && p[0] != '_' &&
+		    !(l > 4 && memcmp(p, "\xe2\x96\x81<", 4) == 0)))
 			continue;
-		for (size_t j = 0; j < k->n_text; j++)
-			if (tok[i].len == strlen(k->text[j]) &&
-			    memcmp(tok[i].s, k->text[j], tok[i].len) == 0)
+		for (uint8_t j = by_len[l]; j != 0xff; j = next[j])
+			if (memcmp(p, k->text[j], l) == 0)
 				k->id[j] = (uint32_t)i;
 	}
 }
