@@ -238,6 +238,15 @@ ollama_install() {
 	assert_output '{"text":"<fim-suffix><|fim_pad|>","ids":[32001,523,28766,28722,321,28730,9845,28766,28767],"tokens":9}'
 	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids --allow-special <<<'{"text":"<fim-suffix><|fim_pad|>"}'
 	assert_output '{"text":"<fim-suffix><|fim_pad|>","ids":[32001,32003],"tokens":2}'
+	# two pad texts: which llama.cpp makes control is its hash order's, and
+	# both keep their types (wb(7))
+	jq -c '.added_tokens += (["<|fim_pad|>", "<PAD>", "<|file_sep|>"]
+	    | to_entries | map({id: (32000 + .key), content: .value, single_word: false, lstrip: false,
+	      rstrip: false, normalized: false, special: false}))' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/t.gguf"
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids <<<'{"text":"<|fim_pad|><PAD><|file_sep|>"}'
+	assert_output '{"text":"<|fim_pad|><PAD><|file_sep|>","ids":[32000,32001,523,28766,1516,28730,21571,28766,28767],"tokens":9}'
 }
 
 @test "Metaspace prepend_scheme first drops the leading ▁ of a text that starts with a space; llama.cpp keeps it" {
