@@ -2478,55 +2478,16 @@ texts(struct wb_spm *s, const char *name, const char *key,
 	return WB_OK;
 }
 
-/*
- * The type llama.cpp (llama_vocab::impl::load) gives token i of text p[0..l)
- * in the end, from the type ty the file gives it; v: every text has an id
- * (vh) and types are read.  Tokens of the texts that end generation are
- * control ones; <|channel|>, <|message|>, <|start|> and <|constrain|>
- * user-defined (gpt-oss); <|end|> user-defined where <|call|> or
- * <|calls|> is there too, and <|return|> or <|flush|> (o200k_harmony,
- * solar-open); </s> normal where <|tool_response> is there (Gemma 4).
- * Not done: the fill-in-the-middle ones, of which llama.cpp makes control
- * only the first it meets in an order of its hash table.
- */
-static int
-final_type(const struct wb_spm *s, const char *p, size_t l, int ty)
-{
-	static const char *const eog[] = { "<|eot_id|>", "<|im_end|>",
-	    "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-	    "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
-	    "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-	    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>" };
-	static const char *const user[] = { "<|channel|>", "<|message|>",
-	    "<|start|>", "<|constrain|>" };
-#define HAS(t) (lookup(s, (t), strlen(t)) != NONE)
-#define IS(t) (l == strlen(t) && memcmp(p, (t), l) == 0)
-
-	for (size_t j = 0; j < WB_NELEM(user); j++)
-		if (IS(user[j]))
-			return TYPE_USER;
-	if (IS("<|end|>") && (HAS("<|call|>") || HAS("<|calls|>")) &&
-	    (HAS("<|return|>") || HAS("<|flush|>")))
-		return TYPE_USER;
-	if (IS("</s>") && HAS("<|tool_response>"))
-		return TYPE_NORMAL;
-	for (size_t j = 0; j < WB_NELEM(eog); j++)
-		if (IS(eog[j]))
-			return ty == TYPE_UNKNOWN ? ty : TYPE_CONTROL;
-#undef HAS
-#undef IS
-	return ty;
-}
-
 static struct wb_spm *
 gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 {
-	struct wb_gguf_str *t = NULL, gname;
+	struct wb_gguf_str *t = NULL;
 	float *score = NULL;
 	int32_t *type = NULL;
+	uint8_t *final = NULL, *strip = NULL;
 	size_t n = 0, n_score = 0, n_type = 0;
 	struct wb_spm *s = NULL;
-	bool prefix = true, phi3 = false;
+	bool prefix = true;
 	int b;
 
 	if (wb_gguf_strv(g, "tokenizer.ggml.tokens", &t, &n, err) != WB_OK)
@@ -2556,18 +2517,10 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		    "token_type", n_score < n ? n_score : n_type, n);
 		goto fail;
 	}
-	/* llama.cpp strips the spaces after the tokens of Phi-3 it splits
-	 * out, known by the model's name (see below). */
-	if (wb_gguf_type(g, "general.name", NULL, NULL) == WB_GGUF_STRING &&
-	    wb_gguf_str(g, "general.name", &gname, err) == WB_OK) {
-		for (size_t i = 0; i + 4 <= gname.len && !phi3; i++)
-			phi3 = strncasecmp(gname.s + i, "phi3", 4) == 0 ||
-			    (i + 5 <= gname.len &&
-			    strncasecmp(gname.s + i, "phi-3", 5) == 0);
-	}
 	if ((s = spm_new((uint32_t)n, true)) == NULL ||
 	    (s->score = calloc(n, sizeof(*s->score))) == NULL ||
-	    (s->add = calloc(n, sizeof(*s->add))) == NULL) {
+	    (s->add = calloc(n, sizeof(*s->add))) == NULL ||
+	    (final = malloc(n)) == NULL || (strip = malloc(n)) == NULL) {
 		oom(path, err);
 		goto fail;
 	}
@@ -2596,15 +2549,18 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 		if (ty == TYPE_BYTE && (b = byte_token(p, l)) >= 0)
 			s->byte[i] = (int16_t)b;
 	}
+	/* The types (and Phi-3's strips) llama.cpp gives the tokens in the
+	 * end, which say which it splits out first. */
+	memcpy(final, s->type, n);
+	if (wb_gguf_final_types(g, path, t, n, final, strip, err) != WB_OK)
+		goto fail;
 	for (uint32_t i = 0; i < n; i++) {
-		size_t l;
-		const char *p = tok(s, i, &l);
-		int ty = final_type(s, p, l, s->type[i]);
+		int ty = final[i];
 
 		if (ty == TYPE_UNKNOWN || ty == TYPE_CONTROL || ty == TYPE_USER)
 			s->add[s->n_add++] = (struct added){ .off = s->off[i],
-			    .len = (uint32_t)l, .id = i,
-			    .special = ty != TYPE_USER };
+			    .len = (uint32_t)(s->off[i + 1] - s->off[i]), .id = i,
+			    .special = ty != TYPE_USER, .strip = strip[i] };
 	}
 	/* llama.cpp's byte_to_token: <0xNN>, else the byte itself; it fails
 	 * on a byte with neither, which is refused here at once. */
@@ -2620,42 +2576,21 @@ gguf_spm(const struct wb_gguf *g, const char *path, struct wb_err *err)
 			goto fail;
 		}
 	}
-	/* llama.cpp (llama_vocab::impl::load), for a model whose name has
-	 * "phi3" or "phi-3" in any case: every token it splits out strips
-	 * the spaces on its right (LLAMA_TOKEN_ATTR_RSTRIP), but <unk>, <s>
-	 * and <|endoftext|>; it does not load a file without those four. */
-	if (phi3) {
-		static const char *const keep[] = { "</s>", "<unk>", "<s>",
-		    "<|endoftext|>" };
-
-		for (size_t k = 0; k < s->n_add; k++)
-			s->add[k].strip = STRIP_RIGHT;
-		for (size_t j = 0; j < WB_NELEM(keep); j++) {
-			uint32_t id = lookup(s, keep[j], strlen(keep[j]));
-
-			if (id == NONE) {
-				wb_err_set(err, WB_EDATA, "%s: a model named "
-				    "Phi-3 without the token %s is not "
-				    "supported (llama.cpp does not load it)",
-				    path, keep[j]);
-				goto fail;
-			}
-			for (size_t k = 0; k < s->n_add && j > 0; k++)
-				if (s->add[k].id == id)
-					s->add[k].strip = 0;
-		}
-	}
 	if (index_added(s, path, err) != WB_OK)
 		goto fail;
 	free(t);
 	free(score);
 	free(type);
+	free(final);
+	free(strip);
 	return s;
 fail:
 	wb_spm_free(s);
 	free(t);
 	free(score);
 	free(type);
+	free(final);
+	free(strip);
 	return NULL;
 }
 

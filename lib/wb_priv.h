@@ -482,6 +482,17 @@ struct wb_bpe *wb_bytelevel_bpe(const struct wb_bytelevel *v,
  * tokenizes with it as wb can: byte-level BPE (model gpt2) whose
  * pre-tokenizer is one of pretok.c's; else 65, naming what is not. */
 struct wb_bpe *wb_gguf_bpe_open(const char *path, struct wb_err *err);
+/* Does g's general.name say Phi-3 to llama.cpp ("phi3" or "phi-3" in any
+ * case)? */
+bool wb_gguf_phi3(const struct wb_gguf *g);
+/* The types (GGUF's numbers, 1 normal to 6 byte) that llama.cpp gives the
+ * n tokens tok of g in the end, by their texts, from those in type[] the
+ * file gives them: end of generation control, fill in the middle control
+ * (where it is known which), gpt-oss's user-defined and so on.  With strip,
+ * the WB_STRIP_ bits it gives them (Phi-3's), 65 if it refuses the file. */
+int wb_gguf_final_types(const struct wb_gguf *g, const char *path,
+    const struct wb_gguf_str *tok, size_t n, uint8_t *type, uint8_t *strip,
+    struct wb_err *err);
 
 /* spm.c */
 

@@ -61,6 +61,48 @@ ollama_install() {
 	assert_output '{"text":"<|begin_of_text|>hello world<|eot_id|>","ids":[128000,15339,1917,128009],"tokens":4}'
 }
 
+@test "-T FILE.gguf byte-level: llama.cpp's types by text (end of generation, fill in the middle) with and without --allow-special" {
+	# Qwen's fill-in-the-middle tokens are not special in its tokenizer.json
+	# and user-defined in files of older converters; llama.cpp makes them
+	# control when it loads the file (unless a key names the role's token:
+	# <|fim_prefix|> in b.gguf), as it does <|im_end|> and <|endoftext|>
+	# (ending generation) and </s>, which Qwen has as an ordinary token.
+	user=
+	for t in '<|fim_prefix|>' '<|fim_middle|>' '<|fim_suffix|>' '<|fim_pad|>' '<|repo_name|>' \
+	    '<|file_sep|>' '<|im_end|>' '<|endoftext|>' '<|im_start|>'; do
+		user="$user --user $t"
+	done
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/qwen3/tokenizer.json" qwen2 "$BATS_TEST_TMPDIR/a.gguf" $user
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/qwen3/tokenizer.json" qwen2 "$BATS_TEST_TMPDIR/b.gguf" $user \
+	    --u32 tokenizer.ggml.fim_pre_token_id=151659 --u32 tokenizer.ggml.fim_pad_token_id=999999
+	cat >"$BATS_TEST_TMPDIR/texts" <<-'EOF'
+	{"name":"fim","text":"def f(x):<|fim_prefix|>    return x<|fim_suffix|>\n<|fim_middle|> pass"}
+	{"name":"repo","text":"<|repo_name|>wb\n<|file_sep|>lib/spm.c\nint x;<|fim_pad|><|fim_pad|> end"}
+	{"name":"eog","text":"hello<|im_end|>\n<|im_start|>user <|endoftext|>x</s> </s>y"}
+	{"name":"user","text":"a <think>b</think> <tool_call>{}</tool_call>"}
+	EOF
+	for f in a b; do
+		node "$TOP/tests/tokenizer/expect-llamacpp.js" "$T" "$f" "$BATS_TEST_TMPDIR/$f.gguf" \
+		    "$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/$f.ref" 2>/dev/null
+		for s in 0 1; do
+			flag=
+			[ "$s" -eq 0 ] || flag=--allow-special
+			jq -c "select(.special == $s) | .ids" "$BATS_TEST_TMPDIR/$f.ref" >"$BATS_TEST_TMPDIR/want"
+			jq -c "select(.special == $s) | {text}" "$BATS_TEST_TMPDIR/$f.ref" |
+			    wb-count -T "$BATS_TEST_TMPDIR/$f.gguf" $flag --ids | jq -c .ids >"$BATS_TEST_TMPDIR/got"
+			[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 60 ]
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+	# the control ones are text without --allow-special, the others split out
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/a.gguf" --ids <<<'{"text":"<|im_start|><|fim_pad|>"}'
+	assert_output '{"text":"<|im_start|><|fim_pad|>","ids":[151644,27,91,69,318,30290,91,29],"tokens":8}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/a.gguf" --ids --allow-special <<<'{"text":"<|im_start|><|fim_pad|>"}'
+	assert_output '{"text":"<|im_start|><|fim_pad|>","ids":[151644,151662],"tokens":2}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/b.gguf" --ids <<<'{"text":"<|fim_prefix|><|fim_pad|>"}'
+	assert_output '{"text":"<|fim_prefix|><|fim_pad|>","ids":[151659,27,91,69,318,30290,91,29],"tokens":8}'
+}
+
 @test "GGUF follows llama.cpp where it differs from tokenizer.json: no NFC, marks, Unicode 15.1" {
 	# qwen2: llama.cpp skips the NFC normalizer of Qwen's tokenizer.json
 	run --separate-stderr wb-count -T "$T/gguf/qwen3.gguf" --ids <<<'{"text":"cafe\u0301"}'
@@ -178,6 +220,18 @@ ollama_install() {
 	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" llama-bpe \
 	    "$BATS_TEST_TMPDIR/p.gguf" --name 'Phi-3 test'
 	refused "$BATS_TEST_TMPDIR/p.gguf" 'a byte-level model named Phi-3 is not supported'
+	# and before <mask> of jina's, [MASK] of modern-bert's
+	jq -c '.added_tokens += [{id: 128256, content: "<mask>", special: true}, {id: 128257, content: "[MASK]", special: true}]' \
+	    "$T/llama3_1/tokenizer.json" >"$BATS_TEST_TMPDIR/mask.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$BATS_TEST_TMPDIR/mask.json" jina-v2-es "$BATS_TEST_TMPDIR/p.gguf"
+	refused "$BATS_TEST_TMPDIR/p.gguf" 'a model whose <mask> llama.cpp strips the spaces before (jina, modern-bert, by its names) is not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$BATS_TEST_TMPDIR/mask.json" gpt-2 "$BATS_TEST_TMPDIR/p.gguf" --name 'Modern-BERT base'
+	refused "$BATS_TEST_TMPDIR/p.gguf" 'a model whose [MASK] llama.cpp strips the spaces before (jina, modern-bert, by its names) is not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$BATS_TEST_TMPDIR/mask.json" jina-v2-es "$BATS_TEST_TMPDIR/p.gguf" --name 'phi-3 mask'
+	refused "$BATS_TEST_TMPDIR/p.gguf" 'a model whose <mask> llama.cpp strips the spaces before (jina, modern-bert, by its names) is not supported'
+	node "$TOP/tests/tokenizer/mkgguf.js" --from "$BATS_TEST_TMPDIR/mask.json" gpt-2 "$BATS_TEST_TMPDIR/p.gguf" --name 'bert'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/p.gguf" --allow-special <<<'{"text":"a <mask> [MASK]"}'
+	assert_output '{"text":"a <mask> [MASK]","tokens":5}'
 	node "$TOP/tests/tokenizer/mkgguf.js" --from "$T/llama3_1/tokenizer.json" llama-bpe \
 	    "$BATS_TEST_TMPDIR/p.gguf" --name 'Phi 4'
 	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/p.gguf" <<<'{"text":"hi"}'

@@ -210,6 +210,45 @@ ollama_install() {
 	assert_output '{"text":"<|channel|><|eot_id|>","ids":[32009,523,28766,28706,322,28730,313,28766,28767],"tokens":9}'
 }
 
+@test "-T FILE.gguf of model llama: llama.cpp makes the fill-in-the-middle tokens control, unless a key names the role's" {
+	# user-defined in the file; <fim-suffix> is the suffix token by key
+	# (the older tokenizer.ggml.suffix_token_id), so it stays user-defined
+	jq -c '.added_tokens += (["<|fim_prefix|>", "<fim-suffix>", "▁<MID>", "<|fim_pad|>", "<|repo_name|>",
+	    "<|file_sep|>", "<|user|>"]
+	    | to_entries | map({id: (32000 + .key), content: .value, single_word: false, lstrip: false,
+	      rstrip: false, normalized: false, special: false}))' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/t.gguf" \
+	    --u32 tokenizer.ggml.suffix_token_id=32001
+	jq -c '.added_tokens[] | {text: ("a" + .content + "b " + .content + " c\n" + .content)}' \
+	    "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/texts"
+	echo '{"text":"<|fim_prefix|>def f():<fim-suffix>\n    pass▁<MID><|fim_pad|><|file_sep|>x"}' >>"$BATS_TEST_TMPDIR/texts"
+	node "$TOP/tests/tokenizer/expect-llamacpp.js" "$T" t "$BATS_TEST_TMPDIR/t.gguf" \
+	    "$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/ref" 2>/dev/null
+	for s in 0 1; do
+		flag=
+		[ "$s" -eq 0 ] || flag=--allow-special
+		jq -c "select(.special == $s) | .ids" "$BATS_TEST_TMPDIR/ref" >"$BATS_TEST_TMPDIR/want"
+		jq -c "select(.special == $s)" "$BATS_TEST_TMPDIR/ref" >"$BATS_TEST_TMPDIR/cases"
+		ids "$BATS_TEST_TMPDIR/t.gguf" "$BATS_TEST_TMPDIR/cases" "$flag" >"$BATS_TEST_TMPDIR/got"
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/want")" -gt 60 ]
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids <<<'{"text":"<fim-suffix><|fim_pad|>"}'
+	assert_output '{"text":"<fim-suffix><|fim_pad|>","ids":[32001,523,28766,28722,321,28730,9845,28766,28767],"tokens":9}'
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids --allow-special <<<'{"text":"<fim-suffix><|fim_pad|>"}'
+	assert_output '{"text":"<fim-suffix><|fim_pad|>","ids":[32001,32003],"tokens":2}'
+	# two pad texts: which llama.cpp makes control is its hash order's, and
+	# both keep their types (wb(7))
+	jq -c '.added_tokens += (["<|fim_pad|>", "<PAD>", "<|file_sep|>"]
+	    | to_entries | map({id: (32000 + .key), content: .value, single_word: false, lstrip: false,
+	      rstrip: false, normalized: false, special: false}))' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
+	node "$TOP/tests/tokenizer/mkgguf.js" --spm "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/t.gguf"
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/t.gguf" --ids <<<'{"text":"<|fim_pad|><PAD><|file_sep|>"}'
+	assert_output '{"text":"<|fim_pad|><PAD><|file_sep|>","ids":[32000,32001,523,28766,1516,28730,21571,28766,28767],"tokens":9}'
+}
+
 @test "Metaspace prepend_scheme first drops the leading ▁ of a text that starts with a space; llama.cpp keeps it" {
 	jq -c '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: false}' \
 	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"

@@ -6,12 +6,16 @@
 // alignment), types.gguf a key of every value type and an array of each,
 // tensor.gguf one tensor after its metadata. test-gguf.c checks what it
 // reads back against the values written here.
-// mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]: the GGUF that
+// mkgguf.js --from TOKENIZER.JSON PRE OUT [FLAGS]: the GGUF that
 // llama.cpp's converter makes of a byte-level BPE tokenizer.json (see
-// below), its general.name NAME if given.
-// mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [--name NAME]: the GGUF
+// below).
+// mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [FLAGS]: the GGUF
 // of model llama that it makes of a SentencePiece-style one (see below),
-// without its scores if asked, its general.name NAME if given.
+// without its scores if asked.
+// FLAGS: --name NAME, its general.name; --user TEXT (again for more), the
+// added token TEXT user-defined (4) whatever the converter would make it
+// (as older converters and some models' files have it); --u32 KEY=N, one
+// more key of type u32 (tokenizer.ggml.fim_pre_token_id=N, say).
 'use strict';
 
 const fs = require('fs');
@@ -153,7 +157,7 @@ function withTensor() {
 // (a hole is [PADi], unused), token types (added tokens: control if
 // special or looking special, else user-defined), the merges as "A B",
 // and the pre-tokenizer name pre.
-function fromTokenizerJson(text, pre, name) {
+function fromTokenizerJson(text, pre, { name, user = [], u32s = [] } = {}) {
   const tj = JSON.parse(text);
   const byId = new Map();
   for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
@@ -174,7 +178,8 @@ function fromTokenizerJson(text, pre, name) {
       types.push(5);
     } else if (added.has(i)) {
       tokens.push(byId.get(i));
-      types.push(added.get(i).special || looksSpecial(byId.get(i)) ? 3 : 4);
+      types.push(!user.includes(byId.get(i)) &&
+        (added.get(i).special || looksSpecial(byId.get(i))) ? 3 : 4);
     } else {
       tokens.push(byId.get(i));
       types.push(1);
@@ -189,6 +194,7 @@ function fromTokenizerJson(text, pre, name) {
     ['tokenizer.ggml.tokens', 'array', arr('string', tokens)],
     ['tokenizer.ggml.token_type', 'array', arr('i32', types)],
     ['tokenizer.ggml.merges', 'array', arr('string', merges)],
+    ...u32s,
   ]);
 }
 
@@ -200,7 +206,7 @@ function fromTokenizerJson(text, pre, name) {
 // tokens <0xNN> 6, the unknown token 2, special added tokens control (3),
 // other added ones user-defined (4), the rest normal (1); add_space_prefix
 // when the normalizer prepends ▁ (Llama 2, Mistral; not Gemma).
-function spmFromTokenizerJson(text, noScores, name) {
+function spmFromTokenizerJson(text, noScores, { name, user = [], u32s = [] } = {}) {
   const tj = JSON.parse(text);
   const byId = new Map();
   for (const [t, id] of Object.entries(tj.model.vocab)) byId.set(id, t);
@@ -220,7 +226,7 @@ function spmFromTokenizerJson(text, noScores, name) {
     if (!byId.has(i)) type = 5;
     else if (t === tj.model.unk_token) type = 2;
     else if (/^<0x[0-9A-F]{2}>$/.test(t)) type = 6;
-    else if (added.has(i)) type = added.get(i).special ? 3 : 4;
+    else if (added.has(i)) type = added.get(i).special && !user.includes(t) ? 3 : 4;
     tokens.push(t);
     types.push(type);
     scores.push(type === 1 ? -i : 0);
@@ -244,29 +250,44 @@ function spmFromTokenizerJson(text, noScores, name) {
     ['tokenizer.ggml.token_type', 'array', arr('i32', types)],
     ['tokenizer.ggml.add_space_prefix', 'bool', prepend],
     ['tokenizer.ggml.add_bos_token', 'bool', true],
+    ...u32s,
   ]);
+}
+
+// The FLAGS after the operands: { name, user, u32s, noScores }, or null.
+function flags(list) {
+  const f = { user: [], u32s: [], noScores: false };
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] === '--no-scores') f.noScores = true;
+    else if (list[i] === '--name' && i + 1 < list.length) f.name = list[++i];
+    else if (list[i] === '--user' && i + 1 < list.length) f.user.push(list[++i]);
+    else if (list[i] === '--u32' && /^[^=]+=\d+$/.test(list[i + 1] || '')) {
+      const [k, v] = list[++i].split('=');
+      f.u32s.push([k, 'u32', Number(v)]);
+    } else return null;
+  }
+  return f;
 }
 
 const dir = process.argv[2];
 if (dir === '--spm') {
-  const [, , , src, out, ...flags] = process.argv;
-  const at = flags.indexOf('--name');
-  if (!out || (at >= 0 && at + 1 >= flags.length)) {
-    process.stderr.write('usage: mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [--name NAME]\n');
+  const [, , , src, out, ...rest] = process.argv;
+  const f = flags(rest);
+  if (!out || !f) {
+    process.stderr.write('usage: mkgguf.js --spm TOKENIZER.JSON OUT [--no-scores] [FLAGS]\n');
     process.exit(64);
   }
-  fs.writeFileSync(out, spmFromTokenizerJson(fs.readFileSync(src, 'utf8'),
-    flags.includes('--no-scores'), at >= 0 ? flags[at + 1] : undefined));
+  fs.writeFileSync(out, spmFromTokenizerJson(fs.readFileSync(src, 'utf8'), f.noScores, f));
   process.exit(0);
 }
 if (dir === '--from') {
-  // mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]
-  const [, , , src, pre, out, flag, name] = process.argv;
-  if (!out || (flag !== undefined && (flag !== '--name' || name === undefined))) {
-    process.stderr.write('usage: mkgguf.js --from TOKENIZER.JSON PRE OUT [--name NAME]\n');
+  const [, , , src, pre, out, ...rest] = process.argv;
+  const f = flags(rest);
+  if (!out || !f || f.noScores) {
+    process.stderr.write('usage: mkgguf.js --from TOKENIZER.JSON PRE OUT [FLAGS]\n');
     process.exit(64);
   }
-  fs.writeFileSync(out, fromTokenizerJson(fs.readFileSync(src, 'utf8'), pre, name));
+  fs.writeFileSync(out, fromTokenizerJson(fs.readFileSync(src, 'utf8'), pre, f));
   process.exit(0);
 }
 if (!dir) {
