@@ -142,8 +142,10 @@ static const char *const eog[] = { "<|eot_id|>", "<|im_end|>", "<|end|>",
     "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
     "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]",
     "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>",
-    "<|tool_response>", "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81"
-    "sentence\xef\xbd\x9c>", "[e~[" };
+    "<|tool_response>",
+    /* <｜end▁of▁sentence｜>, in octal: a hex escape would run on. */
+    "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
+    "[e~[" };
 static const char *const user[] = { "<|channel|>", "<|message|>",
     "<|start|>", "<|constrain|>" };
 
