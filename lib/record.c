@@ -662,15 +662,16 @@ out:
 int
 wb_close_out(const struct wb_io *io, int status)
 {
-	int bad = fflush(io->out) != 0 || ferror(io->out);
+	/* The reason of the first failure: a later call may change errno;
+	 * an earlier failed write left only the error flag. */
+	int e = fflush(io->out) != 0 ? errno : ferror(io->out) ? EIO : 0;
 
-	if (fclose(io->out) != 0)
-		bad = 1;
-	if (!bad)
+	if (fclose(io->out) != 0 && e == 0)
+		e = errno;
+	if (e == 0)
 		return status;
 	if (status != WB_EIO)
-		fprintf(io->err, "%s: stdout: write error: %s\n", io->prog,
-		    strerror(errno));
+		fprintf(io->err, "%s: stdout: %s\n", io->prog, strerror(e));
 	return wb_status_worst(status, WB_EIO);
 }
 

@@ -340,6 +340,13 @@ chat_shape='(.model | type == "string" and length > 0) and
 	assert_line -n 0 'usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]'
 }
 
+@test "a write error on stdout names its reason, in every format" {
+	for f in json text 'text -z' 'openai --model-name m'; do
+		run -74 --separate-stderr bash -c "wb-prompt -c /dev/null -F $f >/dev/full" <<<"$(req)"
+		assert_equal "$stderr" 'wb-prompt: stdout: No space left on device'
+	done
+}
+
 @test "a section cut down to its heading is dropped instead" {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=6 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
 	assert_success
