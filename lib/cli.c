@@ -223,6 +223,11 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 
 	if (shared[i].key != NULL && shared[i].key[0] == '\0')
 		return set_category(cli->flags, arg, err);
+	/* An empty -e, -M or -T (an unset variable) would mean "none" as in
+	 * the configuration, and count by the heuristic without a word. */
+	if ((shared[i].o.id == 'e' || shared[i].o.id == 'M' ||
+	    shared[i].o.id == 'T') && arg[0] == '\0')
+		return wb_err_set(err, WB_EUSAGE, "-%c: empty", shared[i].o.id);
 	if (shared[i].o.id == 'M')
 		cli->model = arg;
 	if (shared[i].key != NULL)
