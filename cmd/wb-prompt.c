@@ -209,7 +209,7 @@ emit(FILE *out, const json_t *rec, struct wb_err *err)
 	if (format != F_TEXT)
 		return wb_emit(out, rec, err);
 	if (written && !print0 && fputs("\f\n", out) == EOF)
-		return wb_err_set(err, WB_EIO, "stdout: write error");
+		return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
 	written = true;
 	if (!json_is_string(sp)) {
 		if ((st = wb_emit(out, rec, err)) != WB_OK)
@@ -218,10 +218,10 @@ emit(FILE *out, const json_t *rec, struct wb_err *err)
 		n = json_string_length(sp);
 		if (fwrite(json_string_value(sp), 1, n, out) != n ||
 		    (!print0 && putc('\n', out) == EOF))
-			return wb_err_set(err, WB_EIO, "stdout: write error");
+			return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
 	}
 	if ((print0 && putc('\0', out) == EOF) || fflush(out) != 0)
-		return wb_err_set(err, WB_EIO, "stdout: write error");
+		return wb_err_set(err, WB_EIO, "stdout: %s", strerror(errno));
 	return WB_OK;
 }
 

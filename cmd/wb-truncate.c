@@ -1,4 +1,5 @@
 /* wb-truncate: cut each record's text to a token budget, never over it. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ truncate_one(const struct wb_io *io, bool quiet)
 		goto out;
 	if (quiet) {
 		if (fwrite(t.text, 1, t.len, io->out) != t.len)
-			st = wb_err_set(&err, WB_EIO, "stdout: write error");
+			st = wb_err_set(&err, WB_EIO, "stdout: %s", strerror(errno));
 		goto out;
 	}
 	if ((rec = json_object()) == NULL ||

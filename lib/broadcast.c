@@ -802,9 +802,9 @@ stopping(struct wb_bcast *bc)
 		bc->stop_at = wb_now();
 		if (bc->o.err != NULL && *bc->o.stops < 2)
 			fprintf(bc->o.err, "%s: stopping on a signal: no more "
-			    "input; %llu unacked message%s get %g s\n",
+			    "input; %llu unacked message%s %g s\n",
 			    bc->o.prog, (unsigned long long)unacked(bc),
-			    unacked(bc) == 1 ? "" : "s", bc->o.grace);
+			    unacked(bc) == 1 ? " gets" : "s get", bc->o.grace);
 	}
 	if (*bc->o.stops >= 2 && !bc->hard_said) {
 		bc->hard_said = true;

@@ -104,7 +104,25 @@ rows(const struct wb_cli *cli, const struct wb_opt **out, size_t cap)
 	return n;
 }
 
-/* Print the usage, then one line for each option. */
+/* Print s from column col on, wrapped to fit in 80 columns, the later
+ * lines indented to col; a word too long for the room has it alone. */
+static void
+wrapped(FILE *f, const char *s, int col)
+{
+	size_t room = 79 - (size_t)col, n;
+
+	while (strlen(s) > room) {
+		for (n = room; n > 0 && s[n] != ' '; n--)
+			;
+		if (n == 0 && (n = strcspn(s, " ")) == strlen(s))
+			break;
+		fprintf(f, "%.*s\n%*s", (int)n, s, col, "");
+		s += n + 1;
+	}
+	fprintf(f, "%s\n", s);
+}
+
+/* Print the usage, then each option, its help beside it. */
 static void
 help(const struct wb_cli *cli, FILE *f)
 {
@@ -123,9 +141,10 @@ help(const struct wb_cli *cli, FILE *f)
 			snprintf(lhs, sizeof(lhs), "    --%s%s%s", r[i]->name,
 			    r[i]->arg ? " " : "", r[i]->arg ? r[i]->arg : "");
 		if (strlen(lhs) < 28)
-			fprintf(f, "  %-28s%s\n", lhs, r[i]->help);
+			fprintf(f, "  %-28s", lhs);
 		else
-			fprintf(f, "  %s\n  %-28s%s\n", lhs, "", r[i]->help);
+			fprintf(f, "  %s\n%30s", lhs, "");
+		wrapped(f, r[i]->help, 30);
 	}
 }
 
@@ -204,6 +223,11 @@ shared_option(struct wb_cli *cli, size_t i, const char *arg,
 
 	if (shared[i].key != NULL && shared[i].key[0] == '\0')
 		return set_category(cli->flags, arg, err);
+	/* An empty -e, -M or -T (an unset variable) would mean "none" as in
+	 * the configuration, and count by the heuristic without a word. */
+	if ((shared[i].o.id == 'e' || shared[i].o.id == 'M' ||
+	    shared[i].o.id == 'T') && arg[0] == '\0')
+		return wb_err_set(err, WB_EUSAGE, "-%c: empty", shared[i].o.id);
 	if (shared[i].o.id == 'M')
 		cli->model = arg;
 	if (shared[i].key != NULL)

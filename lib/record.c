@@ -400,6 +400,24 @@ report(const struct wb_io *io, uint64_t recno, uint64_t line, const char *msg)
 	return st;
 }
 
+/* The line of a parse error in f: where jansson says, but never past the
+ * frame's last line that holds more than white space (an input cut short
+ * at its end fails "near end of file", a line after its last). */
+static uint64_t
+error_line(const struct frame *f, const json_error_t *je)
+{
+	size_t n = f->len;
+	uint64_t last;
+
+	if (je->line <= 0)
+		return f->line;
+	while (n > 0 && (f->p[n - 1] == ' ' || f->p[n - 1] == '\t' ||
+	    f->p[n - 1] == '\r' || f->p[n - 1] == '\n'))
+		n--;
+	last = 1 + newlines(f->p, n);
+	return f->line + ((uint64_t)je->line < last ? (uint64_t)je->line : last) - 1;
+}
+
 /* Parse one framed value into an object; set err and return 65 if not. */
 static int
 parse(struct reader *rd, const struct frame *f, json_t **rec, bool *broken,
@@ -419,7 +437,7 @@ parse(struct reader *rd, const struct frame *f, json_t **rec, bool *broken,
 	j = wb_json_loadb(f->p, f->len, &je);
 	if (j == NULL) {
 		*broken = true;
-		err->line = f->line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
+		err->line = error_line(f, &je);
 		/* No JSON value starts so: plain text, said once an input. */
 		if (rd->io->text_modes && !rd->hinted &&
 		    strchr("{[\"-0123456789tfn", f->p[0]) == NULL) {
@@ -662,15 +680,16 @@ out:
 int
 wb_close_out(const struct wb_io *io, int status)
 {
-	int bad = fflush(io->out) != 0 || ferror(io->out);
+	/* The reason of the first failure: a later call may change errno;
+	 * an earlier failed write left only the error flag. */
+	int e = fflush(io->out) != 0 ? errno : ferror(io->out) ? EIO : 0;
 
-	if (fclose(io->out) != 0)
-		bad = 1;
-	if (!bad)
+	if (fclose(io->out) != 0 && e == 0)
+		e = errno;
+	if (e == 0)
 		return status;
 	if (status != WB_EIO)
-		fprintf(io->err, "%s: stdout: write error: %s\n", io->prog,
-		    strerror(errno));
+		fprintf(io->err, "%s: stdout: %s\n", io->prog, strerror(e));
 	return wb_status_worst(status, WB_EIO);
 }
 

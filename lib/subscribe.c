@@ -485,7 +485,12 @@ static int
 lock_state(struct wb_sub *s, struct wb_err *err)
 {
 	char path[4096];
+	struct stat sb;
 
+	/* A directory would get a lock beside it, then read as empty JSON. */
+	if (stat(s->o.state, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return wb_err_set(err, WB_EIO, "--state: %s: not a regular file",
+		    s->o.state);
 	snprintf(path, sizeof(path), "%s.lock", s->o.state);
 	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		return wb_err_set(err, WB_EIO, "--state: %s: %s", path,

@@ -109,3 +109,15 @@ run_table() {
 	assert_equal "$stderr" "wb-count: stdin:1: invalid JSON: unable to decode byte 0xff near '\"'"
 	assert_line -n 1 '{"text":"ok","tokens":1}'
 }
+
+@test "a record cut short by the end of the input is said at its last line, not after it" {
+	run -65 --separate-stderr bash -c "printf '{\"text\":\"a\"}\n{\"text\":\n' | wb-count"
+	assert_equal "$stderr" 'wb-count: stdin:2: invalid JSON: unexpected token near end of file'
+	assert_line -n 1 '{"error":{"record":2,"line":2,"message":"invalid JSON: unexpected token near end of file"}}'
+	# Blank lines after it too; an error inside a record keeps its own line.
+	printf '{"text":"a"}\n{"sections":\n {"scene":"b"}\n\n\n' >"$BATS_TEST_TMPDIR/cut.jsonl"
+	run -65 --separate-stderr wb-budget "$BATS_TEST_TMPDIR/cut.jsonl"
+	assert_equal "${stderr_lines[1]}" "wb-budget: $BATS_TEST_TMPDIR/cut.jsonl:3: invalid JSON: '}' expected near end of file"
+	run -65 --separate-stderr wb-count <<<$'{"a":\n1,\n"text":x}'
+	assert_equal "$stderr" "wb-count: stdin:3: invalid JSON: invalid token near 'x'"
+}

@@ -39,4 +39,7 @@ complete_words() {
 		done
 	done
 	grep -qF "'(-m --method)'{-m,--method}'[count by char, word or hybrid (default hybrid)]:METHOD:'" "$COMP/_wb-count"
+	# A help wrapped in --help is whole, on one line.
+	grep -qF "'--list-models[print the models -M knows, one JSON line each, and exit]' \\" "$COMP/_wb-count"
+	grep -qF "'(-z --print0)'{-z,--print0}'[with -F text, end each prompt with a NUL instead of a form feed line between them]' \\" "$COMP/_wb-prompt"
 }

@@ -59,6 +59,19 @@ load helper
 	assert_equal "${stderr_lines[0]}" "wb-count: -e: 'cl200k': unknown encoding (wb-count --list-encodings lists them)"
 }
 
+@test "an empty -e, -M or -T is a usage error, not a silent heuristic count" {
+	local pair opt
+	for pair in -e:-e -M:-M -T:-T --encoding=:-e --model=:-M --tokenizer=:-T; do
+		opt=${pair%:*}
+		if [[ $opt == --* ]]; then set -- "$opt"; else set -- "$opt" ''; fi
+		run -64 --separate-stderr wb-count "$@" <<<'{"text":"hello world"}'
+		assert_output ''
+		assert_equal "${stderr_lines[0]}" "wb-count: ${pair#*:}: empty"
+	done
+	run -64 --separate-stderr wb-truncate -b 1 -M '' <<<'{"text":"hello world"}'
+	assert_equal "${stderr_lines[0]}" 'wb-truncate: -M: empty'
+}
+
 @test "a missing rank file exits 66 and names the command that fetches it" {
 	run -66 --separate-stderr wb-count -e cl100k_base --encodings-dir "$BATS_TEST_TMPDIR" </dev/null
 	assert_equal "$stderr" "wb-count: cl100k_base: $BATS_TEST_TMPDIR/cl100k_base.tiktoken: No such file or directory; run scripts/fetch-encodings to install the rank files"

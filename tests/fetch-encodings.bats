@@ -16,3 +16,19 @@ load helper
 	assert_equal "${stderr_lines[-1]}" "fetch-encodings: npm could not fetch tiktoken@1.0.22; check the network and npm's registry (npm config get registry), then run fetch-encodings again"
 	assert [ ! -e "$BATS_TEST_TMPDIR/enc" ]
 }
+
+@test "--help prints the usage, and an unknown option is no directory to fill" {
+	run --separate-stderr "$TOP/scripts/fetch-encodings" --help
+	assert_success
+	assert_output 'usage: fetch-encodings [--llama3] [DIR]'
+	assert_equal "$stderr" ''
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	for opt in --bogus -x "--llama3 --bogus"; do
+		# shellcheck disable=SC2086 # "--llama3 --bogus" is two words
+		NPM=false run -64 --separate-stderr "$TOP/scripts/fetch-encodings" $opt
+		assert_equal "$stderr" "fetch-encodings: ${opt##* }: unknown option
+usage: fetch-encodings [--llama3] [DIR]"
+	done
+	assert_equal "$(ls -A)" ''
+}

@@ -138,6 +138,17 @@ check_page() {
 	done
 }
 
+@test "every command's --help fits in 80 columns, its help lines wrapped beside the options" {
+	for page in "$TOP"/man/wb-*.1; do
+		name=$(basename "$page" .1)
+		"$name" --help | awk -v n="$name" 'length > 79 { print n ": " $0; bad = 1 } END { exit bad }' ||
+		    fail "$name --help: lines over 79 columns"
+	done
+	run --separate-stderr wb-count --help
+	assert_line '      --list-models           print the models -M knows, one JSON line each,'
+	assert_line '                              and exit'
+}
+
 @test "every command's --help has a line for each option of its usage" {
 	for page in "$TOP"/man/wb-*.1; do
 		name=$(basename "$page" .1)

@@ -475,6 +475,22 @@ seqs() { jq -r 'select(.seq) | .seq' "$1" | tr '\n' ' '; }
 	done
 }
 
+@test "the stop line counts one unacked message in the singular" {
+	local np d=$BATS_TEST_TMPDIR
+	np=$(free_port)
+	mkfifo "$d/fifo"
+	BG_IN=$d/fifo bg wb-broadcast --run one --grace 0.2 --dead-letter "$d/dead" \
+	    -u "ws://127.0.0.1:$np/pub/down" 2>"$d/err" 4>&-
+	pub=$BG
+	exec 4<>"$d/fifo"
+	worlds down 1 >&4
+	wait_until 50 lines_at_least "$d/err" 'trying again' 1
+	signal_wait INT "$pub"
+	exec 4>&-
+	assert_equal "$rc" 75
+	assert_equal "$(grep stopping "$d/err")" 'wb-broadcast: stopping on a signal: no more input; 1 unacked message gets 0.2 s'
+}
+
 @test "a stop signal mid-stream, relay up: what was read is delivered or dead-lettered, in order, nothing lost" {
 	local d=$BATS_TEST_TMPDIR
 	worlds mid 3000 >"$d/in"

@@ -240,7 +240,11 @@ load helper
 
 @test "--version and --help check stdout too" {
 	run -74 --separate-stderr bash -c 'wb-count --version >/dev/full'
+	assert_equal "$stderr" 'wb-count: stdout: No space left on device'
 	run -74 --separate-stderr bash -c 'wb-count --help >/dev/full'
+	assert_equal "$stderr" 'wb-count: stdout: No space left on device'
+	run -74 --separate-stderr bash -c 'wb-count -r -q <<<"a b" >/dev/full'
+	assert_equal "$stderr" 'wb-count: stdout: No space left on device'
 }
 
 @test "--ids with -r gives each input's ids, and a total after several" {

@@ -340,6 +340,13 @@ chat_shape='(.model | type == "string" and length > 0) and
 	assert_line -n 0 'usage: wb-prompt [-c FILE] [-w WORLD] [-F json|text|openai|ollama]'
 }
 
+@test "a write error on stdout names its reason, in every format" {
+	for f in json text 'text -z' 'openai --model-name m'; do
+		run -74 --separate-stderr bash -c "wb-prompt -c /dev/null -F $f >/dev/full" <<<"$(req)"
+		assert_equal "$stderr" 'wb-prompt: stdout: No space left on device'
+	done
+}
+
 @test "a section cut down to its heading is dropped instead" {
 	run --separate-stderr wb-prompt -c /dev/null -m word -s player_context=6 <<<"$(req '.player_context = "Tessaly is a half-elf scrivener sent by a guild auditor"')"
 	assert_success
@@ -397,9 +404,11 @@ chat_shape='(.model | type == "string" and length > 0) and
 }
 
 @test "a --report file that cannot be written is an I/O error" {
-	run -74 --separate-stderr wb-prompt -c /dev/null --report /nonexistent/r.json <<<"$(req)"
+	# A directory of this test that is not there: /nonexistent, nobody's
+	# home on Debian, can be made by whatever runs as nobody.
+	run -74 --separate-stderr wb-prompt -c /dev/null --report "$BATS_TEST_TMPDIR/missing/r.json" <<<"$(req)"
 	assert_output ''
-	assert_equal "$stderr" 'wb-prompt: --report: /nonexistent/r.json: No such file or directory'
+	assert_equal "$stderr" "wb-prompt: --report: $BATS_TEST_TMPDIR/missing/r.json: No such file or directory"
 }
 
 @test "-w names a world of the configuration" {

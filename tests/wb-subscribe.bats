@@ -359,6 +359,15 @@ $m2"
 	[[ $stderr == *"not a state file of wb-subscribe"* ]]
 }
 
+@test "a state that is a directory: 74 at once, no lock made beside it" {
+	mkdir "$BATS_TEST_TMPDIR/st"
+	run --separate-stderr timeout 20 wb-subscribe --state "$BATS_TEST_TMPDIR/st" --idle 1 "$(sub_url basic)"
+	assert_failure 74
+	assert_output ''
+	assert_equal "$stderr" "wb-subscribe: --state: $BATS_TEST_TMPDIR/st: not a regular file"
+	assert [ ! -e "$BATS_TEST_TMPDIR/st.lock" ]
+}
+
 @test "wss: a self-signed certificate is refused (77) without --cacert, taken with it" {
 	crafted W 1 | pub tls
 	run --separate-stderr timeout 20 wb-subscribe --idle 1 "wss://127.0.0.1:$TLS_PORT/sub/tls"

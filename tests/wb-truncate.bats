@@ -133,6 +133,13 @@ load helper
 	assert_line -n 0 'usage: wb-truncate [-b BUDGET] [-k head|tail] [-E ELLIPSIS]'
 }
 
+@test "a write error on stdout names its reason, with -r -q too" {
+	run -74 --separate-stderr bash -c 'wb-truncate -r -q -b 3 <<<"a b c d e" >/dev/full'
+	assert_equal "$stderr" 'wb-truncate: stdout: No space left on device'
+	run -74 --separate-stderr bash -c 'wb-truncate -b 3 <<<"{\"text\":\"a\"}" >/dev/full'
+	assert_equal "$stderr" 'wb-truncate: stdout: No space left on device'
+}
+
 @test "-r truncates 120 MB, head and tail, holding only what it keeps" {
 	under_tool && skip "memory limits do not apply under a sanitizer or valgrind"
 	# 10 000 000 lines of 2 words and a newline: 20 000 000 * 1.33 + 5 000 000.
