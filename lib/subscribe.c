@@ -738,6 +738,22 @@ service(struct chan *ch)
 		lost(ch, &err);
 }
 
+/*
+ * --idle has passed without a message: nothing new, if every channel is
+ * connected; a channel down then may have had some, so the run fails as
+ * unavailable (a cron job tells "nothing new" from "relay down").
+ */
+static void
+idle_end(struct wb_sub *s)
+{
+	for (size_t i = 0; i < s->nchans; i++)
+		if (s->chans[i].ws == NULL) {
+			wb_err_set(&s->fatal, WB_EUNAVAIL, "%s: unreachable when "
+			    "--idle %g s ended", s->chans[i].url, s->o.idle);
+			return;
+		}
+}
+
 int
 wb_sub_run(struct wb_sub *s)
 {
@@ -772,8 +788,10 @@ wb_sub_run(struct wb_sub *s)
 		if (s->fatal.status != 0 || got_signal != 0 || commit(s) != WB_OK)
 			break;
 		if (s->o.idle > 0) {
-			if (now - s->last_msg >= s->o.idle)
+			if (now - s->last_msg >= s->o.idle) {
+				idle_end(s);
 				break;
+			}
 			if (s->last_msg + s->o.idle < next)
 				next = s->last_msg + s->o.idle;
 		}

@@ -337,6 +337,16 @@ $m2"
 	[[ $stderr == *"unavailable for 1 s"* ]]
 }
 
+@test "--idle with a relay that was never reached: 69, not an idle 0" {
+	local p
+	p=$(free_port)
+	run --separate-stderr timeout 20 wb-subscribe --idle 1 "$(sub_url idledown)" "ws://127.0.0.1:$p/sub/x"
+	assert_failure 69
+	assert_output ''
+	assert_equal "$(grep -c 'trying again' <<<"$stderr")" 1
+	[[ $stderr == *"ws://127.0.0.1:$p/sub/x: unreachable when --idle 1 s ended"* ]]
+}
+
 @test "a channel the relay does not have (404): 78 at once" {
 	run --separate-stderr timeout 20 wb-subscribe --idle 1 "ws://127.0.0.1:$PORT/nosuch"
 	assert_failure 78
