@@ -66,6 +66,8 @@ static struct wb_bcast_opts o = {
 	.grace = 2, .stop_fd = -1, .ws = { .accept = "text/json" },
 };
 static const char *tokfile, *deadfile, *rejectfile;
+/* --dead-letter and --reject made by this run (none was there). */
+static bool dead_made, reject_made;
 static char token[4096];
 static uint64_t nbad;
 
@@ -258,6 +260,35 @@ option(void *ctx, int id, const char *arg, struct wb_err *err)
 	return WB_OK;
 }
 
+/* Open path to append to; *made says it was not there before. */
+static FILE *
+open_append(const char *path, bool *made)
+{
+	struct stat sb;
+
+	*made = stat(path, &sb) != 0 && errno == ENOENT;
+	return fopen(path, "a");
+}
+
+/*
+ * Close f, opened by open_append; a file this run made and left empty
+ * goes again (nothing undelivered, nothing rejected: no file to find).
+ */
+static int
+close_append(FILE *f, const char *opt, const char *path, bool made,
+    struct wb_err *err)
+{
+	struct stat sb;
+	bool empty = made && fstat(fileno(f), &sb) == 0 && sb.st_size == 0;
+
+	if (fclose(f) != 0)
+		return wb_err_set(err, WB_EIO, "%s: %s: %s", opt, path,
+		    strerror(errno));
+	if (empty)
+		unlink(path);
+	return WB_OK;
+}
+
 /* Open what a real run needs: the token, the dead letter. */
 static int
 prepare(const struct wb_cli *cli, FILE **dead, struct wb_err *err)
@@ -280,7 +311,8 @@ prepare(const struct wb_cli *cli, FILE **dead, struct wb_err *err)
 			return wb_err_set(err, WB_EUSAGE, "the dead letter "
 			    "(standard error) is also the standard input");
 	}
-	if (deadfile != NULL && (*dead = fopen(deadfile, "a")) == NULL)
+	if (deadfile != NULL && (*dead = open_append(deadfile,
+	    &dead_made)) == NULL)
 		return wb_err_set(err, WB_EIO, "--dead-letter: %s: %s", deadfile,
 		    strerror(errno));
 	if (*dead != NULL)
@@ -303,7 +335,7 @@ open_reject(struct wb_cli *cli, FILE **rej, struct wb_err *err)
 		return WB_OK;
 	if (check_not_input(cli, "--reject", rejectfile, err) != WB_OK)
 		return err->status;
-	if ((*rej = fopen(rejectfile, "a")) == NULL)
+	if ((*rej = open_append(rejectfile, &reject_made)) == NULL)
 		return wb_err_set(err, WB_EIO, "--reject: %s: %s", rejectfile,
 		    strerror(errno));
 	cli->io.reject = *rej;
@@ -338,12 +370,12 @@ main(int argc, char *argv[])
 	st = wb_cli_records(&cli, wb_bcast_record, bc);
 	st = wb_bcast_finish(bc, st);
 	wb_bcast_free(bc);
-	if (dead != NULL && fclose(dead) != 0)
-		st = wb_status_worst(st, wb_err_set(&err, WB_EIO,
-		    "--dead-letter: %s: %s", deadfile, strerror(errno)));
-	if (rej != NULL && fclose(rej) != 0)
-		st = wb_status_worst(st, wb_err_set(&err, WB_EIO,
-		    "--reject: %s: %s", rejectfile, strerror(errno)));
+	if (dead != NULL)
+		st = wb_status_worst(st, close_append(dead, "--dead-letter",
+		    deadfile, dead_made, &err));
+	if (rej != NULL)
+		st = wb_status_worst(st, close_append(rej, "--reject",
+		    rejectfile, reject_made, &err));
 	memset(token, 0, sizeof(token));
 	return wb_cli_exit(&cli, st, &err);
 }

@@ -71,6 +71,22 @@ teardown() {
 	assert_equal "$(es_data "$BATS_TEST_TMPDIR/es" | jq -r .seq)" "$(seq 1 1000)"
 }
 
+@test "--dead-letter and --reject files it made and left empty are not left behind" {
+	local d=$BATS_TEST_TMPDIR
+	: >"$d/old-dead"
+	run --separate-stderr wb-broadcast --dead-letter "$d/dead" --reject "$d/rej" \
+	    -u "ws://127.0.0.1:$PORT/pub/nodead" <<<'{"type":"GoalUpdated","goal_id":"g1"}'
+	assert_success
+	assert_equal "$stderr" 'wb-broadcast: 1 delivered, 0 dead-lettered, 0 rejected'
+	[[ ! -e $d/dead && ! -e $d/rej ]]
+	# One that was there stays, empty or not; a bad record still goes to --reject.
+	run --separate-stderr wb-broadcast --dead-letter "$d/old-dead" --reject "$d/rej" \
+	    -u "ws://127.0.0.1:$PORT/pub/nodead" <<<'{"type":"Weather"}'
+	assert_failure 65
+	[[ -f $d/old-dead && ! -s $d/old-dead ]]
+	assert_equal "$(cat "$d/rej")" '{"type":"Weather"}'
+}
+
 @test "-a prints one line per delivered message, with its run" {
 	run --separate-stderr wb-broadcast -a --run ack1 -u "ws://127.0.0.1:$PORT/pub/acks" <<-'EOF'
 	{"type":"GoalUpdated","goal_id":"g1"}
