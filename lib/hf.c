@@ -473,10 +473,19 @@ load(const char *path, struct wb_err *err)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		/* A model's directory: say which file of it is wanted. */
 		wb_err_set(err, WB_ENOINPUT, "%s: %s", path, fd < 0 ?
-		    strerror(errno) : "not a regular file");
+		    strerror(errno) : S_ISDIR(st.st_mode) ? "is a directory "
+		    "(-T takes its tokenizer.json or a .gguf file)" :
+		    "not a regular file");
 		if (fd >= 0)
 			close(fd);
+		return NULL;
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		wb_err_set(err, WB_EDATA, "%s: empty: neither a GGUF file nor "
+		    "a tokenizer.json", path);
 		return NULL;
 	}
 	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {

@@ -86,7 +86,7 @@ refused() {
 	    'added token [X]: single_word is not supported'
 }
 
-@test "-T: a missing file exits 66, a file that is not JSON 65" {
+@test "-T: a missing file or a directory exits 66, a file that is not JSON or empty 65" {
 	run -66 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/none.json" <<<'{"text":"hi"}'
 	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/none.json: No such file or directory"
 	printf '{"model": ' >"$BATS_TEST_TMPDIR/bad.json"
@@ -95,6 +95,12 @@ refused() {
 	printf '# notes\n' >"$BATS_TEST_TMPDIR/notes.md"
 	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/notes.md" <<<'{"text":"hi"}'
 	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/notes.md:1:1: neither a GGUF file nor a tokenizer.json: '[' or '{' expected near '#'"
+	: >"$BATS_TEST_TMPDIR/empty.json"
+	run -65 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/empty.json" <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR/empty.json: empty: neither a GGUF file nor a tokenizer.json"
+	# A model's directory: the file in it that is wanted.
+	run -66 --separate-stderr wb-count -T "$BATS_TEST_TMPDIR" <<<'{"text":"hi"}'
+	assert_equal "$stderr" "wb-count: $BATS_TEST_TMPDIR: is a directory (-T takes its tokenizer.json or a .gguf file)"
 }
 
 @test "-T gives the ids of Hugging Face's tokenizers for Llama 3.1, gpt-oss, Qwen 3, DeepSeek V3 and Tekken" {
