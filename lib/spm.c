@@ -2371,6 +2371,19 @@ spm_stream_go_on(struct wb_count_stream *cs)
 	((struct spm_stream *)cs)->go_on = true;
 }
 
+/* A new text: the work (its buffers and caches of pieces and characters)
+ * and the pairs known to cut are kept, as they hold for any text, so that
+ * the parts of a file counted one after another find them again. */
+static void
+spm_stream_reset(struct wb_count_stream *cs)
+{
+	struct spm_stream *ss = (struct spm_stream *)cs;
+
+	ss->carry.len = ss->valid = ss->checked = 0;
+	ss->done = ss->count = 0;
+	ss->go_on = false;
+}
+
 static void
 spm_stream_free(struct wb_count_stream *cs)
 {
@@ -2398,6 +2411,7 @@ static const struct wb_counter_ops spm_ops = {
 	.stream_count = spm_stream_count,
 	.stream_end = spm_stream_end,
 	.stream_go_on = spm_stream_go_on,
+	.stream_reset = spm_stream_reset,
 	.stream_free = spm_stream_free,
 	.free = spm_free,
 };

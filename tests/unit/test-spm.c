@@ -149,6 +149,49 @@ streamed_counts_equal_whole_counts(void)
 	CHECK_U(bad, 0);
 }
 
+/* One stream counts text after text, started anew (wb_count_stream_reset)
+ * after each, as the parts of a file are counted: each text as a stream of
+ * its own counts it, though the one before went on from text before it. */
+static void
+a_stream_started_anew_counts_a_new_text(void)
+{
+	size_t cases = 0, bad = 0, cap = 0;
+	char *text = NULL;
+	struct wb_err err;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+		struct wb_count_stream *cs;
+
+		if (c == NULL || (cs = wb_count_stream_new(c)) == NULL)
+			continue;
+		for (size_t i = 0; i < ntexts; i += 7) {
+			size_t len = three(i, &text, &cap);
+			uint64_t got = 0, want = wb_count(c, text, len);
+
+			if (i > 0)
+				CHECK(wb_count_stream_reset(cs));
+			for (size_t at = 0; at < len; at += 100)
+				CHECK(wb_count_stream_feed(cs, text + at, len - at <
+				    100 ? len - at : 100, &err) == WB_OK);
+			CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
+			if (got != want && bad++ < 5)
+				fprintf(stderr, "  %s %s special %d text %zu: %llu, "
+				    "alone %llu\n", names[e / 4], e / 2 % 2 ? "gguf" :
+				    "json", (int)(e % 2), i, (unsigned long long)got,
+				    (unsigned long long)want);
+			/* The next text is a new one, not one that goes on. */
+			wb_count_stream_go_on(cs);
+			cases++;
+		}
+		wb_count_stream_free(cs);
+	}
+	free(text);
+	printf("# %zu texts after a reset\n", cases);
+	CHECK(cases > 1000);
+	CHECK_U(bad, 0);
+}
+
 /* Every cut that last_cut gives: the ids of the text before it are the
  * first ids of the whole, and the counts of the two sides add up. */
 static void
@@ -980,6 +1023,7 @@ main(void)
 	RUN(the_counters_load);
 	RUN(the_corpus_reads);
 	RUN(streamed_counts_equal_whole_counts);
+	RUN(a_stream_started_anew_counts_a_new_text);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
 	RUN(left_cuts_keep_the_ids_before_them);
