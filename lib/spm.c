@@ -97,6 +97,11 @@ struct wb_spm {
 	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
 	uint64_t llast[256][2][4];   /* their last bytes, for each of lens[] */
 	uint32_t add_max[2];     /* longest added one that counts: [allow] */
+	/* The first two bytes c d of the added ones of two bytes or more
+	 * that count, bit d & 63 of [allow][c << 2 | d >> 6]; and their
+	 * second and middle bytes, for each of lens[]: [allow][j][0], [1]. */
+	uint64_t two[2][1024];
+	uint64_t probe[2][256][2][4];
 	bool strips[2];          /* one that counts strips spaces: [allow] */
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
@@ -436,6 +441,16 @@ index_added(struct wb_spm *s, const char *name, struct wb_err *err)
 		s->lfirst[j][a->special][c >> 6] |= 1ull << (c & 63);
 		c = (unsigned char)s->text[a->off + a->len - 1];
 		s->llast[j][a->special][c >> 6] |= 1ull << (c & 63);
+		/* find_added's filters, once for every text. */
+		for (int allow = a->special; a->len >= 2 && allow < 2; allow++) {
+			const unsigned char *t = (const unsigned char *)s->text +
+			    a->off;
+
+			s->two[allow][t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+			s->probe[allow][j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
+			s->probe[allow][j][1][t[a->len / 2] >> 6] |=
+			    1ull << (t[a->len / 2] & 63);
+		}
 	}
 	return WB_OK;
 }
@@ -1594,24 +1609,6 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 	}
 }
 
-/* The first two bytes c d of the added tokens of two bytes or more that
- * count, bit d & 63 of [c << 2 | d >> 6]; NULL if out of memory. */
-static uint64_t *
-added_two(const struct wb_spm *sp, int allow)
-{
-	uint64_t *two = calloc(1024, sizeof(*two));
-
-	for (size_t k = 0; two != NULL && k < sp->n_add; k++) {
-		const struct added *a = &sp->add[k];
-		const unsigned char *t = (const unsigned char *)sp->text + a->off;
-
-		if ((a->special && !allow) || a->len < 2)
-			continue;
-		two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
-	}
-	return two;
-}
-
 /*
  * Where the added tokens that count are in s[0..len): mark[i] is the
  * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
@@ -1626,9 +1623,9 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	if (sp->n_add == 0)
 		return true;
 	if (!sp->longest_first) {
-		/* A long text: where no two of its bytes start one, only one
-		 * of length 1 (the last length) may be. */
-		uint64_t *two = !plain && len >= 4096 ? added_two(sp, allow) : NULL;
+		/* Where no two of its bytes start one, only one of length 1
+		 * (the last length) may be. */
+		const uint64_t *two = plain ? NULL : sp->two[allow != 0];
 
 		for (size_t i = 0; i < len;) {
 			if (!may_start(sp, (unsigned char)s[i], allow)) {
@@ -1657,7 +1654,6 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 				i++;
 			}
 		}
-		free(two);
 		return true;
 	}
 	/* The places where one may start, then each length over them: the
@@ -1666,7 +1662,7 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
 	unsigned char *cov = calloc(len + 1, 1);
 	uint64_t first[4] = { 0 };
-	uint64_t (*probe)[2][4] = NULL, *two = NULL;
+	const uint64_t (*probe)[2][4] = NULL, *two = NULL;
 	size_t *one = NULL, n1 = 0;
 
 	if (cand == NULL || cov == NULL) {
@@ -1684,46 +1680,13 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	 * their own (" \n \n" beside runs of spaces) is not looked up at
 	 * each place and length.  The places where none of two bytes or more
 	 * may start wait in one[] for the length 1 (the last: the order of
-	 * its places does not matter, as no two of them overlap). */
-	if (!plain && nc >= 4096) {
-		probe = calloc(sp->n_lens, sizeof(*probe));
-		two = calloc(1024, sizeof(*two));
-		one = malloc(nc * sizeof(*one));
-		if (probe == NULL || two == NULL || one == NULL) {
-			/* Without them, as with a short text. */
-			free(probe);
-			free(two);
-			free(one);
-			probe = NULL;
-			two = NULL;
-			one = NULL;
-		}
-	}
-	if (one != NULL) {
+	 * its places does not matter, as no two of them overlap).  Without
+	 * memory for one[], as with a short text. */
+	if (!plain && nc >= 4096 && (one = malloc(nc * sizeof(*one))) != NULL) {
 		size_t w = 0;
-		uint16_t at[256];        /* short lengths' places in lens[] */
 
-		for (size_t j = 0; j < sp->n_lens; j++)
-			if (sp->lens[j] < 256)
-				at[sp->lens[j]] = (uint16_t)j;
-		for (size_t k = 0; k < sp->n_add; k++) {
-			const struct added *a = &sp->add[k];
-			const unsigned char *t = (const unsigned char *)sp->text +
-			    a->off;
-			size_t j;
-
-			if ((a->special && !allow) || a->len < 2)
-				continue;
-			if (a->len < 256)
-				j = at[a->len];
-			else
-				for (j = 0; sp->lens[j] != a->len; j++)
-					;
-			probe[j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
-			probe[j][1][t[a->len / 2] >> 6] |=
-			    1ull << (t[a->len / 2] & 63);
-			two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
-		}
+		probe = sp->probe[allow != 0];
+		two = sp->two[allow != 0];
 		memset(first, 0, sizeof(first));
 		for (size_t k = 0; k < nc; k++) {
 			size_t i = cand[k];
@@ -1796,8 +1759,6 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		nc = w;
 	}
 	free(one);
-	free(two);
-	free(probe);
 	free(cand);
 	free(cov);
 	return true;

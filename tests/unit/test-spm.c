@@ -17,6 +17,30 @@
 
 #define CORPUS "tests/tokenizer/corpus.jsonl"
 
+/* calloc, counting the tables of 1024 words asked for (none but by
+ * sanitizers' builds, whose calloc is theirs). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NO_CALLOC_COUNT
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NO_CALLOC_COUNT
+#endif
+static unsigned long tables_asked;
+
+#ifndef NO_CALLOC_COUNT
+extern void *__libc_calloc(size_t n, size_t size);
+
+void *
+calloc(size_t n, size_t size)
+{
+	if (n == 1024 && size == sizeof(uint64_t))
+		__atomic_add_fetch(&tables_asked, 1, __ATOMIC_RELAXED);
+	return __libc_calloc(n, size);
+}
+#endif
+
 static const char *const names[] = { "mistral", "gemma3" };
 #define NMODELS 2
 /* [model][0: tokenizer.json, 1: GGUF][allow_special] */
@@ -190,6 +214,36 @@ a_stream_started_anew_counts_a_new_text(void)
 	printf("# %zu texts after a reset\n", cases);
 	CHECK(cases > 1000);
 	CHECK_U(bad, 0);
+}
+
+/* Long texts full of the places where added tokens may start are
+ * counted without making the tables that pass over most of them: each
+ * counter has them from its load. */
+static void
+added_tokens_are_found_without_new_tables(void)
+{
+	static const char *const runs[] = { "<s>a", "<start_of_turn>", "<b" };
+	size_t n = 65536, counts = 0;
+	char *s = malloc(n + 16);
+
+	for (size_t r = 0; r < WB_NELEM(runs); r++) {
+		size_t l = strlen(runs[r]), len;
+
+		for (len = 0; len + l <= n; len += l)
+			memcpy(s + len, runs[r], l);
+		for (size_t e = 0; e < NMODELS * 4; e++) {
+			struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+			unsigned long before = tables_asked;
+
+			if (c == NULL)
+				continue;
+			CHECK(wb_count(c, s, len) > 0);
+			CHECK_U(tables_asked - before, 0);
+			counts++;
+		}
+	}
+	free(s);
+	CHECK_U(counts, WB_NELEM(runs) * NMODELS * 4);
 }
 
 /* Every cut that last_cut gives: the ids of the text before it are the
@@ -1024,6 +1078,7 @@ main(void)
 	RUN(the_corpus_reads);
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(a_stream_started_anew_counts_a_new_text);
+	RUN(added_tokens_are_found_without_new_tables);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
 	RUN(left_cuts_keep_the_ids_before_them);
