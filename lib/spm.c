@@ -1849,6 +1849,9 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 static bool
 bg_has(const struct wb_spm *s, uint64_t key)
 {
+	/* No table: no token of two characters. */
+	if (s->bg == NULL)
+		return false;
 	for (size_t i = mix(key) & s->bg_mask; s->bg[i] != 0; i = (i + 1) & s->bg_mask)
 		if (s->bg[i] == key)
 			return true;
@@ -1887,13 +1890,14 @@ bg_put(struct wb_spm *s, uint64_t key, size_t *n)
 }
 
 /* The pairs of characters that stand next to each other in a token; and
- * whether the byte tokens stay out of every merge. */
+ * whether the byte tokens stay out of every merge.  Made as a counter is
+ * (spm_init), before any text is counted or cut, by any thread: bg_built
+ * says it is done, not begun. */
 static void
 bg_build(struct wb_spm *s)
 {
 	size_t n = 0, len;
 
-	s->bg_built = true;
 	s->bytes_inert = !s->by_score;
 	for (size_t c = 0; c < 256 && s->bytes_inert; c++)
 		s->bytes_inert = s->byte_id[c] != NONE;
@@ -1925,12 +1929,14 @@ bg_build(struct wb_spm *s)
 			}
 			if (i > 0 && !bg_put(s, (uint64_t)prev << 32 | cp | 1ull << 63, &n)) {
 				s->bg_oom = true;
+				s->bg_built = true;
 				return;
 			}
 			prev = cp;
 			i += (size_t)l;
 		}
 	}
+	s->bg_built = true;
 }
 
 /* Is the character at p (n bytes) a token by itself?  Its code point in
@@ -2136,8 +2142,6 @@ back_cut(const struct wb_counter *c, const char *s, size_t from, size_t to,
 	int allow = c->spec.allow_special;
 	size_t back = sp->add_max[allow != 0];
 
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
 	for (size_t i = to > back ? to - back : 0; i > from;) {
 		i--;
 		if (i > 0 && (p[i] & 0xC0) != 0x80 && (whole ?
@@ -2258,11 +2262,9 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	}
 	ss->valid = i;
 	/* Text is cut once there is enough of it: a short one is counted
-	 * whole, without the table of pairs the cuts need. */
+	 * whole. */
 	if (ss->valid < ((const struct spm_counter *)c)->hold + back)
 		return WB_OK;
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
 	/* A cut needs the added tokens that may end past it: keep back bytes. */
 	start = ss->valid > back ? ss->valid - back : 0;
 	for (i = start; i > ss->checked;) {
@@ -2382,6 +2384,10 @@ static struct wb_counter *
 spm_init(struct spm_counter *c, const struct wb_counter_spec *spec,
     struct wb_spm *s, const char *name)
 {
+	/* The pairs that cuts need, now (a cache may lack them): counters
+	 * may be shared by threads, and read it as they are. */
+	if (!s->bg_built)
+		bg_build(s);
 	c->s = s;
 	c->hold = STREAM_HOLD;
 	c->base.ops = &spm_ops;
@@ -2402,9 +2408,6 @@ spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	/* The pairs that cuts need, now: counters may be shared by threads. */
-	if (!s->bg_built)
-		bg_build(s);
 	return spm_init(c, spec, s, name);
 }
 
@@ -3097,8 +3100,6 @@ wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
 
 	if (s->map != NULL)
 		return;
-	if (!s->bg_built)
-		bg_build((struct wb_spm *)s);
 	memcpy(&h, s, sizeof(h));       /* padding too: the same file makes
 	                                 * the same cache */
 	h.text = NULL;
