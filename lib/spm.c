@@ -2222,7 +2222,7 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	const struct wb_counter *c = cs->c;
 	const struct wb_spm *sp = spm_of(c);
 	const unsigned char *s;
-	size_t i, start, cut = 0, back = sp->add_max[c->spec.allow_special != 0] + 4;
+	size_t i, start, cut = 0, back = spm_lookback(c);
 	int n = 1;
 
 	if (len == 0)
@@ -2265,7 +2265,12 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	 * whole. */
 	if (ss->valid < ((const struct spm_counter *)c)->hold + back)
 		return WB_OK;
-	/* A cut needs the added tokens that may end past it: keep back bytes. */
+	/* A cut needs the added tokens that may end past it, and the spaces
+	 * after it up to one that may strip them (STRIP_LOOK): keep back
+	 * bytes.  Each place is looked at once, so it must be known there
+	 * whether it cuts: one refused for the text after it not yet come
+	 * would never be tried again, and where such were the only cuts, the
+	 * stream would hold all the text. */
 	start = ss->valid > back ? ss->valid - back : 0;
 	for (i = start; i > ss->checked;) {
 		i--;
@@ -2421,6 +2426,12 @@ void
 wb_spm_set_whole(struct wb_counter *c, bool whole)
 {
 	((struct spm_counter *)c)->whole = whole;
+}
+
+size_t
+wb_spm_stream_held(const struct wb_count_stream *cs)
+{
+	return ((const struct spm_stream *)cs)->carry.len;
 }
 
 /*

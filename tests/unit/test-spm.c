@@ -246,6 +246,69 @@ added_tokens_are_found_without_new_tables(void)
 	CHECK_U(counts, WB_NELEM(runs) * NMODELS * 4);
 }
 
+/* A long text of words between runs of spaces and tokens of Phi-3's that
+ * strip them, fed to a stream in pieces of a few bytes (as a slow pipe
+ * gives them): the stream holds about what it holds before a cut, not the
+ * text, though most cuts need more text after them than a piece brings;
+ * and it counts what the whole text counts. */
+static void
+streams_cut_near_tokens_that_strip_spaces(void)
+{
+	/* Runs of spaces too long for a cut before them to be known as one
+	 * when it is first looked at, too short to be refused whatever
+	 * follows (STRIP_LOOK); no cut inside the words: each pair of their
+	 * letters is in a token. */
+	static const char *const seps[] = { "", "<|end|>", "</s>", "<|user|>\n" };
+	static const char *const words[] = { "hello", "world", "there",
+	    "people", "thing", "other" };
+	const char *dir = getenv("WB_TOKENIZERS_DIR");
+	char path[1100];
+	struct wb_buf t = { 0 };
+
+	snprintf(path, sizeof(path), "%s/phi3/tokenizer.json", dir ? dir : ".");
+	for (size_t i = 0; t.len < 1000000; i++) {
+		const char *sep = seps[i % WB_NELEM(seps)];
+
+		wb_buf_adds(&t, words[i % WB_NELEM(words)]);
+		for (size_t k = 0; k < 20 + i % 23; k++)
+			wb_buf_adds(&t, " ");
+		wb_buf_adds(&t, sep);
+		for (size_t k = 0; *sep != '\0' && k < i % 30; k++)
+			wb_buf_adds(&t, i % 3 ? " " : "\t");
+	}
+	for (int special = 0; special < 2; special++) {
+		struct wb_counter *c = open_counter(path, special);
+		struct wb_count_stream *cs;
+		struct wb_err err;
+		size_t most = 0;
+		uint64_t got = 0, want;
+
+		CHECK(c != NULL);
+		if (c == NULL || (cs = wb_count_stream_new(c)) == NULL)
+			continue;
+		/* Looked for at every piece, as once no cut was found in
+		 * what a stream holds before it looks. */
+		wb_spm_set_stream_hold(c, 0);
+		want = wb_count(c, t.p, t.len);
+		for (size_t at = 0, m; at < t.len; at += m) {
+			m = 1 + unit_rand() % 16;
+			if (m > t.len - at)
+				m = t.len - at;
+			CHECK(wb_count_stream_feed(cs, t.p + at, m, &err) == WB_OK);
+			if (wb_spm_stream_held(cs) > most)
+				most = wb_spm_stream_held(cs);
+		}
+		CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
+		printf("# phi3 special %d: %zu bytes held at most of %zu\n",
+		    special, most, t.len);
+		CHECK(most < 4096);
+		CHECK_U(got, want);
+		wb_count_stream_free(cs);
+		wb_counter_free(c);
+	}
+	wb_buf_free(&t);
+}
+
 /* Every cut that last_cut gives: the ids of the text before it are the
  * first ids of the whole, and the counts of the two sides add up. */
 static void
@@ -1079,6 +1142,7 @@ main(void)
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(a_stream_started_anew_counts_a_new_text);
 	RUN(added_tokens_are_found_without_new_tables);
+	RUN(streams_cut_near_tokens_that_strip_spaces);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
 	RUN(left_cuts_keep_the_ids_before_them);
