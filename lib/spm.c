@@ -97,6 +97,11 @@ struct wb_spm {
 	uint64_t lfirst[256][2][4];  /* the same for each of lens[] */
 	uint64_t llast[256][2][4];   /* their last bytes, for each of lens[] */
 	uint32_t add_max[2];     /* longest added one that counts: [allow] */
+	/* The first two bytes c d of the added ones of two bytes or more
+	 * that count, bit d & 63 of [allow][c << 2 | d >> 6]; and their
+	 * second and middle bytes, for each of lens[]: [allow][j][0], [1]. */
+	uint64_t two[2][1024];
+	uint64_t probe[2][256][2][4];
 	bool strips[2];          /* one that counts strips spaces: [allow] */
 	uint64_t *bg;            /* pairs of characters inside a token */
 	size_t bg_mask;
@@ -436,6 +441,16 @@ index_added(struct wb_spm *s, const char *name, struct wb_err *err)
 		s->lfirst[j][a->special][c >> 6] |= 1ull << (c & 63);
 		c = (unsigned char)s->text[a->off + a->len - 1];
 		s->llast[j][a->special][c >> 6] |= 1ull << (c & 63);
+		/* find_added's filters, once for every text. */
+		for (int allow = a->special; a->len >= 2 && allow < 2; allow++) {
+			const unsigned char *t = (const unsigned char *)s->text +
+			    a->off;
+
+			s->two[allow][t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
+			s->probe[allow][j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
+			s->probe[allow][j][1][t[a->len / 2] >> 6] |=
+			    1ull << (t[a->len / 2] & 63);
+		}
 	}
 	return WB_OK;
 }
@@ -1594,24 +1609,6 @@ run(const struct wb_spm *s, const char *t, size_t n, bool first, bool cont,
 	}
 }
 
-/* The first two bytes c d of the added tokens of two bytes or more that
- * count, bit d & 63 of [c << 2 | d >> 6]; NULL if out of memory. */
-static uint64_t *
-added_two(const struct wb_spm *sp, int allow)
-{
-	uint64_t *two = calloc(1024, sizeof(*two));
-
-	for (size_t k = 0; two != NULL && k < sp->n_add; k++) {
-		const struct added *a = &sp->add[k];
-		const unsigned char *t = (const unsigned char *)sp->text + a->off;
-
-		if ((a->special && !allow) || a->len < 2)
-			continue;
-		two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
-	}
-	return two;
-}
-
 /*
  * Where the added tokens that count are in s[0..len): mark[i] is the
  * length of the one that starts at i, 0 elsewhere.  llama.cpp: the
@@ -1626,9 +1623,9 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	if (sp->n_add == 0)
 		return true;
 	if (!sp->longest_first) {
-		/* A long text: where no two of its bytes start one, only one
-		 * of length 1 (the last length) may be. */
-		uint64_t *two = !plain && len >= 4096 ? added_two(sp, allow) : NULL;
+		/* Where no two of its bytes start one, only one of length 1
+		 * (the last length) may be. */
+		const uint64_t *two = plain ? NULL : sp->two[allow != 0];
 
 		for (size_t i = 0; i < len;) {
 			if (!may_start(sp, (unsigned char)s[i], allow)) {
@@ -1657,7 +1654,6 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 				i++;
 			}
 		}
-		free(two);
 		return true;
 	}
 	/* The places where one may start, then each length over them: the
@@ -1666,7 +1662,7 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	size_t nc = 0, *cand = malloc((len + 1) * sizeof(*cand));
 	unsigned char *cov = calloc(len + 1, 1);
 	uint64_t first[4] = { 0 };
-	uint64_t (*probe)[2][4] = NULL, *two = NULL;
+	const uint64_t (*probe)[2][4] = NULL, *two = NULL;
 	size_t *one = NULL, n1 = 0;
 
 	if (cand == NULL || cov == NULL) {
@@ -1684,46 +1680,13 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 	 * their own (" \n \n" beside runs of spaces) is not looked up at
 	 * each place and length.  The places where none of two bytes or more
 	 * may start wait in one[] for the length 1 (the last: the order of
-	 * its places does not matter, as no two of them overlap). */
-	if (!plain && nc >= 4096) {
-		probe = calloc(sp->n_lens, sizeof(*probe));
-		two = calloc(1024, sizeof(*two));
-		one = malloc(nc * sizeof(*one));
-		if (probe == NULL || two == NULL || one == NULL) {
-			/* Without them, as with a short text. */
-			free(probe);
-			free(two);
-			free(one);
-			probe = NULL;
-			two = NULL;
-			one = NULL;
-		}
-	}
-	if (one != NULL) {
+	 * its places does not matter, as no two of them overlap).  Without
+	 * memory for one[], as with a short text. */
+	if (!plain && nc >= 4096 && (one = malloc(nc * sizeof(*one))) != NULL) {
 		size_t w = 0;
-		uint16_t at[256];        /* short lengths' places in lens[] */
 
-		for (size_t j = 0; j < sp->n_lens; j++)
-			if (sp->lens[j] < 256)
-				at[sp->lens[j]] = (uint16_t)j;
-		for (size_t k = 0; k < sp->n_add; k++) {
-			const struct added *a = &sp->add[k];
-			const unsigned char *t = (const unsigned char *)sp->text +
-			    a->off;
-			size_t j;
-
-			if ((a->special && !allow) || a->len < 2)
-				continue;
-			if (a->len < 256)
-				j = at[a->len];
-			else
-				for (j = 0; sp->lens[j] != a->len; j++)
-					;
-			probe[j][0][t[1] >> 6] |= 1ull << (t[1] & 63);
-			probe[j][1][t[a->len / 2] >> 6] |=
-			    1ull << (t[a->len / 2] & 63);
-			two[t[0] << 2 | t[1] >> 6] |= 1ull << (t[1] & 63);
-		}
+		probe = sp->probe[allow != 0];
+		two = sp->two[allow != 0];
 		memset(first, 0, sizeof(first));
 		for (size_t k = 0; k < nc; k++) {
 			size_t i = cand[k];
@@ -1796,8 +1759,6 @@ find_added(const struct wb_spm *sp, const char *s, size_t len, int allow,
 		nc = w;
 	}
 	free(one);
-	free(two);
-	free(probe);
 	free(cand);
 	free(cov);
 	return true;
@@ -1888,6 +1849,9 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 static bool
 bg_has(const struct wb_spm *s, uint64_t key)
 {
+	/* No table: no token of two characters. */
+	if (s->bg == NULL)
+		return false;
 	for (size_t i = mix(key) & s->bg_mask; s->bg[i] != 0; i = (i + 1) & s->bg_mask)
 		if (s->bg[i] == key)
 			return true;
@@ -1926,13 +1890,14 @@ bg_put(struct wb_spm *s, uint64_t key, size_t *n)
 }
 
 /* The pairs of characters that stand next to each other in a token; and
- * whether the byte tokens stay out of every merge. */
+ * whether the byte tokens stay out of every merge.  Made as a counter is
+ * (spm_init), before any text is counted or cut, by any thread: bg_built
+ * says it is done, not begun. */
 static void
 bg_build(struct wb_spm *s)
 {
 	size_t n = 0, len;
 
-	s->bg_built = true;
 	s->bytes_inert = !s->by_score;
 	for (size_t c = 0; c < 256 && s->bytes_inert; c++)
 		s->bytes_inert = s->byte_id[c] != NONE;
@@ -1964,12 +1929,14 @@ bg_build(struct wb_spm *s)
 			}
 			if (i > 0 && !bg_put(s, (uint64_t)prev << 32 | cp | 1ull << 63, &n)) {
 				s->bg_oom = true;
+				s->bg_built = true;
 				return;
 			}
 			prev = cp;
 			i += (size_t)l;
 		}
 	}
+	s->bg_built = true;
 }
 
 /* Is the character at p (n bytes) a token by itself?  Its code point in
@@ -2175,8 +2142,6 @@ back_cut(const struct wb_counter *c, const char *s, size_t from, size_t to,
 	int allow = c->spec.allow_special;
 	size_t back = sp->add_max[allow != 0];
 
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
 	for (size_t i = to > back ? to - back : 0; i > from;) {
 		i--;
 		if (i > 0 && (p[i] & 0xC0) != 0x80 && (whole ?
@@ -2257,7 +2222,7 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	const struct wb_counter *c = cs->c;
 	const struct wb_spm *sp = spm_of(c);
 	const unsigned char *s;
-	size_t i, start, cut = 0, back = sp->add_max[c->spec.allow_special != 0] + 4;
+	size_t i, start, cut = 0, back = spm_lookback(c);
 	int n = 1;
 
 	if (len == 0)
@@ -2297,12 +2262,15 @@ spm_stream_feed(struct wb_count_stream *cs, const char *buf, size_t len,
 	}
 	ss->valid = i;
 	/* Text is cut once there is enough of it: a short one is counted
-	 * whole, without the table of pairs the cuts need. */
+	 * whole. */
 	if (ss->valid < ((const struct spm_counter *)c)->hold + back)
 		return WB_OK;
-	if (!sp->bg_built)
-		bg_build((struct wb_spm *)sp);
-	/* A cut needs the added tokens that may end past it: keep back bytes. */
+	/* A cut needs the added tokens that may end past it, and the spaces
+	 * after it up to one that may strip them (STRIP_LOOK): keep back
+	 * bytes.  Each place is looked at once, so it must be known there
+	 * whether it cuts: one refused for the text after it not yet come
+	 * would never be tried again, and where such were the only cuts, the
+	 * stream would hold all the text. */
 	start = ss->valid > back ? ss->valid - back : 0;
 	for (i = start; i > ss->checked;) {
 		i--;
@@ -2371,6 +2339,19 @@ spm_stream_go_on(struct wb_count_stream *cs)
 	((struct spm_stream *)cs)->go_on = true;
 }
 
+/* A new text: the work (its buffers and caches of pieces and characters)
+ * and the pairs known to cut are kept, as they hold for any text, so that
+ * the parts of a file counted one after another find them again. */
+static void
+spm_stream_reset(struct wb_count_stream *cs)
+{
+	struct spm_stream *ss = (struct spm_stream *)cs;
+
+	ss->carry.len = ss->valid = ss->checked = 0;
+	ss->done = ss->count = 0;
+	ss->go_on = false;
+}
+
 static void
 spm_stream_free(struct wb_count_stream *cs)
 {
@@ -2398,6 +2379,7 @@ static const struct wb_counter_ops spm_ops = {
 	.stream_count = spm_stream_count,
 	.stream_end = spm_stream_end,
 	.stream_go_on = spm_stream_go_on,
+	.stream_reset = spm_stream_reset,
 	.stream_free = spm_stream_free,
 	.free = spm_free,
 };
@@ -2407,6 +2389,10 @@ static struct wb_counter *
 spm_init(struct spm_counter *c, const struct wb_counter_spec *spec,
     struct wb_spm *s, const char *name)
 {
+	/* The pairs that cuts need, now (a cache may lack them): counters
+	 * may be shared by threads, and read it as they are. */
+	if (!s->bg_built)
+		bg_build(s);
 	c->s = s;
 	c->hold = STREAM_HOLD;
 	c->base.ops = &spm_ops;
@@ -2427,9 +2413,6 @@ spm_counter(const struct wb_counter_spec *spec, struct wb_spm *s,
 		wb_err_set(err, WB_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	/* The pairs that cuts need, now: counters may be shared by threads. */
-	if (!s->bg_built)
-		bg_build(s);
 	return spm_init(c, spec, s, name);
 }
 
@@ -2443,6 +2426,12 @@ void
 wb_spm_set_whole(struct wb_counter *c, bool whole)
 {
 	((struct spm_counter *)c)->whole = whole;
+}
+
+size_t
+wb_spm_stream_held(const struct wb_count_stream *cs)
+{
+	return ((const struct spm_stream *)cs)->carry.len;
 }
 
 /*
@@ -3057,8 +3046,6 @@ wb_spm_to_cache(const struct wb_counter *c, const struct wb_tokcache_key *k)
 
 	if (s->map != NULL)
 		return;
-	if (!s->bg_built)
-		bg_build((struct wb_spm *)s);
 	memcpy(&h, s, sizeof(h));       /* padding too: the same file makes
 	                                 * the same cache */
 	h.text = NULL;

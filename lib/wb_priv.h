@@ -522,6 +522,9 @@ void wb_spm_set_stream_hold(struct wb_counter *c, size_t n);
 /* Merge each run of text whole, not cut into pieces (tests compare the
  * two). */
 void wb_spm_set_whole(struct wb_counter *c, bool whole);
+/* The bytes of text a stream of such a counter holds, not yet counted
+ * (tests). */
+size_t wb_spm_stream_held(const struct wb_count_stream *cs);
 
 /* settings.c */
 

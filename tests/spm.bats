@@ -286,6 +286,22 @@ ollama_install() {
 	done
 }
 
+@test "-T SentencePiece-style with no token of two characters: -r streams to the count of the whole text, from the file and from its cache" {
+	export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/cache
+	jq -c '.model.vocab |= with_entries(select(.key | length == 1)) | .model.merges = []
+	    | .added_tokens = [] | .model.byte_fallback = false | .model.unk_token = null' \
+	    "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/chars.json"
+	yes 'the quick brown fox jumps over the lazy dog' | head -c 200000 | tr '\n' ' ' >"$BATS_TEST_TMPDIR/all"
+	run -0 wb-count -r -q -T "$BATS_TEST_TMPDIR/chars.json" <"$BATS_TEST_TMPDIR/all"
+	first=$output
+	ls "$XDG_CACHE_HOME"/wb/tokenizers/*.wbt
+	run -0 wb-count -r -q -T "$BATS_TEST_TMPDIR/chars.json" <"$BATS_TEST_TMPDIR/all"
+	assert_output "$first"
+	want=$(jq -Rsc '{text: .}' "$BATS_TEST_TMPDIR/all" | wb-count -T "$BATS_TEST_TMPDIR/chars.json" | jq .tokens)
+	[ "$want" -gt 200000 ]
+	assert_equal "$first" "$want"
+}
+
 @test "wb-truncate -T SentencePiece-style never ends over budget, whole or streamed" {
 	text='日本語のテキスト and English,   русский текст, emoji 👩‍👩‍👧 and <s> </s> <start_of_turn> (brackets) [many] {of} them'
 	for file in "$T/mistral/tokenizer.json" "$G/mistral.gguf" "$T/gemma3/tokenizer.json" "$G/gemma3.gguf"; do

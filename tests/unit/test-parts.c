@@ -255,12 +255,13 @@ counted_stream_new(const struct wb_counter *c)
 }
 
 /* A thread counts all its parts with one stream, started anew at each
- * part (an encoding's keeps the words it has merged), not with a stream
- * a part; the count is the same. */
+ * part (an encoding's keeps the words it has merged, a SentencePiece
+ * one its pieces), not with a stream a part; the count is the same. */
 static void
 a_thread_keeps_one_stream_for_its_parts(void)
 {
-	static const size_t kinds[] = { 0, 5 };  /* hybrid; cl100k_base */
+	/* hybrid; cl100k_base; Mistral's and Gemma's tokenizer.json */
+	static const size_t kinds[] = { 0, 5, 13, 14 };
 	char name[128];
 
 	for (size_t k = 0; k < WB_NELEM(kinds) && fd >= 0; k++) {

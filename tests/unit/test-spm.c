@@ -17,6 +17,30 @@
 
 #define CORPUS "tests/tokenizer/corpus.jsonl"
 
+/* calloc, counting the tables of 1024 words asked for (none but by
+ * sanitizers' builds, whose calloc is theirs). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define NO_CALLOC_COUNT
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NO_CALLOC_COUNT
+#endif
+static unsigned long tables_asked;
+
+#ifndef NO_CALLOC_COUNT
+extern void *__libc_calloc(size_t n, size_t size);
+
+void *
+calloc(size_t n, size_t size)
+{
+	if (n == 1024 && size == sizeof(uint64_t))
+		__atomic_add_fetch(&tables_asked, 1, __ATOMIC_RELAXED);
+	return __libc_calloc(n, size);
+}
+#endif
+
 static const char *const names[] = { "mistral", "gemma3" };
 #define NMODELS 2
 /* [model][0: tokenizer.json, 1: GGUF][allow_special] */
@@ -147,6 +171,142 @@ streamed_counts_equal_whole_counts(void)
 	printf("# %zu streamed texts\n", cases);
 	CHECK(cases > 4000);
 	CHECK_U(bad, 0);
+}
+
+/* One stream counts text after text, started anew (wb_count_stream_reset)
+ * after each, as the parts of a file are counted: each text as a stream of
+ * its own counts it, though the one before went on from text before it. */
+static void
+a_stream_started_anew_counts_a_new_text(void)
+{
+	size_t cases = 0, bad = 0, cap = 0;
+	char *text = NULL;
+	struct wb_err err;
+
+	for (size_t e = 0; e < NMODELS * 4; e++) {
+		struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+		struct wb_count_stream *cs;
+
+		if (c == NULL || (cs = wb_count_stream_new(c)) == NULL)
+			continue;
+		for (size_t i = 0; i < ntexts; i += 7) {
+			size_t len = three(i, &text, &cap);
+			uint64_t got = 0, want = wb_count(c, text, len);
+
+			if (i > 0)
+				CHECK(wb_count_stream_reset(cs));
+			for (size_t at = 0; at < len; at += 100)
+				CHECK(wb_count_stream_feed(cs, text + at, len - at <
+				    100 ? len - at : 100, &err) == WB_OK);
+			CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
+			if (got != want && bad++ < 5)
+				fprintf(stderr, "  %s %s special %d text %zu: %llu, "
+				    "alone %llu\n", names[e / 4], e / 2 % 2 ? "gguf" :
+				    "json", (int)(e % 2), i, (unsigned long long)got,
+				    (unsigned long long)want);
+			/* The next text is a new one, not one that goes on. */
+			wb_count_stream_go_on(cs);
+			cases++;
+		}
+		wb_count_stream_free(cs);
+	}
+	free(text);
+	printf("# %zu texts after a reset\n", cases);
+	CHECK(cases > 1000);
+	CHECK_U(bad, 0);
+}
+
+/* Long texts full of the places where added tokens may start are
+ * counted without making the tables that pass over most of them: each
+ * counter has them from its load. */
+static void
+added_tokens_are_found_without_new_tables(void)
+{
+	static const char *const runs[] = { "<s>a", "<start_of_turn>", "<b" };
+	size_t n = 65536, counts = 0;
+	char *s = malloc(n + 16);
+
+	for (size_t r = 0; r < WB_NELEM(runs); r++) {
+		size_t l = strlen(runs[r]), len;
+
+		for (len = 0; len + l <= n; len += l)
+			memcpy(s + len, runs[r], l);
+		for (size_t e = 0; e < NMODELS * 4; e++) {
+			struct wb_counter *c = ctr[e / 4][e / 2 % 2][e % 2];
+			unsigned long before = tables_asked;
+
+			if (c == NULL)
+				continue;
+			CHECK(wb_count(c, s, len) > 0);
+			CHECK_U(tables_asked - before, 0);
+			counts++;
+		}
+	}
+	free(s);
+	CHECK_U(counts, WB_NELEM(runs) * NMODELS * 4);
+}
+
+/* A long text of words between runs of spaces and tokens of Phi-3's that
+ * strip them, fed to a stream in pieces of a few bytes (as a slow pipe
+ * gives them): the stream holds about what it holds before a cut, not the
+ * text, though most cuts need more text after them than a piece brings;
+ * and it counts what the whole text counts. */
+static void
+streams_cut_near_tokens_that_strip_spaces(void)
+{
+	/* Runs of spaces too long for a cut before them to be known as one
+	 * when it is first looked at, too short to be refused whatever
+	 * follows (STRIP_LOOK); no cut inside the words: each pair of their
+	 * letters is in a token. */
+	static const char *const seps[] = { "", "<|end|>", "</s>", "<|user|>\n" };
+	static const char *const words[] = { "hello", "world", "there",
+	    "people", "thing", "other" };
+	const char *dir = getenv("WB_TOKENIZERS_DIR");
+	char path[1100];
+	struct wb_buf t = { 0 };
+
+	snprintf(path, sizeof(path), "%s/phi3/tokenizer.json", dir ? dir : ".");
+	for (size_t i = 0; t.len < 1000000; i++) {
+		const char *sep = seps[i % WB_NELEM(seps)];
+
+		wb_buf_adds(&t, words[i % WB_NELEM(words)]);
+		for (size_t k = 0; k < 20 + i % 23; k++)
+			wb_buf_adds(&t, " ");
+		wb_buf_adds(&t, sep);
+		for (size_t k = 0; *sep != '\0' && k < i % 30; k++)
+			wb_buf_adds(&t, i % 3 ? " " : "\t");
+	}
+	for (int special = 0; special < 2; special++) {
+		struct wb_counter *c = open_counter(path, special);
+		struct wb_count_stream *cs;
+		struct wb_err err;
+		size_t most = 0;
+		uint64_t got = 0, want;
+
+		CHECK(c != NULL);
+		if (c == NULL || (cs = wb_count_stream_new(c)) == NULL)
+			continue;
+		/* Looked for at every piece, as once no cut was found in
+		 * what a stream holds before it looks. */
+		wb_spm_set_stream_hold(c, 0);
+		want = wb_count(c, t.p, t.len);
+		for (size_t at = 0, m; at < t.len; at += m) {
+			m = 1 + unit_rand() % 16;
+			if (m > t.len - at)
+				m = t.len - at;
+			CHECK(wb_count_stream_feed(cs, t.p + at, m, &err) == WB_OK);
+			if (wb_spm_stream_held(cs) > most)
+				most = wb_spm_stream_held(cs);
+		}
+		CHECK(wb_count_stream_end(cs, &got, &err) == WB_OK);
+		printf("# phi3 special %d: %zu bytes held at most of %zu\n",
+		    special, most, t.len);
+		CHECK(most < 4096);
+		CHECK_U(got, want);
+		wb_count_stream_free(cs);
+		wb_counter_free(c);
+	}
+	wb_buf_free(&t);
 }
 
 /* Every cut that last_cut gives: the ids of the text before it are the
@@ -980,6 +1140,9 @@ main(void)
 	RUN(the_counters_load);
 	RUN(the_corpus_reads);
 	RUN(streamed_counts_equal_whole_counts);
+	RUN(a_stream_started_anew_counts_a_new_text);
+	RUN(added_tokens_are_found_without_new_tables);
+	RUN(streams_cut_near_tokens_that_strip_spaces);
 	RUN(cuts_keep_the_ids_before_them);
 	RUN(truncation_stays_within_the_budget);
 	RUN(left_cuts_keep_the_ids_before_them);
