@@ -1321,11 +1321,19 @@ small_key(uint32_t rank, size_t at)
 	return rank == NORANK ? NOKEY32 : rank << 6 | (uint32_t)at;
 }
 
-/* The least of key[0..n), where key[n..n + 3) may be read and are
+/* The least of key[0..n), where key[n..n + KEY_PAD) may be read and are
  * NOKEY32: by fours, so that the loop ends after few enough turns to be
- * foreseen. */
+ * foreseen; or, for pieces of more than LEAST8_AFTER bytes, where the
+ * compiler has vectors, eight a turn in two vectors of four (as signed
+ * numbers, biased, as SSE2 compares no others).  A scan runs once a
+ * merge, over the whole piece: most of the cost of merging one.  Shorter
+ * pieces are scanned in a turn or two, which costs less than putting the
+ * vector's four minima together. */
+#define KEY_PAD 7
+#define LEAST8_AFTER 8
+
 static inline uint32_t
-least(const uint32_t *key, size_t n)
+least4(const uint32_t *key, size_t n)
 {
 	uint32_t m0 = NOKEY32, m1 = NOKEY32;
 
@@ -1337,6 +1345,48 @@ least(const uint32_t *key, size_t n)
 	}
 	return m1 < m0 ? m1 : m0;
 }
+
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
+typedef int32_t v4i32 __attribute__((vector_size(16)));
+
+static inline v4i32
+vmin(v4i32 a, v4i32 b)
+{
+	return b ^ ((a ^ b) & (a < b));
+}
+
+#if defined(__clang__)
+#define VSWAP(v, a, b, c, d) __builtin_shufflevector(v, v, a, b, c, d)
+#else
+#define VSWAP(v, a, b, c, d) __builtin_shuffle(v, (v4i32){ a, b, c, d })
+#endif
+
+static inline uint32_t
+least8(const uint32_t *key, size_t n)
+{
+	const v4i32 bias = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
+	v4i32 m0 = { INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX }, m1 = m0, k0, k1;
+
+	for (size_t i = 0; i < n; i += 8) {
+		memcpy(&k0, key + i, sizeof(k0));
+		memcpy(&k1, key + i + 4, sizeof(k1));
+		m0 = vmin(m0, k0 ^ bias);
+		m1 = vmin(m1, k1 ^ bias);
+	}
+	m0 = vmin(m0, m1);
+	m0 = vmin(m0, VSWAP(m0, 2, 3, 0, 1));
+	m0 = vmin(m0, VSWAP(m0, 1, 0, 3, 2));
+	return (uint32_t)m0[0] ^ 0x80000000u;
+}
+
+static inline uint32_t
+least(const uint32_t *key, size_t n)
+{
+	return n > LEAST8_AFTER ? least8(key, n) : least4(key, n);
+}
+#else
+#define least least4
+#endif
 
 /*
  * Merging a piece looks up the bytes of two adjacent parts again and again,
@@ -1382,10 +1432,11 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 	/* nx[i]: where the part after the one at i starts (n after the last);
 	 * pv[i]: where the part before it starts; tok[i]: its rank. */
 	uint8_t nx[WB_BPE_SMALL_PIECE], pv[WB_BPE_SMALL_PIECE];
-	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE + 3], min;
+	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE + KEY_PAD], min;
 	size_t i, a, c, e, z;
 
-	key[n] = key[n + 1] = key[n + 2] = NOKEY32;
+	for (i = n; i < n + KEY_PAD; i++)
+		key[i] = NOKEY32;
 
 	for (i = 0; i < n; i++) {
 		nx[i] = (uint8_t)(i + 1);
