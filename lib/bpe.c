@@ -1540,7 +1540,36 @@ work_grow(struct wb_bpe_work *w, size_t n)
 	return 0;
 }
 
-/* The least key in block k of the pair ranks pr[0..n). */
+/* The least key in block k of the pair ranks pr[0..n), which are NORANK
+ * from n up to a multiple of BLK.  Where the compiler has vectors, as
+ * least8 finds it: the ranks (less than 1 << RANK_BITS, NORANK the
+ * greatest of them once cut to 27 bits) with their place in the block in
+ * the low 3 bits. */
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
+_Static_assert(BLK == 8 && RANK_BITS < 27, "block_min's keys");
+
+static inline uint64_t
+block_min(const uint32_t *pr, size_t n, size_t k)
+{
+	const v4i32 lo = { 0, 1, 2, 3 }, hi = { 4, 5, 6, 7 },
+	    cut = { 0x7FFFFFF, 0x7FFFFFF, 0x7FFFFFF, 0x7FFFFFF };
+	v4i32 a, c;
+	uint32_t m;
+
+	(void)n;
+	memcpy(&a, pr + k * BLK, sizeof(a));
+	memcpy(&c, pr + k * BLK + 4, sizeof(c));
+	a = ((a & cut) << 3) | lo;
+	c = ((c & cut) << 3) | hi;
+	a = vmin(a, c);
+	a = vmin(a, VSWAP(a, 2, 3, 0, 1));
+	a = vmin(a, VSWAP(a, 1, 0, 3, 2));
+	m = (uint32_t)a[0];
+	if (m >> 3 == 0x7FFFFFF)
+		return NOKEY;
+	return (uint64_t)(m >> 3) << 32 | (k * BLK + (m & 7));
+}
+#else
 static inline uint64_t
 block_min(const uint32_t *pr, size_t n, size_t k)
 {
@@ -1554,6 +1583,7 @@ block_min(const uint32_t *pr, size_t n, size_t k)
 	}
 	return min >> 32 == NORANK ? NOKEY : min;
 }
+#endif
 
 /* Set leaf k of the tournament tree t (m leaves) to the least key of its
  * block and update the minima above it, stopping where they no longer
@@ -1592,6 +1622,8 @@ merge_tree(const struct wb_bpe *b, const unsigned char *p, size_t n,
 		ln[i] = 1;
 		pr[i] = i + 1 < n ? rank_of(b, p + i, 2) : NORANK;
 	}
+	for (; i % BLK != 0; i++)       /* w->cap is a multiple of BLK */
+		pr[i] = NORANK;
 	for (i = 0; i < m; i++)
 		t[m + i] = i < blocks ? block_min(pr, n, i) : NOKEY;
 	for (j = m - 1; j >= 1; j--)
