@@ -1435,8 +1435,7 @@ merge_small(const struct wb_bpe *b, const unsigned char *p, size_t n,
 	uint32_t tok[WB_BPE_SMALL_PIECE], key[WB_BPE_SMALL_PIECE + KEY_PAD], min;
 	size_t i, a, c, e, z;
 
-	for (i = n; i < n + KEY_PAD; i++)
-		key[i] = NOKEY32;
+	memset(key + n, 0xFF, KEY_PAD * sizeof(*key));     /* NOKEY32 */
 
 	for (i = 0; i < n; i++) {
 		nx[i] = (uint8_t)(i + 1);
