@@ -1323,17 +1323,13 @@ small_key(uint32_t rank, size_t at)
 
 /* The least of key[0..n), where key[n..n + KEY_PAD) may be read and are
  * NOKEY32: by fours, so that the loop ends after few enough turns to be
- * foreseen; or, for pieces of more than LEAST8_AFTER bytes, where the
- * compiler has vectors, eight a turn in two vectors of four (as signed
- * numbers, biased, as SSE2 compares no others).  A scan runs once a
- * merge, over the whole piece: most of the cost of merging one.  Shorter
- * pieces are scanned in a turn or two, which costs less than putting the
- * vector's four minima together. */
-#define KEY_PAD 7
-#define LEAST8_AFTER 8
+ * foreseen.  (Vectors of four keys took fewer instructions but more
+ * time, measured on the UDHR text: likely as they load, 16 bytes at once,
+ * keys that the merge has just stored 4 bytes at a time.) */
+#define KEY_PAD 3
 
 static inline uint32_t
-least4(const uint32_t *key, size_t n)
+least(const uint32_t *key, size_t n)
 {
 	uint32_t m0 = NOKEY32, m1 = NOKEY32;
 
@@ -1345,48 +1341,6 @@ least4(const uint32_t *key, size_t n)
 	}
 	return m1 < m0 ? m1 : m0;
 }
-
-#if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
-typedef int32_t v4i32 __attribute__((vector_size(16)));
-
-static inline v4i32
-vmin(v4i32 a, v4i32 b)
-{
-	return b ^ ((a ^ b) & (a < b));
-}
-
-#if defined(__clang__)
-#define VSWAP(v, a, b, c, d) __builtin_shufflevector(v, v, a, b, c, d)
-#else
-#define VSWAP(v, a, b, c, d) __builtin_shuffle(v, (v4i32){ a, b, c, d })
-#endif
-
-static inline uint32_t
-least8(const uint32_t *key, size_t n)
-{
-	const v4i32 bias = { INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN };
-	v4i32 m0 = { INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX }, m1 = m0, k0, k1;
-
-	for (size_t i = 0; i < n; i += 8) {
-		memcpy(&k0, key + i, sizeof(k0));
-		memcpy(&k1, key + i + 4, sizeof(k1));
-		m0 = vmin(m0, k0 ^ bias);
-		m1 = vmin(m1, k1 ^ bias);
-	}
-	m0 = vmin(m0, m1);
-	m0 = vmin(m0, VSWAP(m0, 2, 3, 0, 1));
-	m0 = vmin(m0, VSWAP(m0, 1, 0, 3, 2));
-	return (uint32_t)m0[0] ^ 0x80000000u;
-}
-
-static inline uint32_t
-least(const uint32_t *key, size_t n)
-{
-	return n > LEAST8_AFTER ? least8(key, n) : least4(key, n);
-}
-#else
-#define least least4
-#endif
 
 /*
  * Merging a piece looks up the bytes of two adjacent parts again and again,
@@ -1540,11 +1494,26 @@ work_grow(struct wb_bpe_work *w, size_t n)
 }
 
 /* The least key in block k of the pair ranks pr[0..n), which are NORANK
- * from n up to a multiple of BLK.  Where the compiler has vectors, as
- * least8 finds it: the ranks (less than 1 << RANK_BITS, NORANK the
- * greatest of them once cut to 27 bits) with their place in the block in
- * the low 3 bits. */
+ * from n up to a multiple of BLK.  Where the compiler has vectors, the
+ * least of eight 32-bit keys in two vectors of four, compared as signed
+ * numbers (SSE2 compares no others): the rank (less than 1 << RANK_BITS,
+ * NORANK the greatest once cut to 27 bits) above its place in the block,
+ * in the low 3 bits. */
 #if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON))
+typedef int32_t v4i32 __attribute__((vector_size(16)));
+
+static inline v4i32
+vmin(v4i32 a, v4i32 b)
+{
+	return b ^ ((a ^ b) & (a < b));
+}
+
+#if defined(__clang__)
+#define VSWAP(v, a, b, c, d) __builtin_shufflevector(v, v, a, b, c, d)
+#else
+#define VSWAP(v, a, b, c, d) __builtin_shuffle(v, (v4i32){ a, b, c, d })
+#endif
+
 _Static_assert(BLK == 8 && RANK_BITS < 27, "block_min's keys");
 
 static inline uint64_t
