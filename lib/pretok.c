@@ -312,28 +312,32 @@ o200k_tail(const unsigned char *s, size_t n, size_t i, int con)
 /* [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:...)? at j;
  * 0 if it does not match.  The greedy UP* gives back characters until the
  * next one is LO: that is the character right after the UP run if it is
- * LO, else the last LO character inside the run. */
+ * LO, else the last LO character inside the run.  Each character is
+ * decoded once: the one that ends the UP run is the first of the LO run
+ * or the end, and after the last LO character inside the run none is LO. */
 static size_t
 o200k_lower(const struct tab *t, const unsigned char *s, size_t n, size_t j,
     int con)
 {
-	size_t u = j, lo = NONE, l;
+	size_t u = j, lo = NONE, lol = 0, l = 0;
 	uint32_t cp;
-	unsigned k;
+	unsigned k = 0;
 
 	while (u < n) {
 		l = next(t, s, n, u, &cp, &k);
 		if (!(k & WB_UC_UP))
 			break;
-		if (k & WB_UC_LO)
+		if (k & WB_UC_LO) {
 			lo = u;
+			lol = l;
+		}
 		u += l;
 	}
-	if (class_at(t, s, n, u, &cp, &l) & WB_UC_LO)
-		lo = u;
+	if (u < n && (k & WB_UC_LO))
+		return o200k_tail(s, n, run(t, s, n, u + l, WB_UC_LO), con);
 	if (lo == NONE)
 		return 0;
-	return o200k_tail(s, n, run(t, s, n, lo, WB_UC_LO), con);
+	return o200k_tail(s, n, lo + lol, con);
 }
 
 /* o200k:

@@ -6,6 +6,8 @@
  * counters.
  */
 #include "wb_priv.h"
+#include "pretok.h"
+#include "unicode_tables.h"
 #include "unit.h"
 
 #define CORPUS "tests/tokenizer/corpus.jsonl"
@@ -867,6 +869,139 @@ small_and_tree_merging_agree_on_many_scripts(void)
 	CHECK_U(bad, 0);
 }
 
+/* The end of (?i:'s|'t|'re|'ve|'m|'ll|'d) at c[r] (Unicode folds s and
+ * U+017F together), or r. */
+static size_t
+ref_con(const uint32_t *c, size_t m, size_t r)
+{
+	uint32_t a, b;
+
+	if (r + 1 >= m || c[r] != '\'')
+		return r;
+	a = c[r + 1] < 0x80 ? (c[r + 1] | 0x20) : c[r + 1];
+	b = r + 2 < m && c[r + 2] < 0x80 ? (c[r + 2] | 0x20) : 0;
+	if (a == 's' || a == 0x17F || a == 't' || a == 'm' || a == 'd')
+		return r + 2;
+	if ((a == 'r' || a == 'v') && b == 'e')
+		return r + 3;
+	if (a == 'l' && b == 'l')
+		return r + 3;
+	return r;
+}
+
+/* The end (in characters) of the first two alternatives of o200k_base's
+ * pattern at c[j], tried as a backtracking regex engine tries them, or
+ * SIZE_MAX if neither matches:
+ *   [^\r\n\p{L}\p{N}]?[UP]*[LO]+(?i:'s|...)?
+ *   [^\r\n\p{L}\p{N}]?[UP]+[LO]*(?i:'s|...)?  */
+static size_t
+ref_o200k_word(const uint32_t *c, size_t m, size_t j, int con)
+{
+	for (int alt = 1; alt <= 2; alt++) {
+		for (int pre = 1; pre >= 0; pre--) {
+			size_t q = j, u, r;
+
+			if (pre) {
+				if (c[j] == '\r' || c[j] == '\n' ||
+				    (wb_uc_class(c[j]) & (WB_UC_L | WB_UC_N)))
+					continue;
+				q = j + 1;
+			}
+			for (u = q; u < m && (wb_uc_class(c[u]) & WB_UC_UP); u++)
+				;
+			for (size_t g = u + 1; g-- > q;) {
+				if (alt == 2 && g == q)
+					break;
+				if (alt == 1 && (g >= m ||
+				    !(wb_uc_class(c[g]) & WB_UC_LO)))
+					continue;
+				for (r = g; r < m && (wb_uc_class(c[r]) & WB_UC_LO); r++)
+					;
+				return con ? ref_con(c, m, r) : r;
+			}
+		}
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * o200k_base's (and tekken's) split of words, the one letter classes that
+ * make it take most of the pre-tokenizing of text in many scripts, ends
+ * where a backtracking regex engine ends the match: on random texts of
+ * upper and lower case, title case, modifier and other letters, marks,
+ * digits, spaces, punctuation and contractions of many scripts.
+ */
+static void
+o200k_words_split_as_the_regex_does(void)
+{
+	static const uint32_t lo[] = { 'a', 'A', 0x410, 0x430, 0x391, 0x3B1,
+	    0x1C5, 0x2B0, 0x300, 0x627, 0x915, 0x93E, 0xE01, 0xE31, 0xAC00,
+	    0x4E00, 0x1200, 0x5D0, '0', ' ', '!', '\'', 0x17F, '\n', 0x3000 };
+	static const uint32_t span[] = { 26, 26, 32, 32, 17, 25, 1, 18, 112,
+	    26, 37, 15, 46, 10, 400, 300, 200, 27, 10, 2, 15, 1, 1, 1, 1 };
+	static const char con_letters[] = "stmdSTrRvVlLeE";
+	uint32_t c[200];
+	size_t off[201], bad = 0, checked = 0;
+	unsigned char text[800];
+
+	for (size_t round = 0; round < 20000; round++) {
+		size_t m = 1 + unit_rand() % 40, len = 0, k = 0;
+
+		for (size_t i = 0; i < m; i++) {
+			size_t x = unit_rand() % WB_NELEM(lo);
+
+			c[i] = lo[x] + unit_rand() % span[x];
+			if (i > 0 && c[i - 1] == '\'' && unit_rand() % 2)
+				c[i] = (uint32_t)con_letters[unit_rand() %
+				    (sizeof(con_letters) - 1)];
+		}
+		for (size_t i = 0; i < m; i++) {
+			off[i] = len;
+			if (c[i] < 0x80) {
+				text[len++] = (unsigned char)c[i];
+			} else if (c[i] < 0x800) {
+				text[len++] = (unsigned char)(0xC0 | c[i] >> 6);
+				text[len++] = (unsigned char)(0x80 | (c[i] & 0x3F));
+			} else {
+				text[len++] = (unsigned char)(0xE0 | c[i] >> 12);
+				text[len++] = (unsigned char)(0x80 | (c[i] >> 6 & 0x3F));
+				text[len++] = (unsigned char)(0x80 | (c[i] & 0x3F));
+			}
+		}
+		off[m] = len;
+		for (int pat = 0; pat < 2; pat++) {
+			enum wb_pat p = pat ? WB_PAT_TEKKEN : WB_PAT_O200K;
+
+			for (k = 0; k < m;) {
+				size_t e = wb_pretok_next(p, text, len, off[k]);
+				size_t want = ref_o200k_word(c, m, k, !pat), kk;
+
+				for (kk = k + 1; kk <= m && off[kk] < e; kk++)
+					;
+				if (want != SIZE_MAX) {
+					checked++;
+					if (off[want] != e && bad++ < 5)
+						fprintf(stderr, "  %s round %zu: at "
+						    "character %zu the split ends at "
+						    "byte %zu, the regex at %zu\n",
+						    pat ? "tekken" : "o200k", round,
+						    k, e, off[want]);
+				}
+				if (kk > m || off[kk] != e) {
+					if (bad++ < 5)
+						fprintf(stderr, "  round %zu: a split "
+						    "inside a character\n", round);
+					break;
+				}
+				k = kk;
+			}
+		}
+	}
+	printf("# %zu words split\n", checked);
+	CHECK(checked > 100000);
+	CHECK_U(bad, 0);
+}
+
 int
 main(void)
 {
@@ -885,6 +1020,7 @@ main(void)
 	RUN(udhr_sample_ids_equal_tiktokens);
 	RUN(kept_work_gives_the_ids_of_no_cache);
 	RUN(small_and_tree_merging_agree_on_many_scripts);
+	RUN(o200k_words_split_as_the_regex_does);
 	RUN(exact_stream_finds_bad_utf8_where_validation_does);
 	for (size_t i = 0; i < NENC; i++)
 		wb_bpe_free(bpe[i]);
