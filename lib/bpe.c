@@ -1746,24 +1746,14 @@ space_len_before(const unsigned char *s, size_t e)
 	return e > b && space_len(s, e, b) == e - b ? e - b : 0;
 }
 
-/* The WB_STRIP_ bits of the added token id of text s[0..n), 0 if none. */
-static unsigned
-strip_of(const struct wb_bpe *b, const unsigned char *s, size_t n, uint32_t id)
-{
-	for (size_t k = 0; b->strip != NULL && k < b->def->n_sp; k++)
-		if (b->def->sp[k].id == id && strlen(b->def->sp[k].text) == n &&
-		    memcmp(b->def->sp[k].text, s, n) == 0)
-			return b->strip[k];
-	return 0;
-}
-
 /* The first special token at or after s[i] of those that count with
  * allow (the first of the list where several start at one place, so that
  * lists longest first find the longest): its start in *at, its id in
- * *id; its length, or 0 if there is none. */
+ * *id, the WB_STRIP_ bits of it in *strip; its length, or 0 if there is
+ * none. */
 static size_t
 find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
-    size_t n, size_t i, size_t *at, uint32_t *id)
+    size_t n, size_t i, size_t *at, uint32_t *id, unsigned *strip)
 {
 	const struct encdef *def = b->def;
 	unsigned mask = allow ? 2u : 1u;
@@ -1789,11 +1779,13 @@ find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
 			    memcmp(s + i, def->sp[k].text, l) == 0) {
 				*at = i;
 				*id = def->sp[k].id;
+				*strip = b->strip != NULL ? b->strip[k] : 0;
 				return l;
 			}
 		}
 		if (allow && (l = reserved_at(def, s + i, n - i, id)) != 0) {
 			*at = i;
+			*strip = 0;
 			return l;
 		}
 		i++;
@@ -1825,46 +1817,59 @@ bool
 wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c, size_t end)
 {
-	size_t reach = b->sp_reach[allow_special ? 1 : 0];
+	size_t reach = b->sp_reach[allow_special ? 1 : 0], f = c, k;
+	size_t from = c > reach ? c - reach : 0;
 	unsigned mask = allow_special ? 2u : 1u;
+	const struct encdef *def = b->def;
+	bool spaces = false;
 
 	/* Spaces at c that a token which ends at c, or starts after them,
 	 * takes (those taken apart would be split out as text): no cut
 	 * there, nor where the spaces go on past what is known. */
 	if (b->strips[allow_special ? 1 : 0] && space_len(s, end, c) > 0) {
-		size_t f = c, k, at;
-		uint32_t id;
-
+		spaces = true;
 		while (f - c < 64 && (k = space_len(s, end, f)) > 0)
 			f += k;
 		if (f + reach > end || space_len(s, end, f) > 0)
 			return true;
-		if ((k = find_special(b, allow_special, s, f + reach, f, &at,
-		    &id)) != 0 && at == f &&
-		    (strip_of(b, s + at, k, id) & WB_STRIP_LEFT))
-			return true;
-		for (size_t j = c > reach ? c - reach : 0; j < c; j++)
-			if ((k = find_special(b, allow_special, s, c, j, &at,
-			    &id)) != 0 && at + k == c &&
-			    (strip_of(b, s + at, k, id) & WB_STRIP_RIGHT))
-				return true;
-	}
-
-	for (size_t j = c > reach ? c - reach : 0; j < c; j++) {
-		if (!(b->sp_first[s[j]] & mask))
-			continue;
-		for (size_t k = 0; k < b->def->n_sp; k++) {
-			const struct special *sp = &b->def->sp[k];
+		/* the first of the list there is the one found there */
+		for (k = 0; (b->sp_first[s[f]] & mask) && k < def->n_sp; k++) {
+			size_t l = strlen(def->sp[k].text);
 
 			if (sp_active(b, k, allow_special) &&
-			    strlen(sp->text) > c - j &&
-			    memcmp(s + j, sp->text, c - j) == 0)
+			    memcmp(s + f, def->sp[k].text, l) == 0) {
+				if (b->strip[k] & WB_STRIP_LEFT)
+					return true;
+				break;
+			}
+		}
+	}
+
+	/* One pass over where a token may start: one over c, or one that
+	 * ends at c and takes the spaces there.  (At a place, the longest
+	 * one that ends by c is the one found; none is longer but those
+	 * over c.) */
+	for (size_t j = from; j < c; j++) {
+		if (!(b->sp_first[s[j]] & mask))
+			continue;
+		for (k = 0; k < def->n_sp; k++) {
+			const struct special *sp = &def->sp[k];
+			size_t l;
+
+			if (!sp_active(b, k, allow_special) ||
+			    sp->text[0] != (char)s[j])
+				continue;
+			l = strlen(sp->text);
+			if (l > c - j && memcmp(s + j, sp->text, c - j) == 0)
+				return true;
+			if (spaces && l == c - j && (b->strip[k] &
+			    WB_STRIP_RIGHT) && memcmp(s + j, sp->text, l) == 0)
 				return true;
 		}
 	}
 	/* "<|reserved_N|>": any "<|" may start one */
-	for (size_t j = c > reach ? c - reach : 0; allow_special &&
-	    b->res_text != NULL && j < c; j++)
+	for (size_t j = from; allow_special && b->res_text != NULL && j < c;
+	    j++)
 		if (s[j] == '<' && (j + 1 == c || s[j + 1] == '|'))
 			return true;
 	return false;
@@ -1905,30 +1910,44 @@ wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
 			memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
 		w->of = b;
 	}
-	for (;;) {
-		size_t splen = 0, end, k;
+	/*
+	 * As Hugging Face's tokenizers: the special tokens are found in the
+	 * text as it is, each after the one before (from), then each is
+	 * widened over the spaces it strips: on its left back to where the
+	 * one before it ended as widened (pos), on its right over all of
+	 * them, even over the start of the next token (one that starts with
+	 * a space).  The text is what lies between.  One that strips on its
+	 * left and is all in what the one before took is dropped (tokenizers
+	 * gives it nothing if it ends where that ends, and fails if before).
+	 */
+	for (size_t from = 0;;) {
+		size_t splen = 0, start, stop, k;
 		uint32_t id = 0;
 		unsigned strip = 0;
 
 		at = len;
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
-			splen = find_special(b, allow_special, s, len, pos, &at,
-			    &id);
-		/* The spaces the token takes on its left, back to what went
-		 * before it, are no part of the text before it. */
-		if (splen != 0 && b->strips[allow_special ? 1 : 0])
-			strip = strip_of(b, s + at, splen, id);
-		for (end = at; (strip & WB_STRIP_LEFT) && end > pos &&
-		    (k = space_len_before(s, end)) > 0 && end - k >= pos;)
-			end -= k;
-		rc = normal(b, s + pos, end - pos, w, &o, err);
+			splen = find_special(b, allow_special, s, len,
+			    from, &at, &id, &strip);
+		start = at;
+		if (strip & WB_STRIP_LEFT) {
+			while (start > pos && (k = space_len_before(s,
+			    start)) > 0 && start - k >= pos)
+				start -= k;
+			if (start < pos)
+				start = pos;
+		}
+		rc = normal(b, s + pos, start > pos ? start - pos : 0, w, &o,
+		    err);
 		if (rc != 0 || splen == 0)
 			break;
-		emit(&o, id);
-		pos = at + splen;
+		stop = from = at + splen;
+		if (start < stop)
+			emit(&o, id);
 		while ((strip & WB_STRIP_RIGHT) && (k = space_len(s, len,
-		    pos)) > 0)
-			pos += k;
+		    stop)) > 0)
+			stop += k;
+		pos = stop;
 	}
 	return rc != 0 ? WB_BPE_FAIL : o.n;
 }
