@@ -187,6 +187,13 @@ struct wb_bpe {
 	 * strips[allow]: one that counts does. */
 	uint8_t *strip;
 	bool strips[2];
+	/* sp_len[i]: the length of def->sp[i]; sp_ord[allow][0..sp_n[allow]):
+	 * the indexes of those that count with allow, in the order of their
+	 * texts (bytes as unsigned), for wb_bpe_special_across (NULL: out of
+	 * memory, no cut then). */
+	size_t *sp_len;
+	uint32_t *sp_ord[2];
+	size_t sp_n[2];
 };
 
 static void
@@ -727,6 +734,67 @@ try_cache(struct wb_bpe *b, const char *cache, const struct stat *src)
 	return 0;
 }
 
+/* Compare the bytes t[0..tl) to p[0..pl), as unsigned, shorter first. */
+static int
+bytes_cmp(const char *t, size_t tl, const unsigned char *p, size_t pl)
+{
+	int r = memcmp(t, p, tl < pl ? tl : pl);
+
+	return r != 0 ? r : tl < pl ? -1 : tl > pl;
+}
+
+/* Sort the indexes x[0..n) of b's special tokens by their texts
+ * (merge sort, t: room for n). */
+static void
+sort_by_text(const struct wb_bpe *b, uint32_t *x, uint32_t *t, size_t n)
+{
+	const struct special *sp = b->def->sp;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	sort_by_text(b, x, t, h);
+	sort_by_text(b, x + h, t, n - h);
+	while (i < h && j < n)
+		t[k++] = bytes_cmp(sp[x[j]].text, b->sp_len[x[j]],
+		    (const unsigned char *)sp[x[i]].text, b->sp_len[x[i]]) < 0 ?
+		    x[j++] : x[i++];
+	while (i < h)
+		t[k++] = x[i++];
+	memcpy(x, t, k * sizeof(*x));
+}
+
+/* sp_len and sp_ord of b (see struct wb_bpe); left NULL out of memory. */
+static void
+sp_sort(struct wb_bpe *b)
+{
+	const struct encdef *def = b->def;
+	size_t n = def->n_sp;
+	uint32_t *t;
+
+	free(b->sp_len);
+	free(b->sp_ord[0]);
+	free(b->sp_ord[1]);
+	b->sp_ord[0] = b->sp_ord[1] = NULL;
+	b->sp_n[0] = b->sp_n[1] = 0;
+	if ((b->sp_len = malloc((n ? n : 1) * sizeof(*b->sp_len))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		b->sp_len[i] = strlen(def->sp[i].text);
+	if ((t = malloc((n ? n : 1) * sizeof(*t))) == NULL)
+		return;
+	for (int a = 0; a < 2; a++) {
+		if ((b->sp_ord[a] = malloc((n ? n : 1) * sizeof(uint32_t))) ==
+		    NULL)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (a || (b->always != NULL && b->always[i]))
+				b->sp_ord[a][b->sp_n[a]++] = (uint32_t)i;
+		sort_by_text(b, b->sp_ord[a], t, b->sp_n[a]);
+	}
+	free(t);
+}
+
 /* The tables of b's special tokens (see struct wb_bpe). */
 static void
 sp_setup(struct wb_bpe *b)
@@ -762,6 +830,7 @@ sp_setup(struct wb_bpe *b)
 		if (l > b->sp_reach[1])
 			b->sp_reach[1] = l;
 	}
+	sp_sort(b);
 }
 
 static char *
@@ -798,6 +867,9 @@ wb_bpe_free(struct wb_bpe *b)
 	free(b->always);
 	free(b->strip);
 	free(b->res_text);
+	free(b->sp_len);
+	free(b->sp_ord[0]);
+	free(b->sp_ord[1]);
 	free(b);
 }
 
@@ -1813,16 +1885,65 @@ wb_bpe_special_max(const struct wb_bpe *b, int allow_special)
 	return b->sp_reach[allow_special ? 1 : 0];
 }
 
+/* The first place in sp_ord[a] whose text is not below p[0..n) (above,
+ * with after), or sp_n[a]. */
+static size_t
+sp_bound(const struct wb_bpe *b, int a, const unsigned char *p, size_t n,
+    bool after)
+{
+	const uint32_t *ord = b->sp_ord[a];
+	size_t lo = 0, hi = b->sp_n[a];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = bytes_cmp(b->def->sp[ord[mid]].text, b->sp_len[ord[mid]],
+		    p, n);
+
+		if (r < 0 || (after && r == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The index in def->sp of the longest special token that counts with a
+ * and is the start of p[0..n), or SIZE_MAX.  The last text not above
+ * p[0..n) is it if it starts p; else the token is no longer than what
+ * the two have in common. */
+static size_t
+longest_at(const struct wb_bpe *b, int a, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t i = sp_bound(b, a, p, n, true), k, l = 0;
+
+		if (i == 0)
+			break;
+		k = b->sp_ord[a][i - 1];
+		while (l < n && l < b->sp_len[k] &&
+		    (unsigned char)b->def->sp[k].text[l] == p[l])
+			l++;
+		if (l == b->sp_len[k])
+			return k;
+		n = l;
+	}
+	return SIZE_MAX;
+}
+
 bool
 wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c, size_t end)
 {
-	size_t reach = b->sp_reach[allow_special ? 1 : 0], f = c, k;
+	int a = allow_special ? 1 : 0;
+	size_t reach = b->sp_reach[a], f = c, k;
 	size_t from = c > reach ? c - reach : 0;
 	unsigned mask = allow_special ? 2u : 1u;
+	const uint32_t *ord = b->sp_ord[a];
 	const struct encdef *def = b->def;
 	bool spaces = false;
 
+	if (ord == NULL)
+		return true;
 	/* Spaces at c that a token which ends at c, or starts after them,
 	 * takes (those taken apart would be split out as text): no cut
 	 * there, nor where the spaces go on past what is known. */
@@ -1832,38 +1953,32 @@ wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
 			f += k;
 		if (f + reach > end || space_len(s, end, f) > 0)
 			return true;
-		/* the first of the list there is the one found there */
-		for (k = 0; (b->sp_first[s[f]] & mask) && k < def->n_sp; k++) {
-			size_t l = strlen(def->sp[k].text);
-
-			if (sp_active(b, k, allow_special) &&
-			    memcmp(s + f, def->sp[k].text, l) == 0) {
-				if (b->strip[k] & WB_STRIP_LEFT)
-					return true;
-				break;
-			}
-		}
+		/* the longest there is the one found there */
+		if ((b->sp_first[s[f]] & mask) && (k = longest_at(b, a, s + f,
+		    reach)) != SIZE_MAX && (b->strip[k] & WB_STRIP_LEFT))
+			return true;
 	}
 
 	/* One pass over where a token may start: one over c, or one that
 	 * ends at c and takes the spaces there.  (At a place, the longest
 	 * one that ends by c is the one found; none is longer but those
-	 * over c.) */
+	 * over c.)  Where s[j..c) would sort among the texts in order, the
+	 * first there is s[j..c) itself or starts with it, if any does,
+	 * and the next one starts with it if s[j..c) is a token. */
 	for (size_t j = from; j < c; j++) {
+		size_t lo, m = c - j;
+		const struct special *sp;
+
 		if (!(b->sp_first[s[j]] & mask))
 			continue;
-		for (k = 0; k < def->n_sp; k++) {
-			const struct special *sp = &def->sp[k];
-			size_t l;
-
-			if (!sp_active(b, k, allow_special) ||
-			    sp->text[0] != (char)s[j])
-				continue;
-			l = strlen(sp->text);
-			if (l > c - j && memcmp(s + j, sp->text, c - j) == 0)
+		for (lo = sp_bound(b, a, s + j, m, false); lo < b->sp_n[a]; lo++) {
+			sp = &def->sp[ord[lo]];
+			if (b->sp_len[ord[lo]] < m ||
+			    memcmp(sp->text, s + j, m) != 0)
+				break;
+			if (b->sp_len[ord[lo]] > m)
 				return true;
-			if (spaces && l == c - j && (b->strip[k] &
-			    WB_STRIP_RIGHT) && memcmp(s + j, sp->text, l) == 0)
+			if (spaces && (b->strip[ord[lo]] & WB_STRIP_RIGHT))
 				return true;
 		}
 	}
