@@ -1846,7 +1846,10 @@ find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
 				break;  /* only specials that do not count start so */
 		}
 		for (size_t k = 0; k < def->n_sp; k++) {
-			l = strlen(def->sp[k].text);
+			if ((unsigned char)def->sp[k].text[0] != s[i])
+				continue;
+			l = b->sp_len != NULL ? b->sp_len[k] :
+			    strlen(def->sp[k].text);
 			if (sp_active(b, k, allow) && l <= n - i &&
 			    memcmp(s + i, def->sp[k].text, l) == 0) {
 				*at = i;
