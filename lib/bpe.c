@@ -187,6 +187,13 @@ struct wb_bpe {
 	 * strips[allow]: one that counts does. */
 	uint8_t *strip;
 	bool strips[2];
+	/* sp_len[i]: the length of def->sp[i]; sp_ord[allow][0..sp_n[allow]):
+	 * the indexes of those that count with allow, in the order of their
+	 * texts (bytes as unsigned), for wb_bpe_special_across (NULL: out of
+	 * memory, no cut then). */
+	size_t *sp_len;
+	uint32_t *sp_ord[2];
+	size_t sp_n[2];
 };
 
 static void
@@ -727,6 +734,67 @@ try_cache(struct wb_bpe *b, const char *cache, const struct stat *src)
 	return 0;
 }
 
+/* Compare the bytes t[0..tl) to p[0..pl), as unsigned, shorter first. */
+static int
+bytes_cmp(const char *t, size_t tl, const unsigned char *p, size_t pl)
+{
+	int r = memcmp(t, p, tl < pl ? tl : pl);
+
+	return r != 0 ? r : tl < pl ? -1 : tl > pl;
+}
+
+/* Sort the indexes x[0..n) of b's special tokens by their texts
+ * (merge sort, t: room for n). */
+static void
+sort_by_text(const struct wb_bpe *b, uint32_t *x, uint32_t *t, size_t n)
+{
+	const struct special *sp = b->def->sp;
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	sort_by_text(b, x, t, h);
+	sort_by_text(b, x + h, t, n - h);
+	while (i < h && j < n)
+		t[k++] = bytes_cmp(sp[x[j]].text, b->sp_len[x[j]],
+		    (const unsigned char *)sp[x[i]].text, b->sp_len[x[i]]) < 0 ?
+		    x[j++] : x[i++];
+	while (i < h)
+		t[k++] = x[i++];
+	memcpy(x, t, k * sizeof(*x));
+}
+
+/* sp_len and sp_ord of b (see struct wb_bpe); left NULL out of memory. */
+static void
+sp_sort(struct wb_bpe *b)
+{
+	const struct encdef *def = b->def;
+	size_t n = def->n_sp;
+	uint32_t *t;
+
+	free(b->sp_len);
+	free(b->sp_ord[0]);
+	free(b->sp_ord[1]);
+	b->sp_ord[0] = b->sp_ord[1] = NULL;
+	b->sp_n[0] = b->sp_n[1] = 0;
+	if ((b->sp_len = malloc((n ? n : 1) * sizeof(*b->sp_len))) == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		b->sp_len[i] = strlen(def->sp[i].text);
+	if ((t = malloc((n ? n : 1) * sizeof(*t))) == NULL)
+		return;
+	for (int a = 0; a < 2; a++) {
+		if ((b->sp_ord[a] = malloc((n ? n : 1) * sizeof(uint32_t))) ==
+		    NULL)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (a || (b->always != NULL && b->always[i]))
+				b->sp_ord[a][b->sp_n[a]++] = (uint32_t)i;
+		sort_by_text(b, b->sp_ord[a], t, b->sp_n[a]);
+	}
+	free(t);
+}
+
 /* The tables of b's special tokens (see struct wb_bpe). */
 static void
 sp_setup(struct wb_bpe *b)
@@ -762,6 +830,7 @@ sp_setup(struct wb_bpe *b)
 		if (l > b->sp_reach[1])
 			b->sp_reach[1] = l;
 	}
+	sp_sort(b);
 }
 
 static char *
@@ -798,6 +867,9 @@ wb_bpe_free(struct wb_bpe *b)
 	free(b->always);
 	free(b->strip);
 	free(b->res_text);
+	free(b->sp_len);
+	free(b->sp_ord[0]);
+	free(b->sp_ord[1]);
 	free(b);
 }
 
@@ -1809,24 +1881,14 @@ space_len_before(const unsigned char *s, size_t e)
 	return e > b && space_len(s, e, b) == e - b ? e - b : 0;
 }
 
-/* The WB_STRIP_ bits of the added token id of text s[0..n), 0 if none. */
-static unsigned
-strip_of(const struct wb_bpe *b, const unsigned char *s, size_t n, uint32_t id)
-{
-	for (size_t k = 0; b->strip != NULL && k < b->def->n_sp; k++)
-		if (b->def->sp[k].id == id && strlen(b->def->sp[k].text) == n &&
-		    memcmp(b->def->sp[k].text, s, n) == 0)
-			return b->strip[k];
-	return 0;
-}
-
 /* The first special token at or after s[i] of those that count with
  * allow (the first of the list where several start at one place, so that
  * lists longest first find the longest): its start in *at, its id in
- * *id; its length, or 0 if there is none. */
+ * *id, the WB_STRIP_ bits of it in *strip; its length, or 0 if there is
+ * none. */
 static size_t
 find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
-    size_t n, size_t i, size_t *at, uint32_t *id)
+    size_t n, size_t i, size_t *at, uint32_t *id, unsigned *strip)
 {
 	const struct encdef *def = b->def;
 	unsigned mask = allow ? 2u : 1u;
@@ -1847,16 +1909,21 @@ find_special(const struct wb_bpe *b, int allow, const unsigned char *s,
 				break;  /* only specials that do not count start so */
 		}
 		for (size_t k = 0; k < def->n_sp; k++) {
-			l = strlen(def->sp[k].text);
+			if ((unsigned char)def->sp[k].text[0] != s[i])
+				continue;
+			l = b->sp_len != NULL ? b->sp_len[k] :
+			    strlen(def->sp[k].text);
 			if (sp_active(b, k, allow) && l <= n - i &&
 			    memcmp(s + i, def->sp[k].text, l) == 0) {
 				*at = i;
 				*id = def->sp[k].id;
+				*strip = b->strip != NULL ? b->strip[k] : 0;
 				return l;
 			}
 		}
 		if (allow && (l = reserved_at(def, s + i, n - i, id)) != 0) {
 			*at = i;
+			*strip = 0;
 			return l;
 		}
 		i++;
@@ -1884,50 +1951,106 @@ wb_bpe_special_max(const struct wb_bpe *b, int allow_special)
 	return b->sp_reach[allow_special ? 1 : 0];
 }
 
+/* The first place in sp_ord[a] whose text is not below p[0..n) (above,
+ * with after), or sp_n[a]. */
+static size_t
+sp_bound(const struct wb_bpe *b, int a, const unsigned char *p, size_t n,
+    bool after)
+{
+	const uint32_t *ord = b->sp_ord[a];
+	size_t lo = 0, hi = b->sp_n[a];
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = bytes_cmp(b->def->sp[ord[mid]].text, b->sp_len[ord[mid]],
+		    p, n);
+
+		if (r < 0 || (after && r == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The index in def->sp of the longest special token that counts with a
+ * and is the start of p[0..n), or SIZE_MAX.  The last text not above
+ * p[0..n) is it if it starts p; else the token is no longer than what
+ * the two have in common. */
+static size_t
+longest_at(const struct wb_bpe *b, int a, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t i = sp_bound(b, a, p, n, true), k, l = 0;
+
+		if (i == 0)
+			break;
+		k = b->sp_ord[a][i - 1];
+		while (l < n && l < b->sp_len[k] &&
+		    (unsigned char)b->def->sp[k].text[l] == p[l])
+			l++;
+		if (l == b->sp_len[k])
+			return k;
+		n = l;
+	}
+	return SIZE_MAX;
+}
+
 bool
 wb_bpe_special_across(const struct wb_bpe *b, int allow_special,
     const unsigned char *s, size_t c, size_t end)
 {
-	size_t reach = b->sp_reach[allow_special ? 1 : 0];
+	int a = allow_special ? 1 : 0;
+	size_t reach = b->sp_reach[a], f = c, k;
+	size_t from = c > reach ? c - reach : 0;
 	unsigned mask = allow_special ? 2u : 1u;
+	const uint32_t *ord = b->sp_ord[a];
+	const struct encdef *def = b->def;
+	bool spaces = false;
 
+	if (ord == NULL)
+		return true;
 	/* Spaces at c that a token which ends at c, or starts after them,
 	 * takes (those taken apart would be split out as text): no cut
 	 * there, nor where the spaces go on past what is known. */
 	if (b->strips[allow_special ? 1 : 0] && space_len(s, end, c) > 0) {
-		size_t f = c, k, at;
-		uint32_t id;
-
+		spaces = true;
 		while (f - c < 64 && (k = space_len(s, end, f)) > 0)
 			f += k;
 		if (f + reach > end || space_len(s, end, f) > 0)
 			return true;
-		if ((k = find_special(b, allow_special, s, f + reach, f, &at,
-		    &id)) != 0 && at == f &&
-		    (strip_of(b, s + at, k, id) & WB_STRIP_LEFT))
+		/* the longest there is the one found there */
+		if ((b->sp_first[s[f]] & mask) && (k = longest_at(b, a, s + f,
+		    reach)) != SIZE_MAX && (b->strip[k] & WB_STRIP_LEFT))
 			return true;
-		for (size_t j = c > reach ? c - reach : 0; j < c; j++)
-			if ((k = find_special(b, allow_special, s, c, j, &at,
-			    &id)) != 0 && at + k == c &&
-			    (strip_of(b, s + at, k, id) & WB_STRIP_RIGHT))
-				return true;
 	}
 
-	for (size_t j = c > reach ? c - reach : 0; j < c; j++) {
+	/* One pass over where a token may start: one over c, or one that
+	 * ends at c and takes the spaces there.  (At a place, the longest
+	 * one that ends by c is the one found; none is longer but those
+	 * over c.)  Where s[j..c) would sort among the texts in order, the
+	 * first there is s[j..c) itself or starts with it, if any does,
+	 * and the next one starts with it if s[j..c) is a token. */
+	for (size_t j = from; j < c; j++) {
+		size_t lo, m = c - j;
+		const struct special *sp;
+
 		if (!(b->sp_first[s[j]] & mask))
 			continue;
-		for (size_t k = 0; k < b->def->n_sp; k++) {
-			const struct special *sp = &b->def->sp[k];
-
-			if (sp_active(b, k, allow_special) &&
-			    strlen(sp->text) > c - j &&
-			    memcmp(s + j, sp->text, c - j) == 0)
+		for (lo = sp_bound(b, a, s + j, m, false); lo < b->sp_n[a]; lo++) {
+			sp = &def->sp[ord[lo]];
+			if (b->sp_len[ord[lo]] < m ||
+			    memcmp(sp->text, s + j, m) != 0)
+				break;
+			if (b->sp_len[ord[lo]] > m)
+				return true;
+			if (spaces && (b->strip[ord[lo]] & WB_STRIP_RIGHT))
 				return true;
 		}
 	}
 	/* "<|reserved_N|>": any "<|" may start one */
-	for (size_t j = c > reach ? c - reach : 0; allow_special &&
-	    b->res_text != NULL && j < c; j++)
+	for (size_t j = from; allow_special && b->res_text != NULL && j < c;
+	    j++)
 		if (s[j] == '<' && (j + 1 == c || s[j + 1] == '|'))
 			return true;
 	return false;
@@ -1968,30 +2091,44 @@ wb_bpe_encode_with(const struct wb_bpe *b, struct wb_bpe_work *w,
 			memset(w->memo, 0xFF, sizeof(*w->memo) << MEMO_BITS);
 		w->of = b;
 	}
-	for (;;) {
-		size_t splen = 0, end, k;
+	/*
+	 * As Hugging Face's tokenizers: the special tokens are found in the
+	 * text as it is, each after the one before (from), then each is
+	 * widened over the spaces it strips: on its left back to where the
+	 * one before it ended as widened (pos), on its right over all of
+	 * them, even over the start of the next token (one that starts with
+	 * a space).  The text is what lies between.  One that strips on its
+	 * left and is all in what the one before took is dropped (tokenizers
+	 * gives it nothing if it ends where that ends, and fails if before).
+	 */
+	for (size_t from = 0;;) {
+		size_t splen = 0, start, stop, k;
 		uint32_t id = 0;
 		unsigned strip = 0;
 
 		at = len;
 		if (b->sp_reach[allow_special ? 1 : 0] > 0)
-			splen = find_special(b, allow_special, s, len, pos, &at,
-			    &id);
-		/* The spaces the token takes on its left, back to what went
-		 * before it, are no part of the text before it. */
-		if (splen != 0 && b->strips[allow_special ? 1 : 0])
-			strip = strip_of(b, s + at, splen, id);
-		for (end = at; (strip & WB_STRIP_LEFT) && end > pos &&
-		    (k = space_len_before(s, end)) > 0 && end - k >= pos;)
-			end -= k;
-		rc = normal(b, s + pos, end - pos, w, &o, err);
+			splen = find_special(b, allow_special, s, len,
+			    from, &at, &id, &strip);
+		start = at;
+		if (strip & WB_STRIP_LEFT) {
+			while (start > pos && (k = space_len_before(s,
+			    start)) > 0 && start - k >= pos)
+				start -= k;
+			if (start < pos)
+				start = pos;
+		}
+		rc = normal(b, s + pos, start > pos ? start - pos : 0, w, &o,
+		    err);
 		if (rc != 0 || splen == 0)
 			break;
-		emit(&o, id);
-		pos = at + splen;
+		stop = from = at + splen;
+		if (start < stop)
+			emit(&o, id);
 		while ((strip & WB_STRIP_RIGHT) && (k = space_len(s, len,
-		    pos)) > 0)
-			pos += k;
+		    stop)) > 0)
+			stop += k;
+		pos = stop;
 	}
 	return rc != 0 ? WB_BPE_FAIL : o.n;
 }

@@ -1810,21 +1810,32 @@ encode(const struct wb_spm *sp, const char *s, size_t len, int allow,
 			continue;
 		t = i < len ? added_at(sp, s + i, mark[i], allow) : NULL;
 		/* The spaces a token strips on its left, back to what went
-		 * before it, are no part of the run. */
+		 * before it, are no part of the run.  (With tokenizers, the
+		 * token before may have taken more than the spaces up to
+		 * it, see below: then one that strips on its left starts
+		 * where that ends, and is dropped if it ends there too.) */
 		while (t != NULL && (t->strip & STRIP_LEFT) && e > a &&
 		    (k = space_before(sp, (const unsigned char *)s, e)) > 0 &&
 		    e - k >= a)
 			e -= k;
-		run(sp, s + a, e - a, a == 0, cont && a == 0, nb, wk, &o);
+		if (t != NULL && (t->strip & STRIP_LEFT) && e < a)
+			e = a;
+		run(sp, s + a, e > a ? e - a : 0, a == 0, cont && a == 0, nb,
+		    wk, &o);
 		if (t == NULL)
 			break;
-		emit(&o, t->id);
+		if (e < i + mark[i])
+			emit(&o, t->id);
 		i += mark[i] - 1;
 		a = i + 1;
-		/* Those on its right, up to the next token. */
-		while ((t->strip & STRIP_RIGHT) && a < len && mark[a] == 0 &&
+		/* Those on its right: for llama.cpp, up to the next token;
+		 * for tokenizers, all of them, even over the start of the
+		 * next token (one that starts with a space), which is found
+		 * in the text as it is all the same. */
+		while ((t->strip & STRIP_RIGHT) && a < len &&
+		    (mark[a] == 0 || !sp->by_score) &&
 		    (k = space_at(sp, (const unsigned char *)s + a, len - a)) > 0)
-			i = (a += k) - 1;
+			a += k;
 	}
 	free(mark);
 	if (wk == &own)

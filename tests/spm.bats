@@ -168,6 +168,40 @@ ollama_install() {
 	done
 }
 
+@test "-T tokenizer.json: a token that strips the spaces on its right takes them even over the start of the next token, as tokenizers" {
+	# Mistral 7B's file and tokens that strip, start with a space, are all
+	# spaces (tests/tokenizer/strip-pairs.js); for llama.cpp, such a token
+	# stops at the next one
+	node "$TOP/tests/tokenizer/strip-pairs.js" "$T/mistral/tokenizer.json" spm >"$BATS_TEST_TMPDIR/tok.json"
+	node -e 'for (const c of require(process.argv[1]).texts()) console.log(JSON.stringify({text: c.text}))' \
+	    "$TOP/tests/tokenizer/strip-pairs.js" >"$BATS_TEST_TMPDIR/texts"
+	for f in . '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true}'; do
+		for flag in "" --allow-special; do
+			if [ -z "$flag" ]; then
+				jq -c ".added_tokens |= map(select(.special | not)) | $f" "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
+			else
+				jq -c "$f" "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
+			fi
+			jq -c "$f" "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/f.json"
+			node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
+			    <"$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/want"
+			ids "$BATS_TEST_TMPDIR/f.json" "$BATS_TEST_TMPDIR/texts" "$flag" >"$BATS_TEST_TMPDIR/got"
+			cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+		done
+	done
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special < <(jq -cn '{text: "x<|r|> <|sp|>\n\n  y"}')
+	assert_output '{"text":"x<|r|> <|sp|>\n\n  y","ids":[1318,32004,32005,32002,259,337],"tokens":6}'
+	# streamed: no cut takes apart what a token takes
+	node -e 'let t = ""; for (let i = 0; t.length < 200000; i++) for (const c of require(process.argv[1]).texts()) t += c.text + " word" + i + "日本 "; process.stdout.write(t)' \
+	    "$TOP/tests/tokenizer/strip-pairs.js" >"$BATS_TEST_TMPDIR/all"
+	for flag in "" --allow-special; do
+		want=$(jq -Rsc '{text: .}' "$BATS_TEST_TMPDIR/all" | wb-count -T "$BATS_TEST_TMPDIR/tok.json" $flag | jq .tokens)
+		got=$(wb-count -r -q -T "$BATS_TEST_TMPDIR/tok.json" $flag <"$BATS_TEST_TMPDIR/all")
+		[ "$want" -gt 40000 ]
+		assert_equal "$got" "$want"
+	done
+}
+
 @test "-T with tokens that strip spaces: -r streams a long text to the count of the whole text" {
 	node -e 'let t = ""; for (let i = 0; t.length < 300000; i++) for (const c of require(process.argv[1]).texts(["<|end|>", "</s>", "<|user|>", "<s>"])) t += c.text + " word" + i + "日本 "; process.stdout.write(t)' \
 	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/all"

