@@ -34,3 +34,20 @@ export XDG_CACHE_HOME=$BATS_RUN_TMPDIR/cache
 under_tool() {
 	[ -n "${WB_SANITIZE:-}" ] || [ -n "${WB_VALGRIND:-}" ]
 }
+
+# streams_as_whole TEXT MIN TOKENIZER...: with each tokenizer file, with
+# and without --allow-special, wb-count -r on the file TEXT (streamed, cut
+# where the counter may cut) gives the count of the whole text as one
+# record, and that count is over MIN.
+streams_as_whole() {
+	local text=$1 min=$2 file flag want got
+	shift 2
+	for file; do
+		for flag in "" --allow-special; do
+			want=$(jq -Rsc '{text: .}' "$text" | wb-count -T "$file" $flag | jq .tokens)
+			got=$(wb-count -r -q -T "$file" $flag <"$text")
+			[ "$want" -gt "$min" ]
+			assert_equal "$got" "$want"
+		done
+	done
+}
