@@ -320,7 +320,7 @@ threads_start_on_other_cpus_and_may_then_move(void)
 	struct wb_counter *c = nth_counter(5, name, sizeof(name));  /* cl100k */
 	struct wb_counter_ops ops;
 	cpu_set_t set;
-	int elsewhere = 0, tries = 8, all;
+	int elsewhere = 0, tries = 16, all;
 
 	/* Valgrind runs one thread at a time, on any CPU. */
 	if (getenv("WB_VALGRIND") != NULL) {
@@ -353,11 +353,13 @@ threads_start_on_other_cpus_and_may_then_move(void)
 		CHECK_U((uint64_t)cpus_of_other, (uint64_t)all);
 		elsewhere += cpu_of_other != cpu_of_caller;
 	}
-	/* A thread may move once it has started: most, not all. */
-	if (elsewhere < tries - 1)
+	/* A thread may move once it has started, before it makes its
+	 * stream: most, not all (without the placement, about half were on
+	 * the caller's CPU). */
+	if (elsewhere < tries - 3)
 		fprintf(stderr, "  %d of %d second threads on the caller's CPU\n",
 		    tries - elsewhere, tries);
-	CHECK(elsewhere >= tries - 1);
+	CHECK(elsewhere >= tries - 3);
 	c->ops = real_ops;
 	wb_counter_free(c);
 }
