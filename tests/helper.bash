@@ -51,3 +51,14 @@ streams_as_whole() {
 		done
 	done
 }
+
+# hf_reference TOK FLAG OUT: the tokenizer.json to give Hugging Face's
+# tokenizers for what wb-count -T TOK FLAG counts: TOK itself with
+# --allow-special, else TOK without its special added tokens.
+hf_reference() {
+	if [ -z "$2" ]; then
+		jq -c '.added_tokens |= map(select(.special | not))' "$1" >"$3"
+	else
+		cp "$1" "$3"
+	fi
+}

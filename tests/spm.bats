@@ -155,11 +155,7 @@ ollama_install() {
 	    '.normalizer = null | .pre_tokenizer = {type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: false}'; do
 		jq -c "$add | $f" "$T/mistral/tokenizer.json" >"$BATS_TEST_TMPDIR/tok.json"
 		for flag in "" --allow-special; do
-			if [ -z "$flag" ]; then
-				jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
-			else
-				cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
-			fi
+			hf_reference "$BATS_TEST_TMPDIR/tok.json" "$flag" "$BATS_TEST_TMPDIR/ref.json"
 			node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
 			    <"$BATS_TEST_TMPDIR/texts" >"$BATS_TEST_TMPDIR/want"
 			ids "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/texts" "$flag" >"$BATS_TEST_TMPDIR/got"

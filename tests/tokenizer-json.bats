@@ -147,11 +147,7 @@ refused() {
 	    "$TOP/tests/tokenizer/strip-texts.js" >"$BATS_TEST_TMPDIR/texts"
 	head -300 "$TOP/tests/tokenizer/corpus.jsonl" | jq -c '{text}' >>"$BATS_TEST_TMPDIR/texts"
 	for flag in "" --allow-special; do
-		if [ -z "$flag" ]; then
-			jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
-		else
-			cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
-		fi
+		hf_reference "$BATS_TEST_TMPDIR/tok.json" "$flag" "$BATS_TEST_TMPDIR/ref.json"
 		# (without the special tokens, tokenizers numbers [X] and ZQX 128000
 	# and 128001)
 		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
@@ -181,11 +177,7 @@ refused() {
 	node -e 'for (const c of require(process.argv[1]).texts()) console.log(JSON.stringify({text: c.text}))' \
 	    "$TOP/tests/tokenizer/strip-pairs.js" >"$BATS_TEST_TMPDIR/texts"
 	for flag in "" --allow-special; do
-		if [ -z "$flag" ]; then
-			jq -c '.added_tokens |= map(select(.special | not))' "$BATS_TEST_TMPDIR/tok.json" >"$BATS_TEST_TMPDIR/ref.json"
-		else
-			cp "$BATS_TEST_TMPDIR/tok.json" "$BATS_TEST_TMPDIR/ref.json"
-		fi
+		hf_reference "$BATS_TEST_TMPDIR/tok.json" "$flag" "$BATS_TEST_TMPDIR/ref.json"
 		# (without the special tokens, tokenizers numbers the others
 		# from 128000)
 		node "$TOP/tests/tokenizer/hf-ids.js" "$T" "$BATS_TEST_TMPDIR/ref.json" \
